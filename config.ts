@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Every process (worker, API, simulator, `npm start`) reads its
+ * settings through `loadConfig`; docker-compose.yml sets the same variables.
+ *
+ * COEXIST_ENV=local (the default) fills in loopback defaults and development secrets so that
+ * `npm start` works on a fresh clone; COEXIST_ENV=production refuses to start without the
+ * variables listed in `requiredInProduction`.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^https?$/ });
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const configSchema = z.object({
+  COEXIST_ENV: z.enum(['local', 'production']).default('local'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+
+  /** Set: use that Temporal server and start none. Unset: `npm start` runs the dev server. */
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('coexist'),
+  TEMPORAL_DEV_SERVER_PORT: port.default(7233),
+  TEMPORAL_DEV_UI_PORT: port.default(8233),
+  TEMPORAL_DATA_DIR: z.string().min(1).default('.data'),
+
+  /** Worker tuning; the reasons for each default are in worker.ts. */
+  WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(1000),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100),
+  WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  /** Key the backend sends in `X-Api-Key`. */
+  BACKEND_API_KEY: z.string().min(16).default('local-backend-api-key'),
+
+  META_GRAPH_BASE_URL: url.default('http://127.0.0.1:4010'),
+  META_GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
+  META_APP_ID: z.string().min(1).default('1000000000000001'),
+  META_APP_SECRET: z.string().min(16).default('local-meta-app-secret'),
+  META_WEBHOOK_VERIFY_TOKEN: z.string().min(8).default('local-verify-token'),
+
+  /** `npm start` runs the Graph API simulator on this port unless SIMULATOR_ENABLED=false. */
+  SIMULATOR_ENABLED: bool.default(true),
+  SIMULATOR_PORT: port.default(4010),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Variables that have a development default but must be set explicitly in production. */
+export const requiredInProduction = [
+  'TEMPORAL_ADDRESS',
+  'BACKEND_API_KEY',
+  'META_GRAPH_BASE_URL',
+  'META_APP_ID',
+  'META_APP_SECRET',
+  'META_WEBHOOK_VERIFY_TOKEN',
+] as const satisfies readonly (keyof Config)[];
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; reason: string }[]) {
+    super(
+      'invalid configuration:\n' + issues.map((i) => `  ${i.variable}: ${i.reason}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in most shells and compose files.
+  const raw = Object.fromEntries(
+    Object.keys(configSchema.shape)
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
+  );
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0]), reason: i.message })),
+    );
+  }
+  if (parsed.data.COEXIST_ENV === 'production') {
+    const missing = requiredInProduction.filter((k) => raw[k] === undefined);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        missing.map((variable) => ({ variable, reason: 'required when COEXIST_ENV=production' })),
+      );
+    }
+  }
+  return parsed.data;
+}
+
+/** The address clients and workers connect to: the configured server or the local dev server. */
+export function temporalAddress(config: Config): string {
+  return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_SERVER_PORT}`;
+}

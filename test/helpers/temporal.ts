@@ -1,0 +1,41 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
+
+// Workers log only warnings in tests; the Runtime can be installed once per process.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed by another test file in this process
+}
+
+/** The time-skipping test server from the found binary (never the SDK's download). */
+export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  const { testServer } = ensureTemporalBinaries();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testServer } },
+  });
+}
+
+/** A real dev server (what `npm start` runs), in memory, on a free port. */
+export function devServerEnvironment(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
+  const { cli } = ensureTemporalBinaries();
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: cli }, extraArgs: ['--log-level', 'error', ...extraArgs] },
+  });
+}
+
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+
+/** Bundles a workflows module once per test file (bundling takes seconds). */
+export function workflowBundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
+  let bundle = bundles.get(workflowsPath);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    bundles.set(workflowsPath, bundle);
+  }
+  return bundle;
+}
+
+const noop = () => {};
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };

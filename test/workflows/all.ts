@@ -1,0 +1,2 @@
+/** Every workflow type a committed history may name: the replay test's bundle. */
+export * from './index';
