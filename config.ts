@@ -38,6 +38,20 @@ export const configSchema = z.object({
   /** Key the backend sends in `X-Api-Key`. */
   BACKEND_API_KEY: z.string().min(16).default('local-backend-api-key'),
 
+  /** Where the backend is told of changes it must act on; unset: changes are only logged. */
+  BACKEND_CALLBACK_URL: url.optional(),
+  /** HMAC-SHA256 key of the `X-Coexist-Signature` header on callbacks. */
+  BACKEND_CALLBACK_SECRET: z.string().min(16).default('local-backend-callback-secret'),
+
+  /**
+   * AES-256-GCM key (base64, 32 bytes) that seals business access tokens before they enter
+   * workflow state, so history never holds a token in plain text.
+   */
+  TOKEN_SEALING_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .default(Buffer.from('coexist-local-token-sealing-key!').toString('base64')),
+
   META_GRAPH_BASE_URL: url.default('http://127.0.0.1:4010'),
   META_GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
   META_APP_ID: z.string().min(1).default('1000000000000001'),
@@ -55,6 +69,9 @@ export type Config = z.infer<typeof configSchema>;
 export const requiredInProduction = [
   'TEMPORAL_ADDRESS',
   'BACKEND_API_KEY',
+  'BACKEND_CALLBACK_URL',
+  'BACKEND_CALLBACK_SECRET',
+  'TOKEN_SEALING_KEY',
   'META_GRAPH_BASE_URL',
   'META_APP_ID',
   'META_APP_SECRET',

@@ -29,7 +29,13 @@ test('production refuses development defaults for secrets and addresses', () => 
   } catch (err) {
     expect((err as ConfigError).issues.map((i) => i.variable)).toEqual([...requiredInProduction]);
   }
-  const full = Object.fromEntries(requiredInProduction.map((k) => [k, k === 'TEMPORAL_ADDRESS' ? 'temporal:7233' : k === 'META_GRAPH_BASE_URL' ? 'https://graph.facebook.com' : 'x'.repeat(20)]));
+  const values: Partial<Record<(typeof requiredInProduction)[number], string>> = {
+    TEMPORAL_ADDRESS: 'temporal:7233',
+    META_GRAPH_BASE_URL: 'https://graph.facebook.com',
+    BACKEND_CALLBACK_URL: 'https://backend.example/callbacks',
+    TOKEN_SEALING_KEY: Buffer.alloc(32, 1).toString('base64'),
+  };
+  const full = Object.fromEntries(requiredInProduction.map((k) => [k, values[k] ?? 'x'.repeat(20)]));
   expect(loadConfig({ COEXIST_ENV: 'production', ...full }).META_APP_SECRET).toBe('x'.repeat(20));
 });
 

@@ -55,6 +55,9 @@ test.each(['worker', 'api'])('%s sets every variable the config requires, and on
 
   const operatorEnv = {
     BACKEND_API_KEY: 'k'.repeat(32),
+    BACKEND_CALLBACK_URL: 'https://backend.example/coexist/callbacks',
+    BACKEND_CALLBACK_SECRET: 'c'.repeat(32),
+    TOKEN_SEALING_KEY: Buffer.alloc(32, 7).toString('base64'),
     META_APP_ID: '1234567890',
     META_APP_SECRET: 's'.repeat(32),
     META_WEBHOOK_VERIFY_TOKEN: 'v'.repeat(16),

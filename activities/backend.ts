@@ -1,0 +1,51 @@
+import { createHmac } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+
+/** A change the backend must act on, POSTed to BACKEND_CALLBACK_URL. */
+export interface BackendCallback {
+  kind: string;
+  [field: string]: unknown;
+}
+
+export const CALLBACK_SIGNATURE_HEADER = 'x-coexist-signature';
+export const CALLBACK_DELIVERY_HEADER = 'x-coexist-delivery-id';
+
+export function signCallback(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/**
+ * Tells the backend of a change, signed with BACKEND_CALLBACK_SECRET. Any answer but 2xx throws,
+ * so Temporal retries until the backend accepts; the delivery id (workflow id + activity id) is
+ * the same on every retry, for the backend to deduplicate.
+ */
+export async function deliverCallback(config: Config, log: Logger, callback: BackendCallback): Promise<void> {
+  const info = Context.current().info;
+  const deliveryId = `${info.workflowExecution.workflowId}/${info.activityId}`;
+  const body = JSON.stringify({ ...callback, workflowId: info.workflowExecution.workflowId, deliveryId });
+  if (!config.BACKEND_CALLBACK_URL) {
+    log.info({ kind: callback.kind, workflowId: info.workflowExecution.workflowId }, 'backend callback (no BACKEND_CALLBACK_URL)');
+    return;
+  }
+  let response: Response;
+  try {
+    response = await fetch(config.BACKEND_CALLBACK_URL, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [CALLBACK_SIGNATURE_HEADER]: signCallback(body, config.BACKEND_CALLBACK_SECRET),
+        [CALLBACK_DELIVERY_HEADER]: deliveryId,
+      },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    throw ApplicationFailure.retryable(`backend callback failed: ${(err as Error).message}`, 'BackendCallbackError');
+  }
+  if (!response.ok) {
+    throw ApplicationFailure.retryable(`backend callback answered ${response.status}`, 'BackendCallbackError');
+  }
+}

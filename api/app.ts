@@ -1,0 +1,24 @@
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { errorHandler, notFound } from './errors';
+import { healthRoutes } from './routes/health';
+import { onboardingRoutes } from './routes/onboardings';
+
+export interface ApiDeps {
+  config: Config;
+  client: Client;
+  log: Logger;
+}
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(healthRoutes(deps));
+  app.use(onboardingRoutes(deps));
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,8 @@
+import { Client, Connection } from '@temporalio/client';
+import { temporalAddress, type Config } from './config';
+
+/** A Temporal client for the configured server (or the local dev server). */
+export async function createTemporalClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect({ address: temporalAddress(config), connectTimeout: '5s' });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}

@@ -1,0 +1,88 @@
+/**
+ * `npm start`: the embedded stack in one command. Starts the Temporal dev server (unless
+ * TEMPORAL_ADDRESS names a server), the Meta Graph simulator (unless SIMULATOR_ENABLED=false),
+ * the worker and the API; logs where each listens; stops them all, in reverse order, on Ctrl-C.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startApi } from '../api/server';
+import { createTemporalClient } from '../client';
+import { ConfigError, loadConfig, temporalAddress, type Config } from '../config';
+import { createLogger } from '../logger';
+import { createWorker } from '../worker';
+import { startDevServer } from './dev-server';
+import { startSimulatorServer } from '../simulator/server';
+import { ensureTemporalBinaries } from './temporal-binaries';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const log = createLogger(config, 'start');
+  // This process handles SIGINT / SIGTERM itself, to stop the parts in order.
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    for (const { name, stop } of stops.reverse()) {
+      try {
+        await stop();
+        log.info(`${name} stopped`);
+      } catch (err) {
+        log.error({ err }, `${name} did not stop cleanly`);
+      }
+    }
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  if (!config.TEMPORAL_ADDRESS) {
+    const { cli } = ensureTemporalBinaries();
+    const server = await startDevServer(config, cli);
+    stops.push({ name: 'Temporal dev server', stop: server.stop });
+    log.info({ address: server.address, webUi: server.uiUrl, db: server.dbFile }, 'Temporal dev server ready');
+  } else {
+    log.info({ address: temporalAddress(config) }, 'using the Temporal server at TEMPORAL_ADDRESS');
+  }
+
+  if (config.SIMULATOR_ENABLED) {
+    const simulator = await startSimulatorServer(config);
+    stops.push({ name: 'simulator', stop: simulator.close });
+    log.info({ url: simulator.url }, 'Meta Graph API simulator listening');
+  }
+
+  const worker = await createWorker(config);
+  const running = worker.run();
+  stops.push({
+    name: 'worker',
+    stop: async () => {
+      worker.shutdown();
+      await running;
+    },
+  });
+  running.catch((err) => {
+    log.error({ err }, 'worker failed');
+    void shutdown('worker failure');
+  });
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
+
+  const client = await createTemporalClient(config);
+  stops.push({ name: 'Temporal client', stop: () => client.connection.close() });
+  const api = await startApi(config, client, log);
+  stops.push({ name: 'API', stop: api.close });
+  log.info({ url: api.url }, 'API listening');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { loadConfig, temporalAddress, type Config } from './config';
+import { createLogger } from './logger';
+
+/**
+ * Worker settings, chosen for a 2-core machine running I/O-bound activities:
+ * - maxCachedWorkflows: a cached workflow answers its next task without replaying its history;
+ *   each one costs memory, so the cache is what bounds RSS. 1000 keeps the working set
+ *   (onboardings in flight, recently active conversations) hot; the rest replay on demand.
+ * - maxConcurrentWorkflowTaskExecutions: workflow tasks are CPU work; past a few dozen they only
+ *   queue inside the process. 40 with 20 pollers keeps both cores busy under a backlog.
+ * - maxConcurrentActivityTaskExecutions: activities mostly wait on Meta's HTTP; 100 at once.
+ * - workflowThreadPoolSize: one workflow thread per core.
+ * - stickyQueueScheduleToStartTimeout: 10 s before a cached workflow's task may go to another worker.
+ * - shutdownGraceTime: running activities get this long to finish on SIGTERM before being cancelled.
+ */
+export function workerTuning(config: Config): Partial<WorkerOptions> {
+  return {
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentWorkflowTaskPolls: Math.max(2, Math.floor(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS / 2)),
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    workflowThreadPoolSize: 2,
+    stickyQueueScheduleToStartTimeout: '10s',
+    shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
+  };
+}
+
+export async function createWorker(config: Config, connection?: NativeConnection): Promise<Worker> {
+  return Worker.create({
+    connection: connection ?? (await NativeConnection.connect({ address: temporalAddress(config) })),
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities(config),
+    ...workerTuning(config),
+  });
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const log = createLogger(config, 'worker');
+  createWorker(config)
+    .then((worker) => {
+      log.info({ address: temporalAddress(config), taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
+      // The SDK shuts the worker down gracefully on SIGINT / SIGTERM.
+      return worker.run();
+    })
+    .then(() => log.info('worker stopped'))
+    .catch((err) => {
+      log.error({ err }, 'worker failed');
+      process.exit(1);
+    });
+}
