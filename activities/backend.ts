@@ -24,10 +24,11 @@ export function signCallback(body: string, secret: string): string {
  */
 export async function deliverCallback(config: Config, log: Logger, callback: BackendCallback): Promise<void> {
   const info = Context.current().info;
-  const deliveryId = `${info.workflowExecution.workflowId}/${info.activityId}`;
-  const body = JSON.stringify({ ...callback, workflowId: info.workflowExecution.workflowId, deliveryId });
+  const workflowId = info.workflowExecution?.workflowId ?? 'standalone';
+  const deliveryId = `${workflowId}/${info.activityId}`;
+  const body = JSON.stringify({ ...callback, workflowId, deliveryId });
   if (!config.BACKEND_CALLBACK_URL) {
-    log.info({ kind: callback.kind, workflowId: info.workflowExecution.workflowId }, 'backend callback (no BACKEND_CALLBACK_URL)');
+    log.info({ kind: callback.kind, workflowId }, 'backend callback (no BACKEND_CALLBACK_URL)');
     return;
   }
   let response: Response;

@@ -6,7 +6,7 @@ export function healthRoutes({ client }: ApiDeps): Router {
   const router = Router();
   router.get('/health', async (_req, res) => {
     try {
-      await client.connection.healthService.check({});
+      await client.workflowService.getSystemInfo({});
       res.json({ status: 'ok', temporal: 'serving' });
     } catch {
       res.status(503).json({ status: 'degraded', temporal: 'unreachable' });

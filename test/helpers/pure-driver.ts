@@ -1,4 +1,4 @@
-import { initialTransition, transition, type AnyEventObject, type AnyStateMachine, type InputFrom } from 'xstate';
+import { initialTransition, transition, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, type InputFrom } from 'xstate';
 import { META_API_ERROR, type InvocationError } from '../../machines/effects';
 
 interface Action {
@@ -12,7 +12,7 @@ interface Action {
  */
 export function drive<M extends AnyStateMachine>(machine: M, input: InputFrom<M>) {
   const [first, firstActions] = initialTransition(machine, input);
-  let snapshot = first;
+  let snapshot: AnyMachineSnapshot = first;
   const timers = new Map<string, AnyEventObject>();
   const invocations = new Map<string, { src: string; input: unknown }>();
   const effects: Action[] = [];
@@ -30,7 +30,7 @@ export function drive<M extends AnyStateMachine>(machine: M, input: InputFrom<M>
   apply(firstActions as unknown as Action[]);
 
   const send = (event: AnyEventObject) => {
-    const [next, actions] = transition(machine, snapshot, event);
+    const [next, actions] = transition(machine as AnyStateMachine, snapshot, event);
     snapshot = next;
     return apply(actions as unknown as Action[]);
   };

@@ -1,0 +1,30 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { ApiError } from './errors';
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The backend's routes: `X-Api-Key` must be BACKEND_API_KEY. */
+export function requireApiKey(apiKey: string): RequestHandler {
+  return (req, _res, next) => {
+    const given = req.get('x-api-key');
+    if (!given || !constantTimeEqual(given, apiKey)) {
+      next(new ApiError(401, 'unauthorized', 'a valid X-Api-Key header is required', 'headers.x-api-key'));
+      return;
+    }
+    next();
+  };
+}
+
+/** A body that is not declared JSON is refused rather than read as empty. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (req.method === 'POST' && !req.is('application/json')) {
+    next(new ApiError(415, 'unsupported_media_type', 'the body must be application/json', 'headers.content-type'));
+    return;
+  }
+  next();
+};

@@ -1,0 +1,163 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import express, { Router } from 'express';
+import { stageOf, type OnboardingContext, type OnboardingEvent } from '../../machines/onboarding';
+import { sendUpdate, stateQuery, type MachineEvent, type MachineView } from '../../workflows/machine-api';
+import { onboardingWorkflowId } from '../../workflows/ids';
+import type { onboardingWorkflow } from '../../workflows/onboarding';
+import type { ApiDeps } from '../app';
+import { requireApiKey, requireJson } from '../auth';
+import { ApiError, parseRequest } from '../errors';
+import {
+  phoneNumberParamsSchema,
+  prerequisitesSchema,
+  signupResultSchema,
+  startOnboardingSchema,
+  userEventSchema,
+  type SignupResult,
+  type UserEvent,
+} from '../schemas';
+
+/** The backend's routes: start and drive onboardings, read them. */
+export function onboardingRoutes({ client, config }: ApiDeps): Router {
+  const router = Router();
+  router.use('/onboardings', requireApiKey(config.BACKEND_API_KEY), requireJson, express.json({ limit: '64kb' }));
+
+  router.post('/onboardings', async (req, res) => {
+    const { phoneNumber, settings } = parseRequest(startOnboardingSchema, req.body, 'body');
+    const workflowId = onboardingWorkflowId(phoneNumber);
+    const existing = await describeIfRunning(client, workflowId);
+    const handle = existing
+      ? client.workflow.getHandle(workflowId)
+      : await client.workflow.start<typeof onboardingWorkflow>('onboardingWorkflow', {
+          workflowId,
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          args: [{ input: { phoneNumber, ...(settings ? { settings } : {}) } }],
+          // Two concurrent starts for one number end with one onboarding.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+    const view = (await handle.query(stateQuery)) as MachineView<OnboardingContext>;
+    res.status(existing ? 200 : 201).json(presentOnboarding(workflowId, view));
+  });
+
+  router.get('/onboardings/:phoneNumber', async (req, res) => {
+    const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
+    const workflowId = onboardingWorkflowId(phoneNumber);
+    const view = await query(client, workflowId);
+    res.json(presentOnboarding(workflowId, view));
+  });
+
+  router.post('/onboardings/:phoneNumber/prerequisites', async (req, res) => {
+    const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
+    const report = parseRequest(prerequisitesSchema, req.body, 'body');
+    res.json(await send(client, phoneNumber, { type: 'prerequisites.report', ...report }));
+  });
+
+  router.post('/onboardings/:phoneNumber/signup', async (req, res) => {
+    const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
+    const result = parseRequest(signupResultSchema, req.body, 'body');
+    res.json(await send(client, phoneNumber, signupEvent(result)));
+  });
+
+  router.post('/onboardings/:phoneNumber/events', async (req, res) => {
+    const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
+    const event = parseRequest(userEventSchema, req.body, 'body');
+    res.json(await send(client, phoneNumber, userEvent(event)));
+  });
+
+  return router;
+}
+
+function signupEvent(result: SignupResult): OnboardingEvent {
+  if (result.event === 'FINISH' || result.event === 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING') {
+    return {
+      type: 'signup.finished',
+      wabaId: result.data.waba_id,
+      code: result.code,
+      ...(result.data.phone_number_id ? { phoneNumberId: result.data.phone_number_id } : {}),
+    };
+  }
+  const { current_step, error_code, error_message, session_id } = result.data;
+  return {
+    type: 'signup.cancelled',
+    ...(current_step ? { currentStep: current_step } : {}),
+    ...(error_code !== undefined ? { errorCode: String(error_code) } : {}),
+    ...(error_message ? { errorMessage: error_message } : {}),
+    ...(session_id ? { sessionId: session_id } : {}),
+  };
+}
+
+function userEvent(event: UserEvent): OnboardingEvent {
+  switch (event.type) {
+    case 'qrScanned':
+      return { type: 'linking.confirmed', method: 'qr' };
+    case 'codeEntered':
+      return { type: 'linking.confirmed', method: 'code' };
+    case 'refreshLinking':
+      return { type: 'linking.refresh', by: 'backend' };
+    case 'paymentAdded':
+      return { type: 'payment.added' };
+    case 'refreshStatusCard':
+      return { type: 'statusCard.refresh', by: 'backend' };
+    case 'retry':
+      return { type: 'retry', by: 'backend' };
+    case 'cancel':
+      return { type: 'cancel', by: 'backend' };
+  }
+}
+
+async function send(client: Client, phoneNumber: string, event: OnboardingEvent) {
+  const workflowId = onboardingWorkflowId(phoneNumber);
+  const handle = client.workflow.getHandle(workflowId);
+  await assertRunning(client, workflowId);
+  const view = (await handle.executeUpdate(sendUpdate, { args: [event as MachineEvent] })) as MachineView<OnboardingContext>;
+  return presentOnboarding(workflowId, view);
+}
+
+async function describeIfRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+async function assertRunning(client: Client, workflowId: string): Promise<void> {
+  try {
+    const { status } = await client.workflow.getHandle(workflowId).describe();
+    if (status.name !== 'RUNNING') throw new ApiError(409, 'onboarding_closed', `the onboarding is ${status.name.toLowerCase()}`);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `no onboarding ${workflowId}`);
+    throw err;
+  }
+}
+
+async function query(client: Client, workflowId: string): Promise<MachineView<OnboardingContext>> {
+  try {
+    return (await client.workflow.getHandle(workflowId).query(stateQuery)) as MachineView<OnboardingContext>;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `no onboarding ${workflowId}`);
+    throw err;
+  }
+}
+
+/** What the backend sees of an onboarding: never the sealed token. */
+export function presentOnboarding(workflowId: string, view: MachineView<OnboardingContext>) {
+  const c = view.context;
+  return {
+    id: workflowId,
+    phoneNumber: c.phoneNumber,
+    stage: stageOf(view),
+    state: view.state,
+    status: view.status,
+    blocked: c.blocked ?? null,
+    linking: { attempts: c.linkingAttempts, maxAttempts: c.settings.maxLinkingAttempts, method: c.linkingMethod, attemptTtlMs: c.settings.linkingAttemptTtlMs },
+    wabaId: c.wabaId ?? null,
+    phoneNumberId: c.phoneNumberId ?? null,
+    sync: { contacts: c.contactsSync, history: c.historySync },
+    statusCard: { ...c.statusCard, sendingState: c.sendingState },
+    warnings: c.warnings,
+    offboarding: c.offboarding ?? null,
+    timeline: view.timeline,
+  };
+}

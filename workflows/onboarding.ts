@@ -1,0 +1,34 @@
+import { onboardingMachine, type OnboardingInput } from '../machines/onboarding';
+import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
+
+/** Activity options by action / actor name; the reasons are Meta's (meta-reference §1.5, §2). */
+export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>['activities'] = {
+  // Meta calls: retried with backoff until they succeed or Meta answers with a non-retryable code.
+  default: {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  },
+  // The authorization code dies after about 30 seconds: a few quick tries, then give up.
+  exchangeSignupCode: {
+    startToCloseTimeout: '10 seconds',
+    scheduleToCloseTimeout: '25 seconds',
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 4 },
+  },
+  // Meta allows one sync request of each type; a retry would burn it (2593107). A timeout is
+  // recorded as a failure ("maybe sent"), never repeated.
+  requestSync: { startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } },
+  // The backend is told until it accepts.
+  notifyBackend: {
+    startToCloseTimeout: '15 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  },
+  startLinkingAttempt: {
+    startToCloseTimeout: '15 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
+};
+
+/** One live onboarding a number: its workflow id is `onboarding:<E.164>` (workflows/ids.ts). */
+export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInput>) {
+  return runMachine({ machine: onboardingMachine, activities: onboardingActivities }, args);
+}
