@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { errorHandler, notFound } from './errors';
 import { healthRoutes } from './routes/health';
 import { onboardingRoutes } from './routes/onboardings';
+import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiDeps {
   config: Config;
@@ -18,6 +19,7 @@ export function createApp(deps: ApiDeps): Express {
   app.set('query parser', 'simple');
   app.use(healthRoutes(deps));
   app.use(onboardingRoutes(deps));
+  app.use(webhookRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -40,7 +40,7 @@ export const signupResultSchema = z.discriminatedUnion('event', [
     .object({
       event: z.enum(['FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING', 'FINISH']),
       code: z.string().min(1).max(2048),
-      data: z.object({ waba_id: id, phone_number_id: id.optional(), business_id: id.optional() }).loose(),
+      data: z.object({ waba_id: id, phone_number_id: id.optional(), business_id: id.optional() }),
     })
     .strict(),
   z
@@ -52,8 +52,7 @@ export const signupResultSchema = z.discriminatedUnion('event', [
           error_code: z.union([z.string().max(20), z.number().int()]).optional(),
           error_message: z.string().max(2000).optional(),
           session_id: z.string().max(200).optional(),
-        })
-        .loose(),
+        }),
     })
     .strict(),
 ]);

@@ -1,0 +1,94 @@
+import type { MachineEvent } from '../../workflows/machine-api';
+import { onboardingWorkflowId, toE164 } from '../../workflows/ids';
+import { accountUpdateSchema, HISTORY_DECLINED, historySchema, nameUpdateSchema, qualityUpdateSchema, type Envelope } from './schemas';
+
+/** One event for one workflow. */
+export interface Delivery {
+  workflowId: string;
+  event: MachineEvent;
+}
+
+export interface Routed {
+  deliveries: Delivery[];
+  /** Changes kept but not routed to a workflow, by classification (e.g. `unknown_field:foo`). */
+  unrouted: string[];
+}
+
+/** Turns a webhook envelope into onboarding events; what it cannot route is classified. */
+export function routeChanges(envelope: Envelope): Routed {
+  const deliveries: Delivery[] = [];
+  const unrouted: string[] = [];
+  const onboarding = (display: string | undefined) => {
+    const e164 = display ? toE164(display) : undefined;
+    return e164 ? onboardingWorkflowId(e164) : undefined;
+  };
+
+  for (const entry of envelope.entry) {
+    for (const change of entry.changes) {
+      switch (change.field) {
+        case 'account_update': {
+          const v = accountUpdateSchema.safeParse(change.value);
+          const workflowId = v.success ? onboarding(v.data.phone_number) : undefined;
+          if (!v.success || !workflowId) {
+            unrouted.push(v.success ? 'account_update:no_phone_number' : 'account_update:malformed');
+            break;
+          }
+          deliveries.push({
+            workflowId,
+            event: {
+              type: 'account.update',
+              event: v.data.event,
+              eventTime: entry.time ?? 0,
+              ...(v.data.disconnection_info?.reason ? { reason: v.data.disconnection_info.reason } : {}),
+              ...(v.data.disconnection_info?.initiated_by ? { initiatedBy: v.data.disconnection_info.initiated_by } : {}),
+            },
+          });
+          break;
+        }
+        case 'history': {
+          const v = historySchema.safeParse(change.value);
+          const workflowId = v.success ? onboarding(v.data.metadata.display_phone_number) : undefined;
+          if (!v.success || !workflowId) {
+            unrouted.push('history:malformed');
+            break;
+          }
+          for (const chunk of v.data.history) {
+            if (chunk.errors?.some((e) => e.code === HISTORY_DECLINED)) {
+              deliveries.push({ workflowId, event: { type: 'history.declined' } });
+            } else if (chunk.metadata?.progress !== undefined) {
+              deliveries.push({
+                workflowId,
+                event: { type: 'history.progress', progress: chunk.metadata.progress, phase: chunk.metadata.phase, chunkOrder: chunk.metadata.chunk_order },
+              });
+            }
+          }
+          break;
+        }
+        case 'phone_number_quality_update': {
+          const v = qualityUpdateSchema.safeParse(change.value);
+          const workflowId = v.success ? onboarding(v.data.display_phone_number) : undefined;
+          if (!v.success || !workflowId) {
+            unrouted.push('phone_number_quality_update:malformed');
+            break;
+          }
+          const tier = v.data.max_daily_conversations_per_business ?? v.data.current_limit;
+          deliveries.push({ workflowId, event: { type: 'account.qualityUpdate', ...(tier ? { messagingLimitTier: tier } : {}) } });
+          break;
+        }
+        case 'phone_number_name_update': {
+          const v = nameUpdateSchema.safeParse(change.value);
+          const workflowId = v.success ? onboarding(v.data.display_phone_number) : undefined;
+          if (!v.success || !workflowId) {
+            unrouted.push('phone_number_name_update:malformed');
+            break;
+          }
+          deliveries.push({ workflowId, event: { type: 'account.nameUpdate', decision: v.data.decision } });
+          break;
+        }
+        default:
+          unrouted.push(`field:${change.field}`);
+      }
+    }
+  }
+  return { deliveries, unrouted };
+}
