@@ -68,7 +68,7 @@ export function onboardingRoutes({ client, config }: ApiDeps): Router {
 }
 
 function signupEvent(result: SignupResult): OnboardingEvent {
-  if (result.event === 'FINISH' || result.event === 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING') {
+  if ('code' in result) {
     return {
       type: 'signup.finished',
       wabaId: result.data.waba_id,
