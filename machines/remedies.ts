@@ -1,129 +1,353 @@
 /**
- * Why an onboarding is blocked, and what the user does about it: the help article's
- * "Common issues" and Meta's error table (meta-reference §7), in the article's words.
+ * What the user is told when onboarding or sending stops, in the help article's words
+ * ("Before you start", "Common issues"), and how Meta's error codes map to those reasons
+ * (meta-reference section 7). Pure data and lookups: no I/O.
  */
 
-export type Stage = 'prerequisites' | 'signup' | 'linking' | 'registration' | 'sync' | 'payment' | 'active';
+/** Why onboarding is blocked. Each one has a remedy the user can act on. */
+export type BlockedReason =
+  // "Before you start" checks, and their Embedded Signup counterparts.
+  | 'app_too_old'
+  | 'no_business_portfolio'
+  | 'connected_elsewhere'
+  // Embedded Signup errors (CANCEL with error_code).
+  | 'already_shared_with_partner'
+  | 'number_not_eligible'
+  | 'region_not_supported'
+  | 'wrong_business_portfolio'
+  | 'not_on_business_app'
+  | 'number_already_registered'
+  | 'waba_restricted'
+  | 'linked_to_facebook_page'
+  | 'waba_uses_marketing_messages'
+  | 'too_many_attempts'
+  | 'signup_error'
+  | 'signup_abandoned'
+  | 'signup_code_expired'
+  // Graph calls after signup.
+  | 'reauthorization_required'
+  | 'permission_missing'
+  | 'meta_api_error'
+  // Linking and registration.
+  | 'qr_not_scanned'
+  | 'registration_not_confirmed';
+
+/**
+ * Where an ops `retry` goes once the user has acted on the remedy:
+ * `same_stage` re-runs the stage that blocked, `signup` needs a new Embedded Signup (a new
+ * token), `none` means the user cannot fix it from here (ops may still `reset`).
+ */
+export type RetryPolicy = 'same_stage' | 'signup' | 'none';
 
 export interface BlockedReasonInfo {
   remedy: string;
-  /** The user can fix it and try the same step again (`retry`); false: a new path is needed. */
-  retryable: boolean;
+  retry: RetryPolicy;
 }
 
-const disconnectElsewhere =
-  'The number is already connected to the API with another provider, or in an old WABA of your own that was not cleared. ' +
-  'Disconnect it there (WhatsApp Business app › Settings › Account › Business Platform › Disconnect), wait 15 minutes, then try again. ' +
-  'If you do not know where it is registered, check Facebook Business Manager › WhatsApp Accounts.';
+const DISCONNECT_IN_APP = 'in the WhatsApp Business app: Settings › Account › Business Platform › Disconnect';
 
-const updateApp =
-  'The WhatsApp Business version on the device is older than 2.24.17. Update the app through the app store and restart it before scanning the QR code again.';
-
-export const blockedReasons = {
-  app_too_old: { remedy: updateApp, retryable: true },
+export const BLOCKED_REASONS = {
+  app_too_old: {
+    remedy:
+      'The WhatsApp Business version on the device is older than 2.24.17. Update the app through the app store ' +
+      'and restart it before scanning the QR code again.',
+    retry: 'same_stage',
+  },
   no_business_portfolio: {
     remedy:
-      'Access to Facebook Business Manager is needed: the number is linked to an existing business portfolio, or to a new one you create during the process. Get admin access to the portfolio, then try again.',
-    retryable: true,
+      'You need access to Facebook Business Manager: the number is linked to an existing business portfolio, or to a ' +
+      'new one you create during the process. Get admin access to a business portfolio, then start again.',
+    retry: 'same_stage',
   },
-  connected_elsewhere: { remedy: disconnectElsewhere, retryable: true },
+  connected_elsewhere: {
+    remedy:
+      'The number is already connected to the API, with another WABA provider or in your own WABA account from the ' +
+      `past that wasn't cleared. Go into the platform where the number is registered and disconnect it there (${DISCONNECT_IN_APP}), ` +
+      "wait 15 minutes, then try again. If you don't know where the number is registered, check Facebook Business " +
+      'Manager in the WhatsApp Accounts tab.',
+    retry: 'same_stage',
+  },
   already_shared_with_partner: {
-    remedy: 'This WhatsApp Business Account is already shared with another partner. Disconnect the current partner in the app, then try again.',
-    retryable: true,
+    remedy:
+      'The WhatsApp Business account is already shared with another partner. Disconnect the current partner ' +
+      `(${DISCONNECT_IN_APP}) or stop sharing the account in Business Manager, then start signup again.`,
+    retry: 'same_stage',
   },
-  not_eligible: {
-    remedy: 'Meta says this number is not eligible for Coexistence yet. Use the WhatsApp Business app more and try later, or connect a new number instead.',
-    retryable: false,
+  number_not_eligible: {
+    remedy:
+      "Meta doesn't allow this number to connect to the API yet. Keep using the WhatsApp Business app and try again " +
+      'later, or connect a new number instead.',
+    retry: 'none',
   },
   region_not_supported: {
-    remedy: 'Coexistence is not available for numbers from this region. Use a number from a supported country.',
-    retryable: false,
+    remedy: "Meta doesn't offer this connection for numbers from this country. Use a number from a supported country.",
+    retry: 'none',
   },
-  wrong_portfolio: {
-    remedy: 'The number is not in the business portfolio you selected. Choose the right portfolio in Meta’s screen, or remove the number from the other one, then try again.',
-    retryable: true,
+  wrong_business_portfolio: {
+    remedy:
+      "The number isn't in the business portfolio you chose. Start signup again and choose the right portfolio (log " +
+      'out of other Facebook accounts first), or remove the number from the other portfolio.',
+    retry: 'same_stage',
   },
   not_on_business_app: {
-    remedy: 'This number is not registered in the WhatsApp Business app. Register it in the app first, or connect another number.',
-    retryable: true,
+    remedy:
+      "The number isn't active in the WhatsApp Business app. Register it in the app on the device, then start signup " +
+      'again, or connect it as a new number.',
+    retry: 'same_stage',
   },
-  too_many_attempts: { remedy: 'Meta received too many tries for this number. Wait a while, then try again.', retryable: true },
-  signup_abandoned: {
-    remedy: 'The connection on Meta’s screen was closed before it finished. Click “Connect through Meta” and start again.',
-    retryable: true,
+  number_already_registered: {
+    remedy:
+      'The number is already registered on the WhatsApp Business API. Disconnect it from the platform where it is ' +
+      'registered, then start signup again.',
+    retry: 'same_stage',
   },
-  signup_code_expired: {
-    remedy: 'The connection was not completed in time (Meta’s authorization code lasts about 30 seconds). Start the connection through Meta again.',
-    retryable: true,
+  waba_restricted: {
+    remedy: 'Meta has restricted this WhatsApp Business account. Check Business Support Home in Meta Business Suite.',
+    retry: 'none',
+  },
+  linked_to_facebook_page: {
+    remedy: 'The number is linked to a Facebook Page. Remove the number from the Page, then start signup again.',
+    retry: 'same_stage',
+  },
+  waba_uses_marketing_messages: {
+    remedy:
+      "This WhatsApp Business account sends marketing messages, which this connection doesn't support. Start signup " +
+      'again and choose another account.',
+    retry: 'same_stage',
+  },
+  too_many_attempts: {
+    remedy: 'Too many attempts in a short time. Wait a while, then start signup again.',
+    retry: 'same_stage',
   },
   signup_error: {
-    remedy: 'Meta reported an error during the connection. Start the connection through Meta again; if it repeats, contact support with the error code.',
-    retryable: true,
+    remedy: "Meta's connection screen reported an error. Start signup again; if it repeats, contact support with the error code.",
+    retry: 'same_stage',
   },
-  number_not_found: {
-    remedy: 'Meta finished the connection but no number of this WhatsApp Business Account is on the app. Start the connection again with the number that is live in the app.',
-    retryable: true,
+  signup_abandoned: {
+    remedy: "The connection on Meta's screen was not completed. Start signup again and follow it to the end.",
+    retry: 'same_stage',
+  },
+  signup_code_expired: {
+    remedy: "Meta's authorization expired before it could be used. Start signup again.",
+    retry: 'same_stage',
+  },
+  reauthorization_required: {
+    remedy: "Meta's access to this account is no longer valid. Start signup again to reconnect.",
+    retry: 'signup',
+  },
+  permission_missing: {
+    remedy: 'A permission is missing. Start signup again and approve every permission requested.',
+    retry: 'signup',
+  },
+  meta_api_error: {
+    remedy: 'Meta could not complete the request. Try again in a few minutes; if it keeps failing, contact support.',
+    retry: 'same_stage',
   },
   qr_not_scanned: {
     remedy:
-      'The QR code expired before it was scanned. Meta’s QR code is valid for a minute or two: click refresh the code on Meta’s connection screen, and scan the new code from the app immediately (Settings › Linked devices).',
-    retryable: true,
+      "The QR code was not scanned in time. Open WhatsApp Business on the device, go to Settings › Linked devices, " +
+      "click refresh the code on Meta's connection screen, and scan the new code from the app immediately.",
+    retry: 'same_stage',
   },
   registration_not_confirmed: {
     remedy:
-      'Meta has not confirmed the number on the Cloud API yet. Keep the phone open with WhatsApp Business; if it does not confirm within minutes, check that the app shows the number as connected, then retry.',
-    retryable: true,
+      'Meta has not confirmed the number on the API yet (this usually takes a few seconds to a minute). Check that ' +
+      'the app shows the number as connected under Settings › Account › Business Platform, then try again.',
+    retry: 'same_stage',
   },
-  registration_failed: {
-    remedy: 'Meta refused to connect the app to the WhatsApp Business Account. Start the connection through Meta again, granting every permission asked.',
-    retryable: true,
-  },
-  reauthorization_required: {
-    remedy: 'Meta no longer accepts the access granted during the connection. Start the connection through Meta again.',
-    retryable: false,
-  },
-} satisfies Record<string, BlockedReasonInfo>;
+} as const satisfies Record<BlockedReason, BlockedReasonInfo>;
 
-export type BlockedReason = keyof typeof blockedReasons;
-
-export function remedyOf(reason: BlockedReason): string {
-  return blockedReasons[reason].remedy;
+export function remedyFor(reason: BlockedReason): string {
+  return BLOCKED_REASONS[reason].remedy;
 }
 
-/** Embedded Signup error codes (reaching us through `CANCEL.error_code`), by Meta's table. */
-export const signupErrorReasons: Record<string, BlockedReason> = {
-  '4563015': 'app_too_old',
-  '3441049': 'connected_elsewhere',
-  '2655094': 'connected_elsewhere',
-  '2655093': 'already_shared_with_partner',
-  '3441045': 'not_eligible',
-  '3441042': 'region_not_supported',
-  '3441041': 'wrong_portfolio',
-  '2655095': 'not_on_business_app',
-  '2655048': 'not_on_business_app',
-  '3441030': 'connected_elsewhere',
-  '2655049': 'already_shared_with_partner',
-  '2494028': 'already_shared_with_partner',
-  '3441033': 'too_many_attempts',
-  '3441046': 'too_many_attempts',
+// --- Embedded Signup ------------------------------------------------------------------------
+
+/** Embedded Signup error codes (CANCEL `error_code`) with a reason of their own. */
+export const SIGNUP_ERROR_REASONS: Readonly<Record<number, BlockedReason>> = {
+  4563015: 'app_too_old',
+  3441049: 'connected_elsewhere',
+  2655094: 'connected_elsewhere',
+  2655093: 'already_shared_with_partner',
+  2655049: 'already_shared_with_partner',
+  2494028: 'already_shared_with_partner',
+  3441045: 'number_not_eligible',
+  3441042: 'region_not_supported',
+  3441041: 'wrong_business_portfolio',
+  2655095: 'not_on_business_app',
+  2655048: 'not_on_business_app',
+  3441030: 'number_already_registered',
+  2655089: 'waba_restricted',
+  3441040: 'waba_restricted',
+  2655082: 'linked_to_facebook_page',
+  3441047: 'waba_uses_marketing_messages',
+  3441033: 'too_many_attempts',
+  3441046: 'too_many_attempts',
 };
 
-export function signupErrorReason(errorCode: string): BlockedReason {
-  return signupErrorReasons[errorCode] ?? 'signup_error';
+/** Any other code keeps the generic `signup_error` (the code itself is kept with the block). */
+export function signupErrorReason(code: number): BlockedReason {
+  return SIGNUP_ERROR_REASONS[code] ?? 'signup_error';
 }
 
-/** Why the platform cannot send, with what to do: the article's "messages won't go out". */
-export const sendingBlocks = {
-  payment_missing: 'There is no payment method on the Meta account. In Settings › billing, click “Add payment details” and add a card at Meta.',
-  policy_restricted: 'The WhatsApp Business Account is restricted for a policy violation. Check Business Support Home at Meta.',
-  account_locked: 'The account is locked by Meta. Check the account status in Business Support Home.',
-  quality_low: 'Sending is limited because of poor quality. Check the quality rating on the WhatsApp Account Status card.',
-  display_name_not_approved: 'The display name is not approved yet. Sending starts once Meta approves it.',
-  not_connected: 'The number is not connected to the Cloud API.',
-  offboarded: 'The number was disconnected from the API. Reconnect it from the WhatsApp Business app.',
+// --- Graph calls after signup -----------------------------------------------------------------
+
+/** A failed Graph call (after the activity's own retries) as a blocked reason. */
+export function graphErrorReason(code: number | undefined): BlockedReason {
+  if (code === 0 || code === 190) return 'reauthorization_required';
+  if (code === 3 || code === 10 || (code !== undefined && code >= 200 && code <= 299)) return 'permission_missing';
+  return 'meta_api_error';
+}
+
+/** Token invalid or expired, or a permission missing: only a new Embedded Signup helps. */
+export function isAuthorizationErrorCode(code: number | undefined): boolean {
+  return graphErrorReason(code) !== 'meta_api_error';
+}
+
+// --- Sync (POST /<PHONE_ID>/smb_app_data) -----------------------------------------------------
+
+/** Why a contacts or history sync request failed. None of them is ever retried. */
+export type SyncFailureReason = 'sync_already_used' | 'sync_window_passed' | 'sync_request_failed';
+
+export const SYNC_FAILURES = {
+  sync_already_used: {
+    code: 2593107,
+    remedy:
+      'Meta allows this sync once per number and it was already used. Getting the missing data needs a disconnect in ' +
+      'the WhatsApp Business app and a new connection.',
+  },
+  sync_window_passed: {
+    code: 2593108,
+    remedy:
+      'Meta allows sync only within 24 hours of connecting. To sync, disconnect in the WhatsApp Business app and ' +
+      'connect again.',
+  },
+  sync_request_failed: {
+    code: undefined,
+    remedy:
+      'Meta did not confirm the sync request. It may have been accepted and cannot be sent again; if the data never ' +
+      'arrives, disconnect in the WhatsApp Business app and connect again.',
+  },
+} as const satisfies Record<SyncFailureReason, { code: number | undefined; remedy: string }>;
+
+export function syncFailureReason(code: number | undefined): SyncFailureReason {
+  if (code === SYNC_FAILURES.sync_already_used.code) return 'sync_already_used';
+  if (code === SYNC_FAILURES.sync_window_passed.code) return 'sync_window_passed';
+  return 'sync_request_failed';
+}
+
+/** How chat history ended up, when it is not (or not yet) simply complete. */
+export const HISTORY_OUTCOMES = {
+  complete: 'Chat history from the last 180 days was imported.',
+  declined:
+    'History not shared: the business chose "Don\'t share chats" in the app. Contacts and new messages still sync.',
+  not_received:
+    'Chat history never arrived from Meta, and it cannot be requested again. To import it, disconnect in the ' +
+    'WhatsApp Business app and connect again.',
+  incomplete:
+    'Chat history stopped arriving before it was complete. What arrived is kept; the rest cannot be requested again.',
 } as const;
 
-export type SendingBlock = keyof typeof sendingBlocks;
+export type HistoryOutcome = keyof typeof HISTORY_OUTCOMES;
 
-export const linkingLapsedRemedy =
-  'The QR code expired. Click refresh the code on Meta’s connection screen, and scan the new code immediately from WhatsApp Business › Settings › Linked devices.';
+// --- Sending state ---------------------------------------------------------------------------
+
+/** Why the number cannot send from the API, most actionable first (the card shows the first). */
+export type SendingBlockReason =
+  | 'offboarded'
+  | 'payment_missing'
+  | 'policy_restricted'
+  | 'account_locked'
+  | 'status_unknown'
+  | 'number_not_connected'
+  | 'coexistence_inactive'
+  | 'health_blocked';
+
+export const SENDING_BLOCKS = {
+  offboarded: {
+    remedy: 'The number is disconnected from the API. Messages from the app still work; connect again to send from Mumble.',
+  },
+  payment_missing: {
+    remedy:
+      'Messages come in but won\'t go out: there is no payment method on the Meta account. In Mumble go to Settings, ' +
+      'the billing area, "Add payment details", and save a card at Meta.',
+  },
+  policy_restricted: {
+    remedy: 'Meta restricted the account for a policy violation. Check Business Support Home in Meta Business Suite.',
+  },
+  account_locked: {
+    remedy: 'Meta locked the account. Check the account in Business Support Home in Meta Business Suite.',
+  },
+  status_unknown: {
+    remedy: "Meta hasn't reported the number's status yet. The WhatsApp Account Status card fills in once the number is connected.",
+  },
+  number_not_connected: {
+    remedy: 'Meta reports the number as not connected. Check the WhatsApp Account Status card and Business Support Home.',
+  },
+  coexistence_inactive: {
+    remedy:
+      'The number is no longer on both the WhatsApp Business app and the API. Check Settings › Account › Business ' +
+      'Platform in the app, and connect again if it shows disconnected.',
+  },
+  health_blocked: {
+    remedy:
+      "Meta reports the number can't send messages. Check the WhatsApp Account Status card for the reason, such as " +
+      'poor quality or a missing approved Display Name.',
+  },
+} as const satisfies Record<SendingBlockReason, { remedy: string }>;
+
+/** Send errors (status `errors[].code` or a refused send) that block sending until resolved. */
+export const SEND_REFUSAL_REASONS: Readonly<Record<number, SendingBlockReason>> = {
+  131042: 'payment_missing',
+  368: 'policy_restricted',
+  131031: 'account_locked',
+};
+
+export const PAYMENT_REFUSAL_CODE = 131042;
+
+/** Health entity error meaning "no valid payment method" (health_status.entities[].errors). */
+export const PAYMENT_HEALTH_ERROR_CODE = 141006;
+
+// --- Linking, offboarding, warnings -----------------------------------------------------------
+
+/** Told to the user each time a linking attempt lapses and a fresh one starts. */
+export function linkingLapsedRemedy(method: 'qr' | 'code'): string {
+  return method === 'qr'
+    ? "The QR code expired. Click refresh the code on Meta's connection screen, and scan the new code from the app " +
+        'immediately (WhatsApp Business › Settings › Linked devices).'
+    : "The verification code expired. Get a new code on Meta's connection screen and enter it in the app immediately.";
+}
+
+/** `account_update` disconnection_info.reason values with their own explanation. */
+const OFFBOARDING_REASONS: Readonly<Record<string, string>> = {
+  PRIMARY_INACTIVITY:
+    "The WhatsApp Business app wasn't opened on the phone for about 14 days, so Meta disconnected the number from " +
+    'the API. Open the app, then connect the number again.',
+  COMPANION_INACTIVITY: 'The API connection was unused for about 30 days, so Meta disconnected it. Connect the number again.',
+  USER_RE_REGISTERED: 'The number was registered again on a device, which disconnected it from the API. Connect the number again.',
+  CHANGE_NUMBER: "The business changed its number in the app. Connect the new number.",
+  BUSINESS_DOWNGRADE: 'The number was moved to the consumer WhatsApp app. Move it back to WhatsApp Business, then connect again.',
+  ACCOUNT_DISCONNECTED: 'The account was disconnected or deleted. Check Business Support Home, then connect the number again.',
+};
+
+export function offboardingRemedy(event: string, reason: string | undefined): string {
+  if (event === 'ACCOUNT_OFFBOARDED') {
+    return (
+      'The number was re-registered on a device, so Meta paused the API connection. Keep the reconnection option ' +
+      'checked in the app; it usually reconnects by itself within minutes. Linked devices such as WhatsApp Web must ' +
+      'be linked again by hand.'
+    );
+  }
+  return (
+    (reason !== undefined ? OFFBOARDING_REASONS[reason] : undefined) ??
+    'The number was disconnected from the API (in the app or by Meta). Connect the number again to send from Mumble.'
+  );
+}
+
+export type WarningCode = 'payment_method_missing';
+
+export const WARNINGS = {
+  payment_method_missing:
+    "A payment method for Meta: Meta charges for every conversation opened through the API. This is set up after " +
+    "the connection, but it's worth preparing a card in advance.",
+} as const satisfies Record<WarningCode, string>;

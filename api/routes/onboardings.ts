@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import express, { Router } from 'express';
-import { stageOf, type OnboardingContext, type OnboardingEvent } from '../../machines/onboarding';
+import { stageOf, statusCardOf, type OnboardingContext, type OnboardingEvent } from '../../machines/onboarding';
 import { sendUpdate, stateQuery, type MachineEvent, type MachineView } from '../../workflows/machine-api';
 import { onboardingWorkflowId } from '../../workflows/ids';
 import type { onboardingWorkflow } from '../../workflows/onboarding';
@@ -49,36 +49,39 @@ export function onboardingRoutes({ client, config }: ApiDeps): Router {
   router.post('/onboardings/:phoneNumber/prerequisites', async (req, res) => {
     const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
     const report = parseRequest(prerequisitesSchema, req.body, 'body');
-    res.json(await send(client, phoneNumber, { type: 'prerequisites.report', ...report }));
+    res.json(await send(client, phoneNumber, { type: 'prerequisites.report', ...report, at: Date.now() }));
   });
 
   router.post('/onboardings/:phoneNumber/signup', async (req, res) => {
     const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
     const result = parseRequest(signupResultSchema, req.body, 'body');
-    res.json(await send(client, phoneNumber, signupEvent(result)));
+    res.json(await send(client, phoneNumber, signupEvent(result, Date.now())));
   });
 
   router.post('/onboardings/:phoneNumber/events', async (req, res) => {
     const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
     const event = parseRequest(userEventSchema, req.body, 'body');
-    res.json(await send(client, phoneNumber, userEvent(event)));
+    res.json(await send(client, phoneNumber, userEvent(event, Date.now())));
   });
 
   return router;
 }
 
-function signupEvent(result: SignupResult): OnboardingEvent {
+/** `at`: when the API received it (epoch ms); the machine never reads a clock. */
+function signupEvent(result: SignupResult, at: number): OnboardingEvent {
   if ('code' in result) {
     return {
       type: 'signup.finished',
       wabaId: result.data.waba_id,
       code: result.code,
+      at,
       ...(result.data.phone_number_id ? { phoneNumberId: result.data.phone_number_id } : {}),
     };
   }
   const { current_step, error_code, error_message, session_id } = result.data;
   return {
     type: 'signup.cancelled',
+    at,
     ...(current_step ? { currentStep: current_step } : {}),
     ...(error_code !== undefined ? { errorCode: String(error_code) } : {}),
     ...(error_message ? { errorMessage: error_message } : {}),
@@ -86,16 +89,16 @@ function signupEvent(result: SignupResult): OnboardingEvent {
   };
 }
 
-function userEvent(event: UserEvent): OnboardingEvent {
+function userEvent(event: UserEvent, at: number): OnboardingEvent {
   switch (event.type) {
     case 'qrScanned':
-      return { type: 'linking.confirmed', method: 'qr' };
+      return { type: 'linking.confirmed', method: 'qr', at };
     case 'codeEntered':
-      return { type: 'linking.confirmed', method: 'code' };
+      return { type: 'linking.confirmed', method: 'code', at };
     case 'refreshLinking':
       return { type: 'linking.refresh', by: 'backend' };
     case 'paymentAdded':
-      return { type: 'payment.added' };
+      return { type: 'payment.added', at, by: 'backend' };
     case 'refreshStatusCard':
       return { type: 'statusCard.refresh', by: 'backend' };
     case 'retry':
@@ -154,8 +157,10 @@ export function presentOnboarding(workflowId: string, view: MachineView<Onboardi
     linking: { attempts: c.linkingAttempts, maxAttempts: c.settings.maxLinkingAttempts, method: c.linkingMethod, attemptTtlMs: c.settings.linkingAttemptTtlMs },
     wabaId: c.wabaId ?? null,
     phoneNumberId: c.phoneNumberId ?? null,
-    sync: { contacts: c.contactsSync, history: c.historySync },
-    statusCard: { ...c.statusCard, sendingState: c.sendingState },
+    registration: c.registration,
+    sync: { contacts: c.contactsSync, history: c.historySync, historyProgress: c.history },
+    payment: c.payment,
+    statusCard: statusCardOf(c),
     warnings: c.warnings,
     offboarding: c.offboarding ?? null,
     timeline: view.timeline,

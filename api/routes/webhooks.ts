@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { eventSignal } from '../../workflows/machine-api';
+import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
 import { constantTimeEqual } from '../auth';
 import { ApiError, parseRequest } from '../errors';
@@ -48,13 +48,13 @@ export function webhookRoutes({ client, config, log }: ApiDeps): Router {
       throw new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');
     }
     const envelope = parseRequest(envelopeSchema, json, 'body');
-    const { deliveries, unrouted } = routeChanges(envelope);
+    const { deliveries, unrouted } = routeChanges(envelope, Date.now());
 
     // 200 only once Temporal holds every event of the request; otherwise Meta redelivers.
     const results = await Promise.all(
       deliveries.map(async ({ workflowId, event }) => {
         try {
-          await client.workflow.getHandle(workflowId).signal(eventSignal, event);
+          await client.workflow.getHandle(workflowId).signal(eventSignal, event as MachineEvent);
           return 'delivered';
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) return `no_workflow:${workflowId}`;

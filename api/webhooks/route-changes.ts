@@ -1,11 +1,11 @@
-import type { MachineEvent } from '../../workflows/machine-api';
+import type { OnboardingEvent } from '../../machines/onboarding';
 import { onboardingWorkflowId, toE164 } from '../../workflows/ids';
 import { accountUpdateSchema, HISTORY_DECLINED, historySchema, nameUpdateSchema, qualityUpdateSchema, type Envelope } from './schemas';
 
 /** One event for one workflow. */
 export interface Delivery {
   workflowId: string;
-  event: MachineEvent;
+  event: OnboardingEvent;
 }
 
 export interface Routed {
@@ -14,8 +14,11 @@ export interface Routed {
   unrouted: string[];
 }
 
-/** Turns a webhook envelope into onboarding events; what it cannot route is classified. */
-export function routeChanges(envelope: Envelope): Routed {
+/**
+ * Turns a webhook envelope into onboarding events; what it cannot route is classified.
+ * `receivedAt` (epoch ms) stamps events whose Meta payload carries no time of its own.
+ */
+export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   const deliveries: Delivery[] = [];
   const unrouted: string[] = [];
   const onboarding = (display: string | undefined) => {
@@ -54,11 +57,17 @@ export function routeChanges(envelope: Envelope): Routed {
           }
           for (const chunk of v.data.history) {
             if (chunk.errors?.some((e) => e.code === HISTORY_DECLINED)) {
-              deliveries.push({ workflowId, event: { type: 'history.declined' } });
+              deliveries.push({ workflowId, event: { type: 'history.declined', at: receivedAt } });
             } else if (chunk.metadata?.progress !== undefined) {
               deliveries.push({
                 workflowId,
-                event: { type: 'history.progress', progress: chunk.metadata.progress, phase: chunk.metadata.phase, chunkOrder: chunk.metadata.chunk_order },
+                event: {
+                  type: 'history.progress',
+                  progress: chunk.metadata.progress,
+                  phase: chunk.metadata.phase ?? 0,
+                  chunkOrder: chunk.metadata.chunk_order ?? 0,
+                  at: receivedAt,
+                },
               });
             }
           }
@@ -72,7 +81,15 @@ export function routeChanges(envelope: Envelope): Routed {
             break;
           }
           const tier = v.data.max_daily_conversations_per_business ?? v.data.current_limit;
-          deliveries.push({ workflowId, event: { type: 'account.qualityUpdate', ...(tier ? { messagingLimitTier: tier } : {}) } });
+          deliveries.push({
+            workflowId,
+            event: {
+              type: 'account.qualityUpdate',
+              eventTime: entry.time ?? 0,
+              ...(v.data.event ? { event: v.data.event } : {}),
+              ...(tier ? { messagingLimitTier: tier } : {}),
+            },
+          });
           break;
         }
         case 'phone_number_name_update': {
@@ -82,7 +99,15 @@ export function routeChanges(envelope: Envelope): Routed {
             unrouted.push('phone_number_name_update:malformed');
             break;
           }
-          deliveries.push({ workflowId, event: { type: 'account.nameUpdate', decision: v.data.decision } });
+          deliveries.push({
+            workflowId,
+            event: {
+              type: 'account.nameUpdate',
+              decision: v.data.decision,
+              eventTime: entry.time ?? 0,
+              ...(v.data.requested_verified_name ? { requestedVerifiedName: v.data.requested_verified_name } : {}),
+            },
+          });
           break;
         }
         default:

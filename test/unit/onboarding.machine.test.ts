@@ -1,0 +1,949 @@
+/**
+ * The onboarding machine, driven only by XState's pure `initialTransition` / `transition` — the
+ * way the durable interpreter drives it. A small harness keeps what the interpreter would keep:
+ * pending timers (delayed raises, cancelled by `xstate.cancel`) and running invocations.
+ */
+import { initialTransition, transition, type EventObject } from 'xstate';
+import {
+  DEFAULT_ONBOARDING_SETTINGS,
+  isAppVersionSupported,
+  onboardingMachine,
+  stageOf,
+  statusCardOf,
+  type CheckPaymentMethodOutput,
+  type FetchStatusCardOutput,
+  type OnboardingEvent,
+  type OnboardingSettings,
+  type OnboardingSnapshot,
+  type Stage,
+} from '../../machines/onboarding';
+import {
+  BLOCKED_REASONS,
+  SENDING_BLOCKS,
+  SIGNUP_ERROR_REASONS,
+  SYNC_FAILURES,
+  type BlockedReason,
+} from '../../machines/remedies';
+
+const PHONE = '+15550783881';
+const T0 = 1_750_000_000_000;
+const WABA = 'waba-1';
+const PNID = 'pnid-1';
+const CODE = 'es-code-123';
+const SEALED = 'sealed:v1:abc';
+
+interface Action {
+  type: string;
+  params?: unknown;
+}
+interface Notice {
+  kind: string;
+  [key: string]: unknown;
+}
+
+const OUR_ACTIONS = ['notifyBackend', 'startLinkingAttempt'];
+const INTERPRETER_ACTIONS = ['xstate.raise', 'xstate.cancel', 'xstate.spawnChild', 'xstate.stopChild'];
+
+class Run {
+  snapshot: OnboardingSnapshot;
+  /** Actions of the last step. */
+  actions: Action[] = [];
+  /** Every action since the start. */
+  all: Action[] = [];
+  timers = new Map<string, { event: EventObject; delay: number }>();
+  running = new Map<string, { src: string; input: unknown }>();
+
+  constructor(settings?: Partial<OnboardingSettings>) {
+    const [snapshot, actions] = initialTransition(onboardingMachine, { phoneNumber: PHONE, ...(settings ? { settings } : {}) });
+    this.snapshot = snapshot;
+    this.record(actions as Action[]);
+  }
+
+  send(event: OnboardingEvent | EventObject): this {
+    const [snapshot, actions] = transition(onboardingMachine, this.snapshot, event as OnboardingEvent);
+    expect(snapshot.status).not.toBe('error');
+    this.snapshot = snapshot;
+    this.record(actions as Action[]);
+    return this;
+  }
+
+  can(event: OnboardingEvent): boolean {
+    return this.snapshot.can(event);
+  }
+
+  done(id: string, output: unknown = {}): this {
+    expect(this.running.has(id)).toBe(true);
+    return this.send({ type: `xstate.done.actor.${id}`, output } as EventObject);
+  }
+
+  fail(id: string, code?: number, message = 'Meta said no'): this {
+    expect(this.running.has(id)).toBe(true);
+    const error =
+      code === undefined
+        ? { message, nonRetryable: false }
+        : { message, type: 'MetaApiError', nonRetryable: true, details: { code, httpStatus: 400 } };
+    return this.send({ type: `xstate.error.actor.${id}`, error } as EventObject);
+  }
+
+  /** Delivers the pending timer whose id contains `name` (e.g. 'linkingAttemptTtl'). */
+  fire(name: string): this {
+    const matches = [...this.timers.entries()].filter(([id]) => id.includes(name));
+    expect(matches.map(([id]) => id)).toHaveLength(1);
+    const [id, timer] = matches[0]!;
+    this.timers.delete(id);
+    return this.send(timer.event);
+  }
+
+  timerDelay(name: string): number | undefined {
+    return [...this.timers.entries()].find(([id]) => id.includes(name))?.[1].delay;
+  }
+
+  get stage(): Stage {
+    return stageOf(this.snapshot);
+  }
+  get context() {
+    return this.snapshot.context;
+  }
+  matches(value: Parameters<OnboardingSnapshot['matches']>[0]): boolean {
+    return this.snapshot.matches(value);
+  }
+
+  /** notifyBackend params of the last step (or of the whole run). */
+  notices(kind?: string, from: Action[] = this.actions): Notice[] {
+    return from
+      .filter((a) => a.type === 'notifyBackend')
+      .map((a) => a.params as Notice)
+      .filter((n) => kind === undefined || n.kind === kind);
+  }
+
+  spawned(src?: string, from: Action[] = this.actions): { id: string; src: string; input: unknown }[] {
+    return from
+      .filter((a) => a.type === 'xstate.spawnChild')
+      .map((a) => a.params as { id: string; src: string; input: unknown })
+      .filter((p) => src === undefined || p.src === src)
+      .map(({ id, src: s, input }) => ({ id, src: s, input }));
+  }
+
+  private record(actions: Action[]): void {
+    for (const action of actions) {
+      expect([...OUR_ACTIONS, ...INTERPRETER_ACTIONS]).toContain(action.type);
+      const params = action.params as Record<string, unknown> | undefined;
+      switch (action.type) {
+        case 'xstate.raise': {
+          const { event, delay, id } = params as { event: EventObject; delay?: number; id: string };
+          expect(delay).toBeDefined(); // only delayed raises may reach the interpreter
+          this.timers.set(id, { event, delay: delay! });
+          break;
+        }
+        case 'xstate.cancel':
+          this.timers.delete((params as { sendId: string }).sendId);
+          break;
+        case 'xstate.spawnChild': {
+          const { id, src, input } = params as { id: string; src: unknown; input: unknown };
+          expect(typeof src).toBe('string');
+          expect(JSON.parse(JSON.stringify(input))).toEqual(input);
+          this.running.set(id, { src: src as string, input });
+          break;
+        }
+        case 'xstate.stopChild':
+          this.running.delete((params as { id: string }).id);
+          break;
+        default:
+          expect(JSON.parse(JSON.stringify(params))).toEqual(params);
+      }
+    }
+    expect(JSON.parse(JSON.stringify(this.snapshot.context))).toEqual(this.snapshot.context);
+    this.actions = actions;
+    this.all.push(...actions);
+  }
+}
+
+// --- drivers --------------------------------------------------------------------------------------
+
+const passingReport = {
+  type: 'prerequisites.report',
+  appVersion: '2.24.17',
+  hasBusinessPortfolio: true,
+  connectedElsewhere: false,
+  hasPaymentMethod: true,
+} as const;
+
+function toSignup(settings?: Partial<OnboardingSettings>): Run {
+  return new Run(settings).send(passingReport);
+}
+
+function toLinking(settings?: Partial<OnboardingSettings>): Run {
+  return toSignup(settings)
+    .send({ type: 'signup.finished', wabaId: WABA, code: CODE, at: T0 })
+    .done('exchangeSignupCode', { sealedToken: SEALED })
+    .done('lookupPhoneNumber', { phoneNumberId: PNID, displayPhoneNumber: '+1 555-078-3881', isOnBizApp: true, platformType: 'CLOUD_API' });
+}
+
+function toRegistration(settings?: Partial<OnboardingSettings>): Run {
+  return toLinking(settings).send({ type: 'linking.confirmed', method: 'qr', at: T0 + 30_000 });
+}
+
+const confirmed = { isOnBizApp: true, platformType: 'CLOUD_API', status: 'CONNECTED' };
+
+function toSync(settings?: Partial<OnboardingSettings>): Run {
+  return toRegistration(settings).done('subscribeApp', undefined).done('checkRegistration', confirmed);
+}
+
+function toPayment(settings?: Partial<OnboardingSettings>): Run {
+  return toSync(settings).done('requestContactsSync', { requestId: 'req-contacts' }).done('requestHistorySync', { requestId: 'req-history' });
+}
+
+const paymentOk: CheckPaymentMethodOutput = { canSendMessage: 'AVAILABLE', paymentMissing: false, errorCodes: [] };
+const paymentMissing: CheckPaymentMethodOutput = { canSendMessage: 'BLOCKED', paymentMissing: true, errorCodes: [141006] };
+const card: FetchStatusCardOutput = {
+  displayName: "Jasper's Market",
+  nameStatus: 'APPROVED',
+  qualityRating: 'GREEN',
+  messagingLimitTier: 'TIER_1K',
+  throughput: 'STANDARD',
+  status: 'CONNECTED',
+  canSendMessage: 'AVAILABLE',
+  isOnBizApp: true,
+  platformType: 'CLOUD_API',
+};
+
+function toActive(settings?: Partial<OnboardingSettings>): Run {
+  return toPayment(settings).done('checkPaymentMethod', paymentOk).done('fetchStatusCard', card);
+}
+
+// --- tests ----------------------------------------------------------------------------------------
+
+describe('happy path', () => {
+  it('goes prerequisites → signup → linking → registration → sync → payment → active', () => {
+    const run = new Run();
+    expect(run.stage).toBe('prerequisites');
+    expect(run.snapshot.hasTag('prerequisites')).toBe(true);
+    expect(run.context.settings).toEqual(DEFAULT_ONBOARDING_SETTINGS);
+
+    run.send(passingReport);
+    expect(run.matches({ signup: 'awaitingResult' })).toBe(true);
+    expect(run.context.warnings).toEqual([]);
+
+    run.send({ type: 'signup.finished', wabaId: WABA, code: CODE, at: T0 });
+    expect(run.spawned()).toEqual([{ id: 'exchangeSignupCode', src: 'exchangeSignupCode', input: { code: CODE } }]);
+
+    run.done('exchangeSignupCode', { sealedToken: SEALED });
+    expect(run.context.sealedToken).toBe(SEALED);
+    expect(run.spawned()).toEqual([
+      { id: 'lookupPhoneNumber', src: 'lookupPhoneNumber', input: { wabaId: WABA, phoneNumber: PHONE, sealedToken: SEALED } },
+    ]);
+
+    run.done('lookupPhoneNumber', { phoneNumberId: PNID, displayPhoneNumber: '+1 555-078-3881', isOnBizApp: true });
+    expect(run.matches({ linking: 'attempt' })).toBe(true);
+    expect(run.actions.find((a) => a.type === 'startLinkingAttempt')?.params).toEqual({
+      phoneNumber: PHONE,
+      attempt: 1,
+      maxAttempts: 5,
+      method: 'qr',
+      expiresInMs: 120_000,
+    });
+    expect(run.timerDelay('linkingAttemptTtl')).toBe(120_000);
+
+    run.send({ type: 'linking.confirmed', method: 'qr', at: T0 + 40_000 });
+    expect(run.matches({ registration: 'subscribingApp' })).toBe(true);
+    expect(run.timers.size).toBe(0); // the attempt's timer is cancelled
+    expect(run.context.linkedAt).toBe(T0 + 40_000);
+    expect(run.spawned()).toEqual([{ id: 'subscribeApp', src: 'subscribeApp', input: { wabaId: WABA, sealedToken: SEALED } }]);
+
+    run.done('subscribeApp', undefined);
+    expect(run.matches({ registration: { confirming: 'checking' } })).toBe(true);
+    expect(run.spawned()).toEqual([
+      { id: 'checkRegistration', src: 'checkRegistration', input: { phoneNumberId: PNID, sealedToken: SEALED } },
+    ]);
+
+    run.done('checkRegistration', confirmed);
+    expect(run.stage).toBe('sync');
+    expect(run.context.registration.confirmedBy).toBe('check');
+    expect(run.spawned()).toEqual([
+      { id: 'requestContactsSync', src: 'requestSync', input: { phoneNumberId: PNID, syncType: 'smb_app_state_sync', sealedToken: SEALED } },
+    ]);
+    expect(run.context.contactsSync.status).toBe('requesting');
+
+    run.done('requestContactsSync', { requestId: 'req-contacts' });
+    expect(run.spawned()).toEqual([
+      { id: 'requestHistorySync', src: 'requestSync', input: { phoneNumberId: PNID, syncType: 'history', sealedToken: SEALED } },
+    ]);
+
+    run.done('requestHistorySync', { requestId: 'req-history' });
+    expect(run.stage).toBe('payment');
+    expect(run.context.contactsSync).toEqual({ status: 'requested', requestId: 'req-contacts' });
+    expect(run.context.historySync).toEqual({ status: 'requested', requestId: 'req-history' });
+    expect(run.context.history.status).toBe('awaiting');
+    expect(run.spawned()).toEqual([
+      {
+        id: 'checkPaymentMethod',
+        src: 'checkPaymentMethod',
+        input: { phoneNumberId: PNID, wabaId: WABA, sealedToken: SEALED },
+      },
+    ]);
+
+    run.done('checkPaymentMethod', paymentOk);
+    expect(run.stage).toBe('active');
+    expect(run.notices('active')).toEqual([
+      { kind: 'active', phoneNumber: PHONE, wabaId: WABA, phoneNumberId: PNID, displayPhoneNumber: '+1 555-078-3881' },
+    ]);
+    expect(run.spawned('fetchStatusCard')).toHaveLength(1);
+
+    run.done('fetchStatusCard', card);
+    expect(run.matches({ active: { statusCard: 'idle', history: 'awaitingFirstChunk' } })).toBe(true);
+    expect(run.context.sendingState).toEqual({ canSend: true });
+    expect(statusCardOf(run.context)).toEqual({
+      displayName: "Jasper's Market",
+      nameStatus: 'APPROVED',
+      qualityRating: 'GREEN',
+      messagingLimitTier: 'TIER_2K',
+      throughput: { level: 'STANDARD', messagesPerSecond: 20 },
+      sendingState: { canSend: true },
+    });
+  });
+
+  it('never puts the authorization code in context, only the sealed token', () => {
+    const run = toActive();
+    const json = JSON.stringify(run.context);
+    expect(json).not.toContain(CODE);
+    expect(run.context.sealedToken).toBe(SEALED);
+  });
+
+  it('tags every top-level state with its stage', () => {
+    const run = toActive();
+    expect(run.snapshot.hasTag('active')).toBe(true);
+    expect(run.snapshot.hasTag('payment')).toBe(false);
+    expect(stageOf({ value: 'blocked' })).toBe('blocked');
+    expect(stageOf({ value: { registration: { confirming: 'checking' } } })).toBe('registration');
+  });
+});
+
+describe('prerequisites', () => {
+  it.each([
+    ['2.24.17', true],
+    ['2.24.18', true],
+    ['2.25.1', true],
+    ['3.0', true],
+    ['2.24.17.78', true],
+    ['2.24.9', false],
+    ['2.23.99', false],
+    ['2.24', false],
+    ['', false],
+    ['v2.25.1', false],
+  ])('app version %s supported: %s', (version, supported) => {
+    expect(isAppVersionSupported(version)).toBe(supported);
+  });
+
+  it('app too old blocks with the update-and-restart remedy', () => {
+    const run = new Run().send({ ...passingReport, appVersion: '2.24.9' });
+    expect(run.stage).toBe('blocked');
+    expect(run.context.blocked).toEqual({ reason: 'app_too_old', remedy: BLOCKED_REASONS.app_too_old.remedy, stage: 'prerequisites' });
+    expect(run.context.blocked?.remedy).toMatch(/update the app.*restart/i);
+    expect(run.notices('blocked')).toEqual([
+      { kind: 'blocked', phoneNumber: PHONE, stage: 'prerequisites', reason: 'app_too_old', remedy: BLOCKED_REASONS.app_too_old.remedy },
+    ]);
+  });
+
+  it('connected elsewhere blocks with disconnect, wait and where to check', () => {
+    const run = new Run().send({ ...passingReport, connectedElsewhere: true });
+    expect(run.context.blocked?.reason).toBe('connected_elsewhere');
+    expect(run.context.blocked?.remedy).toMatch(/disconnect/i);
+    expect(run.context.blocked?.remedy).toMatch(/15 minutes/);
+    expect(run.context.blocked?.remedy).toMatch(/Business Manager in the WhatsApp Accounts tab/);
+  });
+
+  it('no business portfolio blocks', () => {
+    const run = new Run().send({ ...passingReport, hasBusinessPortfolio: false });
+    expect(run.context.blocked?.reason).toBe('no_business_portfolio');
+  });
+
+  it('a missing payment method is a warning, not a block', () => {
+    const run = new Run().send({ ...passingReport, hasPaymentMethod: false });
+    expect(run.stage).toBe('signup');
+    expect(run.context.warnings).toEqual([{ code: 'payment_method_missing', message: expect.stringMatching(/payment method/) }]);
+  });
+
+  it('after fixing, retry waits for a new report, which passes', () => {
+    const run = new Run().send({ ...passingReport, appVersion: '2.23.0' }).send({ type: 'retry', by: 'ops' });
+    expect(run.stage).toBe('prerequisites');
+    expect(run.context.blocked).toBeUndefined();
+    run.send(passingReport);
+    expect(run.stage).toBe('signup');
+  });
+});
+
+describe('signup', () => {
+  it.each(Object.entries(SIGNUP_ERROR_REASONS))('Embedded Signup error %s blocks as %s', (code, reason) => {
+    const run = toSignup().send({ type: 'signup.cancelled', errorCode: code, errorMessage: 'shown text', at: T0 });
+    expect(run.context.blocked).toEqual({
+      reason,
+      remedy: BLOCKED_REASONS[reason].remedy,
+      stage: 'signup',
+      code: Number(code),
+      detail: 'shown text',
+    });
+  });
+
+  it('3441049: connected elsewhere, with the 15-minute wait, then retry runs signup again', () => {
+    const run = toSignup().send({ type: 'signup.cancelled', errorCode: 3441049, at: T0 });
+    expect(run.context.blocked).toMatchObject({ reason: 'connected_elsewhere', code: 3441049, stage: 'signup' });
+    expect(run.context.blocked?.remedy).toMatch(/wait 15 minutes/);
+    run.send({ type: 'retry' });
+    expect(run.matches({ signup: 'awaitingResult' })).toBe(true);
+  });
+
+  it('4563015: app too old', () => {
+    const run = toSignup().send({ type: 'signup.cancelled', errorCode: '4563015', at: T0 });
+    expect(run.context.blocked).toMatchObject({ reason: 'app_too_old', code: 4563015 });
+  });
+
+  it('an unknown code keeps the generic signup_error with the code', () => {
+    const run = toSignup().send({ type: 'signup.cancelled', errorCode: '999', at: T0 });
+    expect(run.context.blocked).toMatchObject({ reason: 'signup_error', code: 999 });
+  });
+
+  it('a cancel without an error code is abandonment, retryable', () => {
+    const run = toSignup().send({ type: 'signup.cancelled', currentStep: 'PHONE_NUMBER_VERIFICATION', at: T0 });
+    expect(run.context.blocked).toMatchObject({ reason: 'signup_abandoned', detail: 'PHONE_NUMBER_VERIFICATION' });
+    expect(run.context.blocked?.remedy).toMatch(/start signup again/i);
+    expect(run.can({ type: 'retry' })).toBe(true);
+  });
+
+  it.each([[100], [190], [undefined]])('code exchanged too late (%s) blocks signup_code_expired', (code) => {
+    const run = toSignup().send({ type: 'signup.finished', wabaId: WABA, code: CODE, at: T0 }).fail('exchangeSignupCode', code);
+    expect(run.stage).toBe('blocked');
+    expect(run.context.blocked).toMatchObject({ reason: 'signup_code_expired', stage: 'signup' });
+    expect(run.context.blocked?.code).toBe(code);
+    expect(run.context.blocked?.remedy).toMatch(/start signup again/i);
+    expect(run.context.sealedToken).toBeUndefined();
+    run.send({ type: 'retry' });
+    expect(run.matches({ signup: 'awaitingResult' })).toBe(true);
+  });
+
+  it('a number not on the business app blocks', () => {
+    const run = toSignup()
+      .send({ type: 'signup.finished', wabaId: WABA, code: CODE, at: T0 })
+      .done('exchangeSignupCode', { sealedToken: SEALED })
+      .done('lookupPhoneNumber', { phoneNumberId: PNID, displayPhoneNumber: '+1', isOnBizApp: false });
+    expect(run.context.blocked?.reason).toBe('not_on_business_app');
+  });
+
+  it('passes the Embedded Signup phone number id to the lookup, which still decides', () => {
+    const run = toSignup()
+      .send({ type: 'signup.finished', wabaId: WABA, code: CODE, phoneNumberId: 'from-es', at: T0 })
+      .done('exchangeSignupCode', { sealedToken: SEALED });
+    expect(run.spawned()[0]?.input).toEqual({ wabaId: WABA, phoneNumber: PHONE, sealedToken: SEALED, phoneNumberId: 'from-es' });
+    run.done('lookupPhoneNumber', { phoneNumberId: PNID, displayPhoneNumber: '+1', isOnBizApp: true });
+    expect(run.context.phoneNumberId).toBe(PNID);
+  });
+
+  it('a refused token on lookup needs a new signup: retry goes to signup', () => {
+    const run = toSignup()
+      .send({ type: 'signup.finished', wabaId: WABA, code: CODE, at: T0 })
+      .done('exchangeSignupCode', { sealedToken: SEALED })
+      .fail('lookupPhoneNumber', 190);
+    expect(run.context.blocked).toMatchObject({ reason: 'reauthorization_required', code: 190, stage: 'signup' });
+    run.send({ type: 'retry' });
+    expect(run.stage).toBe('signup');
+    expect(run.context.sealedToken).toBeUndefined();
+  });
+});
+
+describe('linking', () => {
+  it('QR lapses twice, the workflow starts fresh attempts by itself, then the scan confirms', () => {
+    const run = toLinking();
+    run.fire('linkingAttemptTtl');
+    expect(run.matches({ linking: 'attempt' })).toBe(true);
+    expect(run.context.linkingAttempts).toBe(2);
+    expect(run.notices('linkingLapsed')).toEqual([
+      {
+        kind: 'linkingLapsed',
+        phoneNumber: PHONE,
+        lapsedAttempt: 1,
+        nextAttempt: 2,
+        maxAttempts: 5,
+        method: 'qr',
+        remedy: expect.stringMatching(/refresh the code on Meta's connection screen, and scan the new code from the app immediately/),
+      },
+    ]);
+    expect(run.actions.find((a) => a.type === 'startLinkingAttempt')?.params).toMatchObject({ attempt: 2 });
+    // notify before starting the next attempt
+    expect(run.actions.filter((a) => !a.type.startsWith('xstate.')).map((a) => a.type)).toEqual(['notifyBackend', 'startLinkingAttempt']);
+
+    run.fire('linkingAttemptTtl');
+    expect(run.context.linkingAttempts).toBe(3);
+    expect(run.actions.find((a) => a.type === 'startLinkingAttempt')?.params).toMatchObject({ attempt: 3 });
+
+    run.send({ type: 'linking.confirmed', method: 'qr', at: T0 + 300_000 });
+    expect(run.stage).toBe('registration');
+    expect(run.timers.size).toBe(0);
+  });
+
+  it('QR never scanned: after 5 attempts lapse, blocked qr_not_scanned; retry starts over', () => {
+    const run = toLinking();
+    for (let lapse = 1; lapse <= 4; lapse++) run.fire('linkingAttemptTtl');
+    expect(run.context.linkingAttempts).toBe(5);
+    expect(run.notices('linkingLapsed', run.all)).toHaveLength(4);
+    run.fire('linkingAttemptTtl');
+    expect(run.stage).toBe('blocked');
+    expect(run.context.blocked).toMatchObject({ reason: 'qr_not_scanned', stage: 'linking' });
+    expect(run.context.blocked?.remedy).toMatch(/Linked devices/);
+    expect(run.notices('blocked')).toHaveLength(1);
+    expect(run.actions.filter((a) => a.type === 'startLinkingAttempt')).toHaveLength(0);
+
+    run.send({ type: 'retry', by: 'ops' });
+    expect(run.matches({ linking: 'attempt' })).toBe(true);
+    expect(run.context.linkingAttempts).toBe(1);
+  });
+
+  it('linking.refresh starts a new attempt now, counts it, may switch to a verification code', () => {
+    const run = toLinking({ maxLinkingAttempts: 2 });
+    run.send({ type: 'linking.refresh', method: 'code', by: 'user' });
+    expect(run.context.linkingAttempts).toBe(2);
+    expect(run.actions.find((a) => a.type === 'startLinkingAttempt')?.params).toMatchObject({ attempt: 2, method: 'code' });
+    expect(run.timers.size).toBe(1);
+    expect(run.can({ type: 'linking.refresh' })).toBe(false);
+    run.send({ type: 'linking.confirmed', method: 'code', at: T0 });
+    expect(run.context.linkingMethod).toBe('code');
+  });
+
+  it('uses the configured attempt lifetime', () => {
+    const run = toLinking({ linkingAttemptTtlMs: 90_000 });
+    expect(run.timerDelay('linkingAttemptTtl')).toBe(90_000);
+  });
+});
+
+describe('registration', () => {
+  it('polls until Meta shows the number on the Cloud API and still on the app', () => {
+    const run = toRegistration().done('subscribeApp', undefined);
+    run.done('checkRegistration', { isOnBizApp: true, platformType: 'NOT_APPLICABLE' });
+    expect(run.matches({ registration: { confirming: 'waitingToRecheck' } })).toBe(true);
+    expect(run.timerDelay('registrationPollInterval')).toBe(15_000);
+    run.fire('registrationPollInterval');
+    // a failed read is one more poll
+    run.fail('checkRegistration', 2);
+    expect(run.matches({ registration: { confirming: 'waitingToRecheck' } })).toBe(true);
+    run.fire('registrationPollInterval').done('checkRegistration', confirmed);
+    expect(run.stage).toBe('sync');
+    expect(run.context.registration.checks).toBe(3);
+    expect(run.timerDelay('registrationDeadline')).toBeUndefined();
+  });
+
+  it('a webhook confirmation moves on without waiting for the poll', () => {
+    const run = toRegistration().done('subscribeApp', undefined).done('checkRegistration', { isOnBizApp: true, platformType: 'NOT_APPLICABLE' });
+    expect(run.can({ type: 'registration.confirmed', isOnBizApp: false })).toBe(false);
+    run.send({ type: 'registration.confirmed', isOnBizApp: true, platformType: 'CLOUD_API', at: T0 });
+    expect(run.stage).toBe('sync');
+    expect(run.context.registration.confirmedBy).toBe('webhook');
+  });
+
+  it('past the deadline it is stuck with a reason, never waiting silently; a late webhook still moves it on', () => {
+    const run = toRegistration().done('subscribeApp', undefined);
+    expect(run.timerDelay('registrationDeadline')).toBe(600_000);
+    run.fire('registrationDeadline');
+    expect(run.matches({ registration: 'stuck' })).toBe(true);
+    expect(run.running.size).toBe(0);
+    expect(run.timers.size).toBe(0);
+    expect(run.context.blocked).toMatchObject({ reason: 'registration_not_confirmed', stage: 'registration' });
+    expect(run.notices('blocked')).toEqual([expect.objectContaining({ reason: 'registration_not_confirmed' })]);
+    run.send({ type: 'registration.confirmed', at: T0 });
+    expect(run.stage).toBe('sync');
+    expect(run.context.blocked).toBeUndefined();
+  });
+
+  it('retry while stuck polls again with a new deadline', () => {
+    const run = toRegistration().done('subscribeApp', undefined).fire('registrationDeadline');
+    run.send({ type: 'retry', by: 'ops' });
+    expect(run.matches({ registration: { confirming: 'checking' } })).toBe(true);
+    expect(run.spawned('checkRegistration')).toHaveLength(1);
+    expect(run.timerDelay('registrationDeadline')).toBe(600_000);
+    expect(run.context.blocked).toBeUndefined();
+  });
+
+  it('a failed app subscription blocks; retry subscribes again', () => {
+    const run = toRegistration().fail('subscribeApp', 1);
+    expect(run.context.blocked).toMatchObject({ reason: 'meta_api_error', stage: 'registration', code: 1 });
+    run.send({ type: 'retry' });
+    expect(run.matches({ registration: 'subscribingApp' })).toBe(true);
+  });
+
+  it('a refused token while confirming needs a new signup', () => {
+    const run = toRegistration().done('subscribeApp', undefined).fail('checkRegistration', 190);
+    expect(run.context.blocked).toMatchObject({ reason: 'reauthorization_required', stage: 'registration' });
+    run.send({ type: 'retry' });
+    expect(run.stage).toBe('signup');
+  });
+});
+
+describe('sync', () => {
+  it('records a failed request with Meta code, never retries it, and still moves on', () => {
+    const run = toSync().fail('requestContactsSync', 2593107, 'already used');
+    expect(run.context.contactsSync).toEqual({
+      status: 'failed',
+      failure: { reason: 'sync_already_used', code: 2593107, message: 'already used', remedy: SYNC_FAILURES.sync_already_used.remedy },
+    });
+    expect(run.notices('syncFailed')).toEqual([
+      {
+        kind: 'syncFailed',
+        phoneNumber: PHONE,
+        syncType: 'smb_app_state_sync',
+        reason: 'sync_already_used',
+        code: 2593107,
+        remedy: SYNC_FAILURES.sync_already_used.remedy,
+      },
+    ]);
+    expect(run.spawned()).toEqual([expect.objectContaining({ id: 'requestHistorySync' })]);
+
+    run.fail('requestHistorySync', 2593108);
+    expect(run.context.historySync.failure).toMatchObject({ reason: 'sync_window_passed', code: 2593108 });
+    expect(run.context.history.status).toBe('not_requested');
+    expect(run.stage).toBe('payment');
+
+    run.done('checkPaymentMethod', paymentOk).done('fetchStatusCard', card);
+    expect(run.matches({ active: { history: 'idle' } })).toBe(true);
+    expect(run.spawned('requestSync', run.all)).toHaveLength(2);
+  });
+
+  it('a request that timed out counts as maybe sent: failed, not retried', () => {
+    const run = toSync().done('requestContactsSync', { requestId: 'r1' }).fail('requestHistorySync', undefined, 'timeout');
+    expect(run.context.historySync.failure).toMatchObject({ reason: 'sync_request_failed', message: 'timeout' });
+    expect(run.stage).toBe('payment');
+  });
+
+  it('each sync type is requested exactly once over a whole life, whatever happens after', () => {
+    const run = toActive();
+    run.send({ type: 'account.update', event: 'ACCOUNT_OFFBOARDED', eventTime: 100 });
+    run.send({ type: 'account.update', event: 'ACCOUNT_RECONNECTED', eventTime: 200 });
+    run.done('fetchStatusCard', card);
+    run.send({ type: 'send.refused', code: 131042, at: T0 }).send({ type: 'payment.added', at: T0 });
+    run.done('checkPaymentMethod', paymentOk);
+    expect(run.stage).toBe('active');
+    expect(run.spawned('requestSync', run.all).map((s) => (s.input as { syncType: string }).syncType)).toEqual([
+      'smb_app_state_sync',
+      'history',
+    ]);
+  });
+
+  it('a disconnection during sync takes effect once the requests are settled', () => {
+    const run = toSync().send({ type: 'account.update', event: 'PARTNER_REMOVED', reason: 'USER_RE_REGISTERED', eventTime: 50 });
+    expect(run.stage).toBe('sync');
+    run.done('requestContactsSync', { requestId: 'r1' }).done('requestHistorySync', { requestId: 'r2' });
+    expect(run.stage).toBe('offboarded');
+  });
+});
+
+describe('history', () => {
+  it('declined (2593109) is recorded distinctly and stops the silence timer', () => {
+    const run = toPayment();
+    expect(run.timerDelay('historySilence')).toBe(24 * 60 * 60_000);
+    run.send({ type: 'history.declined', at: T0 });
+    expect(run.context.history.status).toBe('declined');
+    expect(run.notices('historyOutcome')).toEqual([
+      { kind: 'historyOutcome', phoneNumber: PHONE, outcome: 'declined', message: expect.stringMatching(/History not shared/) },
+    ]);
+    expect(run.timerDelay('historySilence')).toBeUndefined();
+    expect(run.can({ type: 'history.declined', at: T0 })).toBe(false);
+  });
+
+  it('never arrived: silence for historySilenceMs → not_received, distinct from declined', () => {
+    const run = toActive({ historySilenceMs: 1_000 });
+    run.fire('historySilence');
+    expect(run.context.history.status).toBe('not_received');
+    expect(run.notices('historyOutcome')).toEqual([expect.objectContaining({ outcome: 'not_received' })]);
+    expect(run.stage).toBe('active');
+  });
+
+  it('chunks in payment and active are recorded; progress 100 completes it', () => {
+    const run = toPayment();
+    run.send({ type: 'history.progress', progress: 40, phase: 0, chunkOrder: 2, at: T0 });
+    expect(run.matches({ payment: { history: 'receiving' } })).toBe(true);
+    expect(run.timerDelay('historyStall')).toBe(2 * 60 * 60_000);
+    run.send({ type: 'history.progress', progress: 20, phase: 0, chunkOrder: 1, at: T0 + 1 });
+    expect(run.context.history).toMatchObject({ status: 'receiving', progress: 40, chunks: 2, chunkOrder: 1 });
+
+    run.done('checkPaymentMethod', paymentOk);
+    expect(run.matches({ active: { history: 'receiving' } })).toBe(true);
+    run.send({ type: 'history.progress', progress: 100, phase: 2, chunkOrder: 9, at: T0 + 2 });
+    expect(run.context.history).toMatchObject({ status: 'complete', progress: 100, chunks: 3 });
+    expect(run.notices('historyOutcome')).toEqual([expect.objectContaining({ outcome: 'complete' })]);
+    expect(run.timers.size).toBe(0);
+    // late chunks (e.g. media for the last 14 days) are still recorded
+    run.send({ type: 'history.progress', progress: 100, phase: 0, chunkOrder: 10, at: T0 + 3 });
+    expect(run.context.history).toMatchObject({ status: 'complete', chunks: 4 });
+  });
+
+  it('stalled after some chunks → incomplete; a late chunk revives it', () => {
+    const run = toActive({ historyStallMs: 5_000 });
+    run.send({ type: 'history.progress', progress: 30, phase: 1, chunkOrder: 1, at: T0 });
+    run.fire('historyStall');
+    expect(run.context.history.status).toBe('incomplete');
+    expect(run.notices('historyOutcome')).toEqual([expect.objectContaining({ outcome: 'incomplete' })]);
+    run.send({ type: 'history.progress', progress: 60, phase: 1, chunkOrder: 2, at: T0 + 10_000 });
+    expect(run.context.history.status).toBe('receiving');
+    expect(run.timerDelay('historyStall')).toBe(5_000);
+  });
+
+  it('history events before the sync stage are refused', () => {
+    const run = toLinking();
+    expect(run.can({ type: 'history.progress', progress: 10, phase: 0, chunkOrder: 1, at: T0 })).toBe(false);
+  });
+});
+
+describe('payment', () => {
+  it('missing payment blocks sending with "add payment details" until payment.added and a passing re-check', () => {
+    const run = toPayment().done('checkPaymentMethod', paymentMissing);
+    expect(run.matches({ payment: { paymentMethod: 'awaitingPaymentMethod' } })).toBe(true);
+    expect(run.context.sendingState).toEqual({
+      canSend: false,
+      reason: 'payment_missing',
+      remedy: SENDING_BLOCKS.payment_missing.remedy,
+    });
+    expect(run.context.sendingState.remedy).toMatch(/Add payment details/);
+    expect(run.notices('paymentRequired')).toHaveLength(1);
+
+    // the periodic re-check still finds none, and does not notify again
+    expect(run.timerDelay('paymentRecheck')).toBe(60 * 60_000);
+    run.fire('paymentRecheck').done('checkPaymentMethod', paymentMissing);
+    expect(run.notices('paymentRequired')).toHaveLength(0);
+
+    run.send({ type: 'payment.added', at: T0 });
+    expect(run.context.payment.addedAt).toBe(T0);
+    expect(run.spawned('checkPaymentMethod')).toHaveLength(1);
+    run.done('checkPaymentMethod', paymentOk);
+    expect(run.stage).toBe('active');
+    run.done('fetchStatusCard', card);
+    expect(run.context.sendingState).toEqual({ canSend: true });
+  });
+
+  it('payment.added during a check restarts it', () => {
+    const run = toPayment().send({ type: 'payment.added', at: T0 });
+    expect(run.actions.map((a) => a.type)).toEqual(expect.arrayContaining(['xstate.stopChild', 'xstate.spawnChild']));
+    expect(run.running.size).toBe(1);
+  });
+
+  it('131042 while active → back to payment-blocked sending; only payment.added clears it', () => {
+    const run = toActive().send({ type: 'send.refused', code: 131042, at: T0 });
+    expect(run.stage).toBe('payment');
+    expect(run.context.sendingState.reason).toBe('payment_missing');
+    expect(run.context.unresolvedSendErrors).toEqual([131042]);
+    expect(run.notices('paymentRequired')).toHaveLength(1);
+    // health may lag: a clean read does not outweigh the refusal
+    run.done('checkPaymentMethod', paymentOk);
+    expect(run.matches({ payment: { paymentMethod: 'awaitingPaymentMethod' } })).toBe(true);
+    run.send({ type: 'payment.added', at: T0 + 1 }).done('checkPaymentMethod', paymentOk);
+    expect(run.stage).toBe('active');
+    expect(run.context.unresolvedSendErrors).toEqual([]);
+  });
+
+  it('a check that fails waits for the next re-check', () => {
+    const run = toPayment().fail('checkPaymentMethod', 2);
+    expect(run.matches({ payment: { paymentMethod: 'awaitingPaymentMethod' } })).toBe(true);
+    expect(run.context.payment.lastError).toBe('Meta said no');
+  });
+});
+
+describe('active', () => {
+  it('368 blocks sending with its remedy and re-reads the card; an on-demand refresh lets health decide', () => {
+    const run = toActive().send({ type: 'send.refused', code: 368, at: T0 });
+    expect(run.stage).toBe('active');
+    expect(run.context.sendingState).toEqual({ canSend: false, reason: 'policy_restricted', remedy: SENDING_BLOCKS.policy_restricted.remedy });
+    expect(run.spawned('fetchStatusCard')).toHaveLength(1);
+    run.done('fetchStatusCard', card);
+    expect(run.context.sendingState.reason).toBe('policy_restricted');
+
+    run.send({ type: 'statusCard.refresh', by: 'user' });
+    expect(run.context.unresolvedSendErrors).toEqual([]);
+    run.done('fetchStatusCard', { ...card, canSendMessage: 'BLOCKED' });
+    expect(run.context.sendingState.reason).toBe('health_blocked');
+    expect(run.context.sendingState.remedy).toMatch(/poor quality or a missing approved Display Name/);
+  });
+
+  it('other send errors are not sending blocks', () => {
+    expect(toActive().can({ type: 'send.refused', code: 130429, at: T0 })).toBe(false);
+  });
+
+  it('sending is not active unless connected, on the Cloud API and still on the app', () => {
+    const run = toActive().send({ type: 'statusCard.refresh' }).done('fetchStatusCard', { ...card, status: 'FLAGGED' });
+    expect(run.context.sendingState.reason).toBe('number_not_connected');
+    run.send({ type: 'statusCard.refresh' }).done('fetchStatusCard', { ...card, isOnBizApp: false });
+    expect(run.context.sendingState.reason).toBe('coexistence_inactive');
+  });
+
+  it('quality and name webhooks update the card and re-read it', () => {
+    const run = toActive();
+    run.send({ type: 'account.qualityUpdate', event: 'ONBOARDING', messagingLimitTier: 'TIER_10K', eventTime: 10 });
+    expect(run.context.statusCard.messagingLimitTier).toBe('TIER_10K');
+    expect(run.spawned('fetchStatusCard')).toHaveLength(1);
+    run.send({ type: 'account.nameUpdate', decision: 'APPROVED', requestedVerifiedName: 'Jasper Market', eventTime: 11 });
+    expect(run.context.statusCard).toMatchObject({ displayName: 'Jasper Market', nameStatus: 'APPROVED', nameDecision: 'APPROVED' });
+    expect(run.running.size).toBe(1); // the earlier read was cancelled, a new one runs
+  });
+
+  it('a failed card read keeps the last card and records the error', () => {
+    const run = toActive().send({ type: 'statusCard.refresh' }).fail('fetchStatusCard', 4);
+    expect(run.context.statusCard).toMatchObject({ displayName: "Jasper's Market", lastError: 'Meta said no' });
+    expect(run.context.sendingState).toEqual({ canSend: true });
+  });
+});
+
+describe('offboarding', () => {
+  it('PARTNER_REMOVED (PRIMARY_INACTIVITY) → offboarded, notified with the reason; ACCOUNT_RECONNECTED → active', () => {
+    const run = toActive().send({
+      type: 'account.update',
+      event: 'PARTNER_REMOVED',
+      reason: 'PRIMARY_INACTIVITY',
+      initiatedBy: 'SYSTEM',
+      eventTime: 1_000,
+    });
+    expect(run.stage).toBe('offboarded');
+    expect(run.context.sendingState.reason).toBe('offboarded');
+    expect(run.context.lastLifecycleEventTime).toBe(1_000);
+    expect(run.notices('offboarded')).toEqual([
+      {
+        kind: 'offboarded',
+        phoneNumber: PHONE,
+        event: 'PARTNER_REMOVED',
+        reason: 'PRIMARY_INACTIVITY',
+        initiatedBy: 'SYSTEM',
+        remedy: expect.stringMatching(/14 days/),
+      },
+    ]);
+    // history keeps being followed while offboarded
+    expect(run.matches({ offboarded: { history: 'awaitingFirstChunk' } })).toBe(true);
+
+    run.send({ type: 'account.update', event: 'ACCOUNT_RECONNECTED', eventTime: 2_000 });
+    expect(run.stage).toBe('active');
+    expect(run.context.offboarding).toBeUndefined();
+    expect(run.notices('active')).toHaveLength(1);
+    run.done('fetchStatusCard', card);
+    expect(run.context.sendingState).toEqual({ canSend: true });
+  });
+
+  it('duplicated and late lifecycle events change nothing', () => {
+    const removed = { type: 'account.update', event: 'PARTNER_REMOVED', reason: 'PRIMARY_INACTIVITY', eventTime: 1_000 } as const;
+    const reconnected = { type: 'account.update', event: 'ACCOUNT_RECONNECTED', eventTime: 2_000 } as const;
+    const run = toActive().send(removed).send(reconnected).done('fetchStatusCard', card);
+    const before = run.snapshot;
+    expect(run.can(removed)).toBe(false); // duplicate
+    expect(run.can({ ...removed, eventTime: 1_500 })).toBe(false); // late
+    expect(run.can({ ...reconnected })).toBe(false); // duplicate
+    run.send(removed).send(reconnected).send({ ...removed, eventTime: 1_999 });
+    expect(run.snapshot.value).toEqual(before.value);
+    expect(run.snapshot.context).toEqual(before.context);
+    expect(run.actions).toEqual([]);
+  });
+
+  it('a reconnection that arrives before the older removal keeps the number active', () => {
+    const run = toActive().send({ type: 'account.update', event: 'ACCOUNT_RECONNECTED', eventTime: 2_000 });
+    expect(run.stage).toBe('active');
+    expect(run.can({ type: 'account.update', event: 'PARTNER_REMOVED', eventTime: 1_000 })).toBe(false);
+  });
+
+  it('ACCOUNT_OFFBOARDED reconnects by itself: retry (a new signup) is refused', () => {
+    const run = toActive().send({ type: 'account.update', event: 'ACCOUNT_OFFBOARDED', eventTime: 10 });
+    expect(run.stage).toBe('offboarded');
+    expect(run.notices('offboarded')[0]?.remedy).toMatch(/reconnects by itself/);
+    expect(run.can({ type: 'retry' })).toBe(false);
+  });
+
+  it('after PARTNER_REMOVED, retry starts a new signup with a clean slate', () => {
+    const run = toActive().send({ type: 'account.update', event: 'PARTNER_REMOVED', eventTime: 10 }).send({ type: 'retry', by: 'ops' });
+    expect(run.matches({ signup: 'awaitingResult' })).toBe(true);
+    expect(run.context).toMatchObject({
+      sealedToken: undefined,
+      contactsSync: { status: 'not_requested' },
+      historySync: { status: 'not_requested' },
+      history: { status: 'not_requested' },
+      offboarding: undefined,
+      lastLifecycleEventTime: 10,
+    });
+    expect(run.timers.size).toBe(0);
+  });
+
+  it('removed while payment was missing: reconnection goes back through the payment check', () => {
+    const run = toPayment()
+      .done('checkPaymentMethod', paymentMissing)
+      .send({ type: 'account.update', event: 'ACCOUNT_OFFBOARDED', eventTime: 10 })
+      .send({ type: 'account.update', event: 'ACCOUNT_RECONNECTED', eventTime: 20 });
+    expect(run.stage).toBe('payment');
+  });
+});
+
+describe('cancel', () => {
+  it('cancel midway ends the onboarding for good and stops its timers and calls', () => {
+    const run = toLinking().send({ type: 'cancel', by: 'backend' });
+    expect(run.stage).toBe('cancelled');
+    expect(run.snapshot.status).toBe('done');
+    expect(run.snapshot.output).toEqual({ phoneNumber: PHONE, cancelledBy: 'backend' });
+    expect(run.timers.size).toBe(0);
+  });
+
+  it.each([
+    ['prerequisites', () => new Run()],
+    ['signup (exchanging)', () => toSignup().send({ type: 'signup.finished', wabaId: WABA, code: CODE, at: T0 })],
+    ['registration', () => toRegistration()],
+    ['sync', () => toSync()],
+    ['payment', () => toPayment()],
+    ['active', () => toActive()],
+    ['blocked', () => new Run().send({ ...passingReport, appVersion: '1.0' })],
+    ['offboarded', () => toActive().send({ type: 'account.update', event: 'PARTNER_REMOVED', eventTime: 1 })],
+  ])('from %s', (_stage, make) => {
+    const run = make().send({ type: 'cancel' });
+    expect(run.stage).toBe('cancelled');
+    expect(run.running.size).toBe(0);
+    expect(run.timers.size).toBe(0);
+    expect(run.context.blocked).toBeUndefined();
+  });
+});
+
+describe('ops: retry and reset', () => {
+  it('retry and reset are refused outside blocked', () => {
+    const run = toLinking();
+    expect(run.can({ type: 'retry' })).toBe(false);
+    expect(run.can({ type: 'reset', to: 'signup' })).toBe(false);
+    expect(toActive().can({ type: 'retry' })).toBe(false);
+  });
+
+  it('retry is refused when the user cannot fix the reason; reset still works', () => {
+    const run = toSignup().send({ type: 'signup.cancelled', errorCode: '3441042', at: T0 });
+    expect(run.context.blocked?.reason).toBe('region_not_supported');
+    expect(run.can({ type: 'retry' })).toBe(false);
+    expect(run.can({ type: 'reset', to: 'prerequisites' })).toBe(true);
+    run.send({ type: 'reset', to: 'prerequisites', by: 'ops' });
+    expect(run.stage).toBe('prerequisites');
+    expect(run.context.blocked).toBeUndefined();
+  });
+
+  it('reset to linking or registration needs what signup produced', () => {
+    const early = new Run().send({ ...passingReport, connectedElsewhere: true });
+    expect(early.can({ type: 'reset', to: 'signup' })).toBe(true);
+    expect(early.can({ type: 'reset', to: 'linking' })).toBe(false);
+    expect(early.can({ type: 'reset', to: 'registration' })).toBe(false);
+
+    const late = toLinking();
+    for (let i = 0; i < 5; i++) late.fire('linkingAttemptTtl');
+    expect(late.context.blocked?.reason).toBe('qr_not_scanned');
+    expect(late.can({ type: 'reset', to: 'registration' })).toBe(true);
+    late.send({ type: 'reset', to: 'registration', by: 'ops' });
+    expect(late.matches({ registration: 'subscribingApp' })).toBe(true);
+  });
+});
+
+describe('remedies', () => {
+  it('every blocked reason has remedy text', () => {
+    for (const [reason, info] of Object.entries(BLOCKED_REASONS)) {
+      expect(`${reason}: ${info.remedy.trim()}`.length).toBeGreaterThan(reason.length + 20);
+    }
+  });
+
+  it('every sending block and sync failure has remedy text', () => {
+    for (const info of [...Object.values(SENDING_BLOCKS), ...Object.values(SYNC_FAILURES)]) {
+      expect(info.remedy.trim().length).toBeGreaterThan(20);
+    }
+  });
+
+  it('every reason the machine can block with is in the table', () => {
+    const reasons: BlockedReason[] = Object.values(SIGNUP_ERROR_REASONS);
+    for (const reason of reasons) expect(BLOCKED_REASONS[reason].remedy).toBeTruthy();
+  });
+});
