@@ -13,7 +13,7 @@ export interface BackendCallback {
 export const CALLBACK_SIGNATURE_HEADER = 'x-coexist-signature';
 export const CALLBACK_DELIVERY_HEADER = 'x-coexist-delivery-id';
 
-export function signCallback(body: string, secret: string): string {
+export function signCallback(body: string | Buffer, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 

@@ -1,0 +1,125 @@
+/**
+ * The simulated world behind Meta's surface: phones running WhatsApp Business, their WABAs,
+ * Embedded Signup sessions, QR codes, tokens, and a clock that tests can move.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const MIN_APP_VERSION = '2.24.17';
+export const CODE_TTL_MS = 30_000;
+export const SYNC_WINDOW_MS = 24 * 60 * 60_000;
+
+export interface SimNumber {
+  phoneNumber: string;
+  phoneNumberId: string;
+  wabaId: string;
+  verifiedName: string;
+  appVersion: string;
+  /** Connected to the Cloud API with another provider (Meta refuses a second connection). */
+  connectedElsewhere: boolean;
+  /** The business answers "Don't share chats" when history sync is requested. */
+  declinesHistory: boolean;
+  paymentMethod: boolean;
+  qualityRating: string;
+  nameStatus: string;
+  messagingLimitTier: string;
+  /** Linked by a QR scan / code: on the Cloud API from `linkedAt + healthLagMs` on. */
+  linkedAt?: number;
+  partnerRemoved: boolean;
+  appSubscribed: boolean;
+  linking?: { code: string; method: 'qr' | 'code'; issuedAt: number; expiresAt: number; attempt: number };
+  syncRequests: Partial<Record<'smb_app_state_sync' | 'history', string>>;
+}
+
+export interface SignupCode {
+  phoneNumber: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+export class Clock {
+  private offsetMs = 0;
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+  advance(ms: number): number {
+    this.offsetMs += ms;
+    return this.now();
+  }
+}
+
+/** Deterministic randomness for fault injection (mulberry32), so a seed replays a run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = minimum.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+export class World {
+  readonly clock = new Clock();
+  readonly numbers = new Map<string, SimNumber>();
+  readonly codes = new Map<string, SignupCode>();
+  /** Issued access tokens → the WABA they are for. */
+  readonly tokens = new Map<string, string>();
+  private nextId = 100_000_000_000_000;
+
+  constructor(readonly healthLagMs: number) {}
+
+  id(): string {
+    return String(++this.nextId);
+  }
+
+  secret(prefix: string): string {
+    return `${prefix}${randomBytes(16).toString('hex')}`;
+  }
+
+  addNumber(init: Partial<SimNumber> & { phoneNumber: string }): SimNumber {
+    const existing = this.numbers.get(init.phoneNumber);
+    if (existing) return Object.assign(existing, init);
+    const n: SimNumber = {
+      phoneNumberId: this.id(),
+      wabaId: this.id(),
+      verifiedName: 'Jasper’s Market',
+      appVersion: '2.25.1',
+      connectedElsewhere: false,
+      declinesHistory: false,
+      paymentMethod: false,
+      qualityRating: 'GREEN',
+      nameStatus: 'APPROVED',
+      messagingLimitTier: 'TIER_250',
+      partnerRemoved: false,
+      appSubscribed: false,
+      syncRequests: {},
+      ...init,
+    };
+    this.numbers.set(n.phoneNumber, n);
+    return n;
+  }
+
+  byPhoneNumberId(id: string): SimNumber | undefined {
+    return [...this.numbers.values()].find((n) => n.phoneNumberId === id);
+  }
+
+  byWaba(wabaId: string): SimNumber[] {
+    return [...this.numbers.values()].filter((n) => n.wabaId === wabaId);
+  }
+
+  /** Health lags the link (meta-reference §1.5 step 6). */
+  onCloudApi(n: SimNumber): boolean {
+    return n.linkedAt !== undefined && !n.partnerRemoved && this.clock.now() >= n.linkedAt + this.healthLagMs;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * `npm start` as a user runs it: one command brings up the Temporal dev server (with its Web UI),
+ * the simulator, the worker and the API; a workflow started through the API is in Temporal;
+ * Ctrl-C stops everything with exit code 0; the SQLite state survives a restart.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { stateQuery } from '../../workflows/machine-api';
+import { stackEnvironment, startStack, type StackProcess } from '../helpers/stack';
+
+const apiKey = 'local-backend-api-key';
+let stack: StackProcess | undefined;
+
+afterEach(async () => {
+  await stack?.stop('SIGKILL');
+});
+
+async function api(path: string, init: RequestInit = {}) {
+  const response = await fetch(`${stack!.apiUrl}${path}`, {
+    ...init,
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey, ...init.headers },
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+test('npm start runs the whole stack, starts a workflow through the API, and stops cleanly', async () => {
+  const env = await stackEnvironment();
+  stack = startStack(env);
+  await stack.waitForLine(/API listening/);
+  for (const part of ['Temporal dev server ready', 'Meta Graph API simulator listening', 'worker polling']) {
+    expect(stack.lines.some((l) => l.includes(part))).toBe(true);
+  }
+
+  expect((await api('/health')).body).toEqual({ status: 'ok', temporal: 'serving' });
+  const ui = await fetch(stack.uiUrl);
+  expect(ui.status).toBe(200);
+
+  const started = await api('/onboardings', { method: 'POST', body: JSON.stringify({ phoneNumber: '+15550783881' }) });
+  expect(started.status).toBe(201);
+  expect(started.body).toMatchObject({ id: 'onboarding:+15550783881', stage: 'prerequisites', status: 'active' });
+
+  // Visible in Temporal (and so in its Web UI) as a running workflow.
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  try {
+    const client = new Client({ connection });
+    const description = await client.workflow.getHandle('onboarding:+15550783881').describe();
+    expect(description.status.name).toBe('RUNNING');
+    expect(description.type).toBe('onboardingWorkflow');
+  } finally {
+    await connection.close();
+  }
+
+  expect(await stack.stop('SIGINT')).toBe(0);
+  expect(stack.lines.some((l) => l.includes('Temporal dev server stopped'))).toBe(true);
+
+  // The SQLite file keeps the onboarding across a restart.
+  stack = startStack(env);
+  await stack.waitForLine(/API listening/);
+  const again = await api('/onboardings/+15550783881');
+  expect(again.status).toBe(200);
+  expect(again.body).toMatchObject({ stage: 'prerequisites' });
+  const reconnect = await Connection.connect({ address: stack.temporalAddress });
+  try {
+    const view = await new Client({ connection: reconnect }).workflow.getHandle('onboarding:+15550783881').query(stateQuery);
+    expect(view.state).toBe('prerequisites');
+  } finally {
+    await reconnect.close();
+  }
+  expect(await stack.stop('SIGTERM')).toBe(0);
+});
+
+test('a bad configuration stops start-up naming the variable and the reason', async () => {
+  stack = startStack({ ...(await stackEnvironment()), API_PORT: 'eighty' });
+  const line = await stack.waitForLine(/API_PORT/);
+  expect(line).toMatch(/API_PORT: .+/);
+  expect(await stack.stop()).toBe(1);
+});
