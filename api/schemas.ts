@@ -6,14 +6,17 @@ export const phoneNumberSchema = z.string().regex(E164, 'must be an E.164 phone 
 
 export const phoneNumberParamsSchema = z.object({ phoneNumber: phoneNumberSchema });
 
+/** Per-onboarding overrides of the machine's settings (defaults: DEFAULT_ONBOARDING_SETTINGS). */
 export const onboardingSettingsSchema = z
   .object({
-    linkingAttemptTtlMs: z.number().int().min(10_000).max(30 * 60_000),
+    linkingMethod: z.enum(['qr', 'code']),
+    linkingAttemptTtlMs: z.number().int().min(1_000).max(30 * 60_000),
     maxLinkingAttempts: z.number().int().min(1).max(20),
-    registrationPollIntervalMs: z.number().int().min(1_000).max(10 * 60_000),
-    registrationDeadlineMs: z.number().int().min(60_000).max(7 * 24 * 60 * 60_000),
-    historySilenceMs: z.number().int().min(60_000).max(7 * 24 * 60 * 60_000),
-    paymentRecheckMs: z.number().int().min(60_000).max(7 * 24 * 60 * 60_000),
+    registrationPollIntervalMs: z.number().int().min(100).max(10 * 60_000),
+    registrationDeadlineMs: z.number().int().min(1_000).max(7 * 24 * 60 * 60_000),
+    historySilenceMs: z.number().int().min(1_000).max(7 * 24 * 60 * 60_000),
+    historyStallMs: z.number().int().min(1_000).max(7 * 24 * 60 * 60_000),
+    paymentRecheckMs: z.number().int().min(1_000).max(7 * 24 * 60 * 60_000),
   })
   .partial()
   .strict();

@@ -26,7 +26,7 @@ interface Faults {
   errorRate: number;
   throttleRate: number;
   latencyMs: number;
-  /** Endpoints that apply their change, then drop the connection (a timeout after the change). */
+  /** Endpoints whose next call applies its change, then drops the connection (a timeout after the change); once each. */
   dropAfterApply: string[];
   /** Endpoints the faults apply to; empty = all. */
   endpoints: string[];
@@ -87,6 +87,7 @@ export function createSimulator(options: SimulatorOptions) {
   const answer = (req: Request, res: Response, body: unknown) => {
     const endpoint = (req as Request & { endpoint?: string }).endpoint ?? '';
     if (faults.dropAfterApply.includes(endpoint)) {
+      faults.dropAfterApply = faults.dropAfterApply.filter((e) => e !== endpoint);
       res.socket?.destroy();
       return;
     }
@@ -406,6 +407,10 @@ export function createSimulator(options: SimulatorOptions) {
   });
 
   control.get('/calls', (_req, res) => res.json(Object.fromEntries(calls)));
+  control.put('/health-lag', (req, res) => {
+    world.healthLagMs = body(z.object({ ms: z.number().int().min(0) }), req).ms;
+    res.json({ ms: world.healthLagMs });
+  });
   control.put('/webhook-target', (req, res) => {
     outbox.webhookUrl = body(z.object({ url: z.url() }), req).url;
     res.json({ url: outbox.webhookUrl });

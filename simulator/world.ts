@@ -77,7 +77,7 @@ export class World {
   readonly tokens = new Map<string, string>();
   private nextId = 100_000_000_000_000;
 
-  constructor(readonly healthLagMs: number) {}
+  constructor(public healthLagMs: number) {}
 
   id(): string {
     return String(++this.nextId);

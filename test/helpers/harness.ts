@@ -1,0 +1,98 @@
+/**
+ * The real parts on one machine, for scenario tests: a Temporal dev server, the worker with the
+ * real activities, the API over HTTP, the Graph API simulator over HTTP (sending signed webhooks
+ * to the API), and a backend that receives signed callbacks. No mocks.
+ */
+import type { Server } from 'node:http';
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { createActivities } from '../../activities';
+import { createApp } from '../../api/app';
+import { loadConfig, type Config } from '../../config';
+import { createSimulator } from '../../simulator/app';
+import { startCallbackReceiver } from './callback-receiver';
+import { freePort } from './ports';
+import { devServerEnvironment, workflowBundle } from './temporal';
+import { eventually } from './wait';
+
+export const API_KEY = 'scenario-backend-api-key';
+
+export async function startHarness(overrides: Record<string, string> = {}) {
+  const env: TestWorkflowEnvironment = await devServerEnvironment();
+  const apiPort = await freePort();
+  const callbacks = await startCallbackReceiver('scenario-callback-secret');
+  const simulator = createSimulator({
+    appId: '1000000000000001',
+    appSecret: 'scenario-meta-app-secret',
+    webhookUrl: `http://127.0.0.1:${apiPort}/webhooks/meta`,
+    webhookRetryIntervalMs: 200,
+  });
+  const sim = await simulator.listen(0);
+  const config: Config = loadConfig({
+    TEMPORAL_TASK_QUEUE: 'scenarios',
+    API_PORT: String(apiPort),
+    BACKEND_API_KEY: API_KEY,
+    BACKEND_CALLBACK_URL: callbacks.url,
+    BACKEND_CALLBACK_SECRET: 'scenario-callback-secret',
+    META_GRAPH_BASE_URL: sim.url,
+    META_APP_ID: '1000000000000001',
+    META_APP_SECRET: 'scenario-meta-app-secret',
+    LOG_LEVEL: 'error',
+    ...overrides,
+  });
+  const log = pino({ level: 'silent' });
+  const app = createApp({ config, client: env.client, log });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(apiPort, '127.0.0.1', () => resolve(s));
+  });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowBundle: await workflowBundle(require.resolve('../../workflows/index')),
+    activities: createActivities(config),
+  });
+  const running = worker.run();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+
+  async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as any) : undefined };
+  }
+
+  const api = (method: string, path: string, body?: unknown) => http(apiUrl, method, path, body, { 'x-api-key': API_KEY });
+  const sim$ = (method: string, path: string, body?: unknown) => http(sim.url, method, `/_sim${path}`, body);
+
+  return {
+    env,
+    config,
+    simulator,
+    callbacks,
+    apiUrl,
+    simulatorUrl: sim.url,
+    api,
+    sim: sim$,
+    /** Reads the onboarding until `accept` holds (real time; the worker runs in this process). */
+    onboardingWhen(phoneNumber: string, accept: (o: any) => boolean, timeoutMs = 30_000) {
+      return eventually(async () => (await api('GET', `/onboardings/${phoneNumber}`)).body, accept, { timeoutMs, intervalMs: 100 });
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+      await sim.close();
+      await callbacks.close();
+      await env.teardown();
+    },
+  };
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
