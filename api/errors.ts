@@ -20,7 +20,8 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, par
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const field = [part, ...issue.path.map(String)].join('.');
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const field = [part, ...path.map(String)].join('.');
   throw new ApiError(400, 'invalid_request', `${field}: ${issue.message}`, field);
 }
 

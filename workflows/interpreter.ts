@@ -254,6 +254,8 @@ export async function runMachine<TMachine extends AnyStateMachine>(
   function dispatch(event: AnyEventObject): void {
     if (snapshot.status !== 'active') return;
     const from = formatStateValue(snapshot.value);
+    // A transition with a target counts even when it re-enters the same state (a lapsed timer).
+    const targeted = machine.getTransitionData(snapshot, event).some((t) => (t.target?.length ?? 0) > 0);
     const [next, actions] = transition(machine, snapshot, event);
     snapshot = next;
     eventsThisRun++;
@@ -263,7 +265,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
       throw new Error(`machine error on ${event.type}: ${String((snapshot as { error?: unknown }).error)}`);
     }
     const to = formatStateValue(snapshot.value);
-    if (from !== to) {
+    if (targeted || from !== to) {
       const by = (event as { by?: unknown }).by;
       timeline.push({ at: nowIso(), from, to, event: event.type, ...(typeof by === 'string' ? { by } : {}) });
       timeline.splice(0, timeline.length - settings.timelineLength);

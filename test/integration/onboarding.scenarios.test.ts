@@ -75,6 +75,12 @@ test('happy path: a number live in the app reaches Active with its status card',
   expect(calls[`subscribed_apps:${phone}`]).toBe(1);
   await eventually(() => h.callbacks.received.filter((c) => c.phoneNumber === phone).map((c) => c.kind), (k) => k.includes('active'));
   expect(h.callbacks.rejectedSignatures).toBe(0);
+
+  // The business token Meta issued is in no event of the workflow's history, only its sealed form.
+  const history = JSON.stringify(await h.env.client.workflow.getHandle(active.id).fetchHistory());
+  const issued = [...h.simulator.world.tokens.keys()];
+  expect(issued.length).toBeGreaterThan(0);
+  for (const token of issued) expect(history).not.toContain(token);
 });
 
 test('the QR lapses twice, a fresh attempt starts by itself each time, then it is scanned', async () => {

@@ -1,0 +1,60 @@
+/**
+ * `npm run demo`: against a running `npm start` stack, drives one onboarding through the API and
+ * the simulator (letting one QR lapse on the way) and prints each transition and the status card.
+ */
+import { loadConfig } from '../config';
+
+const config = loadConfig();
+const apiUrl = `http://${config.API_HOST === '0.0.0.0' ? '127.0.0.1' : config.API_HOST}:${config.API_PORT}`;
+const simUrl = `http://127.0.0.1:${config.SIMULATOR_PORT}/_sim`;
+const phoneNumber = `+1555${String(Date.now()).slice(-7)}`;
+
+async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-api-key': config.BACKEND_API_KEY },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = await response.json().catch(() => undefined);
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+const api = (method: string, path: string, body?: unknown) => call(apiUrl, method, path, body);
+const sim = (method: string, path: string, body?: unknown) => call(simUrl, method, path, body);
+
+let printed = 0;
+async function follow(until: (o: any) => boolean, timeoutMs = 60_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const o = await api('GET', `/onboardings/${phoneNumber}`);
+    for (const t of o.timeline.slice(printed)) console.log(`  ${t.at}  ${t.from.padEnd(34)} → ${t.to.padEnd(34)} (${t.event})`);
+    printed = o.timeline.length;
+    if (until(o)) return o;
+    if (Date.now() > deadline) throw new Error(`timed out in ${o.state}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`Onboarding ${phoneNumber} through ${apiUrl} (simulator ${simUrl})\n`);
+  await sim('POST', '/numbers', { phoneNumber, paymentMethod: true });
+  await api('POST', '/onboardings', { phoneNumber, settings: { linkingAttemptTtlMs: 4_000, registrationPollIntervalMs: 500 } });
+  await api('POST', `/onboardings/${phoneNumber}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
+  const signup = await sim('POST', '/signup', { phoneNumber });
+  await api('POST', `/onboardings/${phoneNumber}/signup`, { event: signup.message.event, data: signup.message.data, code: signup.code });
+
+  console.log('Waiting for the first QR to lapse (4 s) ...');
+  await follow((o) => o.linking.attempts >= 2);
+  console.log('The phone scans the fresh QR from Linked devices.');
+  await sim('POST', `/linking/${phoneNumber}/scan`);
+  await api('POST', `/onboardings/${phoneNumber}/events`, { type: 'qrScanned' });
+  const active = await follow((o) => o.stage === 'active' && o.statusCard.displayName !== undefined);
+  console.log('\nWhatsApp Account Status card:');
+  console.log(JSON.stringify(active.statusCard, null, 2));
+  console.log(`\nHistory in the Temporal Web UI: http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(active.id)}`);
+}
+
+main().catch((err) => {
+  console.error(`demo failed: ${(err as Error).message}`);
+  process.exit(1);
+});
