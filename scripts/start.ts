@@ -11,6 +11,7 @@ import { createLogger } from '../logger';
 import { createWorker } from '../worker';
 import { startDevServer } from './dev-server';
 import { startSimulatorServer } from '../simulator/server';
+import { devServerSearchAttributeArgs } from '../workflows/search-attributes';
 import { ensureTemporalBinaries } from './temporal-binaries';
 
 async function main(): Promise<void> {
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
 
   if (!config.TEMPORAL_ADDRESS) {
     const { cli } = ensureTemporalBinaries();
-    const server = await startDevServer(config, cli);
+    const server = await startDevServer(config, cli, devServerSearchAttributeArgs());
     stops.push({ name: 'Temporal dev server', stop: server.stop });
     log.info({ address: server.address, webUi: server.uiUrl, db: server.dbFile }, 'Temporal dev server ready');
   } else {

@@ -25,8 +25,10 @@ import {
   proxyActivities,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   initialTransition,
   transition,
@@ -65,6 +67,8 @@ export interface InterpreterOptions<TMachine extends AnyStateMachine> {
   dedupeRetentionMs?: number;
   /** Most dedupe keys remembered; the oldest go first. */
   dedupeMaxEntries?: number;
+  /** Search attributes derived from the snapshot; upserted whenever they change. */
+  searchAttributes?: (snapshot: AnyMachineSnapshot) => SearchAttributeUpdatePair[];
 }
 
 /** Everything a run hands to the next across continue-as-new. JSON only. */
@@ -127,6 +131,16 @@ export async function runMachine<TMachine extends AnyStateMachine>(
   let timerSeq = 0;
   let effectsInFlight = 0;
   let effectChain: Promise<void> = Promise.resolve();
+
+  let upserted = '';
+  function upsertChangedSearchAttributes(): void {
+    if (!options.searchAttributes) return;
+    const pairs = options.searchAttributes(snapshot);
+    const key = JSON.stringify(pairs.map((p) => [p.key.name, p.value]));
+    if (key === upserted) return;
+    upserted = key;
+    upsertSearchAttributes(pairs);
+  }
 
   // --- activities --------------------------------------------------------------------------
   const proxies = new Map<string, (arg: unknown) => Promise<unknown>>();
@@ -270,6 +284,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
       timeline.push({ at: nowIso(), from, to, event: event.type, ...(typeof by === 'string' ? { by } : {}) });
       timeline.splice(0, timeline.length - settings.timelineLength);
     }
+    upsertChangedSearchAttributes();
     execute(actions as { type: string; params: unknown }[]);
   }
 
@@ -350,6 +365,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
     snapshot = initial;
     execute(actions as { type: string; params: unknown }[]);
   }
+  upsertChangedSearchAttributes();
 
   const idle = () => invocations.size === 0 && effectsInFlight === 0 && allHandlersFinished();
   const continueAsNewDue = () =>

@@ -1,5 +1,8 @@
-import { onboardingMachine, type OnboardingInput } from '../machines/onboarding';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { AnyMachineSnapshot } from 'xstate';
+import { onboardingMachine, stageOf, type OnboardingContext, type OnboardingInput } from '../machines/onboarding';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
+import { LinkingAttempts, OnboardingBlockedReason, OnboardingPhoneNumber, OnboardingStage, WabaId } from './search-attributes';
 
 /** Activity options by action / actor name; the reasons are Meta's (meta-reference §1.5, §2). */
 export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>['activities'] = {
@@ -30,5 +33,16 @@ export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>[
 
 /** One live onboarding a number: its workflow id is `onboarding:<E.164>` (workflows/ids.ts). */
 export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInput>) {
-  return runMachine({ machine: onboardingMachine, activities: onboardingActivities }, args);
+  return runMachine({ machine: onboardingMachine, activities: onboardingActivities, searchAttributes: onboardingSearchAttributesOf }, args);
+}
+
+function onboardingSearchAttributesOf(snapshot: AnyMachineSnapshot): SearchAttributeUpdatePair[] {
+  const c = snapshot.context as OnboardingContext;
+  return [
+    { key: OnboardingPhoneNumber, value: c.phoneNumber },
+    { key: OnboardingStage, value: stageOf(snapshot) },
+    { key: OnboardingBlockedReason, value: c.blocked?.reason ?? null },
+    { key: WabaId, value: c.wabaId ?? null },
+    { key: LinkingAttempts, value: c.linkingAttempts },
+  ] as SearchAttributeUpdatePair[];
 }

@@ -48,7 +48,13 @@ export function webhookRoutes({ client, config, log }: ApiDeps): Router {
       throw new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');
     }
     const envelope = parseRequest(envelopeSchema, json, 'body');
-    const { deliveries, unrouted } = routeChanges(envelope, Date.now());
+    const { deliveries: direct, byWaba, unrouted } = routeChanges(envelope, Date.now());
+    const deliveries = [...direct];
+    for (const { wabaId, event } of byWaba) {
+      const ids = await runningOnboardingsOfWaba(client, wabaId);
+      if (ids.length === 0) unrouted.push(`account_update:no_onboarding_for_waba:${wabaId}`);
+      for (const workflowId of ids) deliveries.push({ workflowId, event });
+    }
 
     // 200 only once Temporal holds every event of the request; otherwise Meta redelivers.
     const results = await Promise.all(
@@ -68,4 +74,14 @@ export function webhookRoutes({ client, config, log }: ApiDeps): Router {
   });
 
   return router;
+}
+
+/** The live onboardings of a WABA, from Temporal visibility (search attribute WabaId). */
+async function runningOnboardingsOfWaba(client: ApiDeps['client'], wabaId: string): Promise<string[]> {
+  if (!/^\d{1,32}$/.test(wabaId)) return [];
+  const ids: string[] = [];
+  for await (const execution of client.workflow.list({ query: `WabaId = '${wabaId}' AND ExecutionStatus = 'Running'` })) {
+    ids.push(execution.workflowId);
+  }
+  return ids;
 }

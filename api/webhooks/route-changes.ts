@@ -10,6 +10,8 @@ export interface Delivery {
 
 export interface Routed {
   deliveries: Delivery[];
+  /** Lifecycle events that name no number (ACCOUNT_OFFBOARDED, ...): for the WABA's onboarding. */
+  byWaba: { wabaId: string; event: OnboardingEvent }[];
   /** Changes kept but not routed to a workflow, by classification (e.g. `unknown_field:foo`). */
   unrouted: string[];
 }
@@ -20,6 +22,7 @@ export interface Routed {
  */
 export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   const deliveries: Delivery[] = [];
+  const byWaba: Routed['byWaba'] = [];
   const unrouted: string[] = [];
   const onboarding = (display: string | undefined) => {
     const e164 = display ? toE164(display) : undefined;
@@ -31,21 +34,21 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
       switch (change.field) {
         case 'account_update': {
           const v = accountUpdateSchema.safeParse(change.value);
-          const workflowId = v.success ? onboarding(v.data.phone_number) : undefined;
-          if (!v.success || !workflowId) {
-            unrouted.push(v.success ? 'account_update:no_phone_number' : 'account_update:malformed');
+          if (!v.success) {
+            unrouted.push('account_update:malformed');
             break;
           }
-          deliveries.push({
-            workflowId,
-            event: {
-              type: 'account.update',
-              event: v.data.event,
-              eventTime: entry.time ?? 0,
-              ...(v.data.disconnection_info?.reason ? { reason: v.data.disconnection_info.reason } : {}),
-              ...(v.data.disconnection_info?.initiated_by ? { initiatedBy: v.data.disconnection_info.initiated_by } : {}),
-            },
-          });
+          const event: OnboardingEvent = {
+            type: 'account.update',
+            event: v.data.event,
+            eventTime: entry.time ?? 0,
+            ...(v.data.disconnection_info?.reason ? { reason: v.data.disconnection_info.reason } : {}),
+            ...(v.data.disconnection_info?.initiated_by ? { initiatedBy: v.data.disconnection_info.initiated_by } : {}),
+          };
+          const workflowId = onboarding(v.data.phone_number);
+          // Partner events carry the partner's portfolio in entry.id; the WABA is in waba_info.
+          if (workflowId) deliveries.push({ workflowId, event });
+          else byWaba.push({ wabaId: v.data.waba_info?.waba_id ?? entry.id, event });
           break;
         }
         case 'history': {
@@ -115,5 +118,5 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
       }
     }
   }
-  return { deliveries, unrouted };
+  return { deliveries, byWaba, unrouted };
 }

@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
+import { devServerSearchAttributeArgs } from '../../workflows/search-attributes';
 
 // Workers log only warnings in tests; the Runtime can be installed once per process.
 try {
@@ -17,11 +18,14 @@ export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** A real dev server (what `npm start` runs), in memory, on a free port. */
+/** A real dev server (what `npm start` runs, with its search attributes), in memory, on a free port. */
 export function devServerEnvironment(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
   const { cli } = ensureTemporalBinaries();
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: cli }, extraArgs: ['--log-level', 'error', ...extraArgs] },
+    server: {
+      executable: { type: 'existing-path', path: cli },
+      extraArgs: ['--log-level', 'error', ...devServerSearchAttributeArgs(), ...extraArgs],
+    },
   });
 }
 

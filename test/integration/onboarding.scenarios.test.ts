@@ -232,7 +232,8 @@ test('partner removed, then reconnected; duplicated and late lifecycle webhooks 
   const offboarded = await h.onboardingWhen(phone, (o) => o.stage === 'offboarded');
   expect(offboarded.offboarding).toMatchObject({ event: 'PARTNER_REMOVED', reason: 'PRIMARY_INACTIVITY' });
 
-  await h.sim('POST', '/webhooks', { wabaId, field: 'account_update', value: { phone_number: display, event: 'ACCOUNT_RECONNECTED' }, time: now + 20 });
+  // As in Meta's examples, ACCOUNT_RECONNECTED names no number: it reaches the WABA's onboarding.
+  await h.sim('POST', '/webhooks', { wabaId, field: 'account_update', value: { event: 'ACCOUNT_RECONNECTED' }, time: now + 20 });
   await h.onboardingWhen(phone, (o) => o.stage === 'active');
 
   // The same PARTNER_REMOVED delivered again, and one older than the reconnection.

@@ -1,0 +1,21 @@
+/**
+ * Search attributes of onboardings, upserted at each transition, so that Temporal visibility
+ * (`temporal workflow list --query`, the Web UI, the API's WABA routing) finds them by business
+ * facts. Registered on the dev server by `npm start`; on a production cluster with
+ * `temporal operator search-attribute create --name <Name> --type <Type>` for each one below.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const WabaId = defineSearchAttributeKey('WabaId', SearchAttributeType.KEYWORD);
+export const OnboardingPhoneNumber = defineSearchAttributeKey('OnboardingPhoneNumber', SearchAttributeType.KEYWORD);
+export const OnboardingStage = defineSearchAttributeKey('OnboardingStage', SearchAttributeType.KEYWORD);
+export const OnboardingBlockedReason = defineSearchAttributeKey('OnboardingBlockedReason', SearchAttributeType.KEYWORD);
+export const LinkingAttempts = defineSearchAttributeKey('LinkingAttempts', SearchAttributeType.INT);
+
+export const onboardingSearchAttributes = [WabaId, OnboardingPhoneNumber, OnboardingStage, OnboardingBlockedReason, LinkingAttempts];
+
+/** `--search-attribute Name=Type` arguments for `temporal server start-dev`. */
+export function devServerSearchAttributeArgs(): string[] {
+  const typeName: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', DATETIME: 'Datetime', TEXT: 'Text', BOOL: 'Bool', DOUBLE: 'Double' };
+  return onboardingSearchAttributes.flatMap((k) => ['--search-attribute', `${k.name}=${typeName[k.type]}`]);
+}
