@@ -13,13 +13,21 @@ import { loadConfig, type Config } from '../../config';
 import { createSimulator } from '../../simulator/app';
 import { startCallbackReceiver } from './callback-receiver';
 import { freePort } from './ports';
-import { devServerEnvironment, workflowBundle } from './temporal';
+import { devServerEnvironment, timeSkippingEnvironment, workflowBundle } from './temporal';
 import { eventually } from './wait';
 
 export const API_KEY = 'scenario-backend-api-key';
 
-export async function startHarness(overrides: Record<string, string> = {}) {
-  const env: TestWorkflowEnvironment = await devServerEnvironment();
+export interface HarnessOptions {
+  /**
+   * The time-skipping test server instead of the dev server, for scenarios that span days. It has
+   * no Workflow Updates, so such scenarios send events by signal and use the API only to start and read.
+   */
+  timeSkipping?: boolean;
+}
+
+export async function startHarness({ timeSkipping = false }: HarnessOptions = {}) {
+  const env: TestWorkflowEnvironment = await (timeSkipping ? timeSkippingEnvironment() : devServerEnvironment());
   const apiPort = await freePort();
   const callbacks = await startCallbackReceiver('scenario-callback-secret');
   const simulator = createSimulator({
@@ -39,7 +47,6 @@ export async function startHarness(overrides: Record<string, string> = {}) {
     META_APP_ID: '1000000000000001',
     META_APP_SECRET: 'scenario-meta-app-secret',
     LOG_LEVEL: 'error',
-    ...overrides,
   });
   const log = pino({ level: 'silent' });
   const app = createApp({ config, client: env.client, log });

@@ -1,7 +1,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
-import { devServerSearchAttributeArgs } from '../../workflows/search-attributes';
+import { devServerSearchAttributeArgs, onboardingSearchAttributes } from '../../workflows/search-attributes';
 
 // Workers log only warnings in tests; the Runtime can be installed once per process.
 try {
@@ -10,12 +11,23 @@ try {
   // already installed by another test file in this process
 }
 
-/** The time-skipping test server from the found binary (never the SDK's download). */
-export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+/**
+ * The time-skipping test server from the found binary (never the SDK's download), with the
+ * onboarding search attributes registered (it takes no command-line flags for them).
+ */
+export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   const { testServer } = ensureTemporalBinaries();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testServer } },
   });
+  const { IndexedValueType } = temporal.api.enums.v1;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      onboardingSearchAttributes.map((k) => [k.name, IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}` as keyof typeof IndexedValueType]]),
+    ),
+  });
+  return env;
 }
 
 /** A real dev server (what `npm start` runs, with its search attributes), in memory, on a free port. */
