@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import { configSchema, loadConfig, requiredInProduction } from '../../config';
+import { devServerSearchAttributeArgs } from '../../workflows/search-attributes';
 
 // The Compose specification's schema, draft 2019-09. It names its parts with the old `id` keyword
 // and itself with a `$schema` URL form that Ajv does not know; both only name, so they are dropped.
@@ -41,10 +42,20 @@ test('docker-compose.yml validates against the Compose specification', () => {
 });
 
 test('the production shape: Temporal on PostgreSQL, the UI, and worker and API as separate services', () => {
-  expect(Object.keys(compose.services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-ui', 'worker']);
+  expect(Object.keys(compose.services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
   expect(compose.services.temporal.environment.DB).toBe('postgres12');
   expect(compose.services.worker.command).toEqual(['npm', 'run', 'worker']);
   expect(compose.services.api.command).toEqual(['npm', 'run', 'api']);
+});
+
+test('the search attributes the workflows upsert are registered before the worker and API start', () => {
+  const setup = compose.services['temporal-search-attributes'];
+  const registered = String(setup.environment.SEARCH_ATTRIBUTES).split(' ');
+  const upserted = devServerSearchAttributeArgs().filter((arg) => arg !== '--search-attribute');
+  expect(registered.sort()).toEqual(upserted.sort());
+  for (const service of ['worker', 'api']) {
+    expect(compose.services[service].depends_on['temporal-search-attributes']).toEqual({ condition: 'service_completed_successfully' });
+  }
 });
 
 test.each(['worker', 'api'])('%s sets every variable the config requires, and only known ones', (service) => {
