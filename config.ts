@@ -27,6 +27,19 @@ export const configSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port.default(8233),
   TEMPORAL_DATA_DIR: z.string().min(1).default('.data'),
 
+  /**
+   * The message store's PostgreSQL (`postgres://` or `postgresql://`), or `memory://` for a
+   * throw-away one. Unset: an embedded PGlite under TEMPORAL_DATA_DIR, which only one process can
+   * open, so `npm start` but not `npm run worker` and `npm run api` apart.
+   */
+  DATABASE_URL: z
+    .string()
+    .refine(
+      (v) => v === 'memory://' || (/^postgres(ql)?:\/\/[^/]/.test(v) && URL.canParse(v)),
+      'must be a postgres:// or postgresql:// URL, or memory://',
+    )
+    .optional(),
+
   /** Worker tuning; the reasons for each default are in worker.ts. */
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(1000),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
@@ -68,6 +81,7 @@ export type Config = z.infer<typeof configSchema>;
 /** Variables that have a development default but must be set explicitly in production. */
 export const requiredInProduction = [
   'TEMPORAL_ADDRESS',
+  'DATABASE_URL',
   'BACKEND_API_KEY',
   'BACKEND_CALLBACK_URL',
   'BACKEND_CALLBACK_SECRET',

@@ -1,7 +1,11 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest'],
+    '/node_modules/@electric-sql/pglite/.+\\.cjs$': '<rootDir>/test/jest-pglite-transform.js',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   // Integration tests start Temporal servers and bundle workflows; a loaded 2-core machine is slow.

@@ -1,5 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { createActivities, type ActivityDeps } from './activities';
+import { openMessageStore } from './activities/store';
+import { createTemporalClient } from './client';
 import { loadConfig, temporalAddress, type Config } from './config';
 import { createLogger } from './logger';
 
@@ -27,13 +29,13 @@ export function workerTuning(config: Config): Partial<WorkerOptions> {
   };
 }
 
-export async function createWorker(config: Config, connection?: NativeConnection): Promise<Worker> {
+export async function createWorker(config: Config, deps: ActivityDeps & { connection?: NativeConnection }): Promise<Worker> {
   return Worker.create({
-    connection: connection ?? (await NativeConnection.connect({ address: temporalAddress(config) })),
+    connection: deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(config) })),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities(config),
+    activities: createActivities(config, deps),
     ...workerTuning(config),
   });
 }
@@ -41,7 +43,7 @@ export async function createWorker(config: Config, connection?: NativeConnection
 if (require.main === module) {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
-  createWorker(config)
+  (async () => createWorker(config, { client: await createTemporalClient(config), store: await openMessageStore(config) }))()
     .then((worker) => {
       log.info({ address: temporalAddress(config), taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
       // The SDK shuts the worker down gracefully on SIGINT / SIGTERM.

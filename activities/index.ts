@@ -1,12 +1,22 @@
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createLogger } from '../logger';
+import { createConversationActivities } from './conversations';
 import { createOnboardingActivities } from './onboarding';
+import type { MessageStore } from './store/message-store';
+
+export interface ActivityDeps {
+  /** For activities that start or signal workflows (the sender queue, token lookup). */
+  client: Client;
+  store: MessageStore;
+}
 
 /** Every activity the worker runs, by name (the names machines use for actions and actors). */
-export function createActivities(config: Config) {
+export function createActivities(config: Config, { client, store }: ActivityDeps) {
   const log = createLogger(config, 'activities');
   return {
     ...createOnboardingActivities(config, log),
+    ...createConversationActivities({ config, client, store, log }),
   };
 }
 

@@ -1,9 +1,11 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import type { MessageStore } from '../activities/store/message-store';
 import type { Config } from '../config';
 import { errorHandler, notFound } from './errors';
 import { healthRoutes } from './routes/health';
+import { conversationRoutes } from './routes/conversations';
 import { onboardingRoutes } from './routes/onboardings';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -11,6 +13,7 @@ export interface ApiDeps {
   config: Config;
   client: Client;
   log: Logger;
+  store: MessageStore;
 }
 
 export function createApp(deps: ApiDeps): Express {
@@ -19,6 +22,7 @@ export function createApp(deps: ApiDeps): Express {
   app.set('query parser', 'simple');
   app.use(healthRoutes(deps));
   app.use(onboardingRoutes(deps));
+  app.use(conversationRoutes(deps));
   app.use(webhookRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log));

@@ -1,14 +1,17 @@
-import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
+import { InvalidMessageQueryError } from '../activities/store/message-store';
 
-/** Every error answer: `{ error: { code, message, field? } }`. */
+/** Every error answer: `{ error: { code, message, field?, hint? } }`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** What the caller can do instead (e.g. send a template outside the window). */
+    readonly hint?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -33,15 +36,24 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
   return (err, _req, res, _next) => {
     const body = toApiError(err);
     if (body.status >= 500) log.error({ err }, 'request failed');
-    res.status(body.status).json({ error: { code: body.code, message: body.message, ...(body.field ? { field: body.field } : {}) } });
+    res.status(body.status).json({
+      error: { code: body.code, message: body.message, ...(body.field ? { field: body.field } : {}), ...(body.hint ? { hint: body.hint } : {}) },
+    });
   };
 }
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof WorkflowNotFoundError) return new ApiError(404, 'not_found', 'no such workflow');
+  if (err instanceof InvalidMessageQueryError) return new ApiError(400, 'invalid_request', err.message, `query.${err.field}`);
   if (err instanceof WorkflowUpdateFailedError) {
-    return new ApiError(409, 'event_refused', (err.cause as Error | undefined)?.message ?? err.message);
+    // A machine's refusal names its reason (interpreter `refusal`); otherwise the generic one.
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.type && cause.type !== 'Error') {
+      const hint = typeof cause.details?.[0] === 'string' ? cause.details[0] : undefined;
+      return new ApiError(409, cause.type, cause.message, undefined, hint);
+    }
+    return new ApiError(409, 'event_refused', (cause as Error | undefined)?.message ?? err.message);
   }
   if (err instanceof ServiceError || isConnectionError(err)) {
     return new ApiError(503, 'temporal_unavailable', 'Temporal cannot be reached; retry later');

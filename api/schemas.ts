@@ -1,6 +1,7 @@
 /** Request schemas of the backend's routes: the single source of their types (and of OpenAPI). */
 import { z } from 'zod';
-import { E164 } from '../workflows/ids';
+import type { OutboundContent } from '../machines/conversation';
+import { E164, WA_ID } from '../workflows/ids';
 
 export const phoneNumberSchema = z.string().regex(E164, 'must be an E.164 phone number, e.g. +15550783881');
 
@@ -73,3 +74,56 @@ export const userEventSchema = z.discriminatedUnion('type', [
 
 export type SignupResult = z.infer<typeof signupResultSchema>;
 export type UserEvent = z.infer<typeof userEventSchema>;
+
+// --- conversations -------------------------------------------------------------------------------
+
+export const conversationParamsSchema = z.object({
+  phoneNumberId: id,
+  waId: z.string().regex(WA_ID, "must be the customer's WhatsApp id: digits only, e.g. 16505551234"),
+});
+
+const media = z
+  .object({ id: z.string().min(1).max(200).optional(), link: z.url().optional(), caption: z.string().max(1024).optional() })
+  .strict()
+  .refine((m) => (m.id === undefined) !== (m.link === undefined), 'exactly one of id or link');
+
+/** What the backend may send (meta-reference §5); mirrors the conversation machine's OutboundContent. */
+export const outboundContentSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), text: z.object({ body: z.string().min(1).max(4096), previewUrl: z.boolean().optional() }).strict() }).strict(),
+  z
+    .object({
+      type: z.literal('template'),
+      template: z
+        .object({
+          name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be a template name: lowercase letters, digits and _'),
+          language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code like en_US'),
+          category: z.enum(['marketing', 'utility', 'authentication']).optional(),
+          components: z.array(z.object({}).loose()).max(20).optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z.object({ type: z.literal('image'), image: media }).strict(),
+  z.object({ type: z.literal('document'), document: media }).strict(),
+  z.object({ type: z.literal('audio'), audio: media }).strict(),
+  z.object({ type: z.literal('video'), video: media }).strict(),
+  z.object({ type: z.literal('sticker'), sticker: media }).strict(),
+  z.object({ type: z.literal('reaction'), reaction: z.object({ messageId: z.string().min(1), emoji: z.string().min(1).max(16) }).strict() }).strict(),
+  z.object({ type: z.literal('interactive'), interactive: z.object({ type: z.string().min(1) }).loose() }).strict(),
+]) satisfies z.ZodType<OutboundContent>;
+
+export const sendMessageSchema = z
+  .object({
+    /** The backend's id for this message: a repeat with the same id is the same message. */
+    clientMessageId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1–128 letters, digits or ._:-'),
+    message: outboundContentSchema,
+  })
+  .strict();
+
+export const listMessagesQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().min(1).max(500).optional(),
+    order: z.enum(['asc', 'desc']).default('desc'),
+  })
+  .strict();

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { openMessageStore } from '../activities/store';
+import type { MessageStore } from '../activities/store/message-store';
 import { createTemporalClient } from '../client';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
@@ -13,8 +15,8 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export function startApi(config: Config, client: Client, log: Logger): Promise<RunningApi> {
-  const app = createApp({ config, client, log });
+export function startApi(config: Config, client: Client, store: MessageStore, log: Logger): Promise<RunningApi> {
+  const app = createApp({ config, client, store, log });
   return new Promise((resolve, reject) => {
     const server = app.listen(config.API_PORT, config.API_HOST, () => {
       const address = server.address();
@@ -38,11 +40,13 @@ if (require.main === module) {
   const log = createLogger(config, 'api');
   (async () => {
     const client = await createTemporalClient(config);
-    const api = await startApi(config, client, log);
+    const store = await openMessageStore(config);
+    const api = await startApi(config, client, store, log);
     log.info({ url: api.url }, 'API listening');
     const stop = async () => {
       await api.close();
       await client.connection.close();
+      await store.close();
       process.exit(0);
     };
     process.once('SIGINT', stop);

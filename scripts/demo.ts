@@ -1,6 +1,8 @@
 /**
  * `npm run demo`: against a running `npm start` stack, drives one onboarding through the API and
- * the simulator (letting one QR lapse on the way) and prints each transition and the status card.
+ * the simulator (letting one QR lapse on the way) and prints each transition and the status card;
+ * then the number's two lives: a message typed in the phone app comes back as an echo and opens
+ * no window, the customer's reply opens it, and a platform reply goes out inside it.
  */
 import { loadConfig } from '../config';
 
@@ -52,6 +54,46 @@ async function main(): Promise<void> {
   console.log('\nWhatsApp Account Status card:');
   console.log(JSON.stringify(active.statusCard, null, 2));
   console.log(`\nHistory in the Temporal Web UI: http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(active.id)}`);
+  await conversation(active.phoneNumberId);
+}
+
+/** Polls until `accept` holds on what `read` returns. */
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function conversation(phoneNumberId: string): Promise<void> {
+  const waId = '16505551234';
+  const path = `/numbers/${phoneNumberId}/conversations/${waId}`;
+  const show = async (label: string, accept: (c: any) => boolean) => {
+    const c = await until(() => api('GET', path).catch(() => undefined), (c) => c !== undefined && accept(c));
+    const window = c.customerServiceWindow.status === 'open' ? `open until ${new Date(c.customerServiceWindow.expiresAt).toISOString()}` : 'closed';
+    console.log(`  ${label}: window ${window}, inbox ${c.inbox}, may send ${c.allowedToSend}`);
+  };
+
+  console.log(`\nThe business writes to ${waId} from the WhatsApp Business app on the phone:`);
+  await sim('POST', `/numbers/${phoneNumber}/app/messages`, { to: `+${waId}`, text: 'Your order is ready' });
+  await show('after the echo', (c) => c.counts.echoes >= 1);
+  console.log('The customer answers:');
+  await sim('POST', `/numbers/${phoneNumber}/customers/${waId}/messages`, { text: 'Great, I will come at 5' });
+  await show('after the customer message', (c) => c.customerServiceWindow.status === 'open');
+  console.log('The platform replies inside the window:');
+  await api('POST', `${path}/messages`, { clientMessageId: `demo-${Date.now()}`, message: { type: 'text', text: { body: 'See you at 5!' } } });
+  const { messages } = await until(
+    () => api('GET', `${path}/messages?order=asc`),
+    (page: any) => page.messages.some((m: any) => m.source === 'platform' && m.status === 'delivered'),
+  );
+  console.log('\nMessages (read API):');
+  for (const m of messages) {
+    const body = (m.content?.text as { body?: string } | undefined)?.body ?? m.type;
+    console.log(`  ${m.direction.padEnd(8)} ${m.source.padEnd(8)} ${String(m.status).padEnd(9)} ${m.pricing.billable ? 'billed' : 'free  '} ${body}`);
+  }
 }
 
 main().catch((err) => {

@@ -4,6 +4,7 @@
  * the worker and the API; logs where each listens; stops them all, in reverse order, on Ctrl-C.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { openMessageStore } from '../activities/store';
 import { startApi } from '../api/server';
 import { createTemporalClient } from '../client';
 import { ConfigError, loadConfig, temporalAddress, type Config } from '../config';
@@ -61,7 +62,12 @@ async function main(): Promise<void> {
     log.info({ url: simulator.url }, 'Meta Graph API simulator listening');
   }
 
-  const worker = await createWorker(config);
+  const store = await openMessageStore(config);
+  stops.push({ name: 'message store', stop: () => store.close() });
+  const client = await createTemporalClient(config);
+  stops.push({ name: 'Temporal client', stop: () => client.connection.close() });
+
+  const worker = await createWorker(config, { client, store });
   const running = worker.run();
   stops.push({
     name: 'worker',
@@ -76,9 +82,7 @@ async function main(): Promise<void> {
   });
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
 
-  const client = await createTemporalClient(config);
-  stops.push({ name: 'Temporal client', stop: () => client.connection.close() });
-  const api = await startApi(config, client, log);
+  const api = await startApi(config, client, store, log);
   stops.push({ name: 'API', stop: api.close });
   log.info({ url: api.url }, 'API listening');
 }

@@ -6,8 +6,9 @@
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { DEFAULT_PAIR_RATE, registerMessaging, type PairRate } from './messaging';
 import { WebhookOutbox } from './webhooks';
-import { CODE_TTL_MS, MIN_APP_VERSION, SYNC_WINDOW_MS, World, seededRandom, versionAtLeast, type SimNumber } from './world';
+import { CODE_TTL_MS, MetaError, MIN_APP_VERSION, SYNC_WINDOW_MS, World, seededRandom, versionAtLeast, type SimNumber } from './world';
 
 export interface SimulatorOptions {
   appId: string;
@@ -18,8 +19,10 @@ export interface SimulatorOptions {
   healthLagMs?: number;
   /** Pending webhooks are retried this often; 0 = only on `/_sim/webhooks/redeliver`. */
   webhookRetryIntervalMs?: number;
-  /** Coexistence send rate (messages per second per number). */
+  /** Coexistence send rate (messages per second per number, over any one second). */
   messagesPerSecond?: number;
+  /** Messages to one customer before 131056; `false` = no pair rate. Default 45 within 6 s. */
+  pairRate?: PairRate | false;
 }
 
 interface Faults {
@@ -35,32 +38,19 @@ interface Faults {
 
 const noFaults = (): Faults => ({ errorRate: 0, throttleRate: 0, latencyMs: 0, dropAfterApply: [], endpoints: [], random: seededRandom(1) });
 
-class MetaError extends Error {
-  constructor(
-    readonly httpStatus: number,
-    readonly code: number,
-    message: string,
-    readonly details?: string,
-  ) {
-    super(message);
-  }
-}
-
 export function createSimulator(options: SimulatorOptions) {
   const world = new World(options.healthLagMs ?? 0);
   const outbox = new WebhookOutbox(options.appSecret, options.webhookUrl, options.webhookRetryIntervalMs ?? 1_000);
   const calls = new Map<string, number>();
-  const sends = new Map<string, { wamid: string }>();
-  const sendTimes = new Map<string, number[]>();
   let faults = noFaults();
-  const mps = options.messagesPerSecond ?? 20;
 
   const count = (endpoint: string, n: SimNumber | undefined) => {
     const key = `${endpoint}${n ? `:${n.phoneNumber}` : ''}`;
     calls.set(key, (calls.get(key) ?? 0) + 1);
   };
   const seconds = () => Math.floor(world.clock.now() / 1000);
-  const webhook = (n: SimNumber, field: string, value: unknown) => void outbox.send(n.wabaId, field, value, seconds());
+  /** Resolves after the first delivery attempt; never rejects (what fails stays pending). */
+  const webhook = (n: SimNumber, field: string, value: unknown) => outbox.send(n.wabaId, field, value, seconds());
   const display = (n: SimNumber) => n.phoneNumber.replace(/^\+/, '');
 
   const app = express();
@@ -170,27 +160,6 @@ export function createSimulator(options: SimulatorOptions) {
     setImmediate(() => (syncType === 'history' ? sendHistory(n) : sendContacts(n)));
   });
 
-  graph.post('/:phoneNumberId/messages', faulty('messages'), (req, res) => {
-    const n = numberFor(req, req.params.phoneNumberId as string);
-    const body = req.body as { to?: string; type?: string; biz_opaque_callback_data?: string };
-    if (!body.to || !body.type) throw new MetaError(400, 100, '(#100) The parameter to is required.');
-    if (!n.paymentMethod) throw new MetaError(400, 131042, 'Business eligibility payment issue');
-    const key = body.biz_opaque_callback_data ? `${n.phoneNumberId}:${body.biz_opaque_callback_data}` : undefined;
-    const repeated = key ? sends.get(key) : undefined;
-    if (!repeated) {
-      // Coexistence numbers: at most `mps` per second, by the simulator's clock.
-      const now = world.clock.now();
-      const recent = (sendTimes.get(n.phoneNumberId) ?? []).filter((t) => now - t < 1000);
-      if (recent.length >= mps) throw new MetaError(400, 130429, 'Rate limit hit');
-      recent.push(now);
-      sendTimes.set(n.phoneNumberId, recent);
-      count('messages', n);
-    }
-    const wamid = repeated?.wamid ?? `wamid.${world.secret('')}`;
-    if (key) sends.set(key, { wamid });
-    answer(req, res, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to.replace(/^\+/, '') }], messages: [{ id: wamid }] });
-  });
-
   graph.get('/:id', faulty('node'), (req, res) => {
     const wabaId = bearer(req);
     const id = req.params.id as string;
@@ -267,7 +236,7 @@ export function createSimulator(options: SimulatorOptions) {
               {
                 id: '16505551234',
                 messages: [
-                  { from: display(n), to: '16505551234', id: `wamid.history${phase}`, timestamp: String(seconds() - 3600 * (phase + 1)), type: 'text', text: { body: 'See you' }, history_context: { status: 'READ' } },
+                  { from: display(n), to: '16505551234', id: `wamid.history-${n.phoneNumberId}-${phase}`, timestamp: String(seconds() - 3600 * (phase + 1)), type: 'text', text: { body: 'See you' }, history_context: { status: 'READ' } },
                 ],
               },
             ],
@@ -383,7 +352,12 @@ export function createSimulator(options: SimulatorOptions) {
     res.json(n);
   });
 
-  control.get('/clock', (_req, res) => res.json({ now: world.clock.now() }));
+  control.get('/clock', (_req, res) => res.json({ now: world.clock.now(), frozen: world.clock.frozen }));
+  /** A frozen clock moves only by `/clock/advance`: rates and windows to the millisecond. */
+  control.put('/clock', (req, res) => {
+    const now = world.clock.freeze(body(z.object({ frozen: z.boolean() }).strict(), req).frozen);
+    res.json({ now, frozen: world.clock.frozen });
+  });
   control.post('/clock/advance', (req, res) => res.json({ now: world.clock.advance(body(z.object({ ms: z.number().int().positive() }), req).ms) }));
 
   const faultsSchema = z
@@ -415,13 +389,39 @@ export function createSimulator(options: SimulatorOptions) {
     outbox.webhookUrl = body(z.object({ url: z.url() }), req).url;
     res.json({ url: outbox.webhookUrl });
   });
-  control.get('/webhooks', (_req, res) => res.json({ pending: outbox.pending().length, delivered: outbox.deliveries.length - outbox.pending().length, deliveries: outbox.deliveries }));
+  /** Every webhook sent, delivered or still pending (receiver down or not 200); `?field=` filters the deliveries. */
+  control.get('/webhooks', (req, res) => {
+    const field = typeof req.query.field === 'string' ? req.query.field : undefined;
+    res.json({
+      pending: outbox.pending().length,
+      delivered: outbox.deliveries.length - outbox.pending().length,
+      lastStatus: outbox.lastStatus ?? null,
+      byField: outbox.byField(),
+      deliveries: field ? outbox.deliveries.filter((d) => d.field === field) : outbox.deliveries,
+    });
+  });
+  /** Attempts every pending webhook now (besides the retry timer); answers what is still pending. */
   control.post('/webhooks/redeliver', async (_req, res) => res.json(await outbox.redeliver()));
   /** Sends any change as Meta would (duplicates, late events, unknown fields). */
   control.post('/webhooks', async (req, res) => {
     const { wabaId, field, value, time } = body(z.object({ wabaId: z.string(), field: z.string(), value: z.unknown(), time: z.number().int().optional() }).strict(), req);
     await outbox.send(wabaId, field, value, time ?? seconds());
     res.status(202).json({ pending: outbox.pending().length });
+  });
+
+  registerMessaging(graph, control, {
+    world,
+    messagesPerSecond: options.messagesPerSecond ?? 20,
+    pairRate: options.pairRate ?? DEFAULT_PAIR_RATE,
+    webhook,
+    seconds,
+    display,
+    count,
+    faulty,
+    answer,
+    numberFor,
+    numberParam,
+    body,
   });
 
   app.use('/_sim', control);

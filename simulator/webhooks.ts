@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 
 export interface WebhookDelivery {
   id: number;
+  /** `changes[0].field` of the body (`messages` carries both inbound messages and statuses). */
+  field?: string;
   body: string;
   attempts: number;
   deliveredAt?: number;
@@ -12,11 +14,16 @@ export interface WebhookDelivery {
  * Meta's side of webhooks: every change goes out in the `whatsapp_business_account` envelope,
  * signed with `X-Hub-Signature-256` over the exact bytes sent. Anything but a 200 keeps the
  * delivery pending; pending ones are retried on a timer and on demand, like Meta's retries.
+ * Each delivery has at most one attempt in flight, so a timer and an on-demand redelivery never
+ * deliver it twice.
  */
 export class WebhookOutbox {
   readonly deliveries: WebhookDelivery[] = [];
+  /** The answer to the latest attempt of any delivery: a status, or the error's name. */
+  lastStatus: number | string | undefined;
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Map<WebhookDelivery, Promise<void>>();
 
   constructor(
     private readonly appSecret: string,
@@ -31,13 +38,24 @@ export class WebhookOutbox {
   }
 
   async sendRaw(body: string): Promise<void> {
-    const delivery: WebhookDelivery = { id: ++this.seq, body, attempts: 0 };
+    const delivery: WebhookDelivery = { id: ++this.seq, field: fieldOf(body), body, attempts: 0 };
     this.deliveries.push(delivery);
     await this.attempt(delivery);
   }
 
   pending(): WebhookDelivery[] {
     return this.deliveries.filter((d) => d.deliveredAt === undefined);
+  }
+
+  /** Delivered and pending counts per field. */
+  byField(): Record<string, { delivered: number; pending: number }> {
+    const counts: Record<string, { delivered: number; pending: number }> = {};
+    for (const d of this.deliveries) {
+      const c = (counts[d.field ?? '?'] ??= { delivered: 0, pending: 0 });
+      if (d.deliveredAt === undefined) c.pending++;
+      else c.delivered++;
+    }
+    return counts;
   }
 
   async redeliver(): Promise<{ delivered: number; pending: number }> {
@@ -50,11 +68,21 @@ export class WebhookOutbox {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  private async attempt(d: WebhookDelivery): Promise<void> {
-    if (!this.webhookUrl) return;
+  /** One attempt at a time per delivery: a redelivery during an attempt waits for that attempt. */
+  private attempt(d: WebhookDelivery): Promise<void> {
+    if (!this.webhookUrl || d.deliveredAt !== undefined) return Promise.resolve();
+    let attempt = this.inFlight.get(d);
+    if (!attempt) {
+      attempt = this.post(d, this.webhookUrl).finally(() => this.inFlight.delete(d));
+      this.inFlight.set(d, attempt);
+    }
+    return attempt;
+  }
+
+  private async post(d: WebhookDelivery, url: string): Promise<void> {
     d.attempts++;
     try {
-      const response = await fetch(this.webhookUrl, {
+      const response = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -63,11 +91,11 @@ export class WebhookOutbox {
         body: d.body,
         signal: AbortSignal.timeout(10_000),
       });
-      d.lastStatus = response.status;
       await response.arrayBuffer();
+      d.lastStatus = this.lastStatus = response.status;
       if (response.status === 200) d.deliveredAt = Date.now();
     } catch (err) {
-      d.lastStatus = (err as Error).name;
+      d.lastStatus = this.lastStatus = (err as Error).name;
     }
     if (d.deliveredAt === undefined) this.scheduleRetry();
   }
@@ -79,5 +107,14 @@ export class WebhookOutbox {
       void this.redeliver();
     }, this.retryIntervalMs);
     this.timer.unref();
+  }
+}
+
+function fieldOf(body: string): string | undefined {
+  try {
+    const field: unknown = JSON.parse(body)?.entry?.[0]?.changes?.[0]?.field;
+    return typeof field === 'string' ? field : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -30,19 +30,45 @@ export interface SimNumber {
   syncRequests: Partial<Record<'smb_app_state_sync' | 'history', string>>;
 }
 
+/** An error in Meta's envelope (meta-reference §7), thrown by any Graph route. */
+export class MetaError extends Error {
+  constructor(
+    readonly httpStatus: number,
+    readonly code: number,
+    message: string,
+    readonly details?: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface SignupCode {
   phoneNumber: string;
   expiresAt: number;
   used: boolean;
 }
 
+/** Real time plus what tests advanced; frozen, it moves only when advanced (for exact rate tests). */
 export class Clock {
   private offsetMs = 0;
+  private frozenAt: number | undefined;
   now(): number {
-    return Date.now() + this.offsetMs;
+    return this.frozenAt ?? Date.now() + this.offsetMs;
+  }
+  get frozen(): boolean {
+    return this.frozenAt !== undefined;
   }
   advance(ms: number): number {
-    this.offsetMs += ms;
+    if (this.frozenAt !== undefined) this.frozenAt += ms;
+    else this.offsetMs += ms;
+    return this.now();
+  }
+  freeze(frozen: boolean): number {
+    if (frozen && this.frozenAt === undefined) this.frozenAt = this.now();
+    if (!frozen && this.frozenAt !== undefined) {
+      this.offsetMs = this.frozenAt - Date.now();
+      this.frozenAt = undefined;
+    }
     return this.now();
   }
 }

@@ -69,6 +69,23 @@ export interface InterpreterOptions<TMachine extends AnyStateMachine> {
   dedupeMaxEntries?: number;
   /** Search attributes derived from the snapshot; upserted whenever they change. */
   searchAttributes?: (snapshot: AnyMachineSnapshot) => SearchAttributeUpdatePair[];
+  /**
+   * Why the machine refuses an event, in the domain's words, for an Update it cannot take: the
+   * rejection is an ApplicationFailure of type `code` with `hint` as its detail. Undefined: the
+   * generic "state … cannot take …".
+   */
+  refusal?: (snapshot: AnyMachineSnapshot, event: MachineEvent) => Refusal | undefined;
+  /**
+   * Name of an event field set to the workflow's clock when an external event arrives, for
+   * machines whose timers are computed from it: the clock that runs the timers is the one to use.
+   */
+  receivedAtField?: string;
+}
+
+export interface Refusal {
+  code: string;
+  message: string;
+  hint?: string;
 }
 
 /** Everything a run hands to the next across continue-as-new. JSON only. */
@@ -288,6 +305,9 @@ export async function runMachine<TMachine extends AnyStateMachine>(
     execute(actions as { type: string; params: unknown }[]);
   }
 
+  const received = (event: MachineEvent): MachineEvent =>
+    options.receivedAtField ? { ...event, [options.receivedAtField]: Date.now() } : event;
+
   const alreadySeen = (event: MachineEvent) => {
     const key = options.dedupeKey?.(event);
     return key !== undefined && dedupe.has(key);
@@ -326,18 +346,31 @@ export async function runMachine<TMachine extends AnyStateMachine>(
     };
   }
 
-  // Handlers first, so that signal-with-start and early signals are delivered to this run.
+  // The machine first: a signal-with-start's signal (or an early Update) is delivered as soon as
+  // its handler is set, in this same activation.
+  if (carried) {
+    const persisted = { ...(carried.snapshot as object), children: {} };
+    snapshot = machine.restoreSnapshot(persisted as never, undefined as never);
+    for (const timer of carried.timers) startTimer(timer.id, timer.event, timer.dueAt);
+  } else {
+    const [initial, actions] = initialTransition(machine, args.input);
+    snapshot = initial;
+    execute(actions as { type: string; params: unknown }[]);
+  }
+  upsertChangedSearchAttributes();
+
+  // Handlers in the first activation, so that early signals are delivered to this run.
   setHandler(eventSignal, (event) => {
     if (!isExternalEvent(event)) {
       log.warn('ignored a signal that is not an external event', { type: String((event as { type?: unknown } | null)?.type) });
       return;
     }
-    if (!isDuplicate(event)) dispatch(event);
+    if (!isDuplicate(event)) dispatch(received(event));
   });
   setHandler(
     sendUpdate,
     (event) => {
-      if (!isDuplicate(event)) dispatch(event);
+      if (!isDuplicate(event)) dispatch(received(event));
       return view();
     },
     {
@@ -349,6 +382,10 @@ export async function runMachine<TMachine extends AnyStateMachine>(
           throw new Error(`the machine is ${snapshot.status} in ${formatStateValue(snapshot.value)}`);
         }
         if (!snapshot.can(event)) {
+          const refusal = options.refusal?.(snapshot, event);
+          if (refusal) {
+            throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, details: refusal.hint ? [refusal.hint] : [], nonRetryable: true });
+          }
           throw new Error(`state ${formatStateValue(snapshot.value)} cannot take ${event.type}`);
         }
       },
@@ -356,16 +393,6 @@ export async function runMachine<TMachine extends AnyStateMachine>(
   );
   setHandler(stateQuery, view);
 
-  if (carried) {
-    const persisted = { ...(carried.snapshot as object), children: {} };
-    snapshot = machine.restoreSnapshot(persisted as never, undefined as never);
-    for (const timer of carried.timers) startTimer(timer.id, timer.event, timer.dueAt);
-  } else {
-    const [initial, actions] = initialTransition(machine, args.input);
-    snapshot = initial;
-    execute(actions as { type: string; params: unknown }[]);
-  }
-  upsertChangedSearchAttributes();
 
   const idle = () => invocations.size === 0 && effectsInFlight === 0 && allHandlersFinished();
   const continueAsNewDue = () =>

@@ -2,7 +2,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AnyMachineSnapshot } from 'xstate';
 import { onboardingMachine, stageOf, type OnboardingContext, type OnboardingInput } from '../machines/onboarding';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
-import { LinkingAttempts, OnboardingBlockedReason, OnboardingPhoneNumber, OnboardingStage, WabaId } from './search-attributes';
+import { LinkingAttempts, OnboardingBlockedReason, OnboardingPhoneNumber, OnboardingStage, PhoneNumberId, WabaId } from './search-attributes';
 
 /** Activity options by action / actor name; the reasons are Meta's (meta-reference §1.5, §2). */
 export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>['activities'] = {
@@ -43,6 +43,7 @@ function onboardingSearchAttributesOf(snapshot: AnyMachineSnapshot): SearchAttri
     { key: OnboardingStage, value: stageOf(snapshot) },
     { key: OnboardingBlockedReason, value: c.blocked?.reason ?? null },
     { key: WabaId, value: c.wabaId ?? null },
+    { key: PhoneNumberId, value: c.phoneNumberId ?? null },
     { key: LinkingAttempts, value: c.linkingAttempts },
   ] as SearchAttributeUpdatePair[];
 }

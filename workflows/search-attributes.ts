@@ -8,11 +8,13 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 export const WabaId = defineSearchAttributeKey('WabaId', SearchAttributeType.KEYWORD);
 export const OnboardingPhoneNumber = defineSearchAttributeKey('OnboardingPhoneNumber', SearchAttributeType.KEYWORD);
+/** Meta's phone_number_id: how the sender finds the onboarding (and its token) of a number. */
+export const PhoneNumberId = defineSearchAttributeKey('PhoneNumberId', SearchAttributeType.KEYWORD);
 export const OnboardingStage = defineSearchAttributeKey('OnboardingStage', SearchAttributeType.KEYWORD);
 export const OnboardingBlockedReason = defineSearchAttributeKey('OnboardingBlockedReason', SearchAttributeType.KEYWORD);
 export const LinkingAttempts = defineSearchAttributeKey('LinkingAttempts', SearchAttributeType.INT);
 
-export const onboardingSearchAttributes = [WabaId, OnboardingPhoneNumber, OnboardingStage, OnboardingBlockedReason, LinkingAttempts];
+export const onboardingSearchAttributes = [WabaId, OnboardingPhoneNumber, PhoneNumberId, OnboardingStage, OnboardingBlockedReason, LinkingAttempts];
 
 /** `--search-attribute Name=Type` arguments for `temporal server start-dev`. */
 export function devServerSearchAttributeArgs(): string[] {

@@ -47,13 +47,22 @@ export function metaFailure(endpoint: string, httpStatus: number, error: MetaErr
   });
 }
 
-/** The request never got a Meta answer (refused, reset, timed out): retryable. */
+/** Connection errors that mean the request never left this machine. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/**
+ * The request never got a Meta answer (refused, reset, timed out): retryable. Its detail says
+ * whether the request may have reached Meta (`requestSent`), which decides if a send is repeated.
+ */
 export function networkFailure(endpoint: string, cause: unknown): ApplicationFailure {
   const timedOut = (cause as Error)?.name === 'TimeoutError' || (cause as Error)?.name === 'AbortError';
+  const code = (cause as { cause?: { code?: unknown } })?.cause?.code;
+  const requestSent = !(typeof code === 'string' && NOT_SENT_CODES.has(code));
   return ApplicationFailure.create({
-    message: `${endpoint}: ${timedOut ? 'timed out' : 'no answer'} (${(cause as Error)?.name ?? 'Error'})`,
+    message: `${endpoint}: ${timedOut ? 'timed out' : 'no answer'} (${typeof code === 'string' ? code : ((cause as Error)?.name ?? 'Error')})`,
     type: 'MetaUnreachable',
     nonRetryable: false,
+    details: [{ requestSent }],
   });
 }
 

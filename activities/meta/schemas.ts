@@ -75,12 +75,12 @@ export type PhoneNumberEntry = z.infer<typeof phoneNumberEntrySchema>;
 export type HealthStatus = z.infer<typeof healthStatusSchema>;
 export type PhoneNumberField = Exclude<keyof PhoneNumber, 'id'>;
 
-/** POST /<PHONE_ID>/messages body (text or template; §5). */
-export type OutboundMessage =
-  | { type: 'text'; to: string; text: { body: string; preview_url?: boolean }; context?: { message_id: string }; biz_opaque_callback_data?: string }
-  | {
-      type: 'template';
-      to: string;
-      template: { name: string; language: { code: string }; components?: unknown[] };
-      biz_opaque_callback_data?: string;
-    };
+/** POST /<PHONE_ID>/messages body (§5): `type` names the content object (`text`, `template`, `image`, ...). */
+export interface OutboundMessage {
+  to: string;
+  type: string;
+  context?: { message_id: string };
+  /** Returned in this message's status webhooks: coexist's client message id. */
+  biz_opaque_callback_data?: string;
+  [content: string]: unknown;
+}

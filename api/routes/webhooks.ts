@@ -1,15 +1,17 @@
 import { createHmac } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
 import { constantTimeEqual } from '../auth';
 import { ApiError, parseRequest } from '../errors';
-import { routeChanges } from '../webhooks/route-changes';
+import { routeChanges, type Routed } from '../webhooks/route-changes';
 import { envelopeSchema } from '../webhooks/schemas';
 
 export const SIGNATURE_HEADER = 'x-hub-signature-256';
+/** How long a webhook request may wait for Temporal before it is answered 503. */
+const TEMPORAL_DEADLINE_MS = 5_000;
 
 /** `sha256=<hex>` HMAC-SHA256 of the raw body keyed with the app secret, as Meta signs. */
 export function signWebhook(rawBody: Buffer | string, appSecret: string): string {
@@ -48,16 +50,27 @@ export function webhookRoutes({ client, config, log }: ApiDeps): Router {
       throw new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');
     }
     const envelope = parseRequest(envelopeSchema, json, 'body');
-    const { deliveries: direct, byWaba, unrouted } = routeChanges(envelope, Date.now());
-    const deliveries = [...direct];
-    for (const { wabaId, event } of byWaba) {
-      const ids = await runningOnboardingsOfWaba(client, wabaId);
-      if (ids.length === 0) unrouted.push(`account_update:no_onboarding_for_waba:${wabaId}`);
-      for (const workflowId of ids) deliveries.push({ workflowId, event });
-    }
+    const routed = routeChanges(envelope, Date.now());
+    // 200 only once Temporal holds every event of the request; otherwise (503) Meta redelivers.
+    // The deadline bounds the client's own retries, so that Meta gets its answer in time.
+    const outcome = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => deliver(client, config.TEMPORAL_TASK_QUEUE, routed));
+    if (outcome.unrouted.length) log.info({ unrouted: outcome.unrouted }, 'webhook changes not routed to a workflow');
+    res.json(outcome);
+  });
 
-    // 200 only once Temporal holds every event of the request; otherwise Meta redelivers.
-    const results = await Promise.all(
+  return router;
+}
+
+/** Signals every routed event; resolves once Temporal accepted all of them. */
+async function deliver(client: Client, taskQueue: string, { deliveries: direct, conversations, byWaba, unrouted }: Routed) {
+  const deliveries = [...direct];
+  for (const { wabaId, event } of byWaba) {
+    const ids = await runningOnboardingsOfWaba(client, wabaId);
+    if (ids.length === 0) unrouted.push(`account_update:no_onboarding_for_waba:${wabaId}`);
+    for (const workflowId of ids) deliveries.push({ workflowId, event });
+  }
+  const [onboardingResults] = await Promise.all([
+    Promise.all(
       deliveries.map(async ({ workflowId, event }) => {
         try {
           await client.workflow.getHandle(workflowId).signal(eventSignal, event as MachineEvent);
@@ -67,17 +80,42 @@ export function webhookRoutes({ client, config, log }: ApiDeps): Router {
           throw err;
         }
       }),
-    );
-    const notFound = results.filter((r) => r !== 'delivered');
-    if (unrouted.length || notFound.length) log.info({ unrouted, notFound }, 'webhook changes not routed to a workflow');
-    res.json({ received: deliveries.length + unrouted.length, delivered: results.length - notFound.length, unrouted: [...unrouted, ...notFound] });
-  });
+    ),
+    // A conversation's events in the order Meta listed them; conversations side by side.
+    Promise.all(
+      [...groupBy(conversations, (d) => d.workflowId)].map(async ([workflowId, group]) => {
+        for (const { conversation, event } of group) {
+          await client.workflow.signalWithStart('conversationWorkflow', {
+            workflowId,
+            taskQueue,
+            args: [{ input: conversation }],
+            signal: eventSignal,
+            signalArgs: [event as MachineEvent],
+          });
+        }
+      }),
+    ),
+  ]);
+  const notFound = onboardingResults.filter((r) => r !== 'delivered');
+  return {
+    received: deliveries.length + conversations.length + unrouted.length,
+    delivered: onboardingResults.length - notFound.length + conversations.length,
+    unrouted: [...unrouted, ...notFound],
+  };
+}
 
-  return router;
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
 }
 
 /** The live onboardings of a WABA, from Temporal visibility (search attribute WabaId). */
-async function runningOnboardingsOfWaba(client: ApiDeps['client'], wabaId: string): Promise<string[]> {
+async function runningOnboardingsOfWaba(client: Client, wabaId: string): Promise<string[]> {
   if (!/^\d{1,32}$/.test(wabaId)) return [];
   const ids: string[] = [];
   for await (const execution of client.workflow.list({ query: `WabaId = '${wabaId}' AND ExecutionStatus = 'Running'` })) {

@@ -1,8 +1,18 @@
 import type { OnboardingEvent } from '../../machines/onboarding';
 import { onboardingWorkflowId, toE164 } from '../../workflows/ids';
-import { accountUpdateSchema, HISTORY_DECLINED, historySchema, nameUpdateSchema, qualityUpdateSchema, type Envelope } from './schemas';
+import { echoChanges, historyMessageChanges, messagesChanges, type ConversationDelivery } from './conversation-changes';
+import {
+  accountUpdateSchema,
+  echoesValueSchema,
+  HISTORY_DECLINED,
+  historySchema,
+  messagesValueSchema,
+  nameUpdateSchema,
+  qualityUpdateSchema,
+  type Envelope,
+} from './schemas';
 
-/** One event for one workflow. */
+/** One event for one onboarding. */
 export interface Delivery {
   workflowId: string;
   event: OnboardingEvent;
@@ -10,6 +20,8 @@ export interface Delivery {
 
 export interface Routed {
   deliveries: Delivery[];
+  /** Messages, echoes and statuses, each for its conversation (signal-with-start). */
+  conversations: ConversationDelivery[];
   /** Lifecycle events that name no number (ACCOUNT_OFFBOARDED, ...): for the WABA's onboarding. */
   byWaba: { wabaId: string; event: OnboardingEvent }[];
   /** Changes kept but not routed to a workflow, by classification (e.g. `unknown_field:foo`). */
@@ -17,11 +29,12 @@ export interface Routed {
 }
 
 /**
- * Turns a webhook envelope into onboarding events; what it cannot route is classified.
+ * Turns a webhook envelope into onboarding and conversation events; what it cannot route is classified.
  * `receivedAt` (epoch ms) stamps events whose Meta payload carries no time of its own.
  */
 export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   const deliveries: Delivery[] = [];
+  const conversations: ConversationDelivery[] = [];
   const byWaba: Routed['byWaba'] = [];
   const unrouted: string[] = [];
   const onboarding = (display: string | undefined) => {
@@ -58,6 +71,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             unrouted.push('history:malformed');
             break;
           }
+          conversations.push(...historyMessageChanges(v.data, receivedAt, unrouted));
           for (const chunk of v.data.history) {
             if (chunk.errors?.some((e) => e.code === HISTORY_DECLINED)) {
               deliveries.push({ workflowId, event: { type: 'history.declined', at: receivedAt } });
@@ -113,10 +127,22 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           });
           break;
         }
+        case 'messages': {
+          const v = messagesValueSchema.safeParse(change.value);
+          if (v.success) conversations.push(...messagesChanges(v.data, receivedAt, unrouted));
+          else unrouted.push('messages:malformed');
+          break;
+        }
+        case 'smb_message_echoes': {
+          const v = echoesValueSchema.safeParse(change.value);
+          if (v.success) conversations.push(...echoChanges(v.data, receivedAt, unrouted));
+          else unrouted.push('smb_message_echoes:malformed');
+          break;
+        }
         default:
           unrouted.push(`field:${change.field}`);
       }
     }
   }
-  return { deliveries, byWaba, unrouted };
+  return { deliveries, conversations, byWaba, unrouted };
 }

@@ -22,6 +22,52 @@ export const accountUpdateSchema = z
   })
   .loose();
 
+const errorSchema = z.object({ code: z.number(), title: z.string().optional() }).loose();
+/** Meta's Unix seconds, as a string. */
+const timestampSchema = z.string().regex(/^\d{1,12}$/, 'Unix seconds');
+
+/** A message as Meta writes it: `type` names the content object (`text`, `image`, ...). */
+const messageSchema = z
+  .object({
+    id: z.string().min(1),
+    timestamp: timestampSchema,
+    type: z.string().min(1),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    context: z.object({}).loose().optional(),
+    referral: z.object({ source_type: z.string().optional(), source_id: z.string().optional(), ctwa_clid: z.string().optional() }).loose().optional(),
+    errors: z.array(errorSchema).optional(),
+  })
+  .loose();
+
+const statusSchema = z
+  .object({
+    id: z.string().min(1),
+    status: z.string(),
+    timestamp: timestampSchema,
+    recipient_id: z.string(),
+    biz_opaque_callback_data: z.string().optional(),
+    pricing: z.object({ billable: z.boolean().optional(), type: z.string().optional(), category: z.string().optional() }).loose().optional(),
+    errors: z.array(errorSchema).optional(),
+  })
+  .loose();
+
+/** `messages`: inbound messages of customers and statuses of our sends (§3.3, §3.4). */
+export const messagesValueSchema = z
+  .object({
+    metadata: metadataSchema,
+    contacts: z.array(z.object({ wa_id: z.string(), profile: z.object({ name: z.string().optional() }).loose().optional() }).loose()).optional(),
+    messages: z.array(messageSchema.extend({ from: z.string() })).optional(),
+    statuses: z.array(statusSchema).optional(),
+    errors: z.array(errorSchema).optional(),
+  })
+  .loose();
+
+/** `smb_message_echoes`: what the business sent from the phone app (§3.5). */
+export const echoesValueSchema = z
+  .object({ metadata: metadataSchema, message_echoes: z.array(messageSchema.extend({ to: z.string() })) })
+  .loose();
+
 export const historySchema = z
   .object({
     metadata: metadataSchema,
@@ -29,12 +75,16 @@ export const historySchema = z
       z
         .object({
           metadata: z.object({ phase: z.number().optional(), chunk_order: z.number().optional(), progress: z.number().optional() }).loose().optional(),
-          errors: z.array(z.object({ code: z.number() }).loose()).optional(),
+          threads: z.array(z.object({ id: z.string(), messages: z.array(messageSchema).default([]) }).loose()).optional(),
+          errors: z.array(errorSchema).optional(),
         })
         .loose(),
     ),
   })
   .loose();
+
+export type WebhookMessage = z.infer<typeof messageSchema>;
+export type WebhookStatus = z.infer<typeof statusSchema>;
 
 export const qualityUpdateSchema = z
   .object({

@@ -8,6 +8,7 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createActivities } from '../../activities';
+import { openMessageStore } from '../../activities/store';
 import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../config';
 import { createSimulator } from '../../simulator/app';
@@ -47,9 +48,11 @@ export async function startHarness({ timeSkipping = false }: HarnessOptions = {}
     META_APP_ID: '1000000000000001',
     META_APP_SECRET: 'scenario-meta-app-secret',
     LOG_LEVEL: 'error',
+    DATABASE_URL: 'memory://',
   });
   const log = pino({ level: 'silent' });
-  const app = createApp({ config, client: env.client, log });
+  const store = await openMessageStore(config);
+  const app = createApp({ config, client: env.client, store, log });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(apiPort, '127.0.0.1', () => resolve(s));
   });
@@ -57,7 +60,7 @@ export async function startHarness({ timeSkipping = false }: HarnessOptions = {}
     connection: env.nativeConnection,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await workflowBundle(require.resolve('../../workflows/index')),
-    activities: createActivities(config),
+    activities: createActivities(config, { client: env.client, store }),
   });
   const running = worker.run();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -78,6 +81,7 @@ export async function startHarness({ timeSkipping = false }: HarnessOptions = {}
   return {
     env,
     config,
+    store,
     simulator,
     callbacks,
     apiUrl,
@@ -97,6 +101,7 @@ export async function startHarness({ timeSkipping = false }: HarnessOptions = {}
       });
       await sim.close();
       await callbacks.close();
+      await store.close();
       await env.teardown();
     },
   };

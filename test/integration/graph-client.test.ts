@@ -1,6 +1,6 @@
 /**
  * The Graph client over real HTTP against the simulator: responses parsed, Meta's errors mapped
- * by code to retryable or not, and no secret in any error.
+ * by code to retryable or not, no secret in any error, and no idempotency on sends (as at Meta).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { GraphClient } from '../../activities/meta/graph-client';
@@ -100,17 +100,20 @@ test('sync is accepted once; a second request is 2593107 and non-retryable', asy
   expect((again.details?.[0] as MetaErrorDetails).code).toBe(2593107);
 });
 
-test('a send without a payment method is 131042; a repeated send returns the same message id', async () => {
-  const { number, token } = await signedUp();
+test('a send without a payment method is 131042; Meta has no idempotency: a repeated send is a new message', async () => {
+  const { number, token, phoneNumber } = await signedUp();
   const refused = await failureOf(client.sendMessage(number.phoneNumberId, token, { type: 'text', to: '16505551234', text: { body: 'hi' } }));
   expect((refused.details?.[0] as MetaErrorDetails).code).toBe(131042);
   expect(refused.nonRetryable).toBe(true);
 
-  await control('PATCH', `/numbers/+${number.phoneNumber.slice(1)}`, { paymentMethod: true });
+  await control('PATCH', `/numbers/${phoneNumber}`, { paymentMethod: true });
+  await control('POST', `/numbers/${phoneNumber}/customers/16505551234/messages`, { text: 'hello' });
   const message = { type: 'text' as const, to: '16505551234', text: { body: 'hi' }, biz_opaque_callback_data: 'client-msg-1' };
   const first = await client.sendMessage(number.phoneNumberId, token, message);
   const repeat = await client.sendMessage(number.phoneNumberId, token, message);
-  expect(repeat.messageId).toBe(first.messageId);
+  expect(repeat.messageId).not.toBe(first.messageId);
+  const { sent } = await control('GET', `/numbers/${phoneNumber}/sent`);
+  expect(sent.map((m: { wamid: string }) => m.wamid)).toEqual([first.messageId, repeat.messageId]);
 });
 
 test('no answer at all is retryable', async () => {

@@ -3,6 +3,7 @@
  * over HTTP, with signed webhooks and signed backend callbacks.
  */
 import { startHarness, type Harness } from '../helpers/harness';
+import { createPhone, fastOnboarding, scan, throughSignup } from '../helpers/onboard';
 import { eventually } from '../helpers/wait';
 
 let h: Harness;
@@ -21,42 +22,15 @@ function nextNumber(): string {
   return `+1555010${String(++seq).padStart(4, '0')}`;
 }
 
-const fast = { linkingAttemptTtlMs: 60_000, registrationPollIntervalMs: 200, registrationDeadlineMs: 30_000 };
-
-async function createPhone(phoneNumber: string, settings: Record<string, unknown> = {}) {
-  const created = await h.sim('POST', '/numbers', { phoneNumber, paymentMethod: true, ...settings });
-  expect(created.status).toBe(201);
-  return created.body as { wabaId: string; phoneNumberId: string };
-}
-
-/** Start → prerequisites → Embedded Signup finished; returns once linking shows a QR. */
-async function throughSignup(phoneNumber: string, settings: Record<string, unknown> = fast) {
-  expect((await h.api('POST', '/onboardings', { phoneNumber, settings })).status).toBe(201);
-  const pre = await h.api('POST', `/onboardings/${phoneNumber}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
-  expect(pre.body.stage).toBe('signup');
-  const signup = await h.sim('POST', '/signup', { phoneNumber });
-  expect(signup.body.message.event).toBe('FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING');
-  const finished = await h.api('POST', `/onboardings/${phoneNumber}/signup`, { event: signup.body.message.event, data: signup.body.message.data, code: signup.body.code });
-  expect(finished.status).toBe(200);
-  return h.onboardingWhen(phoneNumber, (o) => o.stage === 'linking');
-}
-
-/** The phone scans the current QR and the backend reports it. */
-async function scan(phoneNumber: string) {
-  await eventually(() => h.sim('GET', `/numbers/${phoneNumber}`), (r) => r.body?.linking !== undefined);
-  expect((await h.sim('POST', `/linking/${phoneNumber}/scan`)).status).toBe(200);
-  return h.api('POST', `/onboardings/${phoneNumber}/events`, { type: 'qrScanned' });
-}
-
 test('happy path: a number live in the app reaches Active with its status card', async () => {
   const phone = nextNumber();
-  const { phoneNumberId } = await createPhone(phone);
-  const linking = await throughSignup(phone);
+  const { phoneNumberId } = await createPhone(h, phone);
+  const linking = await throughSignup(h, phone);
   expect(linking.phoneNumberId).toBe(phoneNumberId);
   expect(linking.linking.attempts).toBe(1);
   expect(JSON.stringify(linking)).not.toMatch(/EAAG|sealedToken|code_/);
 
-  await scan(phone);
+  await scan(h, phone);
   const active = await h.onboardingWhen(phone, (o) => o.stage === 'active' && o.statusCard.displayName !== undefined);
   expect(active.statusCard).toMatchObject({
     displayName: 'Jasper’s Market',
@@ -85,8 +59,8 @@ test('happy path: a number live in the app reaches Active with its status card',
 
 test('the QR lapses twice, a fresh attempt starts by itself each time, then it is scanned', async () => {
   const phone = nextNumber();
-  await createPhone(phone);
-  await throughSignup(phone, { ...fast, linkingAttemptTtlMs: 2_000, maxLinkingAttempts: 20 });
+  await createPhone(h, phone);
+  await throughSignup(h, phone, { ...fastOnboarding, linkingAttemptTtlMs: 2_000, maxLinkingAttempts: 20 });
   const third = await h.onboardingWhen(phone, (o) => o.linking.attempts >= 3);
   expect(third.stage).toBe('linking');
   // On a loaded machine the third QR may lapse before the phone scans it: scan the current one.
@@ -101,8 +75,8 @@ test('the QR lapses twice, a fresh attempt starts by itself each time, then it i
 
 test('a QR never scanned blocks with qr_not_scanned and the article’s remedy', async () => {
   const phone = nextNumber();
-  await createPhone(phone);
-  await throughSignup(phone, { ...fast, linkingAttemptTtlMs: 1_000, maxLinkingAttempts: 2 });
+  await createPhone(h, phone);
+  await throughSignup(h, phone, { ...fastOnboarding, linkingAttemptTtlMs: 1_000, maxLinkingAttempts: 2 });
   const blocked = await h.onboardingWhen(phone, (o) => o.stage === 'blocked');
   expect(blocked.blocked).toMatchObject({ reason: 'qr_not_scanned', stage: 'linking' });
   expect(blocked.blocked.remedy).toMatch(/refresh the code on Meta/);
@@ -111,7 +85,7 @@ test('a QR never scanned blocks with qr_not_scanned and the article’s remedy',
 
 test('an authorization code exchanged after 30 seconds blocks with signup_code_expired', async () => {
   const phone = nextNumber();
-  await createPhone(phone);
+  await createPhone(h, phone);
   await h.api('POST', '/onboardings', { phoneNumber: phone });
   await h.api('POST', `/onboardings/${phone}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
   const signup = await h.sim('POST', '/signup', { phoneNumber: phone });
@@ -124,7 +98,7 @@ test('an authorization code exchanged after 30 seconds blocks with signup_code_e
 
 test('a number already with another provider blocks at signup with the disconnect remedy', async () => {
   const phone = nextNumber();
-  await createPhone(phone, { connectedElsewhere: true });
+  await createPhone(h, phone, { connectedElsewhere: true });
   await h.api('POST', '/onboardings', { phoneNumber: phone });
   await h.api('POST', `/onboardings/${phone}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
   const signup = await h.sim('POST', '/signup', { phoneNumber: phone });
@@ -136,7 +110,7 @@ test('a number already with another provider blocks at signup with the disconnec
 
 test('an app older than 2.24.17 blocks at prerequisites, and Meta’s 4563015 maps to the same remedy', async () => {
   const phone = nextNumber();
-  await createPhone(phone, { appVersion: '2.24.9' });
+  await createPhone(h, phone, { appVersion: '2.24.9' });
   await h.api('POST', '/onboardings', { phoneNumber: phone });
   const pre = await h.api('POST', `/onboardings/${phone}/prerequisites`, { appVersion: '2.24.9', hasBusinessPortfolio: true, connectedElsewhere: false });
   expect(pre.body.blocked).toMatchObject({ reason: 'app_too_old', stage: 'prerequisites' });
@@ -148,9 +122,9 @@ test('an app older than 2.24.17 blocks at prerequisites, and Meta’s 4563015 ma
 
 test('history declined is recorded as declined, distinct from never arrived', async () => {
   const phone = nextNumber();
-  await createPhone(phone, { declinesHistory: true });
-  await throughSignup(phone);
-  await scan(phone);
+  await createPhone(h, phone, { declinesHistory: true });
+  await throughSignup(h, phone);
+  await scan(h, phone);
   // Declining history is an outcome, not a failure: the onboarding still reaches Active.
   const declined = await h.onboardingWhen(phone, (o) => o.sync.historyProgress.status === 'declined' && o.stage === 'active');
   expect(declined.sync.contacts.status).toBe('requested');
@@ -159,9 +133,9 @@ test('history declined is recorded as declined, distinct from never arrived', as
 
 test('without a payment method sending is blocked until the backend says one was added', async () => {
   const phone = nextNumber();
-  await createPhone(phone, { paymentMethod: false });
-  await throughSignup(phone);
-  await scan(phone);
+  await createPhone(h, phone, { paymentMethod: false });
+  await throughSignup(h, phone);
+  await scan(h, phone);
   const waiting = await h.onboardingWhen(phone, (o) => o.stage === 'payment' && o.statusCard.sendingState.reason === 'payment_missing');
   expect(waiting.statusCard.sendingState.canSend).toBe(false);
   expect(waiting.statusCard.sendingState.remedy).toMatch(/Add payment details/);
@@ -174,11 +148,11 @@ test('without a payment method sending is blocked until the backend says one was
 
 test('Meta 5xx bursts and a call that timed out after Meta applied it are absorbed, with no effect twice', async () => {
   const phone = nextNumber();
-  await createPhone(phone);
-  await throughSignup(phone);
+  await createPhone(h, phone);
+  await throughSignup(h, phone);
   await h.sim('PUT', '/faults', { errorRate: 0.5, seed: 7, endpoints: ['node', 'waba/subscribed_apps'], dropAfterApply: ['waba/subscribed_apps'] });
   try {
-    await scan(phone);
+    await scan(h, phone);
     await h.onboardingWhen(phone, (o) => o.stage === 'active', 60_000);
   } finally {
     await h.sim('DELETE', '/faults');
@@ -188,8 +162,8 @@ test('Meta 5xx bursts and a call that timed out after Meta applied it are absorb
 
 test('cancel midway ends the onboarding, and it then refuses further events', async () => {
   const phone = nextNumber();
-  await createPhone(phone);
-  await throughSignup(phone);
+  await createPhone(h, phone);
+  await throughSignup(h, phone);
   const cancelled = await h.api('POST', `/onboardings/${phone}/events`, { type: 'cancel' });
   expect(cancelled.body.state).toBe('cancelled');
   const after = await h.onboardingWhen(phone, (o) => o.status === 'done');
@@ -202,17 +176,17 @@ test('registration: polling finds a late confirmation; past the deadline it is s
   await h.sim('PUT', '/health-lag', { ms: 1_500 });
   try {
     const late = nextNumber();
-    await createPhone(late);
-    await throughSignup(late);
-    await scan(late);
+    await createPhone(h, late);
+    await throughSignup(h, late);
+    await scan(h, late);
     const active = await h.onboardingWhen(late, (o) => o.stage === 'active');
     expect(active.registration.checks).toBeGreaterThan(1);
 
     await h.sim('PUT', '/health-lag', { ms: 3_600_000 });
     const never = nextNumber();
-    await createPhone(never);
-    await throughSignup(never, { ...fast, registrationDeadlineMs: 2_000 });
-    await scan(never);
+    await createPhone(h, never);
+    await throughSignup(h, never, { ...fastOnboarding, registrationDeadlineMs: 2_000 });
+    await scan(h, never);
     const stuck = await h.onboardingWhen(never, (o) => o.state === 'registration.stuck');
     expect(stuck.blocked).toMatchObject({ reason: 'registration_not_confirmed', stage: 'registration' });
   } finally {
@@ -222,9 +196,9 @@ test('registration: polling finds a late confirmation; past the deadline it is s
 
 test('partner removed, then reconnected; duplicated and late lifecycle webhooks change nothing', async () => {
   const phone = nextNumber();
-  const { wabaId } = await createPhone(phone);
-  await throughSignup(phone);
-  await scan(phone);
+  const { wabaId } = await createPhone(h, phone);
+  await throughSignup(h, phone);
+  await scan(h, phone);
   await h.onboardingWhen(phone, (o) => o.stage === 'active');
 
   const display = phone.slice(1);

@@ -31,12 +31,24 @@ test('production refuses development defaults for secrets and addresses', () => 
   }
   const values: Partial<Record<(typeof requiredInProduction)[number], string>> = {
     TEMPORAL_ADDRESS: 'temporal:7233',
+    DATABASE_URL: 'postgres://coexist:secret@db:5432/coexist',
     META_GRAPH_BASE_URL: 'https://graph.facebook.com',
     BACKEND_CALLBACK_URL: 'https://backend.example/callbacks',
     TOKEN_SEALING_KEY: Buffer.alloc(32, 1).toString('base64'),
   };
   const full = Object.fromEntries(requiredInProduction.map((k) => [k, values[k] ?? 'x'.repeat(20)]));
   expect(loadConfig({ COEXIST_ENV: 'production', ...full }).META_APP_SECRET).toBe('x'.repeat(20));
+});
+
+test('DATABASE_URL: a PostgreSQL URL or memory://; unset locally (embedded store), required in production', () => {
+  expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+  for (const url of ['postgres://u:p@db:5432/coexist', 'postgresql://db/coexist?sslmode=require', 'memory://']) {
+    expect(loadConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+  }
+  for (const url of ['mysql://db/coexist', 'db:5432', 'postgres://', 'memory']) {
+    expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL, or memory:\/\//);
+  }
+  expect(requiredInProduction).toContain('DATABASE_URL');
 });
 
 test('every variable is documented by the schema it is read through', () => {

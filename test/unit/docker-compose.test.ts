@@ -42,7 +42,7 @@ test('docker-compose.yml validates against the Compose specification', () => {
 });
 
 test('the production shape: Temporal on PostgreSQL, the UI, and worker and API as separate services', () => {
-  expect(Object.keys(compose.services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
+  expect(Object.keys(compose.services).sort()).toEqual(['api', 'coexist-database', 'postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
   expect(compose.services.temporal.environment.DB).toBe('postgres12');
   expect(compose.services.worker.command).toEqual(['npm', 'run', 'worker']);
   expect(compose.services.api.command).toEqual(['npm', 'run', 'api']);
@@ -72,10 +72,29 @@ test.each(['worker', 'api'])('%s sets every variable the config requires, and on
     META_APP_ID: '1234567890',
     META_APP_SECRET: 's'.repeat(32),
     META_WEBHOOK_VERIFY_TOKEN: 'v'.repeat(16),
+    TEMPORAL_DB_PASSWORD: 'p'.repeat(32),
   };
   const resolved = Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, interpolate(v, operatorEnv)]));
   const config = loadConfig(resolved);
   expect(config.COEXIST_ENV).toBe('production');
   expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
   expect(config.META_GRAPH_BASE_URL).toBe('https://graph.facebook.com');
+  expect(config.DATABASE_URL).toBe(`postgres://temporal:${'p'.repeat(32)}@postgresql:5432/coexist`);
+});
+
+test("the message store's database is created beside Temporal's before the worker and API start", () => {
+  // Temporal's auto-setup does not create a database named like its user: it relies on the image
+  // creating `temporal` (POSTGRES_DB defaults to POSTGRES_USER), so coexist's must not take that place.
+  const postgresql = compose.services.postgresql.environment;
+  expect(postgresql.POSTGRES_DB ?? postgresql.POSTGRES_USER).toBe(compose.services.temporal.environment.POSTGRES_USER);
+
+  const setup = compose.services['coexist-database'];
+  expect(setup.depends_on.postgresql).toEqual({ condition: 'service_healthy' });
+  expect(setup.environment.PGHOST).toBe('postgresql');
+  expect(setup.command.join(' ')).toMatch(/CREATE DATABASE coexist/);
+  for (const service of ['worker', 'api']) {
+    expect(compose.services[service].depends_on['coexist-database']).toEqual({ condition: 'service_completed_successfully' });
+    const url = new URL(interpolate(compose.services[service].environment.DATABASE_URL, { TEMPORAL_DB_PASSWORD: 'secret' }));
+    expect([url.protocol, url.hostname, url.pathname, url.username]).toEqual(['postgres:', 'postgresql', '/coexist', setup.environment.PGUSER]);
+  }
 });

@@ -1,0 +1,61 @@
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import express, { Router } from 'express';
+import { windowOf, type ConversationContext, type ConversationEvent, type ConversationInput } from '../../machines/conversation';
+import { conversationWorkflowId } from '../../workflows/ids';
+import { sendUpdate, stateQuery, type MachineEvent, type MachineView } from '../../workflows/machine-api';
+import type { ApiDeps } from '../app';
+import { requireApiKey, requireJson } from '../auth';
+import { ApiError, parseRequest } from '../errors';
+import { conversationParamsSchema, listMessagesQuerySchema, sendMessageSchema } from '../schemas';
+
+/** The backend's conversation routes: send, read the window, read the messages. */
+export function conversationRoutes({ client, config, store }: ApiDeps): Router {
+  const router = Router();
+  const base = '/numbers/:phoneNumberId/conversations/:waId';
+  router.use('/numbers', requireApiKey(config.BACKEND_API_KEY));
+
+  // Applied by Workflow Update: the caller learns at once whether the window allows it (409).
+  router.post(`${base}/messages`, requireJson, express.json({ limit: '64kb' }), async (req, res) => {
+    const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
+    const { clientMessageId, message } = parseRequest(sendMessageSchema, req.body, 'body');
+    const input: ConversationInput = { phoneNumberId, waId };
+    const event: ConversationEvent = { type: 'send', clientMessageId, message, at: Date.now(), by: 'backend' };
+    const view = (await client.workflow.executeUpdateWithStart(sendUpdate, {
+      args: [event as MachineEvent],
+      startWorkflowOperation: new WithStartWorkflowOperation('conversationWorkflow', {
+        workflowId: conversationWorkflowId(phoneNumberId, waId),
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [{ input }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    })) as MachineView<ConversationContext>;
+    res.status(202).json({ clientMessageId, status: 'queued', conversation: presentConversation(view) });
+  });
+
+  router.get(base, async (req, res) => {
+    const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
+    res.json(presentConversation(await conversationView(client, conversationWorkflowId(phoneNumberId, waId))));
+  });
+
+  router.get(`${base}/messages`, async (req, res) => {
+    const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
+    const query = parseRequest(listMessagesQuerySchema, req.query, 'query');
+    res.json(await store.listMessages({ phoneNumberId, waId, ...query }));
+  });
+
+  return router;
+}
+
+async function conversationView(client: Client, workflowId: string): Promise<MachineView<ConversationContext>> {
+  try {
+    return (await client.workflow.getHandle(workflowId).query(stateQuery)) as MachineView<ConversationContext>;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `no conversation ${workflowId}`);
+    throw err;
+  }
+}
+
+function presentConversation(view: MachineView<ConversationContext>) {
+  const { phoneNumberId, waId, counts } = view.context;
+  return { phoneNumberId, waId, ...windowOf(view.context, view.value), counts, state: view.state };
+}

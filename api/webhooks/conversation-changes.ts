@@ -1,0 +1,102 @@
+/**
+ * Conversation events from Meta's `messages`, `smb_message_echoes` and `history` changes: one per
+ * message or status, for the conversation of (phone_number_id, customer wa_id).
+ */
+import type { ConversationEvent, ConversationInput } from '../../machines/conversation';
+import { conversationWorkflowId, toWaId } from '../../workflows/ids';
+import type { echoesValueSchema, historySchema, messagesValueSchema, WebhookMessage, WebhookStatus } from './schemas';
+import type { z } from 'zod';
+
+/** An event for a conversation workflow, started with `conversation` if it is not running. */
+export interface ConversationDelivery {
+  workflowId: string;
+  conversation: ConversationInput;
+  event: ConversationEvent;
+}
+
+const DELIVERY_STATUSES = new Set(['sent', 'delivered', 'read', 'failed', 'played']);
+
+export function messagesChanges(value: z.infer<typeof messagesValueSchema>, receivedAt: number, unrouted: string[]): ConversationDelivery[] {
+  const { phone_number_id: phoneNumberId } = value.metadata;
+  const out: ConversationDelivery[] = [];
+  for (const m of value.messages ?? []) {
+    const profileName = value.contacts?.find((c) => c.wa_id === m.from)?.profile?.name;
+    const referral = m.referral?.source_type ? m.referral : undefined;
+    push(out, unrouted, phoneNumberId, m.from, 'messages', {
+      type: 'customer.message',
+      message: {
+        ...common(m),
+        ...(referral
+          ? { referral: { sourceType: referral.source_type!, ...(referral.source_id ? { sourceId: referral.source_id } : {}), ...(referral.ctwa_clid ? { ctwaClid: referral.ctwa_clid } : {}) } }
+          : {}),
+        ...(m.errors?.length ? { errors: m.errors.map((e) => ({ code: e.code, ...(e.title ? { title: e.title } : {}) })) } : {}),
+        ...(profileName ? { profileName } : {}),
+      },
+      at: receivedAt,
+    });
+  }
+  for (const s of value.statuses ?? []) {
+    if (!DELIVERY_STATUSES.has(s.status)) {
+      unrouted.push(`statuses:unknown_status:${s.status}`);
+      continue;
+    }
+    push(out, unrouted, phoneNumberId, s.recipient_id, 'statuses', { type: 'message.status', status: status(s), at: receivedAt });
+  }
+  for (const e of value.errors ?? []) unrouted.push(`messages:error:${e.code}`);
+  return out;
+}
+
+export function echoChanges(value: z.infer<typeof echoesValueSchema>, receivedAt: number, unrouted: string[]): ConversationDelivery[] {
+  const out: ConversationDelivery[] = [];
+  for (const m of value.message_echoes) {
+    push(out, unrouted, value.metadata.phone_number_id, m.to, 'smb_message_echoes', { type: 'business.echo', message: common(m), at: receivedAt });
+  }
+  return out;
+}
+
+/** History chunks: each thread is a customer's chat from before onboarding. */
+export function historyMessageChanges(value: z.infer<typeof historySchema>, receivedAt: number, unrouted: string[]): ConversationDelivery[] {
+  const { display_phone_number: business, phone_number_id: phoneNumberId } = value.metadata;
+  const out: ConversationDelivery[] = [];
+  for (const chunk of value.history) {
+    for (const thread of chunk.threads ?? []) {
+      for (const m of thread.messages) {
+        // `to` is set only on messages the business sent (§3.7).
+        const fromBusiness = m.to !== undefined || toWaId(m.from ?? '') === toWaId(business);
+        push(out, unrouted, phoneNumberId, thread.id, 'history', { type: 'history.message', message: { ...common(m), fromBusiness }, at: receivedAt });
+      }
+    }
+  }
+  return out;
+}
+
+function push(out: ConversationDelivery[], unrouted: string[], phoneNumberId: string, customer: string, field: string, event: ConversationEvent) {
+  const waId = toWaId(customer);
+  if (!waId || !/^\d{1,32}$/.test(phoneNumberId)) {
+    unrouted.push(`${field}:unroutable_number`);
+    return;
+  }
+  out.push({ workflowId: conversationWorkflowId(phoneNumberId, waId), conversation: { phoneNumberId, waId }, event });
+}
+
+const ENVELOPE_KEYS = new Set(['id', 'timestamp', 'type', 'from', 'to', 'referral', 'errors']);
+
+/** Id, Meta's time (ms) and type; everything else of the message is its content, kept verbatim. */
+function common(m: WebhookMessage) {
+  const content = Object.fromEntries(Object.entries(m).filter(([k]) => !ENVELOPE_KEYS.has(k)));
+  return { id: m.id, timestamp: Number(m.timestamp) * 1000, type: m.type, content };
+}
+
+function status(s: WebhookStatus) {
+  const pricing = s.pricing;
+  return {
+    wamid: s.id,
+    status: s.status as 'sent' | 'delivered' | 'read' | 'failed' | 'played',
+    timestamp: Number(s.timestamp) * 1000,
+    ...(s.biz_opaque_callback_data ? { clientMessageId: s.biz_opaque_callback_data } : {}),
+    ...(pricing?.type !== undefined
+      ? { pricing: { billable: pricing.billable ?? true, type: pricing.type, ...(pricing.category ? { category: pricing.category } : {}) } }
+      : {}),
+    ...(s.errors?.length ? { errors: s.errors.map((e) => ({ code: e.code, ...(e.title ? { title: e.title } : {}) })) } : {}),
+  };
+}

@@ -1,0 +1,341 @@
+/**
+ * Messaging on a Coexistence number: `POST /<PHONE_ID>/messages` with Meta's checks (payment, 20
+ * messages per second, pair rate, the customer service window) and status webhooks, plus `/_sim`
+ * controls that play the customer and the business on the phone app (meta-reference §3.3–3.5, 4, 5).
+ * Windows and rates are measured on the simulator's clock.
+ */
+import type { Request, RequestHandler, Response, Router } from 'express';
+import { z } from 'zod';
+import { MetaError, type SimNumber, type World } from './world';
+
+export const CUSTOMER_SERVICE_WINDOW_MS = 24 * 60 * 60_000;
+export const FREE_ENTRY_POINT_MS = 72 * 60 * 60_000;
+/** The simulator keeps no template registry: every template is priced as a utility template. */
+const TEMPLATE_CATEGORY = 'utility';
+
+/** 131056 once more than `messages` went to one customer within `perMs`. */
+export interface PairRate {
+  messages: number;
+  perMs: number;
+}
+export const DEFAULT_PAIR_RATE: PairRate = { messages: 45, perMs: 6_000 };
+
+export interface MessagingContext {
+  world: World;
+  messagesPerSecond: number;
+  pairRate: PairRate | false;
+  /** Queues a signed webhook; resolves after its first attempt, never rejects. */
+  webhook(n: SimNumber, field: string, value: unknown): Promise<void>;
+  seconds(): number;
+  display(n: SimNumber): string;
+  count(endpoint: string, n: SimNumber): void;
+  faulty(endpoint: string): RequestHandler;
+  answer(req: Request, res: Response, body: unknown): void;
+  numberFor(req: Request, phoneNumberId: string): SimNumber;
+  numberParam(req: Request): SimNumber;
+  body<S extends z.ZodType>(schema: S, req: Request): z.infer<S>;
+}
+
+interface Pricing {
+  billable: boolean;
+  pricing_model: 'PMP';
+  type: 'free_customer_service' | 'free_entry_point' | 'regular';
+  category: string;
+}
+
+/** A message accepted through the Graph API. */
+interface SentMessage {
+  wamid: string;
+  to: string;
+  waId: string;
+  type: string;
+  bizOpaqueCallbackData: string | null;
+  acceptedAt: number;
+  n: SimNumber;
+}
+
+/** Per (number, customer): the customer service window and a free entry point, if any. */
+interface Conversation {
+  windowExpiresAt?: number;
+  /** The window was opened from a Click-to-WhatsApp ad or Page call-to-action (a `referral`). */
+  entryPoint: boolean;
+  freeEntryPointExpiresAt?: number;
+}
+
+const digits = (s: string) => s.replace(/\D/g, '');
+const waIdSchema = z.string().regex(/^[1-9]\d{6,14}$/, 'a wa_id: digits only, 7 to 15');
+
+const media = z
+  .object({ id: z.string().min(1).optional(), link: z.url().optional(), caption: z.string().optional() })
+  .loose()
+  .refine((m) => m.id || m.link, 'id or link is required');
+/** The content object each message type needs (meta-reference §5). */
+const contents: Record<string, z.ZodType> = {
+  text: z.object({ body: z.string().min(1).max(4096), preview_url: z.boolean().optional() }).loose(),
+  template: z
+    .object({ name: z.string().min(1), language: z.object({ code: z.string().min(1) }).loose(), components: z.array(z.object({ type: z.string() }).loose()).optional() })
+    .loose(),
+  image: media,
+  audio: media,
+  video: media,
+  document: media,
+  sticker: media,
+  reaction: z.object({ message_id: z.string().min(1), emoji: z.string() }).loose(),
+  location: z.object({ latitude: z.number(), longitude: z.number() }).loose(),
+  contacts: z.array(z.object({ name: z.object({ formatted_name: z.string() }).loose() }).loose()).min(1),
+  interactive: z.object({ type: z.string().min(1), action: z.object({}).loose() }).loose(),
+};
+const sendSchema = z
+  .object({
+    messaging_product: z.literal('whatsapp'),
+    recipient_type: z.literal('individual').optional(),
+    to: z.string().refine((to) => /^[1-9]\d{6,14}$/.test(digits(to)), 'not a phone number'),
+    // Meta's default when `type` is left out.
+    type: z.enum(Object.keys(contents) as [string, ...string[]]).default('text'),
+    context: z.object({ message_id: z.string().min(1) }).loose().optional(),
+    biz_opaque_callback_data: z.string().max(512).optional(),
+  })
+  .loose();
+
+const errorTitles: Record<number, string> = {
+  130429: 'Rate limit hit',
+  131000: 'Something went wrong',
+  131026: 'Message undeliverable',
+  131042: 'Business eligibility payment issue',
+  131047: 'Re-engagement message',
+  131051: 'Message type unknown',
+  131056: '(Business Account, Consumer Account) pair rate limit hit',
+  131060: 'Message type is currently not supported',
+};
+const metaErrorObject = (code: number) => {
+  const title = errorTitles[code] ?? 'Message failed to send';
+  return { code, title, message: title, error_data: { details: title } };
+};
+
+const MIME: Record<string, string> = { image: 'image/jpeg', audio: 'audio/ogg; codecs=opus', video: 'video/mp4', document: 'application/pdf', sticker: 'image/webp' };
+
+export function registerMessaging(graph: Router, control: Router, ctx: MessagingContext): void {
+  const { world } = ctx;
+  const conversations = new Map<string, Conversation>();
+  const sentLogs = new Map<string, SentMessage[]>();
+  const rejections = new Map<string, Record<number, number>>();
+  const byWamid = new Map<string, SentMessage>();
+  let pairRate = ctx.pairRate;
+
+  const conversation = (n: SimNumber, waId: string): Conversation => {
+    const key = `${n.phoneNumberId}:${waId}`;
+    let c = conversations.get(key);
+    if (!c) conversations.set(key, (c = { entryPoint: false }));
+    return c;
+  };
+  const windowOpen = (c: Conversation, now: number) => c.windowExpiresAt !== undefined && now < c.windowExpiresAt;
+  const sentLog = (n: SimNumber) => {
+    let log = sentLogs.get(n.phoneNumberId);
+    if (!log) sentLogs.set(n.phoneNumberId, (log = []));
+    return log;
+  };
+  /** How many of `log` (ordered by acceptance) were accepted after `since`, optionally to one customer. */
+  const acceptedSince = (log: SentMessage[], since: number, waId?: string) => {
+    let count = 0;
+    for (let i = log.length - 1; i >= 0 && log[i]!.acceptedAt > since; i--) if (!waId || log[i]!.waId === waId) count++;
+    return count;
+  };
+  const metadata = (n: SimNumber) => ({ display_phone_number: ctx.display(n), phone_number_id: n.phoneNumberId });
+  const newWamid = () => `wamid.${world.secret('')}`;
+
+  /** Free-form only inside the window; the pricing Meta reports for the message otherwise (§4, §5). */
+  function pricingFor(c: Conversation, isTemplate: boolean, now: number): Pricing {
+    const open = windowOpen(c, now);
+    if (!isTemplate && !open) {
+      throw new MetaError(400, 131047, 'Re-engagement message', 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.');
+    }
+    // The first reply inside an entry-point window starts the free entry point period.
+    if (open && c.entryPoint && c.freeEntryPointExpiresAt === undefined) c.freeEntryPointExpiresAt = now + FREE_ENTRY_POINT_MS;
+    const category = isTemplate ? TEMPLATE_CATEGORY : 'service';
+    if (c.freeEntryPointExpiresAt !== undefined && now < c.freeEntryPointExpiresAt) return { billable: false, pricing_model: 'PMP', type: 'free_entry_point', category };
+    if (open) return { billable: false, pricing_model: 'PMP', type: 'free_customer_service', category };
+    return { billable: true, pricing_model: 'PMP', type: 'regular', category };
+  }
+
+  function accept(n: SimNumber, req: Request): { message: SentMessage; pricing: Pricing } {
+    const raw = (req.body ?? {}) as Record<string, unknown>;
+    const parsed = sendSchema.safeParse(raw);
+    if (!parsed.success) throw invalidParameter(raw, parsed.error.issues[0]!);
+    const { to, type, biz_opaque_callback_data } = parsed.data;
+    const content = contents[type]!.safeParse(raw[type]);
+    if (!content.success) throw invalidParameter(raw, { ...content.error.issues[0]!, path: [type, ...content.error.issues[0]!.path] });
+    if (!n.paymentMethod) throw new MetaError(400, 131042, 'Business eligibility payment issue', 'There was an error related to your payment method.');
+
+    const now = world.clock.now();
+    const log = sentLog(n);
+    // Any one-second interval: a message is refused while `mps` were accepted in the second before it.
+    if (acceptedSince(log, now - 1000) >= ctx.messagesPerSecond) throw new MetaError(400, 130429, 'Rate limit hit', 'Message failed to send because there were too many messages sent from this phone number in a short period of time.');
+    const waId = digits(to);
+    if (pairRate && acceptedSince(log, now - pairRate.perMs, waId) >= pairRate.messages) {
+      throw new MetaError(400, 131056, '(Business Account, Consumer Account) pair rate limit hit', 'Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.');
+    }
+    const pricing = pricingFor(conversation(n, waId), type === 'template', now);
+
+    const message: SentMessage = { wamid: newWamid(), to, waId, type, bizOpaqueCallbackData: biz_opaque_callback_data ?? null, acceptedAt: now, n };
+    log.push(message);
+    byWamid.set(message.wamid, message);
+    return { message, pricing };
+  }
+
+  function statusWebhook(m: SentMessage, status: string, extra: Record<string, unknown>): Promise<void> {
+    return ctx.webhook(m.n, 'messages', {
+      messaging_product: 'whatsapp',
+      metadata: metadata(m.n),
+      statuses: [
+        {
+          id: m.wamid,
+          status,
+          timestamp: String(ctx.seconds()),
+          recipient_id: m.waId,
+          ...(m.bizOpaqueCallbackData !== null ? { biz_opaque_callback_data: m.bizOpaqueCallbackData } : {}),
+          ...extra,
+        },
+      ],
+    });
+  }
+
+  // --- Graph API -----------------------------------------------------------------------------------
+  // No idempotency key exists at Meta: every accepted request is a new message with a new wamid.
+  graph.post('/:phoneNumberId/messages', ctx.faulty('messages'), (req, res) => {
+    const n = ctx.numberFor(req, req.params.phoneNumberId as string);
+    let accepted: ReturnType<typeof accept>;
+    try {
+      accepted = accept(n, req);
+    } catch (err) {
+      if (err instanceof MetaError) {
+        const counts = rejections.get(n.phoneNumberId) ?? {};
+        counts[err.code] = (counts[err.code] ?? 0) + 1;
+        rejections.set(n.phoneNumberId, counts);
+      }
+      throw err;
+    }
+    const { message, pricing } = accepted;
+    ctx.count('messages', n);
+    ctx.answer(req, res, {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: message.to, wa_id: message.waId }],
+      messages: [{ id: message.wamid, ...(message.type === 'template' ? { message_status: 'accepted' } : {}) }],
+    });
+    setImmediate(async () => {
+      await statusWebhook(message, 'sent', { pricing });
+      await statusWebhook(message, 'delivered', { pricing });
+    });
+  });
+
+  // --- control: the customer, the business on the phone app, statuses ------------------------------
+  const customerMessageSchema = z
+    .object({
+      type: z.enum(['text', 'image', 'audio', 'video', 'document', 'sticker', 'button']).default('text'),
+      text: z.string().min(1).max(4096).optional(),
+      /** The customer's profile name in `contacts`. */
+      name: z.string().min(1).optional(),
+      referral: z.object({ source_type: z.string(), source_id: z.string(), ctwa_clid: z.string() }).loose().optional(),
+      /** Sends an `unsupported` message with this error instead (e.g. 131060 on first contact). */
+      unsupported: z.object({ code: z.number().int() }).strict().optional(),
+    })
+    .strict();
+
+  const inboundContent = (type: string, text: string | undefined) => {
+    if (type === 'text') return { text: { body: text ?? 'Hello' } };
+    if (type === 'button') return { button: { text: text ?? 'Yes', payload: text ?? 'Yes' } };
+    return { [type]: { id: world.id(), mime_type: MIME[type], ...(text ? { caption: text } : {}) } };
+  };
+
+  /** A customer writes to the number: opens or resets their customer service window. */
+  control.post('/numbers/:phoneNumber/customers/:waId/messages', (req, res) => {
+    const n = ctx.numberParam(req);
+    const waId = pathParam(waIdSchema, req.params.waId, 'waId');
+    const { type, text, name, referral, unsupported } = ctx.body(customerMessageSchema, req);
+    const now = world.clock.now();
+    const c = conversation(n, waId);
+    if (referral && !(c.freeEntryPointExpiresAt !== undefined && now < c.freeEntryPointExpiresAt)) {
+      c.entryPoint = true;
+      c.freeEntryPointExpiresAt = undefined;
+    } else if (!windowOpen(c, now)) c.entryPoint = false;
+    c.windowExpiresAt = now + CUSTOMER_SERVICE_WINDOW_MS;
+
+    const wamid = newWamid();
+    const message = {
+      from: waId,
+      id: wamid,
+      timestamp: String(ctx.seconds()),
+      ...(unsupported ? { type: 'unsupported', errors: [metaErrorObject(unsupported.code)] } : { type, ...inboundContent(type, text) }),
+      ...(referral ? { referral } : {}),
+    };
+    void ctx.webhook(n, 'messages', {
+      messaging_product: 'whatsapp',
+      metadata: metadata(n),
+      contacts: [{ profile: { name: name ?? `Customer ${waId.slice(-4)}` }, wa_id: waId }],
+      messages: [message],
+    });
+    res.status(201).json({ wamid });
+  });
+
+  /** The business writes from the WhatsApp Business app: an echo, which never touches a window. */
+  control.post('/numbers/:phoneNumber/app/messages', (req, res) => {
+    const n = ctx.numberParam(req);
+    const { to, text } = ctx.body(z.object({ to: z.string().regex(/^\+?[1-9]\d{6,14}$/), text: z.string().min(1).max(4096) }).strict(), req);
+    const wamid = newWamid();
+    void ctx.webhook(n, 'smb_message_echoes', {
+      messaging_product: 'whatsapp',
+      metadata: metadata(n),
+      message_echoes: [{ from: ctx.display(n), to, id: wamid, timestamp: String(ctx.seconds()), type: 'text', text: { body: text } }],
+    });
+    res.status(201).json({ wamid });
+  });
+
+  const statusSchema = z.discriminatedUnion('status', [
+    z.object({ status: z.literal('read') }).strict(),
+    z.object({ status: z.literal('failed'), errorCode: z.number().int().default(131026) }).strict(),
+  ]);
+  /** Later statuses of a message sent through the Graph API: the customer read it, or it failed. */
+  control.post('/messages/:wamid/status', (req, res) => {
+    const m = byWamid.get(req.params.wamid as string);
+    if (!m) throw Object.assign(new Error(`no message ${req.params.wamid} was sent through the Graph API`), { status: 404 });
+    const update = ctx.body(statusSchema, req);
+    void statusWebhook(m, update.status, update.status === 'failed' ? { errors: [metaErrorObject(update.errorCode)] } : {});
+    res.status(202).json({ wamid: m.wamid, status: update.status });
+  });
+
+  control.get('/numbers/:phoneNumber/sent', (req, res) => {
+    const n = ctx.numberParam(req);
+    res.json({
+      sent: sentLog(n).map(({ wamid, to, type, bizOpaqueCallbackData, acceptedAt }) => ({ wamid, to, type, bizOpaqueCallbackData, acceptedAt })),
+      rejected: rejections.get(n.phoneNumberId) ?? {},
+    });
+  });
+
+  control.get('/numbers/:phoneNumber/customers/:waId/window', (req, res) => {
+    const n = ctx.numberParam(req);
+    const c = conversations.get(`${n.phoneNumberId}:${pathParam(waIdSchema, req.params.waId, 'waId')}`);
+    const now = world.clock.now();
+    res.json({ open: c ? windowOpen(c, now) : false, expiresAt: c?.windowExpiresAt ?? null });
+  });
+
+  control.put('/pair-rate', (req, res) => {
+    pairRate = ctx.body(z.object({ messages: z.number().int().positive(), perMs: z.number().int().positive() }).strict(), req);
+    res.json(pairRate);
+  });
+  control.delete('/pair-rate', (_req, res) => {
+    pairRate = false;
+    res.status(204).end();
+  });
+}
+
+function pathParam<S extends z.ZodType>(schema: S, value: unknown, name: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw Object.assign(new Error(`${name}: ${parsed.error.issues[0]!.message}`), { status: 400 });
+  return parsed.data;
+}
+
+/** Meta's code 100: "required" when the parameter is missing, else invalid, with the zod reason in `details`. */
+function invalidParameter(body: Record<string, unknown>, issue: { path: PropertyKey[]; message: string }): MetaError {
+  const path = issue.path.map(String).join('.') || 'body';
+  const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], body);
+  return new MetaError(400, 100, value === undefined ? `(#100) The parameter ${path} is required.` : `(#100) Invalid parameter ${path}`, `${path}: ${issue.message}`);
+}

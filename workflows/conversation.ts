@@ -1,0 +1,32 @@
+import { conversationDedupeKey, conversationMachine, sendRefusal, type ConversationInput } from '../machines/conversation';
+import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
+
+/** Activity options by action name: writes to coexist's own store and queue, retried until done. */
+export const conversationActivities: InterpreterOptions<typeof conversationMachine>['activities'] = {
+  default: {
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
+};
+
+/**
+ * One conversation a (business number, customer): `conversation:<phone_number_id>:<wa_id>`
+ * (workflows/ids.ts), started by the first webhook or send that names it. Messages live in the
+ * message store, not here: the state stays small however long the conversation runs, and
+ * continue-as-new carries the window deadlines and the de-duplication keys (Meta's redeliveries).
+ */
+export async function conversationWorkflow(args: MachineWorkflowArgs<ConversationInput>) {
+  return runMachine(
+    {
+      machine: conversationMachine,
+      activities: conversationActivities,
+      dedupeKey: conversationDedupeKey,
+      refusal: sendRefusal,
+      // Window deadlines and their timers on one clock: the workflow's.
+      receivedAtField: 'at',
+      continueAsNewAfterEvents: 1_000,
+      dedupeMaxEntries: 10_000,
+    },
+    args,
+  );
+}

@@ -1,0 +1,49 @@
+/**
+ * The per-number sender's surface (workflows/sender.ts): what conversations hand it, what its
+ * `sendMessage` activity answers, and how to read it. Shared by the workflow, activities and API.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { OutboundContent } from '../machines/conversation';
+
+/** Meta's Coexistence throughput: 20 messages per second per number (meta-reference §5). */
+export const COEXISTENCE_MESSAGES_PER_SECOND = 20;
+
+export interface SendRequest {
+  /** The conversation told of the outcome (`send.accepted`, `send.failed`, `send.unconfirmed`). */
+  conversationWorkflowId: string;
+  clientMessageId: string;
+  waId: string;
+  message: OutboundContent;
+}
+
+export interface SendMessageInput {
+  phoneNumberId: string;
+  waId: string;
+  clientMessageId: string;
+  message: OutboundContent;
+}
+
+/**
+ * What one send to Meta came to. Only `retry` and `throttled` are sent again: Meta answered that
+ * it did not take the message. Anything that may have reached Meta is `unconfirmed`, never resent.
+ */
+export type SendOutcome =
+  | { outcome: 'accepted'; wamid: string; onboardingWorkflowId?: string }
+  /** 130429 (the number's 20/s) or 131056 (too many to this customer). */
+  | { outcome: 'throttled'; code: 130429 | 131056 }
+  /** Meta's transient codes, or no connection at all: the request was not taken. */
+  | { outcome: 'retry'; code?: number; reason: string }
+  | { outcome: 'refused'; code?: number; title: string; onboardingWorkflowId?: string }
+  | { outcome: 'unconfirmed'; reason: string };
+
+export interface SenderView {
+  phoneNumberId: string;
+  queued: number;
+  inFlight: number;
+  /** 130429 backoff: no send starts before this (ISO), if set. */
+  pausedUntil?: string;
+  counts: { accepted: number; refused: number; unconfirmed: number; throttled: number; retried: number };
+}
+
+export const enqueueSignal = defineSignal<[SendRequest]>('enqueue');
+export const senderQuery = defineQuery<SenderView>('sender');

@@ -1,0 +1,248 @@
+/**
+ * The per-number sender (`sender:<phone_number_id>`): the only place that sends a number's
+ * messages to Meta, so that all of its conversations together stay within Coexistence's 20
+ * messages per second (meta-reference §5).
+ *
+ * Pacing: a send starts only while fewer than `messagesPerSecond` sends are in flight or finished
+ * within the last second. A request is accepted by Meta between its start and its finish, so no
+ * one-second interval of Meta's clock sees more than the limit. One send in flight per customer
+ * keeps each conversation's order.
+ *
+ * Never twice: the activity is not retried by Temporal. Only an answer in which Meta says it did
+ * not take the message (`retry`, `throttled`) sends it again; anything that may have reached Meta
+ * is `unconfirmed`, and a status webhook carrying the client message id settles it later.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ConversationEvent } from '../machines/conversation';
+import type { OnboardingEvent } from '../machines/onboarding';
+import { eventSignal, type MachineEvent } from './machine-api';
+import {
+  COEXISTENCE_MESSAGES_PER_SECOND,
+  enqueueSignal,
+  senderQuery,
+  type SendMessageInput,
+  type SendOutcome,
+  type SendRequest,
+  type SenderView,
+} from './sender-api';
+
+const { sendMessage } = proxyActivities<{ sendMessage(input: SendMessageInput): Promise<SendOutcome> }>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+/** Meta's codes that stop all sending of the number: the onboarding shows why (§7). */
+const SENDING_BLOCK_CODES = new Set([131042, 368, 131031]);
+const MAX_ATTEMPTS = 10;
+const SENDS_PER_RUN = 2_000;
+const SEEN_KEPT = 20_000;
+const SEEN_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+interface Queued {
+  request: SendRequest;
+  /** Answers in which Meta did not take it (retry, throttled). */
+  attempts: number;
+  notBefore: number;
+}
+
+interface SenderCarried {
+  queue: Queued[];
+  seen: [clientMessageId: string, at: number][];
+  pausedUntil: number;
+  throttleStreak: number;
+  customerPausedUntil: [waId: string, until: number][];
+  counts: SenderView['counts'];
+}
+
+export interface SenderInput {
+  phoneNumberId: string;
+  messagesPerSecond?: number;
+  carried?: SenderCarried;
+}
+
+export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXISTENCE_MESSAGES_PER_SECOND, carried }: SenderInput): Promise<void> {
+  const queue: Queued[] = carried?.queue ?? [];
+  const seen = new Map(carried?.seen ?? []);
+  const customerPausedUntil = new Map(carried?.customerPausedUntil ?? []);
+  const counts = carried?.counts ?? { accepted: 0, refused: 0, unconfirmed: 0, throttled: 0, retried: 0 };
+  let pausedUntil = carried?.pausedUntil ?? 0;
+  let throttleStreak = carried?.throttleStreak ?? 0;
+
+  const busyCustomers = new Set<string>();
+  /** Finish times of sends within the last second, oldest first. */
+  const finished: number[] = [];
+  let inFlight = 0;
+  let outstandingSignals = 0;
+  let sendsThisRun = 0;
+  let changes = 0;
+
+  setHandler(enqueueSignal, (request) => {
+    if (seen.has(request.clientMessageId)) return;
+    remember(request.clientMessageId);
+    queue.push({ request, attempts: 0, notBefore: 0 });
+    changes++;
+  });
+  setHandler(senderQuery, () => ({
+    phoneNumberId,
+    queued: queue.length,
+    inFlight,
+    ...(pausedUntil > Date.now() ? { pausedUntil: new Date(pausedUntil).toISOString() } : {}),
+    counts: { ...counts },
+  }));
+
+  function remember(clientMessageId: string) {
+    const now = Date.now();
+    for (const [id, at] of seen) {
+      if (seen.size < SEEN_KEPT && now - at <= SEEN_RETENTION_MS) break;
+      seen.delete(id);
+    }
+    seen.set(clientMessageId, now);
+  }
+
+  const continueAsNewDue = () => sendsThisRun >= SENDS_PER_RUN || workflowInfo().continueAsNewSuggested;
+
+  for (;;) {
+    if (continueAsNewDue()) {
+      await condition(() => inFlight === 0 && outstandingSignals === 0 && allHandlersFinished());
+      return continueAsNew<typeof senderWorkflow>({
+        phoneNumberId,
+        messagesPerSecond,
+        carried: { queue, seen: [...seen], pausedUntil, throttleStreak, customerPausedUntil: [...customerPausedUntil], counts },
+      });
+    }
+    const now = Date.now();
+    while (finished.length && finished[0]! <= now - 1000) finished.shift();
+
+    if (now < pausedUntil) {
+      await sleep(pausedUntil - now);
+      continue;
+    }
+    if (inFlight + finished.length >= messagesPerSecond) {
+      // A finish inside the last second frees a slot only once it is a second old.
+      if (finished.length) await sleep(Math.max(1, finished[0]! + 1000 - now));
+      else await condition(() => finished.length > 0);
+      continue;
+    }
+    const next = nextRunnable(now);
+    if (next.index >= 0) {
+      start(queue.splice(next.index, 1)[0]!);
+      continue;
+    }
+    const seenChanges = changes;
+    const woken = () => changes !== seenChanges || continueAsNewDue();
+    if (next.wakeAt !== undefined) await condition(woken, Math.max(1, next.wakeAt - now));
+    else await condition(woken);
+  }
+
+  /** The first queued send whose customer is free; else when the earliest one will be. */
+  function nextRunnable(now: number): { index: number; wakeAt?: number } {
+    const waiting = new Set<string>();
+    let wakeAt: number | undefined;
+    for (let i = 0; i < queue.length; i++) {
+      const { request, notBefore } = queue[i]!;
+      if (busyCustomers.has(request.waId) || waiting.has(request.waId)) continue;
+      const readyAt = Math.max(notBefore, customerPausedUntil.get(request.waId) ?? 0);
+      if (readyAt <= now) return { index: i };
+      waiting.add(request.waId); // later messages to this customer wait behind it
+      wakeAt = Math.min(wakeAt ?? readyAt, readyAt);
+    }
+    return { index: -1, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+  }
+
+  function start(item: Queued) {
+    const { request } = item;
+    inFlight++;
+    sendsThisRun++;
+    busyCustomers.add(request.waId);
+    void (async () => {
+      let outcome: SendOutcome;
+      try {
+        outcome = await sendMessage({ phoneNumberId, waId: request.waId, clientMessageId: request.clientMessageId, message: request.message });
+      } catch (err) {
+        // The activity itself failed (timeout, worker lost): the request may have reached Meta.
+        outcome = { outcome: 'unconfirmed', reason: (err as Error).message };
+      }
+      const at = Date.now();
+      inFlight--;
+      busyCustomers.delete(request.waId);
+      finished.push(at);
+      changes++;
+      await settle(item, outcome, at);
+    })();
+  }
+
+  async function settle(item: Queued, outcome: SendOutcome, at: number) {
+    const { request } = item;
+    switch (outcome.outcome) {
+      case 'accepted':
+        counts.accepted++;
+        throttleStreak = 0;
+        customerPausedUntil.delete(request.waId);
+        return tell(request.conversationWorkflowId, { type: 'send.accepted', clientMessageId: request.clientMessageId, wamid: outcome.wamid, at });
+      case 'throttled':
+        counts.throttled++;
+        if (outcome.code === 130429) {
+          throttleStreak++;
+          pausedUntil = Math.max(pausedUntil, at + backoff(1_000, throttleStreak, 60_000));
+        } else {
+          customerPausedUntil.set(request.waId, at + backoff(6_000, item.attempts + 1, 300_000));
+        }
+        return retry(item, at, `Meta throttled the send (${outcome.code})`, 0);
+      case 'retry':
+        return retry(item, at, outcome.reason, backoff(1_000, item.attempts + 1, 60_000), outcome.code);
+      case 'refused':
+        return refuse(request, at, outcome.code, outcome.title, outcome.onboardingWorkflowId);
+      case 'unconfirmed':
+        counts.unconfirmed++;
+        return tell(request.conversationWorkflowId, { type: 'send.unconfirmed', clientMessageId: request.clientMessageId, at });
+    }
+  }
+
+  async function retry(item: Queued, at: number, reason: string, delayMs: number, code?: number) {
+    item.attempts++;
+    if (item.attempts >= MAX_ATTEMPTS) return refuse(item.request, at, code, `gave up after ${item.attempts} attempts: ${reason}`);
+    counts.retried++;
+    item.notBefore = at + delayMs;
+    queue.unshift(item); // ahead of later messages to the same customer
+    changes++;
+  }
+
+  async function refuse(request: SendRequest, at: number, code: number | undefined, title: string, onboardingWorkflowId?: string) {
+    counts.refused++;
+    await tell(request.conversationWorkflowId, {
+      type: 'send.failed',
+      clientMessageId: request.clientMessageId,
+      title,
+      at,
+      ...(code !== undefined ? { code } : {}),
+    });
+    if (code !== undefined && SENDING_BLOCK_CODES.has(code) && onboardingWorkflowId) {
+      await tell(onboardingWorkflowId, { type: 'send.refused', code, at } satisfies OnboardingEvent);
+    }
+  }
+
+  async function tell(workflowId: string, event: ConversationEvent | OnboardingEvent) {
+    outstandingSignals++;
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(eventSignal, event as MachineEvent);
+    } catch (err) {
+      log.warn('could not tell a workflow of a send outcome', { workflowId, event: event.type, error: (err as Error).message });
+    } finally {
+      outstandingSignals--;
+    }
+  }
+}
+
+function backoff(baseMs: number, attempt: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
