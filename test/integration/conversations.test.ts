@@ -1,0 +1,233 @@
+/**
+ * Conversations on real Temporal (dev server), through the API and the Graph simulator over HTTP:
+ * signed webhooks in, paced sends out, messages recorded once in the message store.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import { signWebhook } from '../../api/routes/webhooks';
+import { senderQuery } from '../../workflows/sender-api';
+import { startHarness, type Harness } from '../helpers/harness';
+import { onboardToActive } from '../helpers/onboard';
+import { freePort } from '../helpers/ports';
+import { eventually } from '../helpers/wait';
+
+let h: Harness;
+const phone = '+15550200001';
+let phoneNumberId: string;
+let wabaId: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  ({ phoneNumberId, wabaId } = await onboardToActive(h, phone));
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+let customers = 0;
+/** A fresh customer wa_id for each test. */
+const nextCustomer = () => `1650555${String(++customers).padStart(4, '0')}`;
+
+const customerWrites = (waId: string, body: Record<string, unknown> = { text: 'Hi' }, number = phone) =>
+  h.sim('POST', `/numbers/${number}/customers/${waId}/messages`, body);
+const appSends = (to: string, text: string) => h.sim('POST', `/numbers/${phone}/app/messages`, { to, text });
+const conversation = (waId: string, pnid = phoneNumberId) => h.api('GET', `/numbers/${pnid}/conversations/${waId}`);
+const messages = async (waId: string, pnid = phoneNumberId) =>
+  (await h.api('GET', `/numbers/${pnid}/conversations/${waId}/messages?order=asc&limit=200`)).body.messages as any[];
+const send = (waId: string, clientMessageId: string, message: Record<string, unknown>, pnid = phoneNumberId) =>
+  h.api('POST', `/numbers/${pnid}/conversations/${waId}/messages`, { clientMessageId, message });
+const template = { type: 'template', template: { name: 'order_update', language: 'en_US', category: 'utility' } };
+const text = (body: string) => ({ type: 'text', text: { body } });
+
+test('an echo from the phone app is recorded as outgoing and opens nothing; the customer’s message then opens the window', async () => {
+  const waId = nextCustomer();
+  await appSends(`+${waId}`, 'On my way');
+  const afterEcho = await eventually(() => conversation(waId), (r) => r.status === 200 && r.body.counts.echoes === 1);
+  expect(afterEcho.body.customerServiceWindow.status).toBe('closed');
+  expect(afterEcho.body.inbox).toBe('closed');
+  expect(afterEcho.body.allowedToSend).toBe('templates_only');
+  const [echo] = await eventually(() => messages(waId), (m) => m.length === 1);
+  expect(echo).toMatchObject({ direction: 'outbound', source: 'app_echo', pricing: { billable: false, type: 'business_app' } });
+
+  await customerWrites(waId, { text: 'Are you open today?' });
+  const opened = await eventually(() => conversation(waId), (r) => r.body.customerServiceWindow.status === 'open');
+  expect(opened.body.inbox).toBe('open');
+  expect(opened.body.allowedToSend).toBe('any');
+  const all = await eventually(() => messages(waId), (m) => m.length === 2);
+  expect(all[1]).toMatchObject({ direction: 'inbound', source: 'customer', content: { text: { body: 'Are you open today?' } } });
+  expect(opened.body.customerServiceWindow.expiresAt).toBe(all[1].timestamp + 24 * 3_600_000);
+
+  // A later echo neither extends the window nor changes the inbox.
+  await appSends(waId, 'See you soon');
+  const after = await eventually(() => conversation(waId), (r) => r.body.counts.echoes === 2);
+  expect(after.body.customerServiceWindow.expiresAt).toBe(opened.body.customerServiceWindow.expiresAt);
+});
+
+test('free form outside the window is refused with 409 and the template hint; a template goes out once', async () => {
+  const waId = nextCustomer();
+  const refused = await send(waId, 'refused-1', text('Hello there'));
+  expect(refused.status).toBe(409);
+  expect(refused.body.error).toMatchObject({ code: 'customer_service_window_closed' });
+  expect(refused.body.error.hint).toMatch(/template/i);
+
+  const accepted = await send(waId, 'template-1', template);
+  expect(accepted.status).toBe(202);
+  // The same client message id again is the same message.
+  expect((await send(waId, 'template-1', template)).status).toBe(202);
+
+  const [sent] = await eventually(() => messages(waId), (m) => m.length === 1 && m[0].status === 'delivered');
+  expect(sent).toMatchObject({ clientMessageId: 'template-1', source: 'platform', direction: 'outbound', pricing: { basis: 'meta' } });
+  expect(sent.wamid).toMatch(/^wamid\./);
+  const log = (await h.sim('GET', `/numbers/${phone}/sent`)).body;
+  expect(log.sent.filter((s: any) => s.bizOpaqueCallbackData === 'template-1')).toHaveLength(1);
+  expect(log.sent.some((s: any) => s.bizOpaqueCallbackData === 'refused-1')).toBe(false);
+});
+
+test('duplicated and shuffled webhook deliveries record each message once', async () => {
+  const waId = nextCustomer();
+  const seconds = Math.floor(Date.now() / 1000);
+  const change = (messages: unknown[]) => ({
+    object: 'whatsapp_business_account',
+    entry: [{ id: wabaId, time: seconds, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId }, contacts: [{ wa_id: waId, profile: { name: 'Pablo' } }], messages } }] }],
+  });
+  const m1 = { from: waId, id: `wamid.dup1-${waId}`, timestamp: String(seconds - 5), type: 'text', text: { body: 'first' } };
+  const m2 = { from: waId, id: `wamid.dup2-${waId}`, timestamp: String(seconds - 2), type: 'text', text: { body: 'second' } };
+  const post = async (body: unknown) => {
+    const raw = JSON.stringify(body);
+    const response = await fetch(`${h.apiUrl}/webhooks/meta`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(raw, h.config.META_APP_SECRET) },
+      body: raw,
+    });
+    expect(response.status).toBe(200);
+  };
+  await post(change([m2]));
+  await post(change([m1, m2]));
+  await post(change([m1]));
+  await post(change([m2, m1]));
+
+  const view = await eventually(() => conversation(waId), (r) => r.status === 200 && r.body.counts.customer === 2);
+  const recorded = await messages(waId);
+  expect(recorded.map((m) => m.id)).toEqual([m1.id, m2.id]);
+  // The window runs from the newest message, whatever the order of arrival.
+  expect(view.body.customerServiceWindow.expiresAt).toBe((seconds - 2) * 1000 + 24 * 3_600_000);
+});
+
+test('a burst of 200 sends to 50 customers never exceeds 20 in any second, and each is sent once', async () => {
+  const waIds = Array.from({ length: 50 }, nextCustomer);
+  for (const waId of waIds) expect((await customerWrites(waId)).status).toBeLessThan(300);
+  await Promise.all(waIds.map((waId) => eventually(() => conversation(waId), (r) => r.body?.customerServiceWindow?.status === 'open')));
+
+  // Each customer's four in order, all customers at once.
+  const answers = await Promise.all(
+    waIds.map(async (waId) => {
+      const statuses: number[] = [];
+      for (const n of [1, 2, 3, 4]) statuses.push((await send(waId, `burst-${waId}-${n}`, text(`message ${n}`))).status);
+      return statuses;
+    }),
+  );
+  expect(answers.flat().filter((status) => status !== 202)).toEqual([]);
+
+  const burst = (log: any) => (log.sent as any[]).filter((s) => String(s.bizOpaqueCallbackData).startsWith('burst-'));
+  const log = await eventually(async () => (await h.sim('GET', `/numbers/${phone}/sent`)).body, (l) => burst(l).length >= 200, { timeoutMs: 60_000, intervalMs: 250 });
+  const sent = burst(log);
+  expect(sent).toHaveLength(200);
+  expect(new Set(sent.map((s: any) => s.bizOpaqueCallbackData)).size).toBe(200);
+  const times = sent.map((s: any) => s.acceptedAt as number).sort((a: number, b: number) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; j < times.length; j++) {
+    while (times[j]! - times[i]! >= 1000) i++;
+    most = Math.max(most, j - i + 1);
+  }
+  expect(most).toBeLessThanOrEqual(20);
+  // The pacer kept within the limit by itself: Meta never had to refuse one with 130429.
+  expect(log.rejected['130429'] ?? 0).toBe(0);
+  // Each customer's messages left in the order they were accepted.
+  for (const waId of waIds) {
+    const order = sent.filter((s: any) => s.to === waId).map((s: any) => s.bizOpaqueCallbackData);
+    expect(order).toEqual([1, 2, 3, 4].map((n) => `burst-${waId}-${n}`));
+  }
+  // And every one is recorded as sent, once.
+  const recorded = await eventually(() => messages(waIds[0]!), (m) => m.filter((x) => x.source === 'platform' && x.wamid).length === 4);
+  expect(recorded.filter((m) => m.source === 'platform')).toHaveLength(4);
+});
+
+test('throttling and 5xx are retried with backoff; a send whose answer was lost is never repeated', async () => {
+  const waId = nextCustomer();
+  await customerWrites(waId);
+  await eventually(() => conversation(waId), (r) => r.body?.customerServiceWindow?.status === 'open');
+  const sentTo = async () => ((await h.sim('GET', `/numbers/${phone}/sent`)).body.sent as any[]).filter((s) => s.to === waId);
+
+  // Meta drops the connection after taking the first message: its answer is lost.
+  await h.sim('PUT', '/faults', { dropAfterApply: ['messages'], endpoints: ['messages'] });
+  expect((await send(waId, 'lost-answer', text('first'))).status).toBe(202);
+  const [lost] = await eventually(() => messages(waId), (m) => m.some((x) => x.clientMessageId === 'lost-answer' && x.status === 'delivered'))
+    .then((m) => m.filter((x) => x.clientMessageId === 'lost-answer'));
+  // Settled by the status webhooks that carry its client message id, not by sending it again.
+  expect(lost.wamid).toMatch(/^wamid\./);
+  expect((await sentTo()).filter((s) => s.bizOpaqueCallbackData === 'lost-answer')).toHaveLength(1);
+
+  // Half of the calls throttled (80007) or failing (5xx), and at most 2 messages to this customer in 6 s (131056).
+  await h.sim('PUT', '/faults', { errorRate: 0.25, throttleRate: 0.25, seed: 11, endpoints: ['messages'] });
+  await h.sim('PUT', '/pair-rate', { messages: 2, perMs: 6_000 });
+  try {
+    for (const n of [1, 2, 3, 4]) expect((await send(waId, `rough-${n}`, text(`rough ${n}`))).status).toBe(202);
+    await eventually(sentTo, (sent) => sent.filter((s) => String(s.bizOpaqueCallbackData).startsWith('rough-')).length === 4, { timeoutMs: 90_000, intervalMs: 250 });
+  } finally {
+    await h.sim('DELETE', '/faults');
+    await h.sim('DELETE', '/pair-rate');
+  }
+  const rough = (await sentTo()).filter((s) => String(s.bizOpaqueCallbackData).startsWith('rough-'));
+  expect(rough.map((s) => s.bizOpaqueCallbackData)).toEqual(['rough-1', 'rough-2', 'rough-3', 'rough-4']);
+  expect((await h.sim('GET', `/numbers/${phone}/sent`)).body.rejected['131056']).toBeGreaterThan(0);
+  const sender = await h.env.client.workflow.getHandle(`sender:${phoneNumberId}`).query(senderQuery);
+  expect(sender.counts.throttled + sender.counts.retried).toBeGreaterThan(0);
+  expect(sender.counts.unconfirmed).toBeGreaterThanOrEqual(1);
+}, 150_000);
+
+test('131042 from Meta fails the message and blocks sending on the onboarding', async () => {
+  const blockedPhone = '+15550200002';
+  const ids = await onboardToActive(h, blockedPhone);
+  const waId = nextCustomer();
+  await customerWrites(waId, { text: 'Hello?' }, blockedPhone);
+  await eventually(() => conversation(waId, ids.phoneNumberId), (r) => r.body?.customerServiceWindow?.status === 'open');
+
+  await h.sim('PATCH', `/numbers/${blockedPhone}`, { paymentMethod: false });
+  expect((await send(waId, 'no-payment-1', text('We are open'), ids.phoneNumberId)).status).toBe(202);
+  const [failed] = await eventually(
+    () => messages(waId, ids.phoneNumberId),
+    (m) => m.some((x) => x.clientMessageId === 'no-payment-1' && x.status === 'failed'),
+  ).then((m) => m.filter((x) => x.clientMessageId === 'no-payment-1'));
+  expect(failed).toMatchObject({ errorCode: 131042 });
+  const onboarding = await h.onboardingWhen(blockedPhone, (o) => o.statusCard.sendingState.canSend === false);
+  expect(onboarding.statusCard.sendingState.reason).toBe('payment_missing');
+});
+
+test('a webhook while Temporal cannot be reached gets 503, and Meta’s redelivery is recorded', async () => {
+  // An API whose Temporal is gone: a lazy connection to a port where nothing listens.
+  const deadPort = await freePort();
+  const deadClient = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${deadPort}` }) });
+  const downApp = createApp({ config: h.config, client: deadClient, store: h.store, log: pino({ level: 'silent' }) });
+  const downPort = await freePort();
+  const down: Server = await new Promise((resolve) => {
+    const s = downApp.listen(downPort, '127.0.0.1', () => resolve(s));
+  });
+  const waId = nextCustomer();
+  try {
+    await h.sim('PUT', '/webhook-target', { url: `http://127.0.0.1:${downPort}/webhooks/meta` });
+    const { wamid } = (await customerWrites(waId, { text: 'Anyone there?' })).body;
+    const pending = await eventually(() => h.sim('GET', '/webhooks'), (r) => r.body.pending >= 1 && r.body.lastStatus === 503, { timeoutMs: 60_000 });
+    expect(pending.body.pending).toBeGreaterThanOrEqual(1);
+
+    await h.sim('PUT', '/webhook-target', { url: `${h.apiUrl}/webhooks/meta` });
+    const recorded = await eventually(() => messages(waId), (m) => m.length === 1, { timeoutMs: 60_000 });
+    expect(recorded[0]).toMatchObject({ id: wamid, source: 'customer' });
+  } finally {
+    await h.sim('PUT', '/webhook-target', { url: `${h.apiUrl}/webhooks/meta` });
+    await new Promise((r) => down.close(r));
+    await deadClient.connection.close();
+  }
+});
