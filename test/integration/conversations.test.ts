@@ -7,6 +7,8 @@ import type { Server } from 'node:http';
 import pino from 'pino';
 import { createApp } from '../../api/app';
 import { signWebhook } from '../../api/routes/webhooks';
+import { conversationWorkflowId } from '../../workflows/ids';
+import { stateQuery } from '../../workflows/machine-api';
 import { senderQuery } from '../../workflows/sender-api';
 import { startHarness, type Harness } from '../helpers/harness';
 import { onboardToActive } from '../helpers/onboard';
@@ -39,6 +41,17 @@ const messages = async (waId: string, pnid = phoneNumberId) =>
   (await h.api('GET', `/numbers/${pnid}/conversations/${waId}/messages?order=asc&limit=200`)).body.messages as any[];
 const send = (waId: string, clientMessageId: string, message: Record<string, unknown>, pnid = phoneNumberId) =>
   h.api('POST', `/numbers/${pnid}/conversations/${waId}/messages`, { clientMessageId, message });
+/** A webhook as Meta sends it, signed with the app secret, straight to the API. */
+async function postSigned(body: unknown) {
+  const raw = JSON.stringify(body);
+  const response = await fetch(`${h.apiUrl}/webhooks/meta`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(raw, h.config.META_APP_SECRET) },
+    body: raw,
+  });
+  expect(response.status).toBe(200);
+}
+
 const template = { type: 'template', template: { name: 'order_update', language: 'en_US', category: 'utility' } };
 const text = (body: string) => ({ type: 'text', text: { body } });
 
@@ -84,6 +97,20 @@ test('free form outside the window is refused with 409 and the template hint; a 
   const log = (await h.sim('GET', `/numbers/${phone}/sent`)).body;
   expect(log.sent.filter((s: any) => s.bizOpaqueCallbackData === 'template-1')).toHaveLength(1);
   expect(log.sent.some((s: any) => s.bizOpaqueCallbackData === 'refused-1')).toBe(false);
+
+  // The customer reads it; a `delivered` redelivered afterwards is dropped and moves nothing back.
+  expect((await h.sim('POST', `/messages/${sent.wamid}/status`, { status: 'read' })).status).toBe(202);
+  await eventually(() => messages(waId), (m) => m[0].status === 'read');
+  const handle = h.env.client.workflow.getHandle(conversationWorkflowId(phoneNumberId, waId));
+  const duplicatesBefore = (await handle.query(stateQuery)).duplicateCount;
+  const seconds = Math.floor(Date.now() / 1000);
+  const lateDelivered = { id: sent.wamid, status: 'delivered', timestamp: String(seconds), recipient_id: waId, biz_opaque_callback_data: 'template-1' };
+  await postSigned({
+    object: 'whatsapp_business_account',
+    entry: [{ id: wabaId, time: seconds, changes: [{ field: 'messages', value: { metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId }, statuses: [lateDelivered] } }] }],
+  });
+  await eventually(() => handle.query(stateQuery), (v) => v.duplicateCount === duplicatesBefore + 1);
+  expect((await messages(waId))[0].status).toBe('read');
 });
 
 test('duplicated and shuffled webhook deliveries record each message once', async () => {
@@ -95,19 +122,10 @@ test('duplicated and shuffled webhook deliveries record each message once', asyn
   });
   const m1 = { from: waId, id: `wamid.dup1-${waId}`, timestamp: String(seconds - 5), type: 'text', text: { body: 'first' } };
   const m2 = { from: waId, id: `wamid.dup2-${waId}`, timestamp: String(seconds - 2), type: 'text', text: { body: 'second' } };
-  const post = async (body: unknown) => {
-    const raw = JSON.stringify(body);
-    const response = await fetch(`${h.apiUrl}/webhooks/meta`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(raw, h.config.META_APP_SECRET) },
-      body: raw,
-    });
-    expect(response.status).toBe(200);
-  };
-  await post(change([m2]));
-  await post(change([m1, m2]));
-  await post(change([m1]));
-  await post(change([m2, m1]));
+  await postSigned(change([m2]));
+  await postSigned(change([m1, m2]));
+  await postSigned(change([m1]));
+  await postSigned(change([m2, m1]));
 
   const view = await eventually(() => conversation(waId), (r) => r.status === 200 && r.body.counts.customer === 2);
   const recorded = await messages(waId);
