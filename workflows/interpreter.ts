@@ -98,11 +98,15 @@ export interface CarriedState {
   eventCount: number;
   duplicateCount: number;
   generation: number;
+  /** Signals that arrived while the run waited to continue as new, for the next run, in order. */
+  deferred?: MachineEvent[];
 }
 
 export interface MachineWorkflowArgs<TInput> {
   input: TInput;
   carried?: CarriedState;
+  /** Overrides the workflow's own `continueAsNewAfterEvents` for this execution chain (tests, benchmarks). */
+  continueAsNewAfterEvents?: number;
 }
 
 export interface MachineResult {
@@ -131,7 +135,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
   args: MachineWorkflowArgs<InputFrom<TMachine>>,
 ): Promise<MachineResult> {
   const machine: AnyStateMachine = options.machine;
-  const settings = { ...DEFAULTS, ...stripUndefined(options) };
+  const settings = { ...DEFAULTS, ...stripUndefined(options), ...stripUndefined({ continueAsNewAfterEvents: args.continueAsNewAfterEvents }) };
 
   const carried = args.carried;
   let snapshot: AnyMachineSnapshot;
@@ -305,6 +309,11 @@ export async function runMachine<TMachine extends AnyStateMachine>(
     execute(actions as { type: string; params: unknown }[]);
   }
 
+  const deferred: MachineEvent[] = [];
+  function continueAsNewDue(): boolean {
+    return eventsThisRun >= settings.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested;
+  }
+
   const received = (event: MachineEvent): MachineEvent =>
     options.receivedAtField ? { ...event, [options.receivedAtField]: Date.now() } : event;
 
@@ -352,6 +361,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
     const persisted = { ...(carried.snapshot as object), children: {} };
     snapshot = machine.restoreSnapshot(persisted as never, undefined as never);
     for (const timer of carried.timers) startTimer(timer.id, timer.event, timer.dueAt);
+    for (const event of carried.deferred ?? []) dispatch(event);
   } else {
     const [initial, actions] = initialTransition(machine, args.input);
     snapshot = initial;
@@ -365,7 +375,11 @@ export async function runMachine<TMachine extends AnyStateMachine>(
       log.warn('ignored a signal that is not an external event', { type: String((event as { type?: unknown } | null)?.type) });
       return;
     }
-    if (!isDuplicate(event)) dispatch(received(event));
+    if (isDuplicate(event)) return;
+    // Once the run is due to continue as new, new signals wait for the next run: a steady stream
+    // would otherwise keep effects running, and the run from ever becoming idle.
+    if (continueAsNewDue()) deferred.push(received(event));
+    else dispatch(received(event));
   });
   setHandler(
     sendUpdate,
@@ -395,8 +409,6 @@ export async function runMachine<TMachine extends AnyStateMachine>(
 
 
   const idle = () => invocations.size === 0 && effectsInFlight === 0 && allHandlersFinished();
-  const continueAsNewDue = () =>
-    eventsThisRun >= settings.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested;
 
   await condition(() => snapshot.status !== 'active' || (continueAsNewDue() && idle()));
 
@@ -411,10 +423,12 @@ export async function runMachine<TMachine extends AnyStateMachine>(
       eventCount,
       duplicateCount,
       generation: generation + 1,
+      deferred,
     };
     return continueAsNew<(a: MachineWorkflowArgs<InputFrom<TMachine>>) => Promise<MachineResult>>({
       input: args.input,
       carried: next,
+      ...(args.continueAsNewAfterEvents !== undefined ? { continueAsNewAfterEvents: args.continueAsNewAfterEvents } : {}),
     });
   }
 

@@ -52,6 +52,14 @@ async function postSigned(body: unknown) {
   expect(response.status).toBe(200);
 }
 
+/** A `messages` change with these customer messages, as Meta writes it. */
+function customerMessages(waId: string, messages: unknown[]) {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [{ id: wabaId, time: Math.floor(Date.now() / 1000), changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId }, contacts: [{ wa_id: waId, profile: { name: 'Pablo' } }], messages } }] }],
+  };
+}
+
 const template = { type: 'template', template: { name: 'order_update', language: 'en_US', category: 'utility' } };
 const text = (body: string) => ({ type: 'text', text: { body } });
 
@@ -116,10 +124,7 @@ test('free form outside the window is refused with 409 and the template hint; a 
 test('duplicated and shuffled webhook deliveries record each message once', async () => {
   const waId = nextCustomer();
   const seconds = Math.floor(Date.now() / 1000);
-  const change = (messages: unknown[]) => ({
-    object: 'whatsapp_business_account',
-    entry: [{ id: wabaId, time: seconds, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId }, contacts: [{ wa_id: waId, profile: { name: 'Pablo' } }], messages } }] }],
-  });
+  const change = (messages: unknown[]) => customerMessages(waId, messages);
   const m1 = { from: waId, id: `wamid.dup1-${waId}`, timestamp: String(seconds - 5), type: 'text', text: { body: 'first' } };
   const m2 = { from: waId, id: `wamid.dup2-${waId}`, timestamp: String(seconds - 2), type: 'text', text: { body: 'second' } };
   await postSigned(change([m2]));
@@ -132,6 +137,36 @@ test('duplicated and shuffled webhook deliveries record each message once', asyn
   expect(recorded.map((m) => m.id)).toEqual([m1.id, m2.id]);
   // The window runs from the newest message, whatever the order of arrival.
   expect(view.body.customerServiceWindow.expiresAt).toBe((seconds - 2) * 1000 + 24 * 3_600_000);
+});
+
+test('a long conversation continues as new, keeping its window, counts and de-duplication; messages page without gaps', async () => {
+  const waId = nextCustomer();
+  const handle = await h.env.client.workflow.start('conversationWorkflow', {
+    workflowId: conversationWorkflowId(phoneNumberId, waId),
+    taskQueue: h.config.TEMPORAL_TASK_QUEUE,
+    args: [{ input: { phoneNumberId, waId }, continueAsNewAfterEvents: 25 }],
+  });
+  const seconds = Math.floor(Date.now() / 1000);
+  const all = Array.from({ length: 60 }, (_, i) => ({ from: waId, id: `wamid.long-${waId}-${i}`, timestamp: String(seconds - 60 + i), type: 'text', text: { body: `m${i}` } }));
+  for (let i = 0; i < all.length; i += 10) await postSigned(customerMessages(waId, all.slice(i, i + 10)));
+  await eventually(() => handle.query(stateQuery), (v) => v.generation >= 2 && (v.context as any).counts.customer === 60);
+  // Meta redelivers the first batch after the boundary: still known, dropped.
+  await postSigned(customerMessages(waId, all.slice(0, 10)));
+  const view = await eventually(() => handle.query(stateQuery), (v) => v.duplicateCount === 10 && (v.context as any).counts.customer === 60);
+  expect(view.state).toMatch(/customerServiceWindow\.open/);
+  expect((await conversation(waId)).body.customerServiceWindow.expiresAt).toBe((seconds - 1) * 1000 + 24 * 3_600_000);
+
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = (await h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages?order=asc&limit=25${cursor ? `&cursor=${cursor}` : ''}`)).body;
+    ids.push(...page.messages.map((m: any) => m.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  expect(ids).toEqual(all.map((m) => m.id));
+  const bad = await h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages?cursor=not-a-cursor`);
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.field).toBe('query.cursor');
 });
 
 test('a burst of 200 sends to 50 customers never exceeds 20 in any second, and each is sent once', async () => {
@@ -248,4 +283,22 @@ test('a webhook while Temporal cannot be reached gets 503, and Meta’s redelive
     await new Promise((r) => down.close(r));
     await deadClient.connection.close();
   }
+});
+
+test('bad input to the conversation routes gets 400 naming the field, an unknown conversation 404, and nothing starts', async () => {
+  const waId = nextCustomer();
+  const cases: [string, string, unknown, string][] = [
+    ['POST', `/numbers/${phoneNumberId}/conversations/+${waId}/messages`, { clientMessageId: 'x', message: text('hi') }, 'params.waId'],
+    ['POST', `/numbers/not-an-id/conversations/${waId}/messages`, { clientMessageId: 'x', message: text('hi') }, 'params.phoneNumberId'],
+    ['POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, { clientMessageId: 'x y', message: text('hi') }, 'body.clientMessageId'],
+    ['POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, { clientMessageId: 'x', message: { type: 'text', text: { body: '' } } }, 'body.message.text.body'],
+    ['POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, { clientMessageId: 'x', message: { type: 'location' } }, 'body.message.type'],
+    ['GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages?limit=500`, undefined, 'query.limit'],
+  ];
+  for (const [method, path, body, field] of cases) {
+    const answer = await h.api(method, path, body);
+    expect({ path, status: answer.status, field: answer.body.error?.field }).toEqual({ path, status: 400, field });
+  }
+  expect((await conversation(waId)).status).toBe(404);
+  expect((await h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}`)).body.error.code).toBe('not_found');
 });
