@@ -25,7 +25,7 @@ const handshakeSchema = z.object({
 });
 
 /** Meta's webhooks: the verification handshake and signed deliveries. */
-export function webhookRoutes({ client, config, log }: ApiDeps): Router {
+export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
   const router = Router();
 
   router.get('/webhooks/meta', (req, res) => {
@@ -54,7 +54,11 @@ export function webhookRoutes({ client, config, log }: ApiDeps): Router {
     // 200 only once Temporal holds every event of the request; otherwise (503) Meta redelivers.
     // The deadline bounds the client's own retries, so that Meta gets its answer in time.
     const outcome = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => deliver(client, config.TEMPORAL_TASK_QUEUE, routed));
-    if (outcome.unrouted.length) log.info({ unrouted: outcome.unrouted }, 'webhook changes not routed to a workflow');
+    if (outcome.unrouted.length) {
+      // Kept before the 200, so that nothing Meta sent is lost even when no workflow takes it.
+      await store.keepUnroutedWebhook({ classifications: outcome.unrouted, body: json });
+      log.info({ unrouted: outcome.unrouted }, 'webhook changes not routed to a workflow');
+    }
     res.json(outcome);
   });
 

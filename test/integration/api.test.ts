@@ -106,4 +106,6 @@ test('webhooks: an unknown field is kept and classified, never a 5xx', async () 
   });
   expect(res.status).toBe(200);
   expect(await res.json()).toMatchObject({ unrouted: ['field:brand_new_field'] });
+  const [kept] = await h.store.listUnroutedWebhooks(1);
+  expect(kept).toMatchObject({ classifications: ['field:brand_new_field'], body: JSON.parse(body) });
 });

@@ -250,6 +250,16 @@ function behaviour(store: () => MessageStore) {
       await expect(store().listMessages({ ...c, limit })).rejects.toMatchObject({ name: 'InvalidMessageQueryError', field: 'limit' });
     }
   });
+
+  test('unrouted webhooks are kept whole with their classifications, newest first', async () => {
+    const tag = `t${Math.random()}`;
+    await store().keepUnroutedWebhook({ classifications: ['field:first'], body: { tag, n: 1 } });
+    await store().keepUnroutedWebhook({ classifications: ['field:second', 'statuses:unknown_status:x'], body: { tag, n: 2, nested: { a: [1] } } });
+    const [newest, older] = await store().listUnroutedWebhooks(2);
+    expect(newest).toMatchObject({ classifications: ['field:second', 'statuses:unknown_status:x'], body: { tag, n: 2, nested: { a: [1] } } });
+    expect(older).toMatchObject({ classifications: ['field:first'], body: { tag, n: 1 } });
+    expect(Date.parse(newest!.receivedAt)).not.toBeNaN();
+  });
 }
 
 describe('message store on in-memory PGlite', () => {
