@@ -1,11 +1,12 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import express, { Router } from 'express';
 import { windowOf, type ConversationContext, type ConversationEvent, type ConversationInput } from '../../machines/conversation';
 import { conversationWorkflowId } from '../../workflows/ids';
-import { sendUpdate, stateQuery, type MachineEvent, type MachineView } from '../../workflows/machine-api';
+import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
 import { requireApiKey, requireJson } from '../auth';
-import { ApiError, parseRequest } from '../errors';
+import { parseRequest } from '../errors';
+import { machineView } from '../machine-view';
 import { conversationParamsSchema, listMessagesQuerySchema, sendMessageSchema } from '../schemas';
 
 /** The backend's conversation routes: send, read the window, read the messages. */
@@ -34,7 +35,7 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
 
   router.get(base, async (req, res) => {
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
-    res.json(presentConversation(await conversationView(client, conversationWorkflowId(phoneNumberId, waId))));
+    res.json(presentConversation(await machineView<ConversationContext>(client, conversationWorkflowId(phoneNumberId, waId))));
   });
 
   router.get(`${base}/messages`, async (req, res) => {
@@ -44,15 +45,6 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
   });
 
   return router;
-}
-
-async function conversationView(client: Client, workflowId: string): Promise<MachineView<ConversationContext>> {
-  try {
-    return (await client.workflow.getHandle(workflowId).query(stateQuery)) as MachineView<ConversationContext>;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `no conversation ${workflowId}`);
-    throw err;
-  }
 }
 
 function presentConversation(view: MachineView<ConversationContext>) {

@@ -7,6 +7,7 @@ import type { onboardingWorkflow } from '../../workflows/onboarding';
 import type { ApiDeps } from '../app';
 import { requireApiKey, requireJson } from '../auth';
 import { ApiError, parseRequest } from '../errors';
+import { machineView } from '../machine-view';
 import {
   phoneNumberParamsSchema,
   prerequisitesSchema,
@@ -42,7 +43,7 @@ export function onboardingRoutes({ client, config }: ApiDeps): Router {
   router.get('/onboardings/:phoneNumber', async (req, res) => {
     const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
     const workflowId = onboardingWorkflowId(phoneNumber);
-    const view = await query(client, workflowId);
+    const view = await machineView<OnboardingContext>(client, workflowId);
     res.json(presentOnboarding(workflowId, view));
   });
 
@@ -129,15 +130,6 @@ async function assertRunning(client: Client, workflowId: string): Promise<void> 
   try {
     const { status } = await client.workflow.getHandle(workflowId).describe();
     if (status.name !== 'RUNNING') throw new ApiError(409, 'onboarding_closed', `the onboarding is ${status.name.toLowerCase()}`);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `no onboarding ${workflowId}`);
-    throw err;
-  }
-}
-
-async function query(client: Client, workflowId: string): Promise<MachineView<OnboardingContext>> {
-  try {
-    return (await client.workflow.getHandle(workflowId).query(stateQuery)) as MachineView<OnboardingContext>;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new ApiError(404, 'not_found', `no onboarding ${workflowId}`);
     throw err;
