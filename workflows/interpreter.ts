@@ -407,7 +407,6 @@ export async function runMachine<TMachine extends AnyStateMachine>(
   );
   setHandler(stateQuery, view);
 
-
   const idle = () => invocations.size === 0 && effectsInFlight === 0 && allHandlersFinished();
 
   await condition(() => snapshot.status !== 'active' || (continueAsNewDue() && idle()));
