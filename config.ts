@@ -15,6 +15,10 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const stageBudgetsSchema = z
+  .object(Object.fromEntries(['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment'].map((stage) => [stage, z.number().int().positive().optional()])))
+  .strict();
+
 export const configSchema = z.object({
   COEXIST_ENV: z.enum(['local', 'production']).default('local'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -71,6 +75,40 @@ export const configSchema = z.object({
   META_APP_SECRET: z.string().min(16).default('local-meta-app-secret'),
   META_WEBHOOK_VERIFY_TOKEN: z.string().min(8).default('local-verify-token'),
 
+  /**
+   * Operators who may use the ops routes and page: comma-separated `name:token` pairs (the name
+   * goes to the audit trail as `ops:<name>`). Tokens of at least 16 characters.
+   */
+  OPS_TOKENS: z
+    .string()
+    .transform((v, ctx) => {
+      const pairs = v.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
+        const at = pair.indexOf(':');
+        return at < 0 ? { name: '', token: '' } : { name: pair.slice(0, at), token: pair.slice(at + 1) };
+      });
+      if (pairs.length === 0 || pairs.some((p) => !/^[A-Za-z0-9._-]{1,64}$/.test(p.name) || p.token.length < 16)) {
+        ctx.addIssue({ code: 'custom', message: 'must be name:token pairs, comma-separated (names [A-Za-z0-9._-], tokens of 16+ characters)' });
+        return z.NEVER;
+      }
+      return pairs;
+    })
+    .default([{ name: 'ops', token: 'local-ops-token-change-me' }]),
+  /**
+   * Time budgets per onboarding stage (JSON, ms), over the defaults: past its budget an onboarding
+   * is stuck. A blocked onboarding is always stuck.
+   */
+  OPS_STAGE_BUDGETS: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return stageBudgetsSchema.parse(JSON.parse(v));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of stage: milliseconds, e.g. {"linking":600000}' });
+        return z.NEVER;
+      }
+    })
+    .default({}),
+
   /** `npm start` runs the Graph API simulator on this port unless SIMULATOR_ENABLED=false. */
   SIMULATOR_ENABLED: bool.default(true),
   SIMULATOR_PORT: port.default(4010),
@@ -90,6 +128,7 @@ export const requiredInProduction = [
   'META_APP_ID',
   'META_APP_SECRET',
   'META_WEBHOOK_VERIFY_TOKEN',
+  'OPS_TOKENS',
 ] as const satisfies readonly (keyof Config)[];
 
 export class ConfigError extends Error {

@@ -7,6 +7,7 @@ import { errorHandler, notFound } from './errors';
 import { healthRoutes } from './routes/health';
 import { conversationRoutes } from './routes/conversations';
 import { onboardingRoutes } from './routes/onboardings';
+import { opsRoutes } from './routes/ops';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiDeps {
@@ -23,6 +24,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRoutes(deps));
   app.use(onboardingRoutes(deps));
   app.use(conversationRoutes(deps));
+  app.use(opsRoutes(deps));
   app.use(webhookRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log));

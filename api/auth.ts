@@ -28,3 +28,20 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   }
   next();
 };
+
+/**
+ * The ops routes: `Authorization: Bearer <token>` of one of OPS_TOKENS; the operator's name goes
+ * to `res.locals.operator` for the audit trail.
+ */
+export function requireOpsToken(tokens: { name: string; token: string }[]): RequestHandler {
+  return (req, res, next) => {
+    const given = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    const operator = given ? tokens.find((t) => constantTimeEqual(given, t.token)) : undefined;
+    if (!operator) {
+      next(new ApiError(401, 'unauthorized', 'a valid ops token is required: Authorization: Bearer <token>', 'headers.authorization'));
+      return;
+    }
+    res.locals.operator = operator.name;
+    next();
+  };
+}

@@ -2,7 +2,8 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AnyMachineSnapshot } from 'xstate';
 import { onboardingMachine, stageOf, type OnboardingContext, type OnboardingInput } from '../machines/onboarding';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
-import { LinkingAttempts, OnboardingBlockedReason, OnboardingPhoneNumber, OnboardingStage, PhoneNumberId, WabaId } from './search-attributes';
+import { workflowInfo } from '@temporalio/workflow';
+import { LinkingAttempts, OnboardingBlockedReason, OnboardingPhoneNumber, OnboardingStage, OnboardingStageEnteredAt, PhoneNumberId, WabaId } from './search-attributes';
 
 /** Activity options by action / actor name; the reasons are Meta's (meta-reference §1.5, §2). */
 export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>['activities'] = {
@@ -33,17 +34,28 @@ export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>[
 
 /** One live onboarding a number: its workflow id is `onboarding:<E.164>` (workflows/ids.ts). */
 export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInput>) {
-  return runMachine({ machine: onboardingMachine, activities: onboardingActivities, searchAttributes: onboardingSearchAttributesOf }, args);
+  return runMachine({ machine: onboardingMachine, activities: onboardingActivities, searchAttributes: onboardingSearchAttributes() }, args);
 }
 
-function onboardingSearchAttributesOf(snapshot: AnyMachineSnapshot): SearchAttributeUpdatePair[] {
-  const c = snapshot.context as OnboardingContext;
-  return [
-    { key: OnboardingPhoneNumber, value: c.phoneNumber },
-    { key: OnboardingStage, value: stageOf(snapshot) },
-    { key: OnboardingBlockedReason, value: c.blocked?.reason ?? null },
-    { key: WabaId, value: c.wabaId ?? null },
-    { key: PhoneNumberId, value: c.phoneNumberId ?? null },
-    { key: LinkingAttempts, value: c.linkingAttempts },
-  ] as SearchAttributeUpdatePair[];
+/** The onboarding's search attributes; the stage's entry time survives continue-as-new, which carries them. */
+function onboardingSearchAttributes() {
+  const current = workflowInfo().typedSearchAttributes;
+  let stage: string | undefined = current.get(OnboardingStage);
+  let enteredAt: Date | undefined = current.get(OnboardingStageEnteredAt);
+  return (snapshot: AnyMachineSnapshot): SearchAttributeUpdatePair[] => {
+    const c = snapshot.context as OnboardingContext;
+    if (stageOf(snapshot) !== stage || !enteredAt) {
+      stage = stageOf(snapshot);
+      enteredAt = new Date(Date.now());
+    }
+    return [
+      { key: OnboardingPhoneNumber, value: c.phoneNumber },
+      { key: OnboardingStage, value: stage },
+      { key: OnboardingStageEnteredAt, value: enteredAt },
+      { key: OnboardingBlockedReason, value: c.blocked?.reason ?? null },
+      { key: WabaId, value: c.wabaId ?? null },
+      { key: PhoneNumberId, value: c.phoneNumberId ?? null },
+      { key: LinkingAttempts, value: c.linkingAttempts },
+    ] as SearchAttributeUpdatePair[];
+  };
 }

@@ -11,10 +11,20 @@ export const OnboardingPhoneNumber = defineSearchAttributeKey('OnboardingPhoneNu
 /** Meta's phone_number_id: how the sender finds the onboarding (and its token) of a number. */
 export const PhoneNumberId = defineSearchAttributeKey('PhoneNumberId', SearchAttributeType.KEYWORD);
 export const OnboardingStage = defineSearchAttributeKey('OnboardingStage', SearchAttributeType.KEYWORD);
+/** When the onboarding entered its current stage: with the stage's budget, whether it is stuck. */
+export const OnboardingStageEnteredAt = defineSearchAttributeKey('OnboardingStageEnteredAt', SearchAttributeType.DATETIME);
 export const OnboardingBlockedReason = defineSearchAttributeKey('OnboardingBlockedReason', SearchAttributeType.KEYWORD);
 export const LinkingAttempts = defineSearchAttributeKey('LinkingAttempts', SearchAttributeType.INT);
 
-export const onboardingSearchAttributes = [WabaId, OnboardingPhoneNumber, PhoneNumberId, OnboardingStage, OnboardingBlockedReason, LinkingAttempts];
+export const onboardingSearchAttributes = [
+  WabaId,
+  OnboardingPhoneNumber,
+  PhoneNumberId,
+  OnboardingStage,
+  OnboardingStageEnteredAt,
+  OnboardingBlockedReason,
+  LinkingAttempts,
+];
 
 /** `--search-attribute Name=Type` arguments for `temporal server start-dev`. */
 export function devServerSearchAttributeArgs(): string[] {

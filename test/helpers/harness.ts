@@ -25,9 +25,11 @@ export interface HarnessOptions {
    * no Workflow Updates, so such scenarios send events by signal and use the API only to start and read.
    */
   timeSkipping?: boolean;
+  /** Configuration variables over the harness's own. */
+  env?: Record<string, string>;
 }
 
-export async function startHarness({ timeSkipping = false }: HarnessOptions = {}) {
+export async function startHarness({ timeSkipping = false, env: overrides = {} }: HarnessOptions = {}) {
   const env: TestWorkflowEnvironment = await (timeSkipping ? timeSkippingEnvironment() : devServerEnvironment());
   const apiPort = await freePort();
   const callbacks = await startCallbackReceiver('scenario-callback-secret');
@@ -49,6 +51,7 @@ export async function startHarness({ timeSkipping = false }: HarnessOptions = {}
     META_APP_SECRET: 'scenario-meta-app-secret',
     LOG_LEVEL: 'error',
     DATABASE_URL: 'memory://',
+    ...overrides,
   });
   const log = pino({ level: 'silent' });
   const store = await openMessageStore(config);

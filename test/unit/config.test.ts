@@ -35,6 +35,7 @@ test('production refuses development defaults for secrets and addresses', () => 
     META_GRAPH_BASE_URL: 'https://graph.facebook.com',
     BACKEND_CALLBACK_URL: 'https://backend.example/callbacks',
     TOKEN_SEALING_KEY: Buffer.alloc(32, 1).toString('base64'),
+    OPS_TOKENS: 'alice:alice-ops-token-0001,bob:bob-ops-token-00002',
   };
   const full = Object.fromEntries(requiredInProduction.map((k) => [k, values[k] ?? 'x'.repeat(20)]));
   expect(loadConfig({ COEXIST_ENV: 'production', ...full }).META_APP_SECRET).toBe('x'.repeat(20));
@@ -53,4 +54,22 @@ test('DATABASE_URL: a PostgreSQL URL or memory://; unset locally (embedded store
 
 test('every variable is documented by the schema it is read through', () => {
   expect(Object.keys(configSchema.shape)).toEqual(expect.arrayContaining([...requiredInProduction]));
+});
+
+test('OPS_TOKENS are named operator tokens; OPS_STAGE_BUDGETS are per-stage milliseconds', () => {
+  const config = loadConfig({ OPS_TOKENS: 'alice:alice-ops-token-0001, bob:bob-ops-token-00002', OPS_STAGE_BUDGETS: '{"linking":60000}' });
+  expect(config.OPS_TOKENS).toEqual([
+    { name: 'alice', token: 'alice-ops-token-0001' },
+    { name: 'bob', token: 'bob-ops-token-00002' },
+  ]);
+  expect(config.OPS_STAGE_BUDGETS).toEqual({ linking: 60000 });
+  for (const [variable, value] of [
+    ['OPS_TOKENS', 'alice-without-a-name'],
+    ['OPS_TOKENS', 'alice:short'],
+    ['OPS_STAGE_BUDGETS', '{"linking":-1}'],
+    ['OPS_STAGE_BUDGETS', '{"nope":1}'],
+    ['OPS_STAGE_BUDGETS', 'not json'],
+  ]) {
+    expect(() => loadConfig({ [variable!]: value })).toThrow(new RegExp(`${variable}: must`));
+  }
 });

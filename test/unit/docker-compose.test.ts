@@ -72,6 +72,7 @@ test.each(['worker', 'api'])('%s sets every variable the config requires, and on
     META_APP_ID: '1234567890',
     META_APP_SECRET: 's'.repeat(32),
     META_WEBHOOK_VERIFY_TOKEN: 'v'.repeat(16),
+    OPS_TOKENS: 'oncall:o'.padEnd(30, 'o'),
     TEMPORAL_DB_PASSWORD: 'p'.repeat(32),
   };
   const resolved = Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, interpolate(v, operatorEnv)]));

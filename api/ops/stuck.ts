@@ -1,0 +1,35 @@
+import type { Stage } from '../../machines/onboarding';
+
+/** How long an onboarding may stay in a stage before it is stuck (OPS_STAGE_BUDGETS overrides). */
+export const DEFAULT_STAGE_BUDGETS_MS: Partial<Record<Stage, number>> = {
+  prerequisites: 24 * 3_600_000,
+  signup: 3_600_000,
+  linking: 10 * 60_000,
+  registration: 30 * 60_000,
+  sync: 2 * 3_600_000,
+  payment: 3 * 24 * 3_600_000,
+};
+
+export type StageBudgets = Partial<Record<Stage, number>>;
+
+export function stageBudgets(overrides: Partial<Record<string, number>>): StageBudgets {
+  return { ...DEFAULT_STAGE_BUDGETS_MS, ...(overrides as StageBudgets) };
+}
+
+/** Blocked is always stuck; a stage with a budget is stuck once it has lasted longer. */
+export function isStuck(stage: Stage, enteredAt: Date | undefined, now: number, budgets: StageBudgets): boolean {
+  if (stage === 'blocked') return true;
+  const budget = budgets[stage];
+  return budget !== undefined && enteredAt !== undefined && now - enteredAt.getTime() > budget;
+}
+
+/** The visibility query clause for stuck (or not stuck) onboardings at `now`. */
+export function stuckClause(stuck: boolean, now: number, budgets: StageBudgets): string {
+  const budgeted = Object.entries(budgets) as [Stage, number][];
+  const cutoff = (budget: number) => new Date(now - budget).toISOString();
+  if (stuck) {
+    return `(${["OnboardingStage = 'blocked'", ...budgeted.map(([s, b]) => `(OnboardingStage = '${s}' AND OnboardingStageEnteredAt < '${cutoff(b)}')`)].join(' OR ')})`;
+  }
+  const unbudgeted = ['active', 'cancelled', 'offboarded'].filter((s) => !budgets[s as Stage]);
+  return `(${[...unbudgeted.map((s) => `OnboardingStage = '${s}'`), ...budgeted.map(([s, b]) => `(OnboardingStage = '${s}' AND OnboardingStageEnteredAt >= '${cutoff(b)}')`)].join(' OR ')})`;
+}
