@@ -49,6 +49,14 @@ export const configSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100),
   WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /**
+   * The worker's Prometheus endpoint (`/metrics`): Temporal's worker metrics (`temporal_*`), and,
+   * when the worker runs on its own (`npm run worker`), coexist's activity metrics. 0: none.
+   */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** How long `GET /metrics` reuses the onboarding gauges it read from Temporal visibility (ms; 0: every scrape). */
+  METRICS_VISIBILITY_CACHE_MS: z.coerce.number().int().min(0).default(15_000),
 
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
@@ -69,7 +77,8 @@ export const configSchema = z.object({
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
     .default(Buffer.from('coexist-local-token-sealing-key!').toString('base64')),
 
-  META_GRAPH_BASE_URL: url.default('http://127.0.0.1:4010'),
+  /** Meta's Graph API (https://graph.facebook.com); unset: the simulator at SIMULATOR_PORT. */
+  META_GRAPH_BASE_URL: url.optional(),
   META_GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
   META_APP_ID: z.string().min(1).default('1000000000000001'),
   META_APP_SECRET: z.string().min(16).default('local-meta-app-secret'),
@@ -114,7 +123,7 @@ export const configSchema = z.object({
   SIMULATOR_PORT: port.default(4010),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = Omit<z.infer<typeof configSchema>, 'META_GRAPH_BASE_URL'> & { META_GRAPH_BASE_URL: string };
 
 /** Variables that have a development default but must be set explicitly in production. */
 export const requiredInProduction = [
@@ -161,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       );
     }
   }
-  return parsed.data;
+  return { ...parsed.data, META_GRAPH_BASE_URL: parsed.data.META_GRAPH_BASE_URL ?? `http://127.0.0.1:${parsed.data.SIMULATOR_PORT}` };
 }
 
 /** The address clients and workers connect to: the configured server or the local dev server. */

@@ -1,7 +1,8 @@
-import pino, { type Logger } from 'pino';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
 
-/** Field names whose values never reach a log line, wherever they appear. */
+/** Field names whose values never reach a log line, wherever they appear (up to three levels deep). */
 export const SECRET_FIELDS = [
   'accessToken',
   'access_token',
@@ -9,20 +10,58 @@ export const SECRET_FIELDS = [
   'token',
   'appSecret',
   'client_secret',
+  'secret',
+  'password',
   'authorization',
+  'cookie',
   'META_APP_SECRET',
+  'META_WEBHOOK_VERIFY_TOKEN',
   'BACKEND_API_KEY',
+  'BACKEND_CALLBACK_SECRET',
+  'TOKEN_SEALING_KEY',
+  'OPS_TOKENS',
+  'DATABASE_URL',
   'x-api-key',
   'x-hub-signature-256',
+  'x-coexist-signature',
+  'hub.verify_token',
 ];
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string): Logger {
-  return pino({
-    name,
-    level: config.LOG_LEVEL,
-    redact: {
-      paths: SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `req.headers["${f}"]`]),
-      censor: '[redacted]',
+/** What every log line of the current request or activity carries (see `logContext`). */
+export interface LogContext {
+  /** API: the request's X-Request-Id (taken from the caller or generated). */
+  requestId?: string;
+  /** Activities: the workflow that runs it, the activity, and Meta's phone_number_id when known. */
+  workflowId?: string;
+  activity?: string;
+  phoneNumberId?: string;
+}
+
+/**
+ * The context of the request or activity being served. Every logger made by `createLogger` adds
+ * it to each line, so that code holding a process-wide logger still logs the request id (API) or
+ * workflow and phone number id (activities) without passing child loggers around.
+ */
+export const logContext = new AsyncLocalStorage<LogContext>();
+
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      name,
+      level: config.LOG_LEVEL,
+      // A copy: pino merges the line's own fields into what the mixin returns.
+      mixin: () => ({ ...logContext.getStore() }),
+      redact: {
+        paths: SECRET_FIELDS.flatMap((f) => ['', '*', '*.*', '*.*.*'].map((prefix) => redactPath(prefix, f))),
+        censor: '[redacted]',
+      },
     },
-  });
+    destination,
+  );
+}
+
+/** A redaction path; names that are not identifiers (`x-api-key`, `hub.verify_token`) in brackets. */
+function redactPath(prefix: string, field: string): string {
+  if (/^[A-Za-z_$][\w$]*$/.test(field)) return prefix ? `${prefix}.${field}` : field;
+  return `${prefix}["${field}"]`;
 }

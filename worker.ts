@@ -1,9 +1,10 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { openMessageStore } from './activities/store';
 import { createTemporalClient } from './client';
 import { loadConfig, temporalAddress, type Config } from './config';
 import { createLogger } from './logger';
+import { freeLoopbackAddress, serveWorkerMetrics, temporalPrometheus, workerMetricsAddress } from './observability/worker-metrics';
 
 /**
  * Worker settings, chosen for a 2-core machine running I/O-bound activities:
@@ -43,12 +44,25 @@ export async function createWorker(config: Config, deps: ActivityDeps & { connec
 if (require.main === module) {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
-  (async () => createWorker(config, { client: await createTemporalClient(config), store: await openMessageStore(config) }))()
+  let metrics: Awaited<ReturnType<typeof serveWorkerMetrics>> | undefined;
+  (async () => {
+    // WORKER_METRICS_PORT serves coexist's metrics of this process and Temporal's, whose exporter
+    // listens on a loopback port of its own (observability/worker-metrics.ts).
+    const address = workerMetricsAddress(config);
+    if (address) {
+      const temporalMetrics = await freeLoopbackAddress();
+      Runtime.install({ telemetryOptions: temporalPrometheus(temporalMetrics) });
+      metrics = await serveWorkerMetrics(address, temporalMetrics);
+      log.info({ url: metrics.url }, 'worker metrics');
+    }
+    return createWorker(config, { client: await createTemporalClient(config), store: await openMessageStore(config) });
+  })()
     .then((worker) => {
       log.info({ address: temporalAddress(config), taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
       // The SDK shuts the worker down gracefully on SIGINT / SIGTERM.
       return worker.run();
     })
+    .then(() => metrics?.close())
     .then(() => log.info('worker stopped'))
     .catch((err) => {
       log.error({ err }, 'worker failed');

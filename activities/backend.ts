@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { onboardingMilestones } from '../observability/metrics';
 
 /** A change the backend must act on, POSTed to BACKEND_CALLBACK_URL. */
 export interface BackendCallback {
@@ -20,7 +21,8 @@ export function signCallback(body: string | Buffer, secret: string): string {
 /**
  * Tells the backend of a change, signed with BACKEND_CALLBACK_SECRET. Any answer but 2xx throws,
  * so Temporal retries until the backend accepts; the delivery id (workflow id + activity id) is
- * the same on every retry, for the backend to deduplicate.
+ * the same on every retry, for the backend to deduplicate. Counted, once delivered, in
+ * coexist_onboarding_milestones_total by kind.
  */
 export async function deliverCallback(config: Config, log: Logger, callback: BackendCallback): Promise<void> {
   const info = Context.current().info;
@@ -29,6 +31,7 @@ export async function deliverCallback(config: Config, log: Logger, callback: Bac
   const body = JSON.stringify({ ...callback, workflowId, deliveryId });
   if (!config.BACKEND_CALLBACK_URL) {
     log.info({ kind: callback.kind, workflowId }, 'backend callback (no BACKEND_CALLBACK_URL)');
+    onboardingMilestones.inc({ kind: callback.kind });
     return;
   }
   let response: Response;
@@ -49,4 +52,5 @@ export async function deliverCallback(config: Config, log: Logger, callback: Bac
   if (!response.ok) {
     throw ApplicationFailure.retryable(`backend callback answered ${response.status}`, 'BackendCallbackError');
   }
+  onboardingMilestones.inc({ kind: callback.kind });
 }

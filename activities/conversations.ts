@@ -7,6 +7,7 @@ import type { EnqueueSendParams, OutboundContent } from '../machines/conversatio
 import { META_API_ERROR, type MetaErrorDetails } from '../machines/effects';
 import type { MessageRecord, MessageStatusUpdate } from '../machines/messages';
 import type { OnboardingContext } from '../machines/onboarding';
+import { sends } from '../observability/metrics';
 import { META_ID, senderWorkflowId } from '../workflows/ids';
 import { stateQuery, type MachineView } from '../workflows/machine-api';
 import { enqueueSignal, type SendMessageInput, type SendOutcome } from '../workflows/sender-api';
@@ -57,32 +58,44 @@ export function createConversationActivities({ config, store, client, log }: Con
       });
     },
 
+    /** Counted by outcome in coexist_sends_total. */
     async sendMessage(input: SendMessageInput): Promise<SendOutcome> {
-      const onboarding = await credentials(input.phoneNumberId);
-      if (!onboarding) return { outcome: 'refused', title: `no active onboarding holds phone number id ${input.phoneNumberId}` };
-      const { workflowId: onboardingWorkflowId } = onboarding;
       try {
-        const token = unsealToken(onboarding.sealedToken, config.TOKEN_SEALING_KEY);
-        const { messageId } = await graph.sendMessage(input.phoneNumberId, token, metaMessage(input));
-        return { outcome: 'accepted', wamid: messageId, onboardingWorkflowId };
+        const result = await send(input);
+        sends.inc({ outcome: result.outcome });
+        return result;
       } catch (err) {
-        if (!(err instanceof ApplicationFailure)) throw err;
-        if (err.type === META_API_ERROR) {
-          const { code, detail } = err.details?.[0] as MetaErrorDetails;
-          if (code === 130429 || code === 131056) return { outcome: 'throttled', code };
-          if (RETRYABLE_META_CODES.has(code) || (!err.nonRetryable && code >= 500)) return { outcome: 'retry', code, reason: err.message };
-          return { outcome: 'refused', code, title: detail ?? err.message, onboardingWorkflowId };
-        }
-        if (err.type === 'MetaUnreachable') {
-          const { requestSent } = (err.details?.[0] ?? { requestSent: true }) as { requestSent: boolean };
-          if (!requestSent) return { outcome: 'retry', reason: err.message };
-          log.warn({ phoneNumberId: input.phoneNumberId, clientMessageId: input.clientMessageId }, 'send unconfirmed: the request may have reached Meta');
-          return { outcome: 'unconfirmed', reason: err.message };
-        }
-        return { outcome: 'refused', title: err.message, onboardingWorkflowId };
+        sends.inc({ outcome: 'error' });
+        throw err;
       }
     },
   };
+
+  async function send(input: SendMessageInput): Promise<SendOutcome> {
+    const onboarding = await credentials(input.phoneNumberId);
+    if (!onboarding) return { outcome: 'refused', title: `no active onboarding holds phone number id ${input.phoneNumberId}` };
+    const { workflowId: onboardingWorkflowId } = onboarding;
+    try {
+      const token = unsealToken(onboarding.sealedToken, config.TOKEN_SEALING_KEY);
+      const { messageId } = await graph.sendMessage(input.phoneNumberId, token, metaMessage(input));
+      return { outcome: 'accepted', wamid: messageId, onboardingWorkflowId };
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure)) throw err;
+      if (err.type === META_API_ERROR) {
+        const { code, detail } = err.details?.[0] as MetaErrorDetails;
+        if (code === 130429 || code === 131056) return { outcome: 'throttled', code };
+        if (RETRYABLE_META_CODES.has(code) || (!err.nonRetryable && code >= 500)) return { outcome: 'retry', code, reason: err.message };
+        return { outcome: 'refused', code, title: detail ?? err.message, onboardingWorkflowId };
+      }
+      if (err.type === 'MetaUnreachable') {
+        const { requestSent } = (err.details?.[0] ?? { requestSent: true }) as { requestSent: boolean };
+        if (!requestSent) return { outcome: 'retry', reason: err.message };
+        log.warn({ phoneNumberId: input.phoneNumberId, clientMessageId: input.clientMessageId }, 'send unconfirmed: the request may have reached Meta');
+        return { outcome: 'unconfirmed', reason: err.message };
+      }
+      return { outcome: 'refused', title: err.message, onboardingWorkflowId };
+    }
+  }
 }
 
 /** Meta's `/messages` body for an outbound message (meta-reference §5). */

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createLogger } from '../logger';
 import { createConversationActivities } from './conversations';
+import { withLogContext } from './log-context';
 import { createOnboardingActivities } from './onboarding';
 import type { MessageStore } from './store/message-store';
 
@@ -11,13 +12,16 @@ export interface ActivityDeps {
   store: MessageStore;
 }
 
-/** Every activity the worker runs, by name (the names machines use for actions and actors). */
+/**
+ * Every activity the worker runs, by name (the names machines use for actions and actors); each
+ * logs with its workflow id and phone number id (./log-context).
+ */
 export function createActivities(config: Config, { client, store }: ActivityDeps) {
   const log = createLogger(config, 'activities');
-  return {
+  return withLogContext({
     ...createOnboardingActivities(config, log),
     ...createConversationActivities({ config, client, store, log }),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -2,6 +2,7 @@ import { ApplicationFailure, ServiceError, WorkflowNotFoundError, WorkflowUpdate
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { InvalidMessageQueryError } from '../activities/store/message-store';
+import type { ErrorBody } from './responses';
 
 /** Every error answer: `{ error: { code, message, field?, hint? } }`. */
 export class ApiError extends Error {
@@ -38,7 +39,7 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
     if (body.status >= 500) log.error({ err }, 'request failed');
     res.status(body.status).json({
       error: { code: body.code, message: body.message, ...(body.field ? { field: body.field } : {}), ...(body.hint ? { hint: body.hint } : {}) },
-    });
+    } satisfies ErrorBody);
   };
 }
 

@@ -9,6 +9,7 @@ import { startApi } from '../api/server';
 import { createTemporalClient } from '../client';
 import { ConfigError, loadConfig, temporalAddress, type Config } from '../config';
 import { createLogger } from '../logger';
+import { temporalPrometheus, workerMetricsAddress } from '../observability/worker-metrics';
 import { createWorker } from '../worker';
 import { startDevServer } from './dev-server';
 import { startSimulatorServer } from '../simulator/server';
@@ -25,8 +26,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const log = createLogger(config, 'start');
-  // This process handles SIGINT / SIGTERM itself, to stop the parts in order.
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+  // This process handles SIGINT / SIGTERM itself, to stop the parts in order. Temporal's worker
+  // metrics go straight to WORKER_METRICS_PORT; coexist's, of this one process, are on the API's /metrics.
+  const workerMetrics = workerMetricsAddress(config);
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN'), ...(workerMetrics ? { telemetryOptions: temporalPrometheus(workerMetrics) } : {}) });
 
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   let stopping = false;
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
     log.error({ err }, 'worker failed');
     void shutdown('worker failure');
   });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, ...(workerMetrics ? { metrics: `http://${workerMetrics}/metrics` } : {}) }, 'worker polling');
 
   const api = await startApi(config, client, store, log);
   stops.push({ name: 'API', stop: api.close });

@@ -1,4 +1,7 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
+import { META_API_ERROR, type MetaErrorDetails } from '../../machines/effects';
+import { metaCallDuration, metaCalls } from '../../observability/metrics';
 import { metaFailure, networkFailure, unexpectedResponse } from './errors';
 import {
   accessTokenSchema,
@@ -86,7 +89,22 @@ export class GraphClient {
     return { messageId: res.messages[0]!.id, waId: res.contacts[0]?.wa_id ?? message.to };
   }
 
+  /** One call, counted in coexist_meta_calls_total and timed (observability/metrics.ts). */
   private async call<S extends z.ZodType>(call: Call, schema: S): Promise<z.infer<S>> {
+    const stopTimer = metaCallDuration.startTimer({ endpoint: call.endpoint });
+    try {
+      const result = await this.request(call, schema);
+      metaCalls.inc({ endpoint: call.endpoint, code: 'ok' });
+      return result;
+    } catch (err) {
+      metaCalls.inc({ endpoint: call.endpoint, code: metaCallCode(err) });
+      throw err;
+    } finally {
+      stopTimer();
+    }
+  }
+
+  private async request<S extends z.ZodType>(call: Call, schema: S): Promise<z.infer<S>> {
     const url = new URL(`${this.options.baseUrl.replace(/\/$/, '')}/${this.options.apiVersion}/${call.path}`);
     for (const [k, v] of Object.entries(call.query ?? {})) url.searchParams.set(k, v);
     let response: Response;
@@ -115,6 +133,15 @@ export class GraphClient {
     if (!parsed.success) throw unexpectedResponse(call.endpoint, parsed.error.issues[0]?.message ?? 'invalid');
     return parsed.data;
   }
+}
+
+/** Meta's error code (its HTTP status when it gave none), or how the call failed without one. */
+function metaCallCode(err: unknown): string {
+  if (!(err instanceof ApplicationFailure)) return 'error';
+  if (err.type === META_API_ERROR) return String((err.details?.[0] as MetaErrorDetails | undefined)?.code ?? 'error');
+  if (err.type === 'MetaUnreachable') return 'unreachable';
+  if (err.type === 'MetaUnexpectedResponse') return 'unexpected_response';
+  return 'error';
 }
 
 function parseJson(text: string): unknown {

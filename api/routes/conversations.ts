@@ -7,6 +7,7 @@ import type { ApiDeps } from '../app';
 import { requireApiKey, requireJson } from '../auth';
 import { parseRequest } from '../errors';
 import { machineView } from '../machine-view';
+import type { ConversationView, MessagePage, SendAnswer } from '../responses';
 import { conversationParamsSchema, listMessagesQuerySchema, sendMessageSchema } from '../schemas';
 
 /** The backend's conversation routes: send, read the window, read the messages. */
@@ -30,7 +31,7 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
     })) as MachineView<ConversationContext>;
-    res.status(202).json({ clientMessageId, status: 'queued', conversation: presentConversation(view) });
+    res.status(202).json({ clientMessageId, status: 'queued', conversation: presentConversation(view) } satisfies SendAnswer);
   });
 
   router.get(base, async (req, res) => {
@@ -41,7 +42,7 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
   router.get(`${base}/messages`, async (req, res) => {
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
     const query = parseRequest(listMessagesQuerySchema, req.query, 'query');
-    res.json(await store.listMessages({ phoneNumberId, waId, ...query }));
+    res.json((await store.listMessages({ phoneNumberId, waId, ...query })) satisfies MessagePage);
   });
 
   return router;
@@ -49,5 +50,5 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
 
 function presentConversation(view: MachineView<ConversationContext>) {
   const { phoneNumberId, waId, counts } = view.context;
-  return { phoneNumberId, waId, ...windowOf(view.context, view.value), counts, state: view.state };
+  return { phoneNumberId, waId, ...windowOf(view.context, view.value), counts, state: view.state } satisfies ConversationView;
 }

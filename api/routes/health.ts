@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../app';
+import type { Degraded, Healthy } from '../responses';
 
 /** Liveness of the API and reachability of Temporal. */
 export function healthRoutes({ client }: ApiDeps): Router {
@@ -7,9 +8,9 @@ export function healthRoutes({ client }: ApiDeps): Router {
   router.get('/health', async (_req, res) => {
     try {
       await client.workflowService.getSystemInfo({});
-      res.json({ status: 'ok', temporal: 'serving' });
+      res.json({ status: 'ok', temporal: 'serving' } satisfies Healthy);
     } catch {
-      res.status(503).json({ status: 'degraded', temporal: 'unreachable' });
+      res.status(503).json({ status: 'degraded', temporal: 'unreachable' } satisfies Degraded);
     }
   });
   return router;

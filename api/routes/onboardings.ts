@@ -8,6 +8,7 @@ import type { ApiDeps } from '../app';
 import { requireApiKey, requireJson } from '../auth';
 import { ApiError, parseRequest } from '../errors';
 import { machineView } from '../machine-view';
+import type { OnboardingView } from '../responses';
 import {
   phoneNumberParamsSchema,
   prerequisitesSchema,
@@ -156,5 +157,5 @@ export function presentOnboarding(workflowId: string, view: MachineView<Onboardi
     warnings: c.warnings,
     offboarding: c.offboarding ?? null,
     timeline: view.timeline,
-  };
+  } satisfies OnboardingView;
 }

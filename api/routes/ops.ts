@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { onboardingMachine, stageOf, statusCardOf, type OnboardingContext, type OnboardingEvent, type Stage } from '../../machines/onboarding';
-import { remedyFor, type BlockedReason } from '../../machines/remedies';
+import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/remedies';
 import { onboardingWorkflowId } from '../../workflows/ids';
 import { sendUpdate, type MachineEvent } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
@@ -15,7 +15,7 @@ import { phoneNumberParamsSchema } from '../schemas';
 
 const STAGES = ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment', 'active', 'blocked', 'cancelled', 'offboarded'] as const;
 
-const listQuerySchema = z
+export const listQuerySchema = z
   .object({
     stage: z.enum(STAGES).optional(),
     stuck: z.enum(['true', 'false']).optional(),
@@ -25,7 +25,7 @@ const listQuerySchema = z
   })
   .strict();
 
-const actionSchema = z.discriminatedUnion('action', [
+export const actionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('retry') }).strict(),
   z.object({ action: z.literal('refreshLinking') }).strict(),
   z.object({ action: z.literal('refreshStatusCard') }).strict(),
@@ -131,7 +131,7 @@ function row(id: string, a: OnboardingAttributes, now: number, budgets: StageBud
     budgetMs: budgets[stage] ?? null,
     stuck: isStuck(stage, a.enteredAt, now, budgets),
     blockedReason: a.blockedReason ?? null,
-    remedy: a.blockedReason ? remedyFor(a.blockedReason as BlockedReason) : null,
+    remedy: a.blockedReason && a.blockedReason in BLOCKED_REASONS ? remedyFor(a.blockedReason as BlockedReason) : null,
     linkingAttempts: a.linkingAttempts ?? 0,
   };
 }

@@ -2,10 +2,12 @@ import { createHmac } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { countWebhookChanges } from '../../observability/metrics';
 import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
 import { constantTimeEqual } from '../auth';
 import { ApiError, parseRequest } from '../errors';
+import type { WebhookAnswer } from '../responses';
 import { routeChanges, type Routed } from '../webhooks/route-changes';
 import { envelopeSchema } from '../webhooks/schemas';
 
@@ -18,7 +20,7 @@ export function signWebhook(rawBody: Buffer | string, appSecret: string): string
   return `sha256=${createHmac('sha256', appSecret).update(rawBody).digest('hex')}`;
 }
 
-const handshakeSchema = z.object({
+export const handshakeSchema = z.object({
   'hub.mode': z.literal('subscribe'),
   'hub.verify_token': z.string(),
   'hub.challenge': z.string().min(1).max(200),
@@ -54,6 +56,7 @@ export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
     // 200 only once Temporal holds every event of the request; otherwise (503) Meta redelivers.
     // The deadline bounds the client's own retries, so that Meta gets its answer in time.
     const outcome = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => deliver(client, config.TEMPORAL_TASK_QUEUE, routed));
+    countWebhookChanges(routed.changes);
     if (outcome.unrouted.length) {
       // Kept before the 200, so that nothing Meta sent is lost even when no workflow takes it.
       await store.keepUnroutedWebhook({ classifications: outcome.unrouted, body: json });
@@ -105,7 +108,7 @@ async function deliver(client: Client, taskQueue: string, { deliveries: direct, 
     received: deliveries.length + conversations.length + unrouted.length,
     delivered: onboardingResults.length - notFound.length + conversations.length,
     unrouted: [...unrouted, ...notFound],
-  };
+  } satisfies WebhookAnswer;
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

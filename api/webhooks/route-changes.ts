@@ -26,6 +26,8 @@ export interface Routed {
   byWaba: { wabaId: string; event: OnboardingEvent }[];
   /** Changes kept but not routed to a workflow, by classification (e.g. `unknown_field:foo`). */
   unrouted: string[];
+  /** Each change's field, and whether it was addressed to any workflow (for the metrics). */
+  changes: { field: string; routed: boolean }[];
 }
 
 /**
@@ -37,6 +39,8 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   const conversations: ConversationDelivery[] = [];
   const byWaba: Routed['byWaba'] = [];
   const unrouted: string[] = [];
+  const changes: Routed['changes'] = [];
+  const addressed = () => deliveries.length + conversations.length + byWaba.length;
   const onboarding = (display: string | undefined) => {
     const e164 = display ? toE164(display) : undefined;
     return e164 ? onboardingWorkflowId(e164) : undefined;
@@ -44,6 +48,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
 
   for (const entry of envelope.entry) {
     for (const change of entry.changes) {
+      const before = addressed();
       switch (change.field) {
         case 'account_update': {
           const v = accountUpdateSchema.safeParse(change.value);
@@ -142,7 +147,8 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
         default:
           unrouted.push(`field:${change.field}`);
       }
+      changes.push({ field: change.field, routed: addressed() > before });
     }
   }
-  return { deliveries, conversations, byWaba, unrouted };
+  return { deliveries, conversations, byWaba, unrouted, changes };
 }

@@ -25,6 +25,7 @@ export async function stackEnvironment(): Promise<Record<string, string>> {
     TEMPORAL_DEV_UI_PORT: String(await freePort()),
     API_PORT: String(await freePort()),
     SIMULATOR_PORT: String(await freePort()),
+    WORKER_METRICS_PORT: String(await freePort()),
     TEMPORAL_DATA_DIR: mkdtempSync(join(tmpdir(), 'coexist-data-')),
     LOG_LEVEL: 'info',
   };

@@ -32,6 +32,9 @@ test('npm start runs the whole stack, starts a workflow through the API, and sto
   }
 
   expect((await api('/health')).body).toEqual({ status: 'ok', temporal: 'serving' });
+  // Prometheus: the API's /metrics, and Temporal's worker metrics on WORKER_METRICS_PORT.
+  expect(await (await fetch(`${stack.apiUrl}/metrics`)).text()).toMatch(/^coexist_http_requests_total\{route="GET \/health",status="200"\} 1$/m);
+  await eventually(() => fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`).then((r) => r.text()), (text) => /^temporal_worker_task_slots_available\{/m.test(text));
   const ui = await fetch(stack.uiUrl);
   expect(ui.status).toBe(200);
 

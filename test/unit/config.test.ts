@@ -73,3 +73,9 @@ test('OPS_TOKENS are named operator tokens; OPS_STAGE_BUDGETS are per-stage mill
     expect(() => loadConfig({ [variable!]: value })).toThrow(new RegExp(`${variable}: must`));
   }
 });
+
+test('without META_GRAPH_BASE_URL the Graph API is the simulator on SIMULATOR_PORT', () => {
+  expect(loadConfig({}).META_GRAPH_BASE_URL).toBe('http://127.0.0.1:4010');
+  expect(loadConfig({ SIMULATOR_PORT: '5010' }).META_GRAPH_BASE_URL).toBe('http://127.0.0.1:5010');
+  expect(loadConfig({ SIMULATOR_PORT: '5010', META_GRAPH_BASE_URL: 'https://graph.facebook.com' }).META_GRAPH_BASE_URL).toBe('https://graph.facebook.com');
+});

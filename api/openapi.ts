@@ -1,0 +1,364 @@
+/**
+ * The OpenAPI 3.1 document, generated with zod's `z.toJSONSchema` from the request schemas
+ * (api/schemas.ts and the routes' own) and the response schemas (api/responses.ts): nothing in it
+ * is written by hand but the summaries. ROUTES is the one table of routes: the document is built
+ * from it, and a test checks it against the routes the express app really has.
+ */
+import { z } from 'zod';
+import { version } from '../package.json';
+import * as res from './responses';
+import { actionSchema as opsActionSchema, listQuerySchema as opsListQuerySchema } from './routes/ops';
+import { handshakeSchema } from './routes/webhooks';
+import {
+  conversationParamsSchema,
+  listMessagesQuerySchema,
+  onboardingSettingsSchema,
+  outboundContentSchema,
+  phoneNumberParamsSchema,
+  prerequisitesSchema,
+  sendMessageSchema,
+  signupResultSchema,
+  startOnboardingSchema,
+  userEventSchema,
+} from './schemas';
+import { envelopeSchema } from './webhooks/schemas';
+
+export type Method = 'get' | 'post';
+type Auth = 'backend' | 'ops' | 'metaSignature' | 'none';
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503;
+type MediaType = 'application/json' | 'text/plain' | 'text/html';
+
+interface Answer {
+  description: string;
+  schema: z.ZodType;
+  /** application/json unless said. */
+  mediaType?: MediaType;
+}
+
+export interface RouteDoc {
+  method: Method;
+  /** As express registers it, e.g. `/onboardings/:phoneNumber`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: 'onboardings' | 'conversations' | 'ops' | 'webhooks' | 'service';
+  auth: Auth;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  responses: Partial<Record<200 | 201 | 202 | 503, Answer>>;
+  /** The error statuses the route can answer, each with the error envelope. */
+  errors: ErrorStatus[];
+}
+
+/** Request bodies and response bodies by component name (requests read as input, responses as output). */
+const REQUEST_COMPONENTS = {
+  StartOnboarding: startOnboardingSchema,
+  OnboardingSettings: onboardingSettingsSchema,
+  Prerequisites: prerequisitesSchema,
+  SignupResult: signupResultSchema,
+  UserEvent: userEventSchema,
+  SendMessage: sendMessageSchema,
+  OutboundContent: outboundContentSchema,
+  OpsAction: opsActionSchema,
+  MetaWebhookEnvelope: envelopeSchema,
+};
+
+const RESPONSE_COMPONENTS = {
+  Error: res.errorSchema,
+  TimelineEntry: res.timelineEntrySchema,
+  Blocked: res.blockedSchema,
+  StatusCard: res.statusCardSchema,
+  OnboardingView: res.onboardingViewSchema,
+  ConversationView: res.conversationViewSchema,
+  SendAnswer: res.sendAnswerSchema,
+  MessageRecord: res.messageRecordSchema,
+  MessagePage: res.messagePageSchema,
+  OpsRow: res.opsRowSchema,
+  OpsList: res.opsListSchema,
+  StateValue: res.stateValueSchema,
+  DiagramNode: res.diagramNodeSchema,
+  OpsOnboarding: res.opsOnboardingSchema,
+  WebhookAnswer: res.webhookAnswerSchema,
+  Healthy: res.healthySchema,
+  Degraded: res.degradedSchema,
+  OpenApiDocument: res.openApiDocumentSchema,
+};
+
+const json = (description: string, schema: z.ZodType): Answer => ({ description, schema });
+const onboarding = (description: string) => json(description, res.onboardingViewSchema);
+const inspected = (description: string) => json(description, res.opsOnboardingSchema);
+const JSON_BODY_ERRORS: ErrorStatus[] = [400, 401, 404, 409, 413, 415, 503];
+
+export const ROUTES: RouteDoc[] = [
+  {
+    method: 'get', path: '/health', operationId: 'getHealth', tag: 'service', auth: 'none',
+    summary: 'Liveness of the API and reachability of Temporal',
+    responses: { 200: json('Temporal is serving', res.healthySchema), 503: json('Temporal cannot be reached', res.degradedSchema) },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/ops', operationId: 'getOpsPage', tag: 'ops', auth: 'none',
+    summary: 'The ops page (it asks for an ops token before it shows anything)',
+    responses: { 200: { description: 'the ops page', schema: z.string(), mediaType: 'text/html' } },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/metrics', operationId: 'getMetrics', tag: 'service', auth: 'none',
+    summary: 'Prometheus metrics of the process, and onboarding gauges from Temporal visibility',
+    responses: { 200: { description: 'Prometheus text exposition format', schema: z.string(), mediaType: 'text/plain' } },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/openapi.json', operationId: 'getOpenApi', tag: 'service', auth: 'none',
+    summary: 'This document',
+    responses: { 200: json('OpenAPI 3.1', res.openApiDocumentSchema) },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/docs', operationId: 'getDocs', tag: 'service', auth: 'none',
+    summary: 'This document as an HTML page',
+    responses: { 200: { description: 'the operations with their parameters and schemas', schema: z.string(), mediaType: 'text/html' } },
+    errors: [],
+  },
+  {
+    method: 'post', path: '/onboardings', operationId: 'startOnboarding', tag: 'onboardings', auth: 'backend',
+    summary: 'Start the onboarding of a number (idempotent)',
+    body: startOnboardingSchema,
+    responses: { 200: onboarding('the live onboarding of the number'), 201: onboarding('started') },
+    errors: [400, 401, 413, 415, 503],
+  },
+  {
+    method: 'get', path: '/onboardings/:phoneNumber', operationId: 'getOnboarding', tag: 'onboardings', auth: 'backend',
+    summary: 'Stage, state, blocked reason and remedy, linking, sync, status card, timeline',
+    params: phoneNumberParamsSchema,
+    responses: { 200: onboarding('the onboarding') },
+    errors: [400, 401, 404, 503],
+  },
+  {
+    method: 'post', path: '/onboardings/:phoneNumber/prerequisites', operationId: 'reportPrerequisites', tag: 'onboardings', auth: 'backend',
+    summary: 'What the user reported of the "Before you start" checks',
+    params: phoneNumberParamsSchema, body: prerequisitesSchema,
+    responses: { 200: onboarding('the onboarding after the event') },
+    errors: JSON_BODY_ERRORS,
+  },
+  {
+    method: 'post', path: '/onboardings/:phoneNumber/signup', operationId: 'reportSignup', tag: 'onboardings', auth: 'backend',
+    summary: 'What the Embedded Signup page received: finished with the code, or cancelled',
+    params: phoneNumberParamsSchema, body: signupResultSchema,
+    responses: { 200: onboarding('the onboarding after the event') },
+    errors: JSON_BODY_ERRORS,
+  },
+  {
+    method: 'post', path: '/onboardings/:phoneNumber/events', operationId: 'sendOnboardingEvent', tag: 'onboardings', auth: 'backend',
+    summary: 'Something the user did: QR scanned, code entered, payment added, retry, cancel, …',
+    params: phoneNumberParamsSchema, body: userEventSchema,
+    responses: { 200: onboarding('the onboarding after the event') },
+    errors: JSON_BODY_ERRORS,
+  },
+  {
+    method: 'post', path: '/numbers/:phoneNumberId/conversations/:waId/messages', operationId: 'sendMessage', tag: 'conversations', auth: 'backend',
+    summary: 'Send a message; a repeated clientMessageId is the same message',
+    params: conversationParamsSchema, body: sendMessageSchema,
+    responses: { 202: json('queued for the number’s sender', res.sendAnswerSchema) },
+    errors: [400, 401, 409, 413, 415, 503],
+  },
+  {
+    method: 'get', path: '/numbers/:phoneNumberId/conversations/:waId', operationId: 'getConversation', tag: 'conversations', auth: 'backend',
+    summary: 'The windows (customer service, free entry point, inbox), what may be sent, message counts',
+    params: conversationParamsSchema,
+    responses: { 200: json('the conversation', res.conversationViewSchema) },
+    errors: [400, 401, 404, 503],
+  },
+  {
+    method: 'get', path: '/numbers/:phoneNumberId/conversations/:waId/messages', operationId: 'listMessages', tag: 'conversations', auth: 'backend',
+    summary: 'One page of the conversation’s messages, from the message store',
+    params: conversationParamsSchema, query: listMessagesQuerySchema,
+    responses: { 200: json('a page; follow nextCursor for the next', res.messagePageSchema) },
+    errors: [400, 401],
+  },
+  {
+    method: 'get', path: '/ops/onboardings', operationId: 'listOpsOnboardings', tag: 'ops', auth: 'ops',
+    summary: 'Running onboardings from Temporal visibility, newest first, with stuck and blocked filters',
+    query: opsListQuerySchema,
+    responses: { 200: json('a page; pass nextPageToken for the next', res.opsListSchema) },
+    errors: [400, 401, 503],
+  },
+  {
+    method: 'get', path: '/ops/onboardings/:phoneNumber', operationId: 'inspectOnboarding', tag: 'ops', auth: 'ops',
+    summary: 'Everything an operator needs about one onboarding',
+    params: phoneNumberParamsSchema,
+    responses: { 200: inspected('the onboarding') },
+    errors: [400, 401, 404, 503],
+  },
+  {
+    method: 'post', path: '/ops/onboardings/:phoneNumber/actions', operationId: 'repairOnboarding', tag: 'ops', auth: 'ops',
+    summary: 'A repair, recorded with the operator’s name',
+    params: phoneNumberParamsSchema, body: opsActionSchema,
+    responses: { 200: inspected('the onboarding after the repair') },
+    errors: JSON_BODY_ERRORS,
+  },
+  {
+    method: 'get', path: '/webhooks/meta', operationId: 'verifyMetaWebhook', tag: 'webhooks', auth: 'none',
+    summary: 'Meta’s verification handshake: answers hub.challenge for our verify token',
+    query: handshakeSchema,
+    responses: { 200: { description: 'hub.challenge', schema: z.string(), mediaType: 'text/plain' } },
+    errors: [400, 403],
+  },
+  {
+    method: 'post', path: '/webhooks/meta', operationId: 'receiveMetaWebhook', tag: 'webhooks', auth: 'metaSignature',
+    summary: 'Meta’s webhook deliveries; 200 only once Temporal accepted every event, else 503 and Meta redelivers',
+    body: envelopeSchema,
+    responses: { 200: json('every event delivered, or classified and kept', res.webhookAnswerSchema) },
+    errors: [400, 401, 413, 415, 503],
+  },
+];
+
+const SECURITY_SCHEMES = {
+  backendApiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'BACKEND_API_KEY' },
+  opsToken: { type: 'http', scheme: 'bearer', description: 'One of OPS_TOKENS; the operator’s name is recorded as `by: ops:<name>`.' },
+  metaSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Hub-Signature-256',
+    description: 'Meta’s signature of the raw body: `sha256=<hex HMAC-SHA256 of the bytes as sent, keyed with META_APP_SECRET>`.',
+  },
+} as const;
+
+const SCHEME_OF: Record<Auth, keyof typeof SECURITY_SCHEMES | undefined> = { backend: 'backendApiKey', ops: 'opsToken', metaSignature: 'metaSignature', none: undefined };
+
+const UNAUTHORIZED: Record<Auth, string> = {
+  backend: '`unauthorized`: no valid X-Api-Key',
+  ops: '`unauthorized`: no valid `Authorization: Bearer <ops token>`',
+  metaSignature: '`invalid_signature`: X-Hub-Signature-256 missing or wrong',
+  none: '',
+};
+
+const ERRORS: Record<Exclude<ErrorStatus, 401>, string> = {
+  400: '`invalid_request` names the field (`body.…`, `params.…`, `query.…`); `invalid_json`: the body is not JSON',
+  403: '`forbidden`: hub.verify_token is not ours',
+  404: '`not_found`: no such onboarding or conversation',
+  409: 'The current state cannot take it: `event_refused`, `onboarding_closed`, or the machine’s own refusal (e.g. `customer_service_window_closed`) with a `hint`',
+  413: '`payload_too_large`',
+  415: '`unsupported_media_type`: the body is not declared application/json; `unsupported_encoding`: a charset or Content-Encoding the API cannot read',
+  503: '`temporal_unavailable`: Temporal cannot be reached; retry later',
+};
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface OpenApiOperation {
+  operationId: string;
+  summary: string;
+  tags: string[];
+  security?: Record<string, string[]>[];
+  parameters?: { name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema; description?: string }[];
+  requestBody?: { required: true; content: Record<string, { schema: JsonSchema }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string };
+  jsonSchemaDialect: string;
+  paths: Record<string, Partial<Record<Method, OpenApiOperation>>>;
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: typeof SECURITY_SCHEMES };
+}
+
+const SCHEMA_URI = '#/components/schemas/';
+const registries = { input: registryOf(REQUEST_COMPONENTS), output: registryOf(RESPONSE_COMPONENTS) };
+
+function registryOf(named: Record<string, z.ZodType>) {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  return registry;
+}
+
+/** Leaves out what only adds noise to a reader: zod's datetime regex (the format says it) and the safe-integer bounds of every int. */
+function tidy({ jsonSchema: s }: { jsonSchema: JsonSchema }) {
+  if (s.format === 'date-time') delete s.pattern;
+  if (s.minimum === Number.MIN_SAFE_INTEGER) delete s.minimum;
+  if (s.maximum === Number.MAX_SAFE_INTEGER) delete s.maximum;
+}
+
+function componentSchemas(io: 'input' | 'output'): Record<string, JsonSchema> {
+  const { schemas } = z.toJSONSchema(registries[io], { io, uri: (id) => `${SCHEMA_URI}${id}`, override: tidy });
+  // Each comes out as a document of its own; inside components it is a plain schema.
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema]));
+}
+
+/** A named component by $ref, anything else inline. */
+function schemaFor(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const id = registries[io].get(schema)?.id;
+  if (id) return { $ref: `${SCHEMA_URI}${id}` };
+  const { $schema: _s, ...inline } = z.toJSONSchema(schema, { io, override: tidy });
+  return inline;
+}
+
+function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): NonNullable<OpenApiOperation['parameters']> {
+  if (!schema) return [];
+  const object = schemaFor(schema, 'input') as { properties: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(object.properties).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (object.required ?? []).includes(name),
+    ...(typeof s.description === 'string' ? { description: s.description } : {}),
+    schema: s,
+  }));
+}
+
+const content = (mediaType: MediaType, schema: JsonSchema) => ({ [mediaType]: { schema } });
+
+function operation(route: RouteDoc): OpenApiOperation {
+  const scheme = SCHEME_OF[route.auth];
+  const params = [...parameters(route.params, 'path'), ...parameters(route.query, 'query')];
+  const responses: OpenApiOperation['responses'] = {};
+  for (const [status, answer] of Object.entries(route.responses)) {
+    responses[status] = { description: answer.description, content: content(answer.mediaType ?? 'application/json', schemaFor(answer.schema, 'output')) };
+  }
+  for (const status of route.errors) {
+    const description = status === 401 ? UNAUTHORIZED[route.auth] : ERRORS[status];
+    responses[status] = { description, content: content('application/json', { $ref: `${SCHEMA_URI}Error` }) };
+  }
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: [route.tag],
+    ...(scheme ? { security: [{ [scheme]: [] }] } : {}),
+    ...(params.length ? { parameters: params } : {}),
+    ...(route.body ? { requestBody: { required: true, content: content('application/json', schemaFor(route.body, 'input')) } } : {}),
+    responses,
+  };
+}
+
+/** `/onboardings/:phoneNumber` → `/onboardings/{phoneNumber}`. */
+export function openApiPath(expressPath: string): string {
+  return expressPath.replace(/:(\w+)/g, '{$1}');
+}
+
+function buildDocument(): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
+  for (const route of ROUTES) {
+    const path = openApiPath(route.path);
+    if (paths[path]?.[route.method]) throw new Error(`${route.method} ${route.path} is twice in ROUTES`);
+    paths[path] = { ...paths[path], [route.method]: operation(route) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'coexist',
+      version,
+      description: 'WhatsApp Business Coexistence: onboardings, conversations, ops and Meta webhooks. Every error is `{ error: { code, message, field?, hint? } }`.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    paths,
+    components: { schemas: { ...componentSchemas('input'), ...componentSchemas('output') }, securitySchemes: SECURITY_SCHEMES },
+  };
+}
+
+let built: OpenApiDocument | undefined;
+
+/** The document (built once: it depends on nothing but the code). */
+export function openApiDocument(): OpenApiDocument {
+  built ??= buildDocument();
+  return built;
+}

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { Router, type RequestHandler } from 'express';
+import { Gauge, Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import { logContext } from '../../logger';
+import type { Stage } from '../../machines/onboarding';
+import { BLOCKED_REASONS } from '../../machines/remedies';
+import { collectProcessMetrics, httpRequestDuration, httpRequests, registry, webhookOutcome, webhookRequests } from '../../observability/metrics';
+import type { ApiDeps } from '../app';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+const STAGES: Stage[] = ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment', 'active', 'blocked', 'cancelled', 'offboarded'];
+/** Stages an onboarding passes through (or waits in): their age distribution is worth reading. */
+const WAITING_STAGES: Stage[] = ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment', 'blocked'];
+/** Age buckets (seconds): the default stage budgets (api/ops/stuck.ts), 10 min to 3 days. */
+export const STAGE_AGE_BUCKETS = [600, 1800, 3600, 7200, 86_400, 259_200];
+const RUNNING_ONBOARDINGS = "WorkflowType = 'onboardingWorkflow' AND ExecutionStatus = 'Running'";
+/** Visibility count queries in flight at once during one refresh. */
+const QUERY_CONCURRENCY = 8;
+/** Under Prometheus's default scrape timeout (10 s), so a slow Temporal still leaves an answer. */
+const VISIBILITY_DEADLINE_MS = 5_000;
+
+/**
+ * Observability of the API, mounted before every route:
+ * - each request gets a request id (the caller's `X-Request-Id` when it is a sane token, else a new
+ *   UUID), echoed in the answer's `X-Request-Id` and put on every log line written while serving it;
+ * - each answer is counted (coexist_http_requests_total, duration) and, for POST /webhooks/meta,
+ *   classified by its status (coexist_webhook_requests_total);
+ * - `GET /metrics` (no auth, as Prometheus scrapes) serves the process's registry and the onboarding
+ *   gauges read from Temporal visibility.
+ */
+export function metricsRoutes({ client, config, log }: ApiDeps): Router {
+  const router = Router();
+  collectProcessMetrics();
+  const onboardings = onboardingGauges(client, config.METRICS_VISIBILITY_CACHE_MS, log);
+
+  router.use(requestContext(log));
+
+  router.get('/metrics', async (_req, res) => {
+    await onboardings.refresh();
+    const text = [await registry.metrics(), await onboardings.registry.metrics()].join('\n');
+    res.set('content-type', registry.contentType).send(text);
+  });
+
+  return router;
+}
+
+function requestContext(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const given = req.get(REQUEST_ID_HEADER);
+    const requestId = given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+    res.set(REQUEST_ID_HEADER, requestId);
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      // The pattern of the route that answered (no ids in labels); none for 404s and early refusals.
+      const route = req.route?.path ? `${req.method} ${String(req.route.path)}` : 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      httpRequests.inc({ route, status: String(res.statusCode) });
+      httpRequestDuration.observe({ route }, seconds);
+      if (route === 'POST /webhooks/meta') webhookRequests.inc({ outcome: webhookOutcome(res.statusCode) });
+      // The route's pattern, not its path: paths name numbers and customers.
+      const line = { requestId, method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000) };
+      if (res.statusCode >= 400) log.info(line, 'request answered');
+      else log.debug(line, 'request answered');
+    });
+    logContext.run({ requestId }, next);
+  };
+}
+
+/**
+ * `coexist_onboardings{stage}`, `coexist_onboardings_blocked{reason}` and the age per stage, counted
+ * by Temporal visibility (`client.workflow.count`) over running onboardings, on scrape. Reused for
+ * `cacheMs` (concurrent scrapes share one refresh), since one refresh is tens of count queries.
+ */
+function onboardingGauges(client: Client, cacheMs: number, log: Logger) {
+  const gauges = new Registry();
+  const byStage = new Gauge({
+    name: 'coexist_onboardings',
+    help: 'Running onboardings by stage (Temporal visibility, search attribute OnboardingStage)',
+    labelNames: ['stage'] as const,
+    registers: [gauges],
+  });
+  const blocked = new Gauge({
+    name: 'coexist_onboardings_blocked',
+    help: 'Running onboardings blocked, by reason (search attribute OnboardingBlockedReason)',
+    labelNames: ['reason'] as const,
+    registers: [gauges],
+  });
+  const age = new Gauge({
+    name: 'coexist_onboarding_stage_age_seconds_bucket',
+    help: 'Running onboardings in a stage that entered it at most `le` seconds ago (search attribute OnboardingStageEnteredAt), a gauge histogram: histogram_quantile() reads the time spent so far per stage',
+    labelNames: ['stage', 'le'] as const,
+    registers: [gauges],
+  });
+  const up = new Gauge({
+    name: 'coexist_visibility_up',
+    help: '1 when the onboarding gauges were read from Temporal visibility at the last refresh; 0 when that failed (they are then absent)',
+    registers: [gauges],
+  });
+  const refreshedAt = new Gauge({
+    name: 'coexist_visibility_refreshed_timestamp_seconds',
+    help: 'When the onboarding gauges were last read from Temporal visibility',
+    registers: [gauges],
+  });
+
+  const count = async (clause: string) => (await client.workflow.count(`${RUNNING_ONBOARDINGS} AND ${clause}`)).count;
+
+  async function read(now: number) {
+    const stages = await limited(STAGES.map((stage) => () => count(`OnboardingStage = '${stage}'`)));
+    const inStage = new Map(STAGES.map((stage, i) => [stage, stages[i]!]));
+    // Stages nobody waits in, and reasons when nobody is blocked, are 0 without asking.
+    const ageQueries = WAITING_STAGES.filter((s) => inStage.get(s)! > 0).flatMap((stage) =>
+      STAGE_AGE_BUCKETS.map((le) => ({ stage, le, clause: `OnboardingStage = '${stage}' AND OnboardingStageEnteredAt >= '${new Date(now - le * 1000).toISOString()}'` })),
+    );
+    const reasons = inStage.get('blocked')! > 0 ? Object.keys(BLOCKED_REASONS) : [];
+    const [ages, reasonCounts] = await Promise.all([
+      limited(ageQueries.map((q) => () => count(q.clause))),
+      limited(reasons.map((reason) => () => count(`OnboardingStage = 'blocked' AND OnboardingBlockedReason = '${reason}'`))),
+    ]);
+    return { inStage, ages: new Map(ageQueries.map((q, i) => [`${q.stage}/${q.le}`, ages[i]!])), reasons: new Map(reasons.map((r, i) => [r, reasonCounts[i]!])) };
+  }
+
+  function apply({ inStage, ages, reasons }: Awaited<ReturnType<typeof read>>, now: number) {
+    for (const [stage, n] of inStage) byStage.set({ stage }, n);
+    for (const reason of Object.keys(BLOCKED_REASONS)) blocked.set({ reason }, reasons.get(reason) ?? 0);
+    for (const stage of WAITING_STAGES) {
+      for (const le of STAGE_AGE_BUCKETS) age.set({ stage, le: String(le) }, ages.get(`${stage}/${le}`) ?? 0);
+      age.set({ stage, le: '+Inf' }, inStage.get(stage)!);
+    }
+    up.set(1);
+    refreshedAt.set(now / 1000);
+  }
+
+  let last: { at: number; done: Promise<void> } | undefined;
+  return {
+    registry: gauges,
+    refresh(): Promise<void> {
+      const now = Date.now();
+      if (last && now - last.at < cacheMs) return last.done;
+      const done = client
+        .withDeadline(now + VISIBILITY_DEADLINE_MS, () => read(now))
+        .then(
+          (snapshot) => apply(snapshot, now),
+          (err: unknown) => {
+            for (const gauge of [byStage, blocked, age]) gauge.reset();
+            up.set(0);
+            log.warn({ err }, 'metrics: onboarding gauges not read from Temporal visibility');
+          },
+        );
+      last = { at: now, done };
+      return done;
+    },
+  };
+}
+
+/** Runs the tasks, QUERY_CONCURRENCY at a time; results in the tasks' order. */
+async function limited<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, tasks.length) }, lane));
+  return results;
+}
