@@ -75,11 +75,16 @@ test('an onboarding left in linking past its budget is listed as stuck, inspecte
   // Still linking: the stage's clock keeps running from its first entry.
   expect(refreshed.body).toMatchObject({ stage: 'linking', since: listed.since });
 
+  // Repaired from Temporal's own tools (the Web UI's "send signal" does the same): the `event` signal.
+  execFileSync(cli, ['workflow', 'signal', '--address', h.env.connection.options.address, '--workflow-id', `onboarding:${phone}`, '--name', 'event', '--input', '{"type":"linking.refresh","by":"ops:temporal-cli"}']);
+  const bySignal = await eventually(() => ops('GET', path), (r) => r.body.context.linkingAttempts === 3);
+  expect(bySignal.body.timeline.at(-1)).toMatchObject({ event: 'linking.refresh', by: 'ops:temporal-cli' });
+
   // What the state cannot take is refused with the reason, and nothing changes.
   const refused = await ops('POST', `${path}/actions`, { action: 'reset', to: 'signup' });
   expect(refused.status).toBe(409);
   expect(refused.body.error.message).toMatch(/cannot take reset/);
-  expect((await ops('GET', path)).body.context.linkingAttempts).toBe(2);
+  expect((await ops('GET', path)).body.context.linkingAttempts).toBe(3);
 
   const bad = await ops('POST', `${path}/actions`, { action: 'reset', to: 'active' });
   expect(bad).toMatchObject({ status: 400, body: { error: { field: 'body.to' } } });
