@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { onboardingMachine, stageOf, statusCardOf, type OnboardingContext, type OnboardingEvent, type Stage } from '../../machines/onboarding';
 import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/remedies';
 import { onboardingWorkflowId } from '../../workflows/ids';
-import { sendUpdate, type MachineEvent } from '../../workflows/machine-api';
+import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
 import { requireJson, requireOpsToken } from '../auth';
 import { parseRequest } from '../errors';
@@ -68,9 +68,8 @@ export function opsRoutes({ client, config }: ApiDeps): Router {
     const action = parseRequest(actionSchema, req.body, 'body');
     const workflowId = onboardingWorkflowId(phoneNumber);
     const by = `ops:${String(res.locals.operator)}`;
-    await machineView(client, workflowId); // 404 before anything else
-    await client.workflow.getHandle(workflowId).executeUpdate(sendUpdate, { args: [repairEvent(action, by) as MachineEvent] });
-    res.json(await inspect(client, workflowId, budgets));
+    const view = (await client.workflow.getHandle(workflowId).executeUpdate(sendUpdate, { args: [repairEvent(action, by) as MachineEvent] })) as MachineView<OnboardingContext>;
+    res.json(await inspect(client, workflowId, budgets, view));
   });
 
   return router;
@@ -137,8 +136,8 @@ function row(id: string, a: OnboardingAttributes, now: number, budgets: StageBud
 }
 
 /** Everything an operator needs about one onboarding, without reading its event history. */
-async function inspect(client: Client, workflowId: string, budgets: StageBudgets) {
-  const view = await machineView<OnboardingContext>(client, workflowId);
+async function inspect(client: Client, workflowId: string, budgets: StageBudgets, known?: MachineView<OnboardingContext>) {
+  const view = known ?? (await machineView<OnboardingContext>(client, workflowId));
   const description = await client.workflow.getHandle(workflowId).describe();
   const attributes = attributesOf(description.raw.workflowExecutionInfo?.searchAttributes?.indexedFields as never);
   const now = Date.now();

@@ -97,4 +97,5 @@ test('bad filters are 400 naming the field; an unknown onboarding is 404', async
   expect((await ops('GET', '/ops/onboardings?stage=nowhere')).body.error.field).toBe('query.stage');
   expect((await ops('GET', "/ops/onboardings?blockedReason=x' OR 1=1")).body.error.field).toBe('query.blockedReason');
   expect((await ops('GET', `/ops/onboardings/${encodeURIComponent('+15550309999')}`)).status).toBe(404);
+  expect((await ops('POST', `/ops/onboardings/${encodeURIComponent('+15550309999')}/actions`, { action: 'retry' })).status).toBe(404);
 });

@@ -1,6 +1,6 @@
 /**
  * The ops CLI without a network: argument parsing and defaults, the requests it makes, the table
- * and block it prints, and its exit codes over a stubbed fetch.
+ * and block it prints, and its exit codes, with fetch answered in memory as the API would answer.
  */
 import {
   EXIT_API_ERROR,
