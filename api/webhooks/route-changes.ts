@@ -9,6 +9,7 @@ import {
   messagesValueSchema,
   nameUpdateSchema,
   qualityUpdateSchema,
+  stateSyncValueSchema,
   type Envelope,
 } from './schemas';
 
@@ -142,6 +143,13 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           const v = echoesValueSchema.safeParse(change.value);
           if (v.success) conversations.push(...echoChanges(v.data, receivedAt, unrouted));
           else unrouted.push('smb_message_echoes:malformed');
+          break;
+        }
+        case 'smb_app_state_sync': {
+          // Contacts of the phone app: no workflow needs them yet; kept, classified by action.
+          const v = stateSyncValueSchema.safeParse(change.value);
+          if (!v.success) unrouted.push('smb_app_state_sync:malformed');
+          else for (const item of v.data.state_sync) unrouted.push(`smb_app_state_sync:${item.type}:${item.action}`);
           break;
         }
         default:

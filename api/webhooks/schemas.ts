@@ -68,6 +68,22 @@ export const echoesValueSchema = z
   .object({ metadata: metadataSchema, message_echoes: z.array(messageSchema.extend({ to: z.string() })) })
   .loose();
 
+/** `smb_app_state_sync`: contacts added, edited or removed in the phone app (§3.6). */
+export const stateSyncValueSchema = z
+  .object({
+    metadata: metadataSchema,
+    state_sync: z.array(
+      z
+        .object({
+          type: z.string(),
+          action: z.string(),
+          contact: z.object({ phone_number: z.string(), full_name: z.string().optional(), first_name: z.string().optional() }).loose().optional(),
+        })
+        .loose(),
+    ),
+  })
+  .loose();
+
 export const historySchema = z
   .object({
     metadata: metadataSchema,

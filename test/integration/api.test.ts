@@ -109,3 +109,25 @@ test('webhooks: an unknown field is kept and classified, never a 5xx', async () 
   const [kept] = await h.store.listUnroutedWebhooks(1);
   expect(kept).toMatchObject({ classifications: ['field:brand_new_field'], body: JSON.parse(body) });
 });
+
+test('webhooks: phone-app contacts (smb_app_state_sync) are parsed, classified by action and kept', async () => {
+  const metadata = { display_phone_number: '15550783881', phone_number_id: '106540352242922' };
+  const contact = { type: 'contact', action: 'add', contact: { full_name: 'Pablo Morales', phone_number: '16505551234' }, metadata: { timestamp: '1739321024' } };
+  const post = async (value: unknown) => {
+    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', time: 1, changes: [{ field: 'smb_app_state_sync', value }] }] });
+    const res = await fetch(`${h.apiUrl}/webhooks/meta`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET) },
+      body,
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { unrouted: string[] }).unrouted;
+  };
+  expect(await post({ messaging_product: 'whatsapp', metadata, state_sync: [contact, { ...contact, action: 'remove' }] })).toEqual([
+    'smb_app_state_sync:contact:add',
+    'smb_app_state_sync:contact:remove',
+  ]);
+  expect(await post({ metadata, state_sync: 'not a list' })).toEqual(['smb_app_state_sync:malformed']);
+  const [latest] = await h.store.listUnroutedWebhooks(1);
+  expect(latest!.classifications).toEqual(['smb_app_state_sync:malformed']);
+});
