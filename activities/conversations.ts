@@ -21,20 +21,23 @@ export interface ConversationActivityDeps {
   store: MessageStore;
   client: Client;
   log: Logger;
+  /** Where a number's onboarding and sealed token are found; default: Temporal visibility and the state query. */
+  credentials?: CredentialsLookup;
 }
+
+export type CredentialsLookup = (phoneNumberId: string) => Promise<{ workflowId: string; sealedToken: string } | undefined>;
 
 /**
  * The conversation machine's effects (the message store, the sender queue) and the sender's one
  * activity, `sendMessage`.
  */
-export function createConversationActivities({ config, store, client, log }: ConversationActivityDeps) {
+export function createConversationActivities({ config, store, client, log, credentials = onboardingCredentials(client) }: ConversationActivityDeps) {
   const graph = new GraphClient({
     baseUrl: config.META_GRAPH_BASE_URL,
     apiVersion: config.META_GRAPH_API_VERSION,
     appId: config.META_APP_ID,
     appSecret: config.META_APP_SECRET,
   });
-  const credentials = onboardingCredentials(client);
 
   return {
     async recordMessage(record: MessageRecord): Promise<void> {
@@ -122,7 +125,7 @@ function metaContent(message: OutboundContent): { type: string; [key: string]: u
  * The running onboarding of a phone number id and its sealed business token, found through
  * visibility (search attribute PhoneNumberId) and the onboarding's state query; cached briefly.
  */
-function onboardingCredentials(client: Client, ttlMs = 60_000) {
+function onboardingCredentials(client: Client, ttlMs = 60_000): CredentialsLookup {
   const cache = new Map<string, { at: number; value: { workflowId: string; sealedToken: string } | undefined }>();
   return async (phoneNumberId: string) => {
     const hit = cache.get(phoneNumberId);

@@ -74,6 +74,7 @@ export const userEventSchema = z.discriminatedUnion('type', [
 
 export type SignupResult = z.infer<typeof signupResultSchema>;
 export type UserEvent = z.infer<typeof userEventSchema>;
+export type Prerequisites = z.infer<typeof prerequisitesSchema>;
 
 // --- conversations -------------------------------------------------------------------------------
 
@@ -127,3 +128,5 @@ export const listMessagesQuerySchema = z
     order: z.enum(['asc', 'desc']).default('desc'),
   })
   .strict();
+
+export type SendMessage = z.infer<typeof sendMessageSchema>;

@@ -597,35 +597,62 @@ const activity = <TOutput, TInput>(name: string) => fromPromise<TOutput, TInput>
 
 const HISTORY_SETTLED: HistoryStatus[] = ['complete', 'declined'];
 
+const historyVerdict = (status: 'not_received' | 'incomplete') =>
+  ({
+    target: 'idle',
+    actions: [
+      { type: 'markHistory', params: { status } },
+      { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
+    ],
+  }) as const;
+
 /**
  * Follows chat history once requested: silence → not received, stall → incomplete, progress 100
  * → complete, 2593109 → declined. Late chunks after a silence or stall verdict are still recorded
  * and revive it; after complete or declined they are only recorded.
  */
-const historyTracking = {
-  initial: 'resuming',
-  on: {
-    'history.progress': [
-      { guard: 'historySettled', actions: 'recordHistoryChunk' },
-      {
-        guard: 'historyChunkCompletes',
-        target: '.idle',
-        actions: [
-          'recordHistoryChunk',
-          { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
-        ],
-      },
-      { target: '.receiving', actions: 'recordHistoryChunk' },
-    ],
-    'history.declined': {
-      guard: not('historySettled'),
+const historyEvents = {
+  'history.progress': [
+    { guard: 'historySettled', actions: 'recordHistoryChunk' },
+    {
+      guard: 'historyChunkCompletes',
       target: '.idle',
       actions: [
-        'recordHistoryDeclined',
+        'recordHistoryChunk',
+        { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
+      ],
+    },
+    { target: '.receiving', actions: 'recordHistoryChunk' },
+  ],
+  'history.declined': {
+    guard: not('historySettled'),
+    target: '.idle',
+    actions: [
+      'recordHistoryDeclined',
+      { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
+    ],
+  },
+} as const;
+
+const historyReceiving = {
+  after: {
+    historyStall: {
+      target: 'idle',
+      actions: [
+        { type: 'markHistory', params: { status: 'incomplete' } },
         { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
       ],
     },
   },
+} as const;
+
+/** Nothing to time: not requested, complete, declined, not received or incomplete. */
+const historyIdle = {} as const;
+
+/** History in a stage entered while it may be on its way (payment, active, offboarded). */
+const historyTracking = {
+  initial: 'resuming',
+  on: historyEvents,
   states: {
     // Re-entered with the stage: picks up where the history stands.
     resuming: {
@@ -646,20 +673,19 @@ const historyTracking = {
         },
       },
     },
-    receiving: {
-      after: {
-        historyStall: {
-          target: 'idle',
-          actions: [
-            { type: 'markHistory', params: { status: 'incomplete' } },
-            { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
-          ],
-        },
-      },
-    },
-    /** Nothing to time: not requested, complete, declined, not received or incomplete. */
-    idle: {},
+    receiving: historyReceiving,
+    idle: historyIdle,
   },
+} as const;
+
+/**
+ * History in sync, which asks for it as its last step and is always entered before (signup starts
+ * every onboarding afresh): nothing to resume; only a chunk that outruns the request's answer.
+ */
+const historyBeforeRequest = {
+  initial: 'idle',
+  on: historyEvents,
+  states: { receiving: historyReceiving, idle: historyIdle },
 } as const;
 
 export const onboardingMachine = setup({
@@ -1229,7 +1255,7 @@ export const onboardingMachine = setup({
             },
           },
         },
-        history: historyTracking,
+        history: historyBeforeRequest,
       },
     },
 

@@ -8,6 +8,9 @@ import type { OutboundContent } from '../machines/conversation';
 /** Meta's Coexistence throughput: 20 messages per second per number (meta-reference §5). */
 export const COEXISTENCE_MESSAGES_PER_SECOND = 20;
 
+/** Send refusals that make the onboarding's sending state blocked (meta-reference §2). */
+export const SENDING_BLOCK_CODES = new Set([131042, 368, 131031]);
+
 export interface SendRequest {
   /** The conversation told of the outcome (`send.accepted`, `send.failed`, `send.unconfirmed`). */
   conversationWorkflowId: string;

@@ -34,6 +34,7 @@ import {
   type SendOutcome,
   type SendRequest,
   type SenderView,
+  SENDING_BLOCK_CODES,
 } from './sender-api';
 
 const { sendMessage } = proxyActivities<{ sendMessage(input: SendMessageInput): Promise<SendOutcome> }>({
@@ -42,7 +43,6 @@ const { sendMessage } = proxyActivities<{ sendMessage(input: SendMessageInput): 
 });
 
 /** Meta's codes that stop all sending of the number: the onboarding shows why (§7). */
-const SENDING_BLOCK_CODES = new Set([131042, 368, 131031]);
 const MAX_ATTEMPTS = 10;
 const SENDS_PER_RUN = 2_000;
 const SEEN_KEPT = 20_000;

@@ -1,6 +1,7 @@
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import express, { Router } from 'express';
-import { windowOf, type ConversationContext, type ConversationEvent, type ConversationInput } from '../../machines/conversation';
+import { windowOf, type ConversationContext, type ConversationInput } from '../../machines/conversation';
+import { sendEvent } from '../events';
 import { conversationWorkflowId } from '../../workflows/ids';
 import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
@@ -19,9 +20,10 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
   // Applied by Workflow Update: the caller learns at once whether the window allows it (409).
   router.post(`${base}/messages`, requireJson, express.json({ limit: '64kb' }), async (req, res) => {
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
-    const { clientMessageId, message } = parseRequest(sendMessageSchema, req.body, 'body');
+    const request = parseRequest(sendMessageSchema, req.body, 'body');
+    const { clientMessageId } = request;
     const input: ConversationInput = { phoneNumberId, waId };
-    const event: ConversationEvent = { type: 'send', clientMessageId, message, at: Date.now(), by: 'backend' };
+    const event = sendEvent(request, Date.now());
     const view = (await client.workflow.executeUpdateWithStart(sendUpdate, {
       args: [event as MachineEvent],
       startWorkflowOperation: new WithStartWorkflowOperation('conversationWorkflow', {
@@ -48,7 +50,7 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
   return router;
 }
 
-function presentConversation(view: MachineView<ConversationContext>) {
+export function presentConversation(view: MachineView<ConversationContext>) {
   const { phoneNumberId, waId, counts } = view.context;
   return { phoneNumberId, waId, ...windowOf(view.context, view.value), counts, state: view.state } satisfies ConversationView;
 }

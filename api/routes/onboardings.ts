@@ -9,15 +9,8 @@ import { requireApiKey, requireJson } from '../auth';
 import { ApiError, parseRequest } from '../errors';
 import { machineView } from '../machine-view';
 import type { OnboardingView } from '../responses';
-import {
-  phoneNumberParamsSchema,
-  prerequisitesSchema,
-  signupResultSchema,
-  startOnboardingSchema,
-  userEventSchema,
-  type SignupResult,
-  type UserEvent,
-} from '../schemas';
+import { prerequisitesEvent, signupEvent, userEvent } from '../events';
+import { phoneNumberParamsSchema, prerequisitesSchema, signupResultSchema, startOnboardingSchema, userEventSchema } from '../schemas';
 
 /** The backend's routes: start and drive onboardings, read them. */
 export function onboardingRoutes({ client, config }: ApiDeps): Router {
@@ -51,7 +44,7 @@ export function onboardingRoutes({ client, config }: ApiDeps): Router {
   router.post('/onboardings/:phoneNumber/prerequisites', async (req, res) => {
     const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
     const report = parseRequest(prerequisitesSchema, req.body, 'body');
-    res.json(await send(client, phoneNumber, { type: 'prerequisites.report', ...report, at: Date.now() }));
+    res.json(await send(client, phoneNumber, prerequisitesEvent(report, Date.now())));
   });
 
   router.post('/onboardings/:phoneNumber/signup', async (req, res) => {
@@ -67,47 +60,6 @@ export function onboardingRoutes({ client, config }: ApiDeps): Router {
   });
 
   return router;
-}
-
-/** `at`: when the API received it (epoch ms); the machine never reads a clock. */
-function signupEvent(result: SignupResult, at: number): OnboardingEvent {
-  if ('code' in result) {
-    return {
-      type: 'signup.finished',
-      wabaId: result.data.waba_id,
-      code: result.code,
-      at,
-      ...(result.data.phone_number_id ? { phoneNumberId: result.data.phone_number_id } : {}),
-    };
-  }
-  const { current_step, error_code, error_message, session_id } = result.data;
-  return {
-    type: 'signup.cancelled',
-    at,
-    ...(current_step ? { currentStep: current_step } : {}),
-    ...(error_code !== undefined ? { errorCode: String(error_code) } : {}),
-    ...(error_message ? { errorMessage: error_message } : {}),
-    ...(session_id ? { sessionId: session_id } : {}),
-  };
-}
-
-function userEvent(event: UserEvent, at: number): OnboardingEvent {
-  switch (event.type) {
-    case 'qrScanned':
-      return { type: 'linking.confirmed', method: 'qr', at };
-    case 'codeEntered':
-      return { type: 'linking.confirmed', method: 'code', at };
-    case 'refreshLinking':
-      return { type: 'linking.refresh', by: 'backend' };
-    case 'paymentAdded':
-      return { type: 'payment.added', at, by: 'backend' };
-    case 'refreshStatusCard':
-      return { type: 'statusCard.refresh', by: 'backend' };
-    case 'retry':
-      return { type: 'retry', by: 'backend' };
-    case 'cancel':
-      return { type: 'cancel', by: 'backend' };
-  }
 }
 
 async function send(client: Client, phoneNumber: string, event: OnboardingEvent) {

@@ -1,0 +1,72 @@
+/**
+ * Model coverage: every state node and every transition of a machine, read from its definition,
+ * against those a run reached. A transition is one candidate of one state node for one event
+ * (each guarded alternative counts apart), named by `transitionKey`.
+ */
+import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
+
+/** `<source state id> on <event>[#n] → <targets>`; eventless transitions are `always`. */
+export function transitionKey(t: AnyTransitionDefinition): string {
+  const source = t.source;
+  const siblings = t.eventType ? (source.transitions.get(t.eventType) ?? []) : (source.always ?? []);
+  const index = siblings.indexOf(t);
+  const targets = (t.target ?? []).map((n: AnyStateNode) => n.id).join(',') || '(stays)';
+  return `${source.id} on ${t.eventType || 'always'}${index > 0 ? `#${index}` : ''} → ${targets}`;
+}
+
+export interface MachineModel {
+  states: string[];
+  transitions: string[];
+}
+
+export function machineModel(machine: AnyStateMachine): MachineModel {
+  const states: string[] = [];
+  const transitions: string[] = [];
+  const visit = (node: AnyStateNode) => {
+    states.push(node.id);
+    for (const candidates of node.transitions.values()) for (const t of candidates) transitions.push(transitionKey(t));
+    for (const t of node.always ?? []) transitions.push(transitionKey(t));
+    for (const child of Object.values(node.states) as AnyStateNode[]) visit(child);
+  };
+  visit(machine.root);
+  return { states, transitions };
+}
+
+/** State node ids active in a snapshot. */
+export function activeStates(snapshot: AnyMachineSnapshot): string[] {
+  return (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes.map((n) => n.id);
+}
+
+export class Coverage {
+  readonly states = new Set<string>();
+  readonly transitions = new Set<string>();
+
+  constructor(readonly model: MachineModel) {}
+
+  recordTransition = (key: string): void => void this.transitions.add(key);
+  recordSnapshot = (snapshot: AnyMachineSnapshot): void => {
+    for (const id of activeStates(snapshot)) this.states.add(id);
+  };
+
+  merge(other: Coverage): this {
+    for (const s of other.states) this.states.add(s);
+    for (const t of other.transitions) this.transitions.add(t);
+    return this;
+  }
+
+  missing() {
+    return {
+      states: this.model.states.filter((s) => !this.states.has(s)),
+      transitions: this.model.transitions.filter((t) => !this.transitions.has(t)),
+    };
+  }
+
+  summary(name: string): string {
+    const m = this.missing();
+    const pct = (n: number, of: number) => `${((100 * (of - n)) / of).toFixed(1)} %`;
+    return (
+      `${name}: states ${this.model.states.length - m.states.length}/${this.model.states.length} (${pct(m.states.length, this.model.states.length)}), ` +
+      `transitions ${this.model.transitions.length - m.transitions.length}/${this.model.transitions.length} (${pct(m.transitions.length, this.model.transitions.length)})`
+    );
+  }
+}

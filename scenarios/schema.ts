@@ -1,0 +1,98 @@
+/**
+ * A scenario file (`test/scenarios/*.yaml`): one business number, a named sequence of steps, and
+ * expectations after any of them. The same file plays against the pure machine (scenarios/machine-target.ts)
+ * and against the real workflows through the API and the simulator (scenarios/http-target.ts).
+ *
+ * Strings may name `${phone}`, `${phoneDigits}`, `${wabaId}` and `${phoneNumberId}`: the number and
+ * the ids the simulator gave it.
+ */
+import { z } from 'zod';
+import { prerequisitesSchema, sendMessageSchema, startOnboardingSchema, userEventSchema, type UserEvent } from '../api/schemas';
+
+const json = z.record(z.string(), z.unknown());
+const waId = z.string().regex(/^\d{6,20}$/, 'must be a wa_id (digits)');
+
+/** `90s`, `10m`, `25h`, `3d`, `1500ms`, or milliseconds. */
+export const durationSchema = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration like 1500ms, 90s, 10m, 25h or 3d')
+    .transform((s) => {
+      const [, n, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(s)!;
+      return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
+    }),
+]);
+
+/** The HTTP status an API step must get; default: any 2xx. */
+const answer = z.number().int().min(200).max(599).optional();
+
+export const expectationSchema = z
+  .object({
+    /** Fields of `GET /onboardings/:phone`, matched as a subset (arrays: exact length, each a subset). */
+    onboarding: json.optional(),
+    /** Fields of `GET /numbers/:phoneNumberId/conversations/:waId`, by customer. */
+    conversations: z.record(waId, json).optional(),
+    /** `GET …/messages`, by customer: exactly these messages, each matched as a subset, in any order. */
+    messages: z.record(waId, z.array(json)).optional(),
+    /** Backend callbacks of these kinds have arrived for the number (in any order). */
+    callbacks: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict()
+  .refine((e) => Object.keys(e).length > 0, 'an expectation names at least one of onboarding, conversations, messages, callbacks');
+
+const step = <K extends string, T extends z.ZodRawShape>(kind: K, shape: T) =>
+  z.object({ do: z.literal(kind), ...shape, expect: expectationSchema.optional() }).strict();
+
+const steps = z.discriminatedUnion('do', [
+  /** POST /onboardings */
+  step('start', { settings: startOnboardingSchema.shape.settings, answer }),
+  /** POST /onboardings/:phone/prerequisites */
+  step('prerequisites', { report: prerequisitesSchema, answer }),
+  /** The simulated Embedded Signup, then POST /onboardings/:phone/signup with what it answered. */
+  step('signup', {
+    /** Meta's clock moves this far between signup and the code exchange (codes live about 30 s). */
+    codeAgeMs: z.number().int().nonnegative().optional(),
+    /** The user leaves Embedded Signup at this step (a CANCEL with current_step). */
+    abandonAt: z.string().min(1).optional(),
+    answer,
+  }),
+  /** POST /onboardings/:phone/events */
+  step('event', { type: z.enum(userEventSchema.options.map((o) => o.shape.type.value) as [UserEvent['type'], ...UserEvent['type'][]]), answer }),
+  /** POST /numbers/:phoneNumberId/conversations/:waId/messages */
+  step('send', { waId, ...sendMessageSchema.shape, answer }),
+  /** Any call to the simulator's control API (`/_sim…`): the phone, the customer, Meta's side. */
+  step('sim', {
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+    path: z.string().regex(/^\//, 'must start with /'),
+    body: z.unknown().optional(),
+    answer,
+    /** Repeats the call until it gets its answer, for at most this long (the phone waits for the QR to show). */
+    retryFor: durationSchema.optional(),
+  }),
+  /** A webhook change sent by the simulator as Meta would (signed, to the API). */
+  step('webhook', { field: z.string().min(1), value: json, time: z.number().int().optional() }),
+  /** Moves the clock (Temporal's and the simulator's): timers that fall due fire. */
+  step('advance', { by: durationSchema }),
+  /** Only expectations. */
+  step('check', {}),
+]);
+
+/** A step of only `expect` is a `check`. */
+export const stepSchema = z.preprocess((v) => (v && typeof v === 'object' && !('do' in v) && 'expect' in v ? { do: 'check', ...v } : v), steps);
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    /** The business number, live in the simulated WhatsApp Business app. */
+    phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number'),
+    /** The number's settings in the simulator (`POST /_sim/numbers`). */
+    meta: json.default({}),
+    steps: z.array(stepSchema).min(1),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type Step = z.infer<typeof stepSchema>;
+export type Expectation = z.infer<typeof expectationSchema>;
