@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createLogger } from '../logger';
-import { createConversationActivities } from './conversations';
+import { createConversationActivities, type CredentialsLookup } from './conversations';
 import { withLogContext } from './log-context';
 import { createOnboardingActivities } from './onboarding';
 import type { MessageStore } from './store/message-store';
@@ -10,17 +10,19 @@ export interface ActivityDeps {
   /** For activities that start or signal workflows (the sender queue, token lookup). */
   client: Client;
   store: MessageStore;
+  /** Where a number's onboarding and sealed token are found (default: Temporal visibility). */
+  credentials?: CredentialsLookup;
 }
 
 /**
  * Every activity the worker runs, by name (the names machines use for actions and actors); each
  * logs with its workflow id and phone number id (./log-context).
  */
-export function createActivities(config: Config, { client, store }: ActivityDeps) {
+export function createActivities(config: Config, { client, store, credentials }: ActivityDeps) {
   const log = createLogger(config, 'activities');
   return withLogContext({
     ...createOnboardingActivities(config, log),
-    ...createConversationActivities({ config, client, store, log }),
+    ...createConversationActivities({ config, client, store, log, ...(credentials ? { credentials } : {}) }),
   });
 }
 

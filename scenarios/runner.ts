@@ -37,15 +37,22 @@ export async function playScenario(scenario: Scenario & { file?: string }, targe
     wabaId: created.body.wabaId,
     phoneNumberId: created.body.phoneNumberId,
   };
-  let timelineSeen = 0;
   let started = false;
-
-  const printTransitions = async () => {
+  // The onboarding's timeline keeps its latest entries only: read after every step, it is followed
+  // from the last entry seen, so that a long step (days of re-checks) loses no stage.
+  let lastSeen: string | undefined;
+  const stages: string[] = [];
+  const followTimeline = async () => {
     if (!started) return;
-    const o = await target.onboarding(scenario.phone);
-    const timeline = (o.body?.timeline ?? []) as { at: string; from: string; to: string; event: string }[];
-    for (const t of timeline.slice(timelineSeen)) print(`    ${t.at}  ${t.from} → ${t.to}  (${t.event})`);
-    timelineSeen = timeline.length;
+    const timeline = ((await target.onboarding(scenario.phone)).body?.timeline ?? []) as { at: string; from: string; to: string; event: string }[];
+    const keys = timeline.map((t) => JSON.stringify(t));
+    const fresh = timeline.slice(lastSeen === undefined ? 0 : keys.lastIndexOf(lastSeen) + 1);
+    for (const t of fresh) {
+      print(`    ${t.at}  ${t.from} → ${t.to}  (${t.event})`);
+      const stage = t.to.split(/[.,]/)[0]!;
+      if (stage !== stages.at(-1)) stages.push(stage);
+    }
+    if (keys.length) lastSeen = keys.at(-1);
   };
 
   for (const [index, raw] of scenario.steps.entries()) {
@@ -56,13 +63,12 @@ export async function playScenario(scenario: Scenario & { file?: string }, targe
     if (step.do === 'start') started = true;
     if (answer) checkAnswer(answer, 'answer' in step ? step.answer : undefined, step.do !== 'sim' && !target.answersEvents && step.do !== 'start', fail);
     if (step.expect) await expectEventually(target, scenario.phone, vars, step.expect, options.expectTimeoutMs ?? 30_000, fail);
-    await printTransitions();
+    await followTimeline();
   }
 
   const final = started ? (await target.onboarding(scenario.phone)).body : undefined;
-  const stages = ((final?.timeline ?? []) as { to: string }[]).map((t) => t.to.split(/[.,]/)[0]!);
   return {
-    stages: stages.filter((s, i) => s !== stages[i - 1]),
+    stages,
     finalState: final?.state ?? '(not started)',
     finalStage: final?.stage ?? '(not started)',
   };

@@ -13,16 +13,16 @@ const json = z.record(z.string(), z.unknown());
 const waId = z.string().regex(/^\d{6,20}$/, 'must be a wa_id (digits)');
 
 /** `90s`, `10m`, `25h`, `3d`, `1500ms`, or milliseconds. */
-export const durationSchema = z.union([
-  z.number().int().positive(),
+export const durationSchema = z.preprocess(
+  (v) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? `${v}ms` : v),
   z
-    .string()
+    .string('must be a duration like 1500ms, 90s, 10m, 25h or 3d')
     .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration like 1500ms, 90s, 10m, 25h or 3d')
     .transform((s) => {
       const [, n, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(s)!;
       return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
     }),
-]);
+);
 
 /** The HTTP status an API step must get; default: any 2xx. */
 const answer = z.number().int().min(200).max(599).optional();

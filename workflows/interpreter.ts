@@ -22,6 +22,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  metricMeter,
   proxyActivities,
   setHandler,
   sleep,
@@ -146,6 +147,11 @@ export async function runMachine<TMachine extends AnyStateMachine>(
   const timeline: TimelineEntry[] = carried?.timeline ?? [];
   const effectFailures: EffectFailureView[] = carried?.effectFailures ?? [];
   const dedupe = new Map<string, number>(carried?.dedupe ?? []);
+
+  // Through the worker's Temporal runtime to its metrics endpoint; never emitted during replay.
+  const meter = metricMeter.withTags({ machine: machine.id });
+  const transitionsTaken = meter.createCounter('coexist_machine_transitions', undefined, 'Transitions taken by machine workflows, by machine and event type');
+  const duplicatesDropped = meter.createCounter('coexist_machine_events_deduplicated', undefined, 'External events dropped as repeats (Meta redeliveries, repeated Updates), by machine');
 
   const timers = new Map<string, { event: EventObject; dueAt: number; scope: CancellationScope }>();
   const invocations = new Map<string, { src: string; startedAt: number; scope: CancellationScope }>();
@@ -301,6 +307,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
     }
     const to = formatStateValue(snapshot.value);
     if (targeted || from !== to) {
+      transitionsTaken.add(1, { event: event.type });
       const by = (event as { by?: unknown }).by;
       timeline.push({ at: nowIso(), from, to, event: event.type, ...(typeof by === 'string' ? { by } : {}) });
       timeline.splice(0, timeline.length - settings.timelineLength);
@@ -329,6 +336,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
     const now = Date.now();
     if (dedupe.has(key)) {
       duplicateCount++;
+      duplicatesDropped.add(1);
       return true;
     }
     for (const [oldKey, seenAt] of dedupe) {

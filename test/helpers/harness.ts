@@ -8,6 +8,10 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createActivities } from '../../activities';
+import type { CredentialsLookup } from '../../activities/conversations';
+import type { OnboardingContext } from '../../machines/onboarding';
+import { onboardingWorkflowId } from '../../workflows/ids';
+import { stateQuery, type MachineView } from '../../workflows/machine-api';
 import { openMessageStore } from '../../activities/store';
 import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../config';
@@ -63,7 +67,12 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
     connection: env.nativeConnection,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await workflowBundle(require.resolve('../../workflows/index')),
-    activities: createActivities(config, { client: env.client, store }),
+    activities: createActivities(config, {
+      client: env.client,
+      store,
+      // The time-skipping server has no visibility (ListWorkflowExecutions): the simulator knows the number.
+      ...(timeSkipping ? { credentials: onboardingOfSimulatedNumber(env, simulator) } : {}),
+    }),
   });
   const running = worker.run();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -111,3 +120,14 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** The onboarding and sealed token of a phone number id the simulator gave out, by the onboarding's state query. */
+function onboardingOfSimulatedNumber(env: TestWorkflowEnvironment, simulator: ReturnType<typeof createSimulator>): CredentialsLookup {
+  return async (phoneNumberId) => {
+    const n = simulator.world.byPhoneNumberId(phoneNumberId);
+    if (!n) return undefined;
+    const workflowId = onboardingWorkflowId(n.phoneNumber);
+    const view = (await env.client.workflow.getHandle(workflowId).query(stateQuery)) as MachineView<OnboardingContext>;
+    return view.context.sealedToken ? { workflowId, sealedToken: view.context.sealedToken } : undefined;
+  };
+}

@@ -190,6 +190,24 @@ test("a worker on its own serves coexist's metrics and Temporal's worker metrics
     expect(text).toMatch(/^coexist_sends_total\{outcome="accepted"\} 0$/m);
     expect(text).toMatch(/^# TYPE coexist_meta_calls_total counter$/m);
     expect(text).toMatch(/^temporal_worker_task_slots_available\{/m);
+
+    // Machine workflows count their transitions and the repeats they drop, through the worker's runtime.
+    const message = { type: 'customer.message', at: Date.now(), message: { id: 'wamid.metrics-1', timestamp: Date.now(), type: 'text', content: { text: { body: 'Hi' } } } };
+    for (let i = 0; i < 2; i++) {
+      await h.env.client.workflow.signalWithStart('conversationWorkflow', {
+        workflowId: 'conversation:106540352242999:16505559999',
+        taskQueue: 'metrics-standalone-worker',
+        args: [{ input: { phoneNumberId: '106540352242999', waId: '16505559999' } }],
+        signal: 'event',
+        signalArgs: [message],
+      });
+    }
+    const counted = await eventually(
+      () => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()),
+      (t) => /^coexist_machine_events_deduplicated\w*\{[^}]*machine="conversation"[^}]*\} 1$/m.test(t),
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(counted).toMatch(/^coexist_machine_transitions\w*\{[^}]*event="customer\.message"[^}]*machine="conversation"[^}]*\} 1$/m);
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
   } finally {
     const signalGroup = (signal: NodeJS.Signals) => {

@@ -40,6 +40,16 @@ test('a non-deterministic machine change makes the replay fail, at the first tim
   expect(divergence.summary).toMatch(new RegExp(`^diverges at event ${Number(firstTimer.eventId)} \\(TimerStarted, timer \\S+ for 86400000 ms\\): `));
 });
 
+test('a breaking change to the onboarding machine fails the replay of every recorded onboarding that got past prerequisites', async () => {
+  const changed = await workflowBundle(require.resolve('../workflows/onboarding-changed'));
+  const onboardings = histories.filter((h) => /\.onboarding\.json$/.test(h.file) && JSON.stringify(h.history).includes('exchangeSignupCode'));
+  expect(onboardings.length).toBeGreaterThanOrEqual(5);
+  for (const { file, history } of onboardings) {
+    const error = await Worker.runReplayHistory({ workflowBundle: changed }, history).catch((e: unknown) => e);
+    expect([file, error]).toEqual([file, expect.any(DeterminismViolationError)]);
+  }
+});
+
 test('the same change behind patched() replays the old history with the old machine', async () => {
   const patched = await workflowBundle(require.resolve('../workflows/patched'));
   await expect(Worker.runReplayHistory({ workflowBundle: patched }, testMachineHistory())).resolves.toBeUndefined();
