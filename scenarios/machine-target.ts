@@ -9,6 +9,7 @@
  */
 import type { Server } from 'node:http';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import express from 'express';
 import pino from 'pino';
 import { z } from 'zod';
@@ -114,12 +115,14 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
     },
     enqueueSend: async (params) => void directSend(params as EnqueueSendParams),
   };
+  // Activities' expected failures (an expired code, a refused payment) are outcomes here, not news.
+  const activityLogger = new DefaultLogger('ERROR');
   /** Each activity in an activity context of its workflow id, as the worker runs it. */
   const activitiesOf = (workflowId: string): Record<string, ActivityFunction> =>
     Object.fromEntries(
       Object.entries(implementations).map(([name, fn]) => [
         name,
-        (input: unknown) => new MockActivityEnvironment({ activityType: name, workflowExecution: { workflowId, runId: 'machine-mode' } }).run(fn, input),
+        (input: unknown) => new MockActivityEnvironment({ activityType: name, workflowExecution: { workflowId, runId: 'machine-mode' } }, { logger: activityLogger }).run(fn, input),
       ]),
     );
   const maxAttempts = (name: string) =>
