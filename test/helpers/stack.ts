@@ -14,6 +14,8 @@ export interface StackProcess {
   /** Every log line so far. */
   lines: string[];
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code once the stack exits by itself. */
+  exited: Promise<number | null>;
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -63,6 +65,7 @@ export function startStack(env: Record<string, string>): StackProcess {
     uiUrl: `http://127.0.0.1:${env.TEMPORAL_DEV_UI_PORT}`,
     simulatorUrl: `http://127.0.0.1:${env.SIMULATOR_PORT}`,
     temporalAddress: `127.0.0.1:${env.TEMPORAL_DEV_SERVER_PORT}`,
+    exited,
     waitForLine(pattern, timeoutMs = 90_000) {
       const seen = lines.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);

@@ -1,3 +1,4 @@
+import type { ConnectionPlugin } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -12,6 +13,16 @@ try {
 }
 
 /**
+ * The time-skipping test server (grpc-java) permits a client ping every 5 minutes; the client's
+ * default of 30 s makes it drop the connection for "excess pings" once a test file runs past a
+ * minute or two, failing the calls in flight. Ping it less often than it permits.
+ */
+const timeSkippingKeepalive: ConnectionPlugin = {
+  name: 'time-skipping-keepalive',
+  configureConnection: (options) => ({ ...options, channelArgs: { ...options.channelArgs, 'grpc.keepalive_time_ms': 6 * 60_000 } }),
+};
+
+/**
  * The time-skipping test server from the found binary (never the SDK's download), with the
  * onboarding search attributes registered (it takes no command-line flags for them).
  */
@@ -19,6 +30,7 @@ export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment
   const { testServer } = ensureTemporalBinaries();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testServer } },
+    plugins: [timeSkippingKeepalive],
   });
   const { IndexedValueType } = temporal.api.enums.v1;
   await env.connection.operatorService.addSearchAttributes({

@@ -1,8 +1,11 @@
 /**
  * `npm start` as a user runs it: one command brings up the Temporal dev server (with its Web UI),
  * the simulator, the worker and the API; a workflow started through the API is in Temporal;
- * Ctrl-C stops everything with exit code 0; the SQLite state survives a restart.
+ * `/openapi.json` answers and `npm run scenario` replays a scenario file against it; Ctrl-C stops
+ * everything with exit code 0; the SQLite state survives a restart.
  */
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { stateQuery } from '../../workflows/machine-api';
 import { stackEnvironment, startStack, type StackProcess } from '../helpers/stack';
@@ -23,6 +26,15 @@ async function api(path: string, init: RequestInit = {}) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+function scenarioScript(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const root = resolve(__dirname, '..', '..');
+  return new Promise((done) => {
+    execFile(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'scenario.ts'), ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 90_000 }, (error, stdout, stderr) =>
+      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 test('npm start runs the whole stack, starts a workflow through the API, and stops cleanly', async () => {
   const env = await stackEnvironment();
   stack = startStack(env);
@@ -35,6 +47,9 @@ test('npm start runs the whole stack, starts a workflow through the API, and sto
   // Prometheus: the API's /metrics, and Temporal's worker metrics on WORKER_METRICS_PORT.
   expect(await (await fetch(`${stack.apiUrl}/metrics`)).text()).toMatch(/^coexist_http_requests_total\{route="GET \/health",status="200"\} 1$/m);
   await eventually(() => fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`).then((r) => r.text()), (text) => /^temporal_worker_task_slots_available\{/m.test(text));
+  const openapi = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { openapi: string; paths: object };
+  expect(openapi.openapi).toBe('3.1.0');
+  expect(openapi.paths).toHaveProperty(['/onboardings/{phoneNumber}']);
   const ui = await fetch(stack.uiUrl);
   expect(ui.status).toBe(200);
 
@@ -52,6 +67,12 @@ test('npm start runs the whole stack, starts a workflow through the API, and sto
   expect(listed.executions[0].searchAttributes.indexedFields).toHaveProperty('OnboardingStage');
   const history = (await (await fetch(`${stack.uiUrl}/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}/history`)).json()) as any;
   expect(history.history.events[0].eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');
+
+  // `npm run scenario` replays a scenario file by hand against this stack, printing each transition.
+  const played = await scenarioScript(['test/scenarios/onboarding-happy-path.yaml', '--phone', '+15550783882'], env);
+  expect(played).toMatchObject({ code: 0, stderr: '' });
+  expect(played.stdout).toMatch(/linking\.attempt → registration\.subscribingApp {2}\(linking\.confirmed\)/);
+  expect(played.stdout).toMatch(/^passed: signup → linking → registration → sync → payment → active;/m);
 
   expect(await stack.stop('SIGINT')).toBe(0);
   expect(stack.lines.some((l) => l.includes('Temporal dev server stopped'))).toBe(true);
@@ -76,5 +97,5 @@ test('a bad configuration stops start-up naming the variable and the reason', as
   stack = startStack({ ...(await stackEnvironment()), API_PORT: 'eighty' });
   const line = await stack.waitForLine(/API_PORT/);
   expect(line).toMatch(/API_PORT: .+/);
-  expect(await stack.stop()).toBe(1);
+  expect(await stack.exited).toBe(1);
 });
