@@ -238,6 +238,12 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): Config {
         missing.map((variable) => ({ variable, reason: 'required when COEXIST_ENV=production' })),
       );
     }
+    // The development secrets are in this repository, so they are no secrets at all.
+    const localDefaults = configSchema.parse({});
+    const published = SECRET_VARIABLES.filter((k) => JSON.stringify(parsed.data[k]) === JSON.stringify(localDefaults[k]));
+    if (published.length > 0) {
+      throw new ConfigError(published.map((variable) => ({ variable, reason: 'is the local development value, published in the repository: set a secret of your own' })));
+    }
   }
   return { ...parsed.data, META_GRAPH_BASE_URL: parsed.data.META_GRAPH_BASE_URL ?? `http://127.0.0.1:${parsed.data.SIMULATOR_PORT}` };
 }

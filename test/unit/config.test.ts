@@ -43,6 +43,11 @@ test('production refuses development defaults for secrets and addresses', () => 
   };
   const full = Object.fromEntries(requiredInProduction.map((k) => [k, values[k] ?? 'x'.repeat(20)]));
   expect(loadConfig({ COEXIST_ENV: 'production', ...full }).META_APP_SECRET).toBe('x'.repeat(20));
+  // The development secrets are published in this repository: production refuses them.
+  const local = loadConfig({});
+  expect(() => loadConfig({ COEXIST_ENV: 'production', ...full, BACKEND_API_KEY: local.BACKEND_API_KEY })).toThrow(/BACKEND_API_KEY: is the local development value/);
+  const localCodecKeys = local.PAYLOAD_CODEC_KEYS.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
+  expect(() => loadConfig({ COEXIST_ENV: 'production', ...full, PAYLOAD_CODEC_KEYS: localCodecKeys })).toThrow(/PAYLOAD_CODEC_KEYS: is the local development value/);
 });
 
 test('DATABASE_URL: a PostgreSQL URL or memory://; unset locally (embedded store), required in production', () => {
