@@ -1,9 +1,10 @@
 import type { Payload } from '@temporalio/common';
-import express, { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AesGcmPayloadCodec } from '../../security/payload-codec';
 import type { ApiDeps } from '../app';
-import { requireJson, requireOpsToken } from '../auth';
+import { requireOpsToken } from '../auth';
+import { jsonBody } from '../json-body';
 import { ApiError, parseRequest } from '../errors';
 import type { CodecPayloads } from '../responses';
 
@@ -63,7 +64,7 @@ export function codecRoutes({ config }: ApiDeps): Router {
   const router = Router();
   const codec = new AesGcmPayloadCodec(config.PAYLOAD_CODEC_KEYS);
   const origins = config.CODEC_CORS_ORIGINS ?? [`http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}`, `http://localhost:${config.TEMPORAL_DEV_UI_PORT}`];
-  router.use('/codec', codecCors(origins), requireOpsToken(config.OPS_TOKENS), requireJson, express.json({ limit: '8mb' }));
+  router.use('/codec', codecCors(origins), requireOpsToken(config.OPS_TOKENS), ...jsonBody('8mb'));
 
   for (const direction of ['encode', 'decode'] as const) {
     router.post(`/codec/${direction}`, async (req, res) => {

@@ -1,12 +1,13 @@
 import type { Client } from '@temporalio/client';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { onboardingMachine, stageOf, statusCardOf, type OnboardingContext, type OnboardingEvent, type Stage } from '../../machines/onboarding';
 import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/remedies';
 import { onboardingWorkflowId } from '../../workflows/ids';
 import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
-import { requireJson, requireOpsToken } from '../auth';
+import { requireOpsToken } from '../auth';
+import { jsonBody } from '../json-body';
 import { ApiError, parseRequest } from '../errors';
 import { machineView } from '../machine-view';
 import { machineDiagram } from '../ops/diagram';
@@ -69,7 +70,7 @@ export function opsRoutes({ client, config }: ApiDeps): Router {
     res.json(await inspect(client, onboardingWorkflowId(phoneNumber), budgets));
   });
 
-  router.post('/ops/onboardings/:phoneNumber/actions', requireJson, express.json({ limit: '8kb' }), async (req, res) => {
+  router.post('/ops/onboardings/:phoneNumber/actions', ...jsonBody('8kb'), async (req, res) => {
     const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
     const action = parseRequest(actionSchema, req.body, 'body');
     const workflowId = onboardingWorkflowId(phoneNumber);

@@ -7,6 +7,7 @@ import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
 import { constantTimeEqual } from '../auth';
 import { ApiError, parseRequest } from '../errors';
+import { assertSafeJson } from '../json-body';
 import type { WebhookAnswer } from '../responses';
 import { routeChanges, type Routed } from '../webhooks/route-changes';
 import { envelopeSchema } from '../webhooks/schemas';
@@ -51,6 +52,7 @@ export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
     } catch {
       throw new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');
     }
+    assertSafeJson(json);
     const envelope = parseRequest(envelopeSchema, json, 'body');
     const routed = routeChanges(envelope, Date.now());
     // 200 only once Temporal holds every event of the request; otherwise (503) Meta redelivers.
