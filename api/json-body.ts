@@ -7,8 +7,8 @@ export const MAX_JSON_DEPTH = 32;
 
 /**
  * Refuses what parsed as JSON but must not go further: nesting past MAX_JSON_DEPTH (schemas,
- * JSON.stringify and Temporal's converter recurse) and NUL characters in strings or keys (neither
- * PostgreSQL text nor jsonb can hold one). Iterative, so no depth overflows it.
+ * JSON.stringify and Temporal's converter recurse), NUL characters in strings or keys (neither
+ * PostgreSQL text nor jsonb can hold one) and `__proto__` keys. Iterative, so no depth overflows it.
  */
 export function assertSafeJson(value: unknown, part: 'body' = 'body'): void {
   const stack: { node: unknown; path: string[] }[] = [{ node: value, path: [] }];
@@ -21,6 +21,8 @@ export function assertSafeJson(value: unknown, part: 'body' = 'body'): void {
     } else if (node && typeof node === 'object') {
       for (const [key, child] of Object.entries(node)) {
         if (key.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field}: a key must not contain a NUL character`, field);
+        // Harmless to JSON.parse, but any later copy by assignment would set a prototype.
+        if (key === '__proto__') throw new ApiError(400, 'invalid_request', `${field}: a key must not be __proto__`, `${field}.__proto__`);
         stack.push({ node: child, path: [...path, key] });
       }
     }

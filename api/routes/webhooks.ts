@@ -41,6 +41,13 @@ export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
 
   // The signature is over the raw bytes: the body is read raw, verified, then parsed.
   router.post('/webhooks/meta', express.raw({ type: () => true, limit: '10mb' }), async (req, res) => {
+    if (!req.is('application/json')) {
+      throw new ApiError(415, 'unsupported_media_type', 'the body must be application/json', 'headers.content-type');
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get('content-type') ?? '')?.[1];
+    if (charset && !/^utf-?8$/i.test(charset)) {
+      throw new ApiError(415, 'unsupported_encoding', `unsupported charset "${charset.slice(0, 40)}": Meta's webhooks are UTF-8`, 'headers.content-type');
+    }
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const signature = req.get(SIGNATURE_HEADER);
     if (!signature || !constantTimeEqual(signature, signWebhook(raw, config.META_APP_SECRET))) {
