@@ -2,7 +2,7 @@ import express, { type RequestHandler } from 'express';
 import { requireJson } from './auth';
 import { ApiError } from './errors';
 
-/** Deeper than any request or Meta webhook is: past it a body is refused before any schema walks it. */
+/** Objects and arrays nested deeper than any request or Meta webhook: past it a body is refused before any schema walks it. */
 export const MAX_JSON_DEPTH = 32;
 
 /**
@@ -15,10 +15,11 @@ export function assertSafeJson(value: unknown, part: 'body' = 'body'): void {
   while (stack.length > 0) {
     const { node, path } = stack.pop()!;
     const field = [part, ...path].join('.');
-    if (path.length > MAX_JSON_DEPTH) throw new ApiError(400, 'invalid_request', `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`, field);
     if (typeof node === 'string') {
       if (node.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field}: must not contain a NUL character`, field);
     } else if (node && typeof node === 'object') {
+      // This object or array is inside path.length others.
+      if (path.length >= MAX_JSON_DEPTH) throw new ApiError(400, 'invalid_request', `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`, field);
       for (const [key, child] of Object.entries(node)) {
         if (key.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field}: a key must not contain a NUL character`, field);
         // Harmless to JSON.parse, but any later copy by assignment would set a prototype.
