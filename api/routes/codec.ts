@@ -8,6 +8,12 @@ import { jsonBody } from '../json-body';
 import { ApiError, parseRequest } from '../errors';
 import type { CodecPayloads } from '../responses';
 
+/**
+ * The Web UI cannot send an ops token header; signed in on the ops page, the browser holds the token
+ * in this cookie (Path=/codec, SameSite=Strict), which the UI sends with "include cross-origin credentials".
+ */
+export const CODEC_COOKIE = 'coexist_ops_codec';
+
 const base64 = z.string().max(4_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
 /** Temporal's codec server protocol: `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }`. */
@@ -64,7 +70,7 @@ export function codecRoutes({ config }: ApiDeps): Router {
   const router = Router();
   const codec = new AesGcmPayloadCodec(config.PAYLOAD_CODEC_KEYS);
   const origins = config.CODEC_CORS_ORIGINS ?? [`http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}`, `http://localhost:${config.TEMPORAL_DEV_UI_PORT}`];
-  router.use('/codec', codecCors(origins), requireOpsToken(config.OPS_TOKENS), ...jsonBody('8mb'));
+  router.use('/codec', codecCors(origins), requireOpsToken(config.OPS_TOKENS, { cookie: CODEC_COOKIE }), ...jsonBody('8mb'));
 
   for (const direction of ['encode', 'decode'] as const) {
     router.post(`/codec/${direction}`, async (req, res) => {

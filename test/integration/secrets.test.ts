@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { unsealToken } from '../../activities/token-vault';
+import { CODEC_COOKIE } from '../../api/routes/codec';
 import { loadConfig } from '../../config';
 import type { OnboardingContext } from '../../machines/onboarding';
 import { httpTarget } from '../../scenarios/http-target';
@@ -129,7 +130,14 @@ test('the codec endpoint decrypts them for an operator only, and the CLI shows h
   const plain = decoded.payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8')).join('\n');
   for (const text of messageTexts.slice(1)) expect(plain).toContain(text);
 
-  // The Web UI calls it from its own origin: the preflight is answered for that origin.
+  // The Web UI is given the endpoint, and calls it from its own origin with the ops page's cookie.
+  const settings = (await (await fetch(`${stack.uiUrl}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+  expect(settings.Codec?.Endpoint).toBe(`${stack.apiUrl}/codec`);
+  const withCookie = await decode({ cookie: `other=1; ${CODEC_COOKIE}=${encodeURIComponent(opsToken)}`, origin: stack.uiUrl });
+  expect(withCookie.status).toBe(200);
+  expect(withCookie.headers.get('access-control-allow-origin')).toBe(stack.uiUrl);
+  expect(withCookie.headers.get('access-control-allow-credentials')).toBe('true');
+  expect((await decode({ cookie: `${CODEC_COOKIE}=${encodeURIComponent(`${opsToken}x`)}` })).status).toBe(401);
   const preflight = await fetch(`${stack.apiUrl}/codec/decode`, { method: 'OPTIONS', headers: { origin: stack.uiUrl, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' } });
   expect(preflight.status).toBe(204);
   expect(preflight.headers.get('access-control-allow-origin')).toBe(stack.uiUrl);
