@@ -7,13 +7,11 @@ import fc from 'fast-check';
 import type { z } from 'zod';
 import { ApiError, parseRequest } from '../../api/errors';
 import { assertSafeJson, MAX_JSON_DEPTH } from '../../api/json-body';
+import { ROUTES } from '../../api/openapi';
 import { codecRequestSchema } from '../../api/routes/codec';
-import { actionSchema, listQuerySchema } from '../../api/routes/ops';
-import { handshakeSchema } from '../../api/routes/webhooks';
 import {
   conversationParamsSchema,
   listMessagesQuerySchema,
-  phoneNumberParamsSchema,
   prerequisitesSchema,
   sendMessageSchema,
   signupResultSchema,
@@ -21,23 +19,21 @@ import {
   userEventSchema,
 } from '../../api/schemas';
 
-const schemas: [string, z.ZodType, 'body' | 'params' | 'query'][] = [
-  ['startOnboarding', startOnboardingSchema, 'body'],
-  ['prerequisites', prerequisitesSchema, 'body'],
-  ['signup', signupResultSchema, 'body'],
-  ['userEvent', userEventSchema, 'body'],
-  ['sendMessage', sendMessageSchema, 'body'],
-  ['opsAction', actionSchema, 'body'],
-  ['codec', codecRequestSchema, 'body'],
-  ['phoneNumberParams', phoneNumberParamsSchema, 'params'],
-  ['conversationParams', conversationParamsSchema, 'params'],
-  ['listMessagesQuery', listMessagesQuerySchema, 'query'],
-  ['opsListQuery', listQuerySchema, 'query'],
-  ['handshake', handshakeSchema, 'query'],
-];
+type Part = 'body' | 'params' | 'query';
+
+/** Every schema a route parses a request part with (ROUTES: a new route's are fuzzed too). */
+const schemas = [
+  ...new Map(
+    ROUTES.flatMap((r) => (['body', 'params', 'query'] as const).filter((part) => r[part]).map((part) => [r[part]!, [`${r.operationId} ${part}`, r[part]!, part]] as const)),
+  ).values(),
+] as [string, z.ZodType, Part][];
+
+test('the routes parse with a dozen distinct schemas', () => {
+  expect(schemas.length).toBeGreaterThanOrEqual(12);
+});
 
 /** Parses like a route; anything thrown must be the 400 naming a field of that part. */
-function parses(schema: z.ZodType, value: unknown, part: 'body' | 'params' | 'query'): boolean {
+function parses(schema: z.ZodType, value: unknown, part: Part): boolean {
   try {
     parseRequest(schema, value, part);
     return true;
@@ -61,7 +57,7 @@ const e164 = fc.tuple(fc.integer({ min: 1, max: 9 }), fc.stringMatching(/^\d{6,1
 const metaId = fc.stringMatching(/^[1-9]\d{0,20}$/);
 
 test('valid generated requests are accepted', () => {
-  const valid: [z.ZodType, fc.Arbitrary<unknown>, 'body' | 'params' | 'query'][] = [
+  const valid: [z.ZodType, fc.Arbitrary<unknown>, Part][] = [
     [startOnboardingSchema, fc.record({ phoneNumber: e164, settings: fc.record({ maxLinkingAttempts: fc.integer({ min: 1, max: 20 }), linkingMethod: fc.constantFrom('qr', 'code') }, { requiredKeys: [] }) }, { requiredKeys: ['phoneNumber'] }), 'body'],
     [prerequisitesSchema, fc.record({ appVersion: fc.stringMatching(/^\d{1,3}(\.\d{1,3}){1,3}$/), hasBusinessPortfolio: fc.boolean(), connectedElsewhere: fc.boolean() }), 'body'],
     [signupResultSchema, fc.record({ event: fc.constant('FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING'), code: fc.string({ minLength: 1, maxLength: 2048 }), data: fc.record({ waba_id: metaId }) }), 'body'],
