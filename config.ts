@@ -240,7 +240,7 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): Config {
     }
     // The development secrets are in this repository, so they are no secrets at all.
     const localDefaults = configSchema.parse({});
-    const published = SECRET_VARIABLES.filter((k) => JSON.stringify(parsed.data[k]) === JSON.stringify(localDefaults[k]));
+    const published = SECRET_VARIABLES.filter((k) => localDefaults[k] !== undefined && JSON.stringify(parsed.data[k]) === JSON.stringify(localDefaults[k]));
     if (published.length > 0) {
       throw new ConfigError(published.map((variable) => ({ variable, reason: 'is the local development value, published in the repository: set a secret of your own' })));
     }

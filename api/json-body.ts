@@ -10,11 +10,11 @@ export const MAX_JSON_DEPTH = 32;
  * JSON.stringify and Temporal's converter recurse), NUL characters in strings or keys (neither
  * PostgreSQL text nor jsonb can hold one) and `__proto__` keys. Iterative, so no depth overflows it.
  */
-export function assertSafeJson(value: unknown, part: 'body' = 'body'): void {
+export function assertSafeJson(value: unknown): void {
   const stack: { node: unknown; path: string[] }[] = [{ node: value, path: [] }];
   while (stack.length > 0) {
     const { node, path } = stack.pop()!;
-    const field = [part, ...path].join('.');
+    const field = ['body', ...path].join('.');
     if (typeof node === 'string') {
       if (node.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field}: must not contain a NUL character`, field);
     } else if (node && typeof node === 'object') {
