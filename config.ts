@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -77,6 +78,36 @@ export const configSchema = z.object({
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
     .default(Buffer.from('coexist-local-token-sealing-key!').toString('base64')),
 
+  /**
+   * Keys of the Temporal payload codec (security/payload-codec.ts): comma-separated `id:key` pairs,
+   * each key 32 bytes base64-encoded. The first encrypts every new payload; all of them decrypt,
+   * so a rotation puts the new key first and keeps the old ones until their histories are gone.
+   */
+  PAYLOAD_CODEC_KEYS: z
+    .string()
+    .transform((v, ctx) => {
+      const keys = v.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
+        const at = pair.indexOf(':');
+        return { id: at < 0 ? '' : pair.slice(0, at), key: Buffer.from(at < 0 ? '' : pair.slice(at + 1), 'base64') };
+      });
+      const ids = keys.map((k) => k.id);
+      if (keys.length === 0 || keys.some((k) => !/^[A-Za-z0-9._-]{1,64}$/.test(k.id) || k.key.length !== 32) || new Set(ids).size !== ids.length) {
+        ctx.addIssue({ code: 'custom', message: 'must be id:key pairs, comma-separated (ids [A-Za-z0-9._-], distinct; keys 32 bytes, base64-encoded); the first encrypts' });
+        return z.NEVER;
+      }
+      return keys;
+    })
+    .default([{ id: 'local-1', key: Buffer.from('coexist-local-payload-codec-key!') }]),
+  /**
+   * Origins allowed to call the codec endpoint from a browser (the Temporal Web UI), comma-separated;
+   * unset: the local dev server's Web UI.
+   */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin === o, 'must be an origin like https://temporal-ui.example')).min(1))
+    .optional(),
+
   /** Meta's Graph API (https://graph.facebook.com); unset: the simulator at SIMULATOR_PORT. */
   META_GRAPH_BASE_URL: url.optional(),
   META_GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
@@ -133,6 +164,7 @@ export const requiredInProduction = [
   'BACKEND_CALLBACK_URL',
   'BACKEND_CALLBACK_SECRET',
   'TOKEN_SEALING_KEY',
+  'PAYLOAD_CODEC_KEYS',
   'META_GRAPH_BASE_URL',
   'META_APP_ID',
   'META_APP_SECRET',
@@ -149,7 +181,44 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Secrets that may also come from a file named by `<NAME>_FILE` (Docker and Kubernetes secrets),
+ * so that they need not be in the environment.
+ */
+export const SECRET_VARIABLES = [
+  'DATABASE_URL',
+  'BACKEND_API_KEY',
+  'BACKEND_CALLBACK_SECRET',
+  'TOKEN_SEALING_KEY',
+  'PAYLOAD_CODEC_KEYS',
+  'META_APP_SECRET',
+  'META_WEBHOOK_VERIFY_TOKEN',
+  'OPS_TOKENS',
+] as const satisfies readonly (keyof Config)[];
+
+/** The variables, with each `<SECRET>_FILE` read into its secret. */
+function withSecretFiles(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; issues: { variable: string; reason: string }[] } {
+  const out = { ...env };
+  const issues: { variable: string; reason: string }[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '') {
+      issues.push({ variable: `${name}_FILE`, reason: `set together with ${name}: choose one` });
+      continue;
+    }
+    try {
+      out[name] = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      issues.push({ variable: `${name}_FILE`, reason: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    }
+  }
+  return { env: out, issues };
+}
+
+export function loadConfig(given: NodeJS.ProcessEnv = process.env): Config {
+  const { env, issues } = withSecretFiles(given);
+  if (issues.length > 0) throw new ConfigError(issues);
   // Empty strings count as unset, as in most shells and compose files.
   const raw = Object.fromEntries(
     Object.keys(configSchema.shape)
@@ -168,6 +237,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(
         missing.map((variable) => ({ variable, reason: 'required when COEXIST_ENV=production' })),
       );
+    }
+    // The development secrets are in this repository, so they are no secrets at all.
+    const localDefaults = configSchema.parse({});
+    const published = SECRET_VARIABLES.filter((k) => localDefaults[k] !== undefined && JSON.stringify(parsed.data[k]) === JSON.stringify(localDefaults[k]));
+    if (published.length > 0) {
+      throw new ConfigError(published.map((variable) => ({ variable, reason: 'is the local development value, published in the repository: set a secret of your own' })));
     }
   }
   return { ...parsed.data, META_GRAPH_BASE_URL: parsed.data.META_GRAPH_BASE_URL ?? `http://127.0.0.1:${parsed.data.SIMULATOR_PORT}` };

@@ -4,6 +4,7 @@ import { openMessageStore } from './activities/store';
 import { createTemporalClient } from './client';
 import { loadConfig, temporalAddress, type Config } from './config';
 import { createLogger } from './logger';
+import { dataConverter } from './security/payload-codec';
 import { freeLoopbackAddress, serveWorkerMetrics, temporalPrometheus, workerMetricsAddress } from './observability/worker-metrics';
 
 /**
@@ -37,6 +38,7 @@ export async function createWorker(config: Config, deps: ActivityDeps & { connec
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities(config, deps),
+    dataConverter: dataConverter(config),
     ...workerTuning(config),
   });
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { MessageStore } from '../activities/store/message-store';
 import type { Config } from '../config';
 import { errorHandler, notFound } from './errors';
+import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { conversationRoutes } from './routes/conversations';
@@ -30,6 +31,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(conversationRoutes(deps));
   app.use(opsRoutes(deps));
   app.use(opsPageRoutes());
+  app.use(codecRoutes(deps));
   app.use(webhookRoutes(deps));
   app.use(openApiRoutes());
   app.use(notFound);

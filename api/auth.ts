@@ -30,12 +30,12 @@ export const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * The ops routes: `Authorization: Bearer <token>` of one of OPS_TOKENS; the operator's name goes
- * to `res.locals.operator` for the audit trail.
+ * The ops routes: `Authorization: Bearer <token>` of one of OPS_TOKENS (or, where a browser calls
+ * without a header, the named cookie); the operator's name goes to `res.locals.operator` for the audit trail.
  */
-export function requireOpsToken(tokens: { name: string; token: string }[]): RequestHandler {
+export function requireOpsToken(tokens: { name: string; token: string }[], { cookie }: { cookie?: string } = {}): RequestHandler {
   return (req, res, next) => {
-    const given = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    const given = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? (cookie ? cookieValue(req.get('cookie'), cookie) : undefined);
     const operator = given ? tokens.find((t) => constantTimeEqual(given, t.token)) : undefined;
     if (!operator) {
       next(new ApiError(401, 'unauthorized', 'a valid ops token is required: Authorization: Bearer <token>', 'headers.authorization'));
@@ -44,4 +44,18 @@ export function requireOpsToken(tokens: { name: string; token: string }[]): Requ
     res.locals.operator = operator.name;
     next();
   };
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(at + 1).trim()) || undefined;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { version } from '../package.json';
 import * as res from './responses';
+import { codecRequestSchema } from './routes/codec';
 import { actionSchema as opsActionSchema, listQuerySchema as opsListQuerySchema } from './routes/ops';
 import { handshakeSchema } from './routes/webhooks';
 import {
@@ -62,6 +63,7 @@ const REQUEST_COMPONENTS = {
   OutboundContent: outboundContentSchema,
   OpsAction: opsActionSchema,
   MetaWebhookEnvelope: envelopeSchema,
+  CodecPayloads: codecRequestSchema,
 };
 
 const RESPONSE_COMPONENTS = {
@@ -83,6 +85,7 @@ const RESPONSE_COMPONENTS = {
   Healthy: res.healthySchema,
   Degraded: res.degradedSchema,
   OpenApiDocument: res.openApiDocumentSchema,
+  CodecPayloadsAnswer: res.codecPayloadsSchema,
 };
 
 const json = (description: string, schema: z.ZodType): Answer => ({ description, schema });
@@ -198,6 +201,15 @@ export const ROUTES: RouteDoc[] = [
     responses: { 200: inspected('the onboarding after the repair') },
     errors: JSON_BODY_ERRORS,
   },
+  ...(['encode', 'decode'] as const).map((direction): RouteDoc => ({
+    method: 'post', path: `/codec/${direction}`, operationId: `${direction}Payloads`, tag: 'ops', auth: 'ops',
+    summary: direction === 'encode'
+      ? 'Temporal codec server: encrypts payloads with the current PAYLOAD_CODEC_KEYS key'
+      : 'Temporal codec server: decrypts payloads for the Web UI and `temporal --codec-endpoint`',
+    body: codecRequestSchema,
+    responses: { 200: json(`the payloads, ${direction}d, in the same order`, res.codecPayloadsSchema) },
+    errors: [400, 401, 413, 415],
+  })),
   {
     method: 'get', path: '/webhooks/meta', operationId: 'verifyMetaWebhook', tag: 'webhooks', auth: 'none',
     summary: 'Meta’s verification handshake: answers hub.challenge for our verify token',
@@ -235,7 +247,7 @@ const UNAUTHORIZED: Record<Auth, string> = {
 };
 
 const ERRORS: Record<Exclude<ErrorStatus, 401>, string> = {
-  400: '`invalid_request` names the field (`body.…`, `params.…`, `query.…`); `invalid_json`: the body is not JSON',
+  400: '`invalid_request` names the field (`body.…`, `params.…`, `query.…`); `invalid_json`: the body is not JSON; `undecodable_payload`: a codec payload whose key is unknown or whose ciphertext does not authenticate',
   403: '`forbidden`: hub.verify_token is not ours',
   404: '`not_found`: no such onboarding or conversation',
   409: 'The current state cannot take it: `event_refused`, `onboarding_closed`, or the machine’s own refusal (e.g. `customer_service_window_closed`) with a `hint`',

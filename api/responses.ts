@@ -228,6 +228,12 @@ export const degradedSchema = z.strictObject({ status: z.literal('degraded'), te
 
 export const openApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });
 
+/** Temporal's codec server protocol: payloads in protobuf JSON (metadata values and data base64). */
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+export const codecPayloadsSchema = z.strictObject({
+  payloads: z.array(z.strictObject({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })),
+});
+
 export type ErrorBody = z.infer<typeof errorSchema>;
 export type OnboardingView = z.infer<typeof onboardingViewSchema>;
 export type ConversationView = z.infer<typeof conversationViewSchema>;
@@ -237,4 +243,5 @@ export type OpsList = z.infer<typeof opsListSchema>;
 export type OpsOnboardingView = z.infer<typeof opsOnboardingSchema>;
 export type WebhookAnswer = z.infer<typeof webhookAnswerSchema>;
 export type Healthy = z.infer<typeof healthySchema>;
+export type CodecPayloads = z.infer<typeof codecPayloadsSchema>;
 export type Degraded = z.infer<typeof degradedSchema>;

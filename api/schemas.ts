@@ -33,7 +33,8 @@ export const prerequisitesSchema = z
   })
   .strict();
 
-const id = z.string().regex(/^\d{1,32}$/, 'must be a numeric Meta id');
+/** Meta's ids are positive decimal numbers (never 0, no leading zeros). */
+const id = z.string().regex(/^[1-9]\d{0,31}$/, 'must be a numeric Meta id');
 
 /**
  * What the Embedded Signup page received (meta-reference §1.4): the session-info message, and

@@ -21,6 +21,7 @@ import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { ConfigError, loadConfig, temporalAddress } from '../config';
+import { dataConverter } from '../security/payload-codec';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -259,7 +260,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     logger: { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop },
   });
   try {
-    await Worker.runReplayHistory({ workflowBundle: bundle }, history, args.workflowId);
+    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: dataConverter(config) }, history, args.workflowId);
   } catch (err) {
     if (err instanceof DeterminismViolationError) {
       const divergence = describeDivergence(err.message, history);

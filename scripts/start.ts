@@ -52,7 +52,10 @@ async function main(): Promise<void> {
 
   if (!config.TEMPORAL_ADDRESS) {
     const { cli } = ensureTemporalBinaries();
-    const server = await startDevServer(config, cli, devServerSearchAttributeArgs());
+    // The Web UI decrypts payloads through the API's codec endpoint (ops sign-in: README, Security).
+    const apiHost = config.API_HOST === '0.0.0.0' ? '127.0.0.1' : config.API_HOST;
+    const codecEndpoint = `http://${apiHost}:${config.API_PORT}/codec`;
+    const server = await startDevServer(config, cli, [...devServerSearchAttributeArgs(), '--ui-codec-endpoint', codecEndpoint]);
     stops.push({ name: 'Temporal dev server', stop: server.stop });
     log.info({ address: server.address, webUi: server.uiUrl, db: server.dbFile }, 'Temporal dev server ready');
   } else {

@@ -93,11 +93,22 @@ function signedIn(on) {
   }
 }
 
+/**
+ * The Temporal Web UI decrypts payloads through the API's /codec with this cookie (it can send no
+ * header of ours); same name as CODEC_COOKIE in api/routes/codec.ts.
+ */
+function codecCookie(value) {
+  document.cookie = value
+    ? `coexist_ops_codec=${encodeURIComponent(value)}; Path=/codec; SameSite=Strict`
+    : 'coexist_ops_codec=; Path=/codec; SameSite=Strict; Max-Age=0';
+}
+
 /** A 401 drops the token and everything shown with it. */
 function handleError(error) {
   if (error instanceof ApiError && error.status === 401) {
     token = null;
     sessionStorage.removeItem(TOKEN_KEY);
+    codecCookie(null);
     signedIn(false);
     showMessage(`Unauthorized: ${error.message}`);
     return;
@@ -111,6 +122,7 @@ $('token-form').addEventListener('submit', (event) => {
   $('token').value = '';
   if (!token) return;
   sessionStorage.setItem(TOKEN_KEY, token);
+  codecCookie(token);
   showMessage(null);
   signedIn(true);
   pageTokens = [''];
@@ -120,6 +132,7 @@ $('token-form').addEventListener('submit', (event) => {
 $('forget').addEventListener('click', () => {
   token = null;
   sessionStorage.removeItem(TOKEN_KEY);
+  codecCookie(null);
   signedIn(false);
   showMessage('Token forgotten.', 'info');
 });

@@ -1,11 +1,12 @@
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { windowOf, type ConversationContext, type ConversationInput } from '../../machines/conversation';
 import { sendEvent } from '../events';
 import { conversationWorkflowId } from '../../workflows/ids';
 import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
-import { requireApiKey, requireJson } from '../auth';
+import { requireApiKey } from '../auth';
+import { jsonBody } from '../json-body';
 import { parseRequest } from '../errors';
 import { machineView } from '../machine-view';
 import type { ConversationView, MessagePage, SendAnswer } from '../responses';
@@ -18,7 +19,7 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
   router.use('/numbers', requireApiKey(config.BACKEND_API_KEY));
 
   // Applied by Workflow Update: the caller learns at once whether the window allows it (409).
-  router.post(`${base}/messages`, requireJson, express.json({ limit: '64kb' }), async (req, res) => {
+  router.post(`${base}/messages`, ...jsonBody('64kb'), async (req, res) => {
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
     const request = parseRequest(sendMessageSchema, req.body, 'body');
     const { clientMessageId } = request;

@@ -1,11 +1,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { stageOf, statusCardOf, type OnboardingContext, type OnboardingEvent } from '../../machines/onboarding';
 import { sendUpdate, stateQuery, type MachineEvent, type MachineView } from '../../workflows/machine-api';
 import { onboardingWorkflowId } from '../../workflows/ids';
 import type { onboardingWorkflow } from '../../workflows/onboarding';
 import type { ApiDeps } from '../app';
-import { requireApiKey, requireJson } from '../auth';
+import { requireApiKey } from '../auth';
+import { jsonBody } from '../json-body';
 import { ApiError, parseRequest } from '../errors';
 import { machineView } from '../machine-view';
 import type { OnboardingView } from '../responses';
@@ -15,7 +16,7 @@ import { phoneNumberParamsSchema, prerequisitesSchema, signupResultSchema, start
 /** The backend's routes: start and drive onboardings, read them. */
 export function onboardingRoutes({ client, config }: ApiDeps): Router {
   const router = Router();
-  router.use('/onboardings', requireApiKey(config.BACKEND_API_KEY), requireJson, express.json({ limit: '64kb' }));
+  router.use('/onboardings', requireApiKey(config.BACKEND_API_KEY), ...jsonBody('64kb'));
 
   router.post('/onboardings', async (req, res) => {
     const { phoneNumber, settings } = parseRequest(startOnboardingSchema, req.body, 'body');

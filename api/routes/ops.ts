@@ -1,13 +1,14 @@
 import type { Client } from '@temporalio/client';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { onboardingMachine, stageOf, statusCardOf, type OnboardingContext, type OnboardingEvent, type Stage } from '../../machines/onboarding';
 import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/remedies';
 import { onboardingWorkflowId } from '../../workflows/ids';
 import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
-import { requireJson, requireOpsToken } from '../auth';
-import { parseRequest } from '../errors';
+import { requireOpsToken } from '../auth';
+import { jsonBody } from '../json-body';
+import { ApiError, parseRequest } from '../errors';
 import { machineView } from '../machine-view';
 import { machineDiagram } from '../ops/diagram';
 import { isStuck, stageBudgets, stuckClause, type StageBudgets } from '../ops/stuck';
@@ -47,12 +48,18 @@ export function opsRoutes({ client, config }: ApiDeps): Router {
     if (q.stage) clauses.push(`OnboardingStage = '${q.stage}'`);
     if (q.blockedReason) clauses.push(`OnboardingBlockedReason = '${q.blockedReason}'`);
     if (q.stuck) clauses.push(stuckClause(q.stuck === 'true', now, budgets));
-    const page = await client.workflowService.listWorkflowExecutions({
-      namespace: config.TEMPORAL_NAMESPACE,
-      query: clauses.join(' AND '),
-      pageSize: q.limit,
-      ...(q.pageToken ? { nextPageToken: Buffer.from(q.pageToken, 'base64url') } : {}),
-    });
+    const page = await client.workflowService
+      .listWorkflowExecutions({
+        namespace: config.TEMPORAL_NAMESPACE,
+        query: clauses.join(' AND '),
+        pageSize: q.limit,
+        ...(q.pageToken ? { nextPageToken: Buffer.from(q.pageToken, 'base64url') } : {}),
+      })
+      .catch((err: { code?: unknown }) => {
+        // A token Temporal did not hand out: INVALID_ARGUMENT, or UNKNOWN from the dev server's SQLite.
+        if (q.pageToken && (err.code === 3 || err.code === 2)) throw new ApiError(400, 'invalid_request', 'query.pageToken: not a nextPageToken of this list', 'query.pageToken');
+        throw err;
+      });
     const onboardings = (page.executions ?? []).map((e) => row(e.execution?.workflowId ?? '', attributesOf(e.searchAttributes?.indexedFields), now, budgets));
     const next = page.nextPageToken?.length ? Buffer.from(page.nextPageToken).toString('base64url') : undefined;
     res.json({ onboardings, ...(next ? { nextPageToken: next } : {}) });
@@ -63,7 +70,7 @@ export function opsRoutes({ client, config }: ApiDeps): Router {
     res.json(await inspect(client, onboardingWorkflowId(phoneNumber), budgets));
   });
 
-  router.post('/ops/onboardings/:phoneNumber/actions', requireJson, express.json({ limit: '8kb' }), async (req, res) => {
+  router.post('/ops/onboardings/:phoneNumber/actions', ...jsonBody('8kb'), async (req, res) => {
     const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
     const action = parseRequest(actionSchema, req.body, 'body');
     const workflowId = onboardingWorkflowId(phoneNumber);

@@ -7,6 +7,7 @@ import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';
 import { constantTimeEqual } from '../auth';
 import { ApiError, parseRequest } from '../errors';
+import { assertSafeJson } from '../json-body';
 import type { WebhookAnswer } from '../responses';
 import { routeChanges, type Routed } from '../webhooks/route-changes';
 import { envelopeSchema } from '../webhooks/schemas';
@@ -40,6 +41,13 @@ export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
 
   // The signature is over the raw bytes: the body is read raw, verified, then parsed.
   router.post('/webhooks/meta', express.raw({ type: () => true, limit: '10mb' }), async (req, res) => {
+    if (!req.is('application/json')) {
+      throw new ApiError(415, 'unsupported_media_type', 'the body must be application/json', 'headers.content-type');
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get('content-type') ?? '')?.[1];
+    if (charset && !/^utf-?8$/i.test(charset)) {
+      throw new ApiError(415, 'unsupported_encoding', `unsupported charset "${charset.slice(0, 40)}": Meta's webhooks are UTF-8`, 'headers.content-type');
+    }
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const signature = req.get(SIGNATURE_HEADER);
     if (!signature || !constantTimeEqual(signature, signWebhook(raw, config.META_APP_SECRET))) {
@@ -51,6 +59,7 @@ export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
     } catch {
       throw new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');
     }
+    assertSafeJson(json);
     const envelope = parseRequest(envelopeSchema, json, 'body');
     const routed = routeChanges(envelope, Date.now());
     // 200 only once Temporal holds every event of the request; otherwise (503) Meta redelivers.

@@ -6,9 +6,14 @@ import { z } from 'zod';
 
 export const changeSchema = z.object({ field: z.string(), value: z.unknown() }).loose();
 
+/** Meta batches at most 1000 updates in one delivery; more is not Meta. */
+export const MAX_WEBHOOK_UPDATES = 1000;
+
 export const envelopeSchema = z.object({
   object: z.string(),
-  entry: z.array(z.object({ id: z.string(), time: z.number().optional(), changes: z.array(changeSchema).default([]) }).loose()),
+  entry: z
+    .array(z.object({ id: z.string(), time: z.number().optional(), changes: z.array(changeSchema).max(MAX_WEBHOOK_UPDATES).default([]) }).loose())
+    .max(MAX_WEBHOOK_UPDATES),
 });
 
 const metadataSchema = z.object({ display_phone_number: z.string(), phone_number_id: z.string() }).loose();

@@ -198,6 +198,17 @@ describe('real answers match their documented schemas', () => {
     expect((await call('post', '/webhooks/meta', { body, headers: {} })).status).toBe(401);
   });
 
+  test('codec: encode and decode for an operator; 400 for a payload that does not authenticate, 401 without a token', async () => {
+    const ops = { authorization: `Bearer ${h.config.OPS_TOKENS[0]!.token}` };
+    const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"text":"hi"}').toString('base64') };
+    const encoded = await call('post', '/codec/encode', { body: { payloads: [plain] }, headers: ops });
+    expect(Buffer.from(encoded.body.payloads[0].metadata.encoding, 'base64').toString()).toBe('binary/encrypted');
+    expect((await call('post', '/codec/decode', { body: encoded.body, headers: ops })).body).toEqual({ payloads: [plain] });
+    const tampered = { payloads: [{ ...encoded.body.payloads[0], data: Buffer.alloc(40).toString('base64') }] };
+    expect((await call('post', '/codec/decode', { body: tampered, headers: ops })).body.error).toMatchObject({ code: 'undecodable_payload', field: 'body.payloads' });
+    expect((await call('post', '/codec/decode', { body: { payloads: [plain] } })).status).toBe(401);
+  });
+
   test('every operation was answered with a success and checked', () => {
     const succeeded = new Set([...checked].filter((c) => / 2\d\d$/.test(c)).map((c) => c.split(' ')[0]));
     expect(ROUTES.map((r) => r.operationId).filter((id) => !succeeded.has(id))).toEqual([]);

@@ -5,8 +5,12 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Payload } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { loadConfig } from '../../config';
+import { AesGcmPayloadCodec, dataConverter } from '../../security/payload-codec';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describeDivergence } from '../../scripts/replay';
 import { workflowBundle } from '../helpers/temporal';
@@ -21,9 +25,32 @@ test('the committed histories exist', () => {
   expect(histories.map((h) => h.file)).toContain('test-machine.json');
 });
 
+// Replayed as a worker replays: with the payload codec, which leaves these plain payloads as they are.
+const codecKeys = loadConfig({}).PAYLOAD_CODEC_KEYS;
+
 test.each(histories.map((h) => [h.file, h.history] as const))('%s replays against the current code', async (_file, history) => {
   const bundle = await workflowBundle(require.resolve('../workflows/all'));
-  await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).resolves.toBeUndefined();
+  await expect(Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: dataConverter({ PAYLOAD_CODEC_KEYS: codecKeys }) }, history)).resolves.toBeUndefined();
+});
+
+/** The history as the server keeps it when the codec encrypts: every payload but search attributes and headers. */
+async function encrypted<T>(node: T, codec: AesGcmPayloadCodec): Promise<T> {
+  if (Array.isArray(node)) return (await Promise.all(node.map((n) => encrypted(n, codec)))) as T;
+  if (!node || typeof node !== 'object' || node instanceof Uint8Array) return node;
+  const o = node as Record<string, unknown>;
+  if (o.metadata && o.data instanceof Uint8Array) return (await codec.encode([o as Payload]))[0] as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = k === 'searchAttributes' || k === 'header' ? v : await encrypted(v, codec);
+  return out as T;
+}
+
+test('an encrypted history replays with its key, also after a rotation, and not without it', async () => {
+  const bundle = await workflowBundle(require.resolve('../workflows/all'));
+  const history = await encrypted(testMachineHistory(), new AesGcmPayloadCodec(codecKeys));
+  expect(JSON.stringify(history)).not.toContain('json/plain');
+  const rotated = [{ id: 'next', key: randomBytes(32) }, ...codecKeys];
+  await expect(Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: dataConverter({ PAYLOAD_CODEC_KEYS: rotated }) }, history)).resolves.toBeUndefined();
+  await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow();
 });
 
 test('a non-deterministic machine change makes the replay fail, at the first timer the machine no longer starts', async () => {

@@ -7,6 +7,8 @@
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../../config';
+import { dataConverter } from '../../security/payload-codec';
 import { stateQuery } from '../../workflows/machine-api';
 import { stackEnvironment, startStack, type StackProcess } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
@@ -85,7 +87,7 @@ test('npm start runs the whole stack, starts a workflow through the API, and sto
   expect(again.body).toMatchObject({ stage: 'prerequisites' });
   const reconnect = await Connection.connect({ address: stack.temporalAddress });
   try {
-    const view = await new Client({ connection: reconnect }).workflow.getHandle('onboarding:+15550783881').query(stateQuery);
+    const view = await new Client({ connection: reconnect, dataConverter: dataConverter(loadConfig(env)) }).workflow.getHandle('onboarding:+15550783881').query(stateQuery);
     expect(view.state).toBe('prerequisites');
   } finally {
     await reconnect.close();

@@ -1,4 +1,7 @@
-import { ConfigError, configSchema, loadConfig, requiredInProduction, temporalAddress } from '../../config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, configSchema, loadConfig, requiredInProduction, SECRET_VARIABLES, temporalAddress } from '../../config';
 
 test('local defaults make a fresh clone start without any variable', () => {
   const config = loadConfig({});
@@ -35,10 +38,16 @@ test('production refuses development defaults for secrets and addresses', () => 
     META_GRAPH_BASE_URL: 'https://graph.facebook.com',
     BACKEND_CALLBACK_URL: 'https://backend.example/callbacks',
     TOKEN_SEALING_KEY: Buffer.alloc(32, 1).toString('base64'),
+    PAYLOAD_CODEC_KEYS: `2026-12:${Buffer.alloc(32, 2).toString('base64')}`,
     OPS_TOKENS: 'alice:alice-ops-token-0001,bob:bob-ops-token-00002',
   };
   const full = Object.fromEntries(requiredInProduction.map((k) => [k, values[k] ?? 'x'.repeat(20)]));
   expect(loadConfig({ COEXIST_ENV: 'production', ...full }).META_APP_SECRET).toBe('x'.repeat(20));
+  // The development secrets are published in this repository: production refuses them.
+  const local = loadConfig({});
+  expect(() => loadConfig({ COEXIST_ENV: 'production', ...full, BACKEND_API_KEY: local.BACKEND_API_KEY })).toThrow(/BACKEND_API_KEY: is the local development value/);
+  const localCodecKeys = local.PAYLOAD_CODEC_KEYS.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
+  expect(() => loadConfig({ COEXIST_ENV: 'production', ...full, PAYLOAD_CODEC_KEYS: localCodecKeys })).toThrow(/PAYLOAD_CODEC_KEYS: is the local development value/);
 });
 
 test('DATABASE_URL: a PostgreSQL URL or memory://; unset locally (embedded store), required in production', () => {
@@ -78,4 +87,28 @@ test('without META_GRAPH_BASE_URL the Graph API is the simulator on SIMULATOR_PO
   expect(loadConfig({}).META_GRAPH_BASE_URL).toBe('http://127.0.0.1:4010');
   expect(loadConfig({ SIMULATOR_PORT: '5010' }).META_GRAPH_BASE_URL).toBe('http://127.0.0.1:5010');
   expect(loadConfig({ SIMULATOR_PORT: '5010', META_GRAPH_BASE_URL: 'https://graph.facebook.com' }).META_GRAPH_BASE_URL).toBe('https://graph.facebook.com');
+});
+
+test('PAYLOAD_CODEC_KEYS: id:key pairs of 32-byte keys, the first encrypts; CODEC_CORS_ORIGINS are origins', () => {
+  const [k1, k2] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+  expect(loadConfig({ PAYLOAD_CODEC_KEYS: `new:${k2.toString('base64')}, old:${k1.toString('base64')}` }).PAYLOAD_CODEC_KEYS).toEqual([
+    { id: 'new', key: k2 },
+    { id: 'old', key: k1 },
+  ]);
+  expect(loadConfig({}).PAYLOAD_CODEC_KEYS).toHaveLength(1);
+  for (const value of ['no-key', `a:${Buffer.alloc(16).toString('base64')}`, `a:${k1.toString('base64')},a:${k2.toString('base64')}`, `bad id:${k1.toString('base64')}`]) {
+    expect(() => loadConfig({ PAYLOAD_CODEC_KEYS: value })).toThrow(/PAYLOAD_CODEC_KEYS: must be id:key pairs/);
+  }
+  expect(loadConfig({ CODEC_CORS_ORIGINS: 'https://temporal-ui.example, http://127.0.0.1:8233' }).CODEC_CORS_ORIGINS).toEqual(['https://temporal-ui.example', 'http://127.0.0.1:8233']);
+  expect(() => loadConfig({ CODEC_CORS_ORIGINS: 'https://ui.example/path' })).toThrow(/CODEC_CORS_ORIGINS/);
+});
+
+test('secrets may come from <NAME>_FILE instead of the environment, never from both', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coexist-secrets-'));
+  const file = join(dir, 'meta-app-secret');
+  writeFileSync(file, 'meta-app-secret-from-a-file\n');
+  expect(loadConfig({ META_APP_SECRET_FILE: file }).META_APP_SECRET).toBe('meta-app-secret-from-a-file');
+  expect(() => loadConfig({ META_APP_SECRET_FILE: join(dir, 'missing') })).toThrow(/META_APP_SECRET_FILE: cannot read .*ENOENT/);
+  expect(() => loadConfig({ META_APP_SECRET_FILE: file, META_APP_SECRET: 'y'.repeat(20) })).toThrow(/META_APP_SECRET_FILE: set together with META_APP_SECRET/);
+  for (const name of requiredInProduction.filter((n) => /KEY|SECRET|TOKEN/.test(n))) expect(SECRET_VARIABLES).toContain(name);
 });

@@ -69,6 +69,7 @@ test.each(['worker', 'api'])('%s sets every variable the config requires, and on
     BACKEND_CALLBACK_URL: 'https://backend.example/coexist/callbacks',
     BACKEND_CALLBACK_SECRET: 'c'.repeat(32),
     TOKEN_SEALING_KEY: Buffer.alloc(32, 7).toString('base64'),
+    PAYLOAD_CODEC_KEYS: `2026-12:${Buffer.alloc(32, 8).toString('base64')}`,
     META_APP_ID: '1234567890',
     META_APP_SECRET: 's'.repeat(32),
     META_WEBHOOK_VERIFY_TOKEN: 'v'.repeat(16),

@@ -1,0 +1,41 @@
+import express, { type RequestHandler } from 'express';
+import { requireJson } from './auth';
+import { ApiError } from './errors';
+
+/** Objects and arrays nested deeper than any request or Meta webhook: past it a body is refused before any schema walks it. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Refuses what parsed as JSON but must not go further: nesting past MAX_JSON_DEPTH (schemas,
+ * JSON.stringify and Temporal's converter recurse), NUL characters in strings or keys (neither
+ * PostgreSQL text nor jsonb can hold one) and `__proto__` keys. Iterative, so no depth overflows it.
+ */
+export function assertSafeJson(value: unknown): void {
+  const stack: { node: unknown; path: string[] }[] = [{ node: value, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    const field = ['body', ...path].join('.');
+    if (typeof node === 'string') {
+      if (node.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field}: must not contain a NUL character`, field);
+    } else if (node && typeof node === 'object') {
+      // This object or array is inside path.length others.
+      if (path.length >= MAX_JSON_DEPTH) throw new ApiError(400, 'invalid_request', `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`, field);
+      for (const [key, child] of Object.entries(node)) {
+        if (key.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field}: a key must not contain a NUL character`, field);
+        // Harmless to JSON.parse, but any later copy by assignment would set a prototype.
+        if (key === '__proto__') throw new ApiError(400, 'invalid_request', `${field}: a key must not be __proto__`, `${field}.__proto__`);
+        stack.push({ node: child, path: [...path, key] });
+      }
+    }
+  }
+}
+
+const guard: RequestHandler = (req, _res, next) => {
+  assertSafeJson(req.body);
+  next();
+};
+
+/** A JSON request body: declared application/json, at most `limit`, and safe to pass on. */
+export function jsonBody(limit: string): RequestHandler[] {
+  return [requireJson, express.json({ limit }), guard];
+}
