@@ -66,8 +66,9 @@ if (require.main === module) {
     const api = await startApi(config, client, store, log);
     log.info({ url: api.url }, 'API listening');
     const stop = async (signal: string) => {
-      log.info({ signal }, 'draining');
-      await api.close();
+      const drained = api.close();
+      log.info({ signal }, 'draining'); // logged once the port no longer accepts
+      await drained;
       await client.connection.close();
       await store.close();
       log.info('API stopped');

@@ -77,16 +77,6 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
   const running = worker.run();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
-  async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as any) : undefined };
-  }
-
   const api = (method: string, path: string, body?: unknown) => http(apiUrl, method, path, body, { 'x-api-key': API_KEY });
   const sim$ = (method: string, path: string, body?: unknown) => http(sim.url, method, `/_sim${path}`, body);
 
@@ -120,6 +110,17 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** A JSON request and its parsed answer. */
+export async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as any) : undefined };
+}
 
 /** The onboarding and sealed token of a phone number id the simulator gave out, by the onboarding's state query. */
 function onboardingOfSimulatedNumber(env: TestWorkflowEnvironment, simulator: ReturnType<typeof createSimulator>): CredentialsLookup {
