@@ -20,6 +20,11 @@ export async function throughSignup(h: Driver, phoneNumber: string, settings: Re
   if (started.status !== 201) throw new Error(`start: ${JSON.stringify(started.body)}`);
   const pre = await h.api('POST', `/onboardings/${phoneNumber}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
   if (pre.body?.stage !== 'signup') throw new Error(`prerequisites: ${JSON.stringify(pre.body)}`);
+  return finishSignup(h, phoneNumber);
+}
+
+/** Embedded Signup finished and its result POSTed to the API; resolves once linking shows a QR. */
+export async function finishSignup(h: Driver, phoneNumber: string) {
   const signup = await h.sim('POST', '/signup', { phoneNumber });
   if (signup.body?.message?.event !== 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING') throw new Error(`signup: ${JSON.stringify(signup.body)}`);
   const finished = await h.api('POST', `/onboardings/${phoneNumber}/signup`, { event: signup.body.message.event, data: signup.body.message.data, code: signup.body.code });
