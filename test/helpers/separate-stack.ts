@@ -27,7 +27,16 @@ export function separateStackMissing(): string | undefined {
   return 'missing' in pg ? pg.missing : undefined;
 }
 
-export async function startSeparateStack({ webhookRetryIntervalMs = 500 }: { webhookRetryIntervalMs?: number } = {}) {
+export interface SeparateStackOptions {
+  webhookRetryIntervalMs?: number;
+  /**
+   * `--sqlite-pragma` values for the dev server, e.g. `synchronous=off` where a test needs
+   * throughput more than power-loss durability (a killed process loses nothing either way).
+   */
+  sqlitePragmas?: string[];
+}
+
+export async function startSeparateStack({ webhookRetryIntervalMs = 500, sqlitePragmas = [] }: SeparateStackOptions = {}) {
   const pg = findPostgres();
   if ('missing' in pg) throw new Error(pg.missing);
   const postgres = await startPostgres(pg.binDir);
@@ -38,7 +47,7 @@ export async function startSeparateStack({ webhookRetryIntervalMs = 500 }: { web
     TEMPORAL_DATA_DIR: dataDir,
   });
   const { cli } = ensureTemporalBinaries();
-  const startTemporal = () => startDevServer(temporalConfig, cli, devServerSearchAttributeArgs());
+  const startTemporal = () => startDevServer(temporalConfig, cli, [...devServerSearchAttributeArgs(), ...sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p])]);
   let temporal: DevServer | undefined = await startTemporal();
 
   const apiPort = await freePort();
