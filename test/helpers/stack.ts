@@ -15,6 +15,8 @@ export interface StackProcess {
   /** Every log line so far. */
   lines: string[];
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** The exit code, once the stack exited by itself or by a signal. */
+  exited: Promise<number | null>;
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -49,6 +51,7 @@ export function startStack(env: Record<string, string>): StackProcess {
     uiUrl: `http://127.0.0.1:${env.TEMPORAL_DEV_UI_PORT}`,
     simulatorUrl: `http://127.0.0.1:${env.SIMULATOR_PORT}`,
     temporalAddress: `127.0.0.1:${env.TEMPORAL_DEV_SERVER_PORT}`,
+    exited: watched.exited.then(({ code }) => code),
     waitForLine: (pattern, timeoutMs = 90_000) => watched.waitForLine(pattern, timeoutMs),
     async stop(signal = 'SIGINT') {
       return (await watched.kill(signal)).code;
