@@ -12,7 +12,7 @@ export interface StackProcess {
   uiUrl: string;
   simulatorUrl: string;
   temporalAddress: string;
-  /** Every log line so far. */
+  /** The latest log lines (the last 500). */
   lines: string[];
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** The exit code, once the stack exited by itself or by a signal. */
