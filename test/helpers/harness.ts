@@ -77,8 +77,7 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
   const running = worker.run();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
-  const api = (method: string, path: string, body?: unknown) => http(apiUrl, method, path, body, { 'x-api-key': API_KEY });
-  const sim$ = (method: string, path: string, body?: unknown) => http(sim.url, method, `/_sim${path}`, body);
+  const { api, sim: sim$ } = jsonClients(apiUrl, API_KEY, sim.url);
 
   return {
     env,
@@ -110,6 +109,14 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** The API (with its key) and the simulator's `/_sim` controls, in JSON. */
+export function jsonClients(apiUrl: string, apiKey: string, simulatorUrl: string) {
+  return {
+    api: (method: string, path: string, body?: unknown) => http(apiUrl, method, path, body, { 'x-api-key': apiKey }),
+    sim: (method: string, path: string, body?: unknown) => http(simulatorUrl, method, `/_sim${path}`, body),
+  };
+}
 
 /** A JSON request and its parsed answer. */
 export async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -12,7 +12,7 @@ import { startDevServer, type DevServer } from '../../scripts/dev-server';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { createSimulator } from '../../simulator/app';
 import { devServerSearchAttributeArgs } from '../../workflows/search-attributes';
-import { http } from './harness';
+import { jsonClients } from './harness';
 import { freePort } from './ports';
 import { findPostgres, startPostgres } from './postgres';
 import { spawnTs, type WatchedProcess } from './processes';
@@ -75,8 +75,7 @@ export async function startSeparateStack({ webhookRetryIntervalMs = 500, sqliteP
     return p;
   };
 
-  const api = (method: string, path: string, body?: unknown) => http(apiUrl, method, path, body, { 'x-api-key': API_KEY });
-  const sim$ = (method: string, path: string, body?: unknown) => http(sim.url, method, `/_sim${path}`, body);
+  const { api, sim: sim$ } = jsonClients(apiUrl, API_KEY, sim.url);
 
   return {
     env,
