@@ -1,6 +1,6 @@
 /**
  * Worker crash (issue 9, item 1): the worker process is SIGKILLed with onboardings parked in every
- * stage and with Meta calls in flight (subscribe, a message send); new workers finish every
+ * stage and with Meta calls in flight (a sync request, a subscribe, a message send); new workers finish every
  * onboarding, and the simulator's counts show no Meta effect applied twice.
  */
 import { createPhone, fastOnboarding, finishSignup, scan, throughSignup } from '../helpers/onboard';
@@ -23,6 +23,7 @@ const phones = {
   signup: '+15550910002',
   linking: '+15550910003',
   registration: '+15550910004',
+  sync: '+15550910007',
   payment: '+15550910005',
   active: '+15550910006',
 };
@@ -58,8 +59,14 @@ const waId = '16505559001';
   const messages = () => s.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages?order=asc&limit=200`).then((r) => (r.body?.messages ?? []) as any[]);
   await eventually(messages, (m) => m.length === 1, { timeoutMs: 60_000 });
 
-  // In flight: Meta holds the subscribe and the send for 8 s, the worker dies meanwhile; Meta still applies them.
+  // In flight: Meta holds the contacts sync request (never retried: a second one would be refused),
+  // the subscribe and the send; the worker dies meanwhile; Meta still applies them.
+  await throughSignup(s, phones.sync);
   await throughSignup(s, phones.registration);
+  const syncsBefore: number = (await s.sim('GET', '/requests')).body['POST smb_app_data'];
+  await s.sim('PUT', '/faults', { latencyMs: 30_000, endpoints: ['smb_app_data'] });
+  await scan(s, phones.sync);
+  await eventually(() => s.sim('GET', '/requests'), (r) => r.body['POST smb_app_data'] === syncsBefore + 1, { timeoutMs: 60_000 });
   const subscribesBefore: number = (await s.sim('GET', '/requests')).body['POST waba/subscribed_apps'];
   await s.sim('PUT', '/faults', { latencyMs: 8_000, endpoints: ['waba/subscribed_apps', 'messages'] });
   await scan(s, phones.registration);
@@ -105,6 +112,8 @@ const waId = '16505559001';
   expect(settled.filter((x) => x.direction === 'outbound')).toEqual([expect.objectContaining({ wamid: wamidSent.wamid, clientMessageId: 'crash-1' })]);
 
   const requests = (await s.sim('GET', '/requests')).body;
+  // Sync requests and sends are never retried (Meta refuses a second sync; a second send is a second message).
+  expect({ sync: requests['POST smb_app_data'], messages: requests['POST messages'] }).toEqual({ sync: 2 * Object.values(phones).length, messages: 1 });
   console.log(
     `worker crash: kills survived ${kills}; onboardings ${Object.keys(phones).length}/${Object.keys(phones).length} active; ` +
       `subscribed_apps requests ${requests['POST waba/subscribed_apps']} applied ${Object.values(phones).length}; ` +
