@@ -1,8 +1,8 @@
 import type { Harness } from './harness';
+import { eventually } from './wait';
 
 /** What the helpers drive: the API and the simulator over HTTP, in any stack. */
 type Driver = Pick<Harness, 'api' | 'sim' | 'onboardingWhen'>;
-import { eventually } from './wait';
 
 /** Settings that keep scenario onboardings quick. */
 export const fastOnboarding = { linkingAttemptTtlMs: 60_000, registrationPollIntervalMs: 200, registrationDeadlineMs: 30_000 };
