@@ -7,6 +7,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The reliability suite kills processes for minutes: `npm run test:reliability`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   // Integration tests start Temporal servers and bundle workflows; a loaded 2-core machine is slow.
   testTimeout: 120_000,

@@ -57,15 +57,21 @@ if (require.main === module) {
       metrics = await serveWorkerMetrics(address, temporalMetrics);
       log.info({ url: metrics.url }, 'worker metrics');
     }
-    return createWorker(config, { client: await createTemporalClient(config), store: await openMessageStore(config) });
+    const client = await createTemporalClient(config);
+    const store = await openMessageStore(config);
+    const worker = await createWorker(config, { client, store });
+    log.info({ address: temporalAddress(config), taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
+    // On SIGINT / SIGTERM the SDK's Runtime shuts the worker down: no new tasks, running
+    // activities get WORKER_SHUTDOWN_GRACE_MS to finish; run() resolves once they have.
+    await worker.run();
+    await metrics?.close();
+    await client.connection.close();
+    await store.close();
   })()
-    .then((worker) => {
-      log.info({ address: temporalAddress(config), taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
-      // The SDK shuts the worker down gracefully on SIGINT / SIGTERM.
-      return worker.run();
+    .then(() => {
+      log.info('worker stopped');
+      process.exit(0);
     })
-    .then(() => metrics?.close())
-    .then(() => log.info('worker stopped'))
     .catch((err) => {
       log.error({ err }, 'worker failed');
       process.exit(1);

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { openMessageStore } from '../activities/store';
@@ -8,30 +8,52 @@ import { loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
 import { createApp } from './app';
 
+/** How long a drain waits for in-flight requests before it drops what is left. */
+const DRAIN_DEADLINE_MS = 25_000;
+
 export interface RunningApi {
   url: string;
   server: Server;
-  /** Stops accepting connections and waits for in-flight requests. */
+  /**
+   * Drains: stops accepting connections, answers requests that still arrive on open connections
+   * 503 `shutting_down` (closing them), lets in-flight requests finish, then resolves.
+   */
   close(): Promise<void>;
 }
 
 export function startApi(config: Config, client: Client, store: MessageStore, log: Logger): Promise<RunningApi> {
   const app = createApp({ config, client, store, log });
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (draining) {
+      res.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': '1' });
+      res.end(JSON.stringify({ error: { code: 'shutting_down', message: 'the API is shutting down; retry' } }));
+      return;
+    }
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    app(req, res);
+  });
+  const close = () =>
+    new Promise<void>((done) => {
+      draining = true;
+      // Keep-alive connections close once their in-flight answer is sent.
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+      const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS);
+      server.close(() => {
+        clearTimeout(deadline);
+        done();
+      });
+      server.closeIdleConnections();
+    });
   return new Promise((resolve, reject) => {
-    const server = app.listen(config.API_PORT, config.API_HOST, () => {
+    server.once('error', reject);
+    server.listen(config.API_PORT, config.API_HOST, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.API_PORT;
-      resolve({
-        url: `http://${config.API_HOST}:${port}`,
-        server,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeIdleConnections();
-          }),
-      });
+      resolve({ url: `http://${config.API_HOST}:${port}`, server, close });
     });
-    server.once('error', reject);
   });
 }
 
@@ -43,14 +65,17 @@ if (require.main === module) {
     const store = await openMessageStore(config);
     const api = await startApi(config, client, store, log);
     log.info({ url: api.url }, 'API listening');
-    const stop = async () => {
-      await api.close();
+    const stop = async (signal: string) => {
+      const drained = api.close();
+      log.info({ signal }, 'draining'); // logged once the port no longer accepts
+      await drained;
       await client.connection.close();
       await store.close();
+      log.info('API stopped');
       process.exit(0);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
   })().catch((err) => {
     log.error({ err }, 'API failed to start');
     process.exit(1);

@@ -10,6 +10,8 @@ export interface DevServer {
   dbFile: string;
   /** SIGTERM, then waits for the process to exit (SIGKILL after 10 s). */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: the SQLite file keeps what was committed. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -49,6 +51,10 @@ export async function startDevServer(config: Config, cliPath: string, extraArgs:
     uiUrl: `http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}`,
     dbFile,
     stop: () => stopProcess(child, exited),
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 

@@ -42,6 +42,8 @@ export function createSimulator(options: SimulatorOptions) {
   const world = new World(options.healthLagMs ?? 0);
   const outbox = new WebhookOutbox(options.appSecret, options.webhookUrl, options.webhookRetryIntervalMs ?? 1_000);
   const calls = new Map<string, number>();
+  /** Every Graph API request per `METHOD endpoint`, applied, refused or faulted: what the callers tried. */
+  const requests = new Map<string, number>();
   let faults = noFaults();
 
   const count = (endpoint: string, n: SimNumber | undefined) => {
@@ -63,6 +65,8 @@ export function createSimulator(options: SimulatorOptions) {
   /** Latency, injected errors and throttling, per endpoint name. */
   const faulty = (endpoint: string) => async (req: Request, res: Response, next: NextFunction) => {
     (req as Request & { endpoint?: string }).endpoint = endpoint;
+    const key = `${req.method} ${endpoint}`;
+    requests.set(key, (requests.get(key) ?? 0) + 1);
     const applies = faults.endpoints.length === 0 || faults.endpoints.includes(endpoint);
     if (applies && faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
     if (applies && faults.random() < faults.errorRate) return sendError(res, new MetaError(500, 2, 'Service temporarily unavailable'));
@@ -381,6 +385,7 @@ export function createSimulator(options: SimulatorOptions) {
   });
 
   control.get('/calls', (_req, res) => res.json(Object.fromEntries(calls)));
+  control.get('/requests', (_req, res) => res.json(Object.fromEntries(requests)));
   control.put('/health-lag', (req, res) => {
     world.healthLagMs = body(z.object({ ms: z.number().int().min(0) }), req).ms;
     res.json({ ms: world.healthLagMs });
@@ -396,6 +401,7 @@ export function createSimulator(options: SimulatorOptions) {
       pending: outbox.pending().length,
       delivered: outbox.deliveries.length - outbox.pending().length,
       lastStatus: outbox.lastStatus ?? null,
+      answers: outbox.answers,
       byField: outbox.byField(),
       deliveries: field ? outbox.deliveries.filter((d) => d.field === field) : outbox.deliveries,
     });

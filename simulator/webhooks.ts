@@ -1,5 +1,11 @@
 import { createHmac } from 'node:crypto';
 
+/**
+ * Pending deliveries attempted at once by a redelivery: a receiver that waits seconds before
+ * refusing (503) must not hold a long backlog for minutes.
+ */
+const REDELIVERY_CONCURRENCY = 16;
+
 export interface WebhookDelivery {
   id: number;
   /** `changes[0].field` of the body (`messages` carries both inbound messages and statuses). */
@@ -21,6 +27,8 @@ export class WebhookOutbox {
   readonly deliveries: WebhookDelivery[] = [];
   /** The answer to the latest attempt of any delivery: a status, or the error's name. */
   lastStatus: number | string | undefined;
+  /** Every attempt's answer, by status or error name: what the receiver said, attempt by attempt. */
+  readonly answers: Record<string, number> = {};
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Map<WebhookDelivery, Promise<void>>();
@@ -58,9 +66,14 @@ export class WebhookOutbox {
     return counts;
   }
 
+  /** Attempts every pending delivery, `REDELIVERY_CONCURRENCY` at a time, oldest first. */
   async redeliver(): Promise<{ delivered: number; pending: number }> {
     const before = this.pending();
-    for (const d of before) await this.attempt(d);
+    let next = 0;
+    const lane = async () => {
+      while (next < before.length) await this.attempt(before[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(REDELIVERY_CONCURRENCY, before.length) }, lane));
     return { delivered: before.length - this.pending().length, pending: this.pending().length };
   }
 
@@ -93,9 +106,11 @@ export class WebhookOutbox {
       });
       await response.arrayBuffer();
       d.lastStatus = this.lastStatus = response.status;
+      this.answers[response.status] = (this.answers[response.status] ?? 0) + 1;
       if (response.status === 200) d.deliveredAt = Date.now();
     } catch (err) {
       d.lastStatus = this.lastStatus = (err as Error).name;
+      this.answers[d.lastStatus] = (this.answers[d.lastStatus] ?? 0) + 1;
     }
     if (d.deliveredAt === undefined) this.scheduleRetry();
   }

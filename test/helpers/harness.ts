@@ -77,18 +77,7 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
   const running = worker.run();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
-  async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as any) : undefined };
-  }
-
-  const api = (method: string, path: string, body?: unknown) => http(apiUrl, method, path, body, { 'x-api-key': API_KEY });
-  const sim$ = (method: string, path: string, body?: unknown) => http(sim.url, method, `/_sim${path}`, body);
+  const { api, sim: sim$ } = jsonClients(apiUrl, API_KEY, sim.url);
 
   return {
     env,
@@ -120,6 +109,25 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** The API (with its key) and the simulator's `/_sim` controls, in JSON. */
+export function jsonClients(apiUrl: string, apiKey: string, simulatorUrl: string) {
+  return {
+    api: (method: string, path: string, body?: unknown) => http(apiUrl, method, path, body, { 'x-api-key': apiKey }),
+    sim: (method: string, path: string, body?: unknown) => http(simulatorUrl, method, `/_sim${path}`, body),
+  };
+}
+
+/** A JSON request and its parsed answer. */
+export async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as any) : undefined };
+}
 
 /** The onboarding and sealed token of a phone number id the simulator gave out, by the onboarding's state query. */
 function onboardingOfSimulatedNumber(env: TestWorkflowEnvironment, simulator: ReturnType<typeof createSimulator>): CredentialsLookup {

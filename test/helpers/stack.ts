@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports';
+import { watchProcess } from './processes';
 
 export interface StackProcess {
   child: ChildProcess;
@@ -11,10 +12,10 @@ export interface StackProcess {
   uiUrl: string;
   simulatorUrl: string;
   temporalAddress: string;
-  /** Every log line so far. */
+  /** The latest log lines (the last 500). */
   lines: string[];
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Resolves with the exit code once the stack exits by itself. */
+  /** The exit code, once the stack exited by itself or by a signal. */
   exited: Promise<number | null>;
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -41,46 +42,19 @@ export function startStack(env: Record<string, string>): StackProcess {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (w.pattern.test(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const watched = watchProcess(child, 'npm start');
   return {
     child,
     env,
-    lines,
+    lines: watched.lines,
     apiUrl: `http://127.0.0.1:${env.API_PORT}`,
     uiUrl: `http://127.0.0.1:${env.TEMPORAL_DEV_UI_PORT}`,
     simulatorUrl: `http://127.0.0.1:${env.SIMULATOR_PORT}`,
     temporalAddress: `127.0.0.1:${env.TEMPORAL_DEV_SERVER_PORT}`,
-    exited,
-    waitForLine(pattern, timeoutMs = 90_000) {
-      const seen = lines.find((l) => pattern.test(l));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolveLine, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${lines.slice(-30).join('\n')}`)), timeoutMs);
-        waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolveLine(l)) });
-        void exited.then((code) => {
-          clearTimeout(timer);
-          reject(new Error(`the stack exited (${code}) before ${pattern}:\n${lines.slice(-30).join('\n')}`));
-        });
-      });
-    },
+    exited: watched.exited.then(({ code }) => code),
+    waitForLine: (pattern, timeoutMs = 90_000) => watched.waitForLine(pattern, timeoutMs),
     async stop(signal = 'SIGINT') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      return (await watched.kill(signal)).code;
     },
   };
 }

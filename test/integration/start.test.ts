@@ -99,5 +99,6 @@ test('a bad configuration stops start-up naming the variable and the reason', as
   stack = startStack({ ...(await stackEnvironment()), API_PORT: 'eighty' });
   const line = await stack.waitForLine(/API_PORT/);
   expect(line).toMatch(/API_PORT: .+/);
+  // It exits by itself; a signal sent meanwhile would race the exit.
   expect(await stack.exited).toBe(1);
 });
