@@ -133,7 +133,8 @@ test('duplicated and shuffled webhook deliveries record each message once', asyn
   await postSigned(change([m2, m1]));
 
   const view = await eventually(() => conversation(waId), (r) => r.status === 200 && r.body.counts.customer === 2);
-  const recorded = await messages(waId);
+  // The store writes after the workflow counts: wait for both rows, then there must be no third.
+  const recorded = await eventually(() => messages(waId), (list) => list.length >= 2);
   expect(recorded.map((m) => m.id)).toEqual([m1.id, m2.id]);
   // The window runs from the newest message, whatever the order of arrival.
   expect(view.body.customerServiceWindow.expiresAt).toBe((seconds - 2) * 1000 + 24 * 3_600_000);
