@@ -1,18 +1,21 @@
 import type { Harness } from './harness';
+
+/** What the onboarding steps need of a harness: the API, the simulator's controls, and a wait. */
+type Stack = Pick<Harness, 'api' | 'sim' | 'onboardingWhen'>;
 import { eventually } from './wait';
 
 /** Settings that keep scenario onboardings quick. */
 export const fastOnboarding = { linkingAttemptTtlMs: 60_000, registrationPollIntervalMs: 200, registrationDeadlineMs: 30_000 };
 
 /** A number live in the simulated WhatsApp Business app. */
-export async function createPhone(h: Harness, phoneNumber: string, settings: Record<string, unknown> = {}) {
+export async function createPhone(h: Stack, phoneNumber: string, settings: Record<string, unknown> = {}) {
   const created = await h.sim('POST', '/numbers', { phoneNumber, paymentMethod: true, ...settings });
   if (created.status !== 201) throw new Error(`the simulator refused the number: ${JSON.stringify(created.body)}`);
   return created.body as { wabaId: string; phoneNumberId: string };
 }
 
 /** Start → prerequisites → Embedded Signup finished, through the API; resolves once linking shows a QR. */
-export async function throughSignup(h: Harness, phoneNumber: string, settings: Record<string, unknown> = fastOnboarding) {
+export async function throughSignup(h: Stack, phoneNumber: string, settings: Record<string, unknown> = fastOnboarding) {
   const started = await h.api('POST', '/onboardings', { phoneNumber, settings });
   if (started.status !== 201) throw new Error(`start: ${JSON.stringify(started.body)}`);
   const pre = await h.api('POST', `/onboardings/${phoneNumber}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
@@ -25,7 +28,7 @@ export async function throughSignup(h: Harness, phoneNumber: string, settings: R
 }
 
 /** The phone scans the current QR and the backend reports it. */
-export async function scan(h: Harness, phoneNumber: string) {
+export async function scan(h: Stack, phoneNumber: string) {
   await eventually(() => h.sim('GET', `/numbers/${phoneNumber}`), (r) => r.body?.linking !== undefined);
   const scanned = await h.sim('POST', `/linking/${phoneNumber}/scan`);
   if (scanned.status !== 200) throw new Error(`scan: ${JSON.stringify(scanned.body)}`);
@@ -33,7 +36,7 @@ export async function scan(h: Harness, phoneNumber: string) {
 }
 
 /** A number onboarded to Active, as the scenarios do it. */
-export async function onboardToActive(h: Harness, phoneNumber: string, settings: Record<string, unknown> = {}) {
+export async function onboardToActive(h: Stack, phoneNumber: string, settings: Record<string, unknown> = {}) {
   const ids = await createPhone(h, phoneNumber, settings);
   await throughSignup(h, phoneNumber);
   await scan(h, phoneNumber);
