@@ -40,19 +40,27 @@ const fmt = (v: number | string | undefined): string => {
 
 /** Prints `title` and a table: metric, baseline, ours, ratio, target, met. */
 export function printTable(title: string, rows: Row[]): string {
-  const header = ['metric', 'baseline', 'ours', 'ratio', 'target', 'met'];
-  const cells = rows.map((r) => {
-    const ratio = ratioOf(r);
-    const met = targetMet(r);
-    return [
-      r.unit ? `${r.metric} (${r.unit})` : r.metric,
-      fmt(r.baseline),
-      fmt(r.ours),
-      ratio === undefined ? '' : ratio.toFixed(3),
-      r.target ? `${r.absolute ? 'ours' : 'ratio'} ${r.target}` : '',
-      met === undefined ? '' : met ? 'yes' : 'NO',
-    ];
-  });
+  return printGrid(
+    title,
+    ['metric', 'baseline', 'ours', 'ratio', 'target', 'met'],
+    rows.map((r) => {
+      const ratio = ratioOf(r);
+      const met = targetMet(r);
+      return [
+        r.unit ? `${r.metric} (${r.unit})` : r.metric,
+        fmt(r.baseline),
+        fmt(r.ours),
+        ratio === undefined ? '' : ratio.toFixed(3),
+        r.target ? `${r.absolute ? 'ours' : 'ratio'} ${r.target}` : '',
+        met === undefined ? '' : met ? 'yes' : 'NO',
+      ];
+    }),
+  );
+}
+
+/** Prints `title` and a Markdown table of any columns. */
+export function printGrid(title: string, header: string[], rows: (number | string)[][]): string {
+  const cells = rows.map((r) => r.map(fmt));
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
   const text = [`\n### ${title}\n`, line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line), ''].join('\n');
