@@ -103,11 +103,11 @@ export async function startStack({ api = false, simulator: simOptions = {}, env 
       worker.send({ type: 'usage' });
       return (await answer).usage;
     },
-    /** Bytes of the dev server's SQLite files (database, WAL). */
+    /** Bytes of the dev server's SQLite files (database, WAL; a journal may come and go meanwhile). */
     serverDiskBytes(): number {
       return readdirSync(dataDir)
         .filter((f) => f.startsWith('temporal.sqlite'))
-        .reduce((sum, f) => sum + statSync(join(dataDir, f)).size, 0);
+        .reduce((sum, f) => sum + (statSync(join(dataDir, f), { throwIfNoEntry: false })?.size ?? 0), 0);
     },
     async stop() {
       await runningApi?.close();
