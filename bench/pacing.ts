@@ -16,6 +16,8 @@ import { waitIdle } from './lib/workflows';
 const BENCH = 'bench:pacing';
 const LIMIT = COEXISTENCE_MESSAGES_PER_SECOND;
 
+type Http = ReturnType<typeof stackHttp>;
+
 interface NumberFigures {
   sustainedPerSecond: number;
   busiestSecond: number;
@@ -41,8 +43,8 @@ async function main(): Promise<Failures> {
     // (webhook ingestion is benchmarks 1 and 4).
     stack.sim.outbox.webhookUrl = undefined;
 
-    const one = await paced(stack, failures, 'one', [phones[0]!], [ids[0]!.phoneNumberId], waIds, sends);
-    const many = await paced(stack, failures, 'many', phones.slice(1), ids.slice(1).map((i) => i.phoneNumberId), waIds, sendsEach * numbers);
+    const one = await paced(stack, http, failures, 'one', [phones[0]!], [ids[0]!.phoneNumberId], waIds, sends);
+    const many = await paced(stack, http, failures, 'many', phones.slice(1), ids.slice(1).map((i) => i.phoneNumberId), waIds, sendsEach * numbers);
     const slowest = many.reduce((a, b) => (b.sustainedPerSecond < a.sustainedPerSecond ? b : a));
     const rows = (label: string, f: NumberFigures): Row[] => [
       { metric: `${label}: sustained rate`, unit: 'msg/s', baseline: LIMIT, ours: f.sustainedPerSecond, target: '>= 0.975' },
@@ -69,7 +71,7 @@ async function main(): Promise<Failures> {
 }
 
 /** Each customer writes to each number first, so that their conversations run and take the send outcomes. */
-async function customersWrite(stack: Stack, http: ReturnType<typeof stackHttp>, phones: string[], ids: { phoneNumberId: string }[], waIds: string[]) {
+async function customersWrite(stack: Stack, http: Http, phones: string[], ids: { phoneNumberId: string }[], waIds: string[]) {
   progress(BENCH, `${waIds.length} customers write to each number`);
   for (const phone of phones) {
     await Promise.all(waIds.map((waId) => http.sim('POST', `/numbers/${phone}/customers/${waId}/messages`, { text: 'Hello' })));
@@ -84,17 +86,16 @@ async function customersWrite(stack: Stack, http: ReturnType<typeof stackHttp>, 
 }
 
 /** Hands `count` sends to the numbers' senders and reads, per number, what the simulator accepted. */
-async function paced(stack: Stack, failures: Failures, run: string, phones: string[], phoneNumberIds: string[], waIds: string[], count: number): Promise<NumberFigures[]> {
+async function paced(stack: Stack, http: Http, failures: Failures, run: string, phones: string[], phoneNumberIds: string[], waIds: string[], count: number): Promise<NumberFigures[]> {
   const load = runLoad(BENCH, `enqueue ${count} sends to ${phones.length} number(s)`, {
     concurrency: 20,
     job: { kind: 'enqueueSends', temporalAddress: stack.temporalAddress, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, count, phoneNumberIds, waIds, run },
   });
-  const accepted = async () =>
+  const accepted = () =>
     Promise.all(
       phones.map(async (phone) => {
-        const log = stack.sim.world.numbers.get(phone)!;
-        const { body } = await fetch(`${stack.simulatorUrl}/_sim/numbers/${log.phoneNumber}/sent`).then(async (r) => ({ body: (await r.json()) as SentLog }));
-        return { sent: body.sent.filter((s) => s.bizOpaqueCallbackData?.startsWith(`bench-${run}-`)), rejected: body.rejected };
+        const { sent, rejected } = (await http.sim('GET', `/numbers/${phone}/sent`)).body as SentLog;
+        return { sent: sent.filter((s) => s.bizOpaqueCallbackData?.startsWith(`bench-${run}-`)), rejected };
       }),
     );
   const deadline = Date.now() + ((count / phones.length / LIMIT) * 4 + 300) * 1000;
