@@ -1,8 +1,8 @@
 import type { Harness } from './harness';
-
-/** What the onboarding steps need of a harness: the API, the simulator's controls, and a wait. */
-type Stack = Pick<Harness, 'api' | 'sim' | 'onboardingWhen'>;
 import { eventually } from './wait';
+
+/** What the onboarding steps need of a harness (or a benchmark's stack): the API, the simulator's controls, a wait. */
+type Stack = Pick<Harness, 'api' | 'sim' | 'onboardingWhen'>;
 
 /** Settings that keep scenario onboardings quick. */
 export const fastOnboarding = { linkingAttemptTtlMs: 60_000, registrationPollIntervalMs: 200, registrationDeadlineMs: 30_000 };
