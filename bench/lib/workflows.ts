@@ -59,17 +59,23 @@ export function inspect(client: Client, ids: string[]): Promise<Inspected[]> {
 
 const ms = (t: temporal.api.history.v1.IHistoryEvent['eventTime']) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 
-/** Workflow task latencies of a history (scheduled → completed, ms). */
-export function workflowTaskLatencies(history: temporal.api.history.v1.IHistory): number[] {
-  const scheduled = new Map<string, number>();
-  const latencies: number[] = [];
+/**
+ * Workflow task latencies of a history, ms: scheduled → completed (what a signal waits, queueing
+ * included) and started → completed (the worker's own time on the task).
+ */
+export function workflowTaskLatencies(history: temporal.api.history.v1.IHistory): { scheduledToCompleted: number[]; startedToCompleted: number[] } {
+  const at = new Map<string, number>();
+  const scheduledToCompleted: number[] = [];
+  const startedToCompleted: number[] = [];
   for (const e of history.events ?? []) {
-    if (e.workflowTaskScheduledEventAttributes) scheduled.set(String(e.eventId), ms(e.eventTime));
+    if (e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes) at.set(String(e.eventId), ms(e.eventTime));
     const completed = e.workflowTaskCompletedEventAttributes;
     if (completed) {
-      const at = scheduled.get(String(completed.scheduledEventId));
-      if (at !== undefined) latencies.push(ms(e.eventTime) - at);
+      const scheduled = at.get(String(completed.scheduledEventId));
+      const started = at.get(String(completed.startedEventId));
+      if (scheduled !== undefined) scheduledToCompleted.push(ms(e.eventTime) - scheduled);
+      if (started !== undefined) startedToCompleted.push(ms(e.eventTime) - started);
     }
   }
-  return latencies;
+  return { scheduledToCompleted, startedToCompleted };
 }

@@ -63,6 +63,8 @@ test('interpreter: CPU per event, task latency and replay against the hand-writt
     'worker CPU per event (ms)',
     'workflow-task latency p50 (ms)',
     'workflow-task latency p99 (ms)',
+    'workflow-task execution p50 (ms)',
+    'workflow-task execution p99 (ms)',
     'workflow tasks',
     'replay per history (ms)',
   ]);
