@@ -148,6 +148,9 @@ async function run({ job, concurrency }: LoadRequest): Promise<LoadResult> {
   return { count, errors, errorSamples, durationMs, latencies };
 }
 
+// The benchmark that started this process is gone: stop loading its (stopped) stack.
+process.once('disconnect', () => process.exit(1));
+
 process.once('message', (request: LoadRequest) => {
   run(request).then(
     (result) => process.send!({ type: 'result', result }, () => process.exit(0)),
