@@ -105,7 +105,9 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
       };
     }
     case 'onboardings': {
-      const http = stackHttp({ ...job, pollMs: 500 });
+      // Reading an onboarding is a query the worker answers: polled every 2 s, so that hundreds
+      // waiting at once do not become the load.
+      const http = stackHttp({ ...job, pollMs: 2_000 });
       return { count: job.phoneNumbers.length, op: (i) => onboardToActive(http, job.phoneNumbers[i]!).then(() => undefined) };
     }
     case 'bareWorkflows': {
