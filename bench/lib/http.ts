@@ -21,7 +21,7 @@ export function stackHttp({ apiUrl, simulatorUrl, apiKey, pollMs = 250 }: { apiU
   return {
     api,
     sim: (method: string, path: string, body?: unknown) => request(`${simulatorUrl}/_sim${path}`, method, body),
-    onboardingWhen: (phoneNumber: string, accept: (o: any) => boolean, timeoutMs = 120_000) =>
+    onboardingWhen: (phoneNumber: string, accept: (o: any) => boolean, timeoutMs = 600_000) =>
       eventually(async () => (await api('GET', `/onboardings/${phoneNumber}`)).body, accept, { timeoutMs, intervalMs: pollMs }),
   };
 }
