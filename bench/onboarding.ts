@@ -56,6 +56,7 @@ async function main(): Promise<Failures> {
       { metric: 'time per onboarding p50', unit: 'ms', baseline: percentile(baseline.result.latencies, 50), ours: percentile(ours.result.latencies, 50) },
       { metric: 'time per onboarding p99', unit: 'ms', baseline: percentile(baseline.result.latencies, 99), ours: percentile(ours.result.latencies, 99) },
       { metric: 'worker CPU per onboarding', unit: 'ms', baseline: baseline.cpuMsEach, ours: ours.cpuMsEach },
+      { metric: 'API 503 answers tried again', baseline: baseline.result.retries, ours: ours.result.retries },
     ]);
   } finally {
     await stack.stop();

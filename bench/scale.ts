@@ -24,6 +24,7 @@ interface AtN {
   diskMb: number;
   webhooksPerSecond: number;
   longestHistory: number;
+  retries: number;
   minutes: number;
 }
 
@@ -56,6 +57,7 @@ async function main(): Promise<Failures> {
         diskMb: stack.serverDiskBytes() / 2 ** 20,
         webhooksPerSecond: throughput(load),
         longestHistory: Math.max(...seen.map((s) => s.historyLength)),
+        retries: load.retries,
         minutes: (Date.now() - started) / 60_000,
       });
       progress(BENCH, `N = ${n}: ${JSON.stringify(results.at(-1))}`);
@@ -66,8 +68,8 @@ async function main(): Promise<Failures> {
 
   printGrid(
     `Scale: per N (${perConversation} messages per conversation, concurrency ${concurrency})`,
-    ['N', 'worker RSS after (MB)', 'server disk (MB)', 'webhooks/s', 'longest history (events)', 'minutes'],
-    results.map((r) => [r.n, r.rssMb, r.diskMb, r.webhooksPerSecond, r.longestHistory, r.minutes]),
+    ['N', 'worker RSS after (MB)', 'server disk (MB)', 'webhooks/s', 'longest history (events)', '503s tried again', 'minutes'],
+    results.map((r) => [r.n, r.rssMb, r.diskMb, r.webhooksPerSecond, r.longestHistory, r.retries, r.minutes]),
   );
   const small = results[0]!;
   const large = results.at(-1)!;

@@ -47,6 +47,7 @@ async function main(): Promise<Failures> {
       { metric: 'throughput', unit: 'webhooks/s', baseline: throughput(baseline), ours: throughput(measured), target: '>= 0.9' },
       { metric: 'latency p50', unit: 'ms', baseline: percentile(baseline.latencies, 50), ours: percentile(measured.latencies, 50) },
       { metric: 'latency p99', unit: 'ms', baseline: percentile(baseline.latencies, 99), ours: percentile(measured.latencies, 99) },
+      { metric: '503 answers tried again', baseline: baseline.retries, ours: measured.retries },
     ]);
   } finally {
     await stack.stop();

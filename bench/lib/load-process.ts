@@ -10,7 +10,7 @@ import { onboardToActive } from '../../test/helpers/onboard';
 import { conversationWorkflowId, senderWorkflowId } from '../../workflows/ids';
 import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
 import { enqueueSignal } from '../../workflows/sender-api';
-import { stackHttp } from './http';
+import { request, retryingUnavailable, stackHttp } from './http';
 import { operations, webhookBody, type TrafficSpec } from './traffic';
 
 export type Job =
@@ -33,11 +33,16 @@ export interface LoadRequest {
 export interface LoadResult {
   count: number;
   errors: number;
+  /** 503 answers (Temporal beyond the API's deadline) tried again 1 s later, as Meta or a backend would. */
+  retries: number;
   errorSamples: string[];
   durationMs: number;
   /** Per operation, ms, in completion order. */
   latencies: number[];
 }
+
+let retries = 0;
+const retried = () => void retries++;
 
 async function temporalClient(address: string) {
   return new Client({ connection: await Connection.connect({ address }) });
@@ -51,13 +56,10 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
         count: operations(job.traffic),
         async op(i) {
           const body = webhookBody(job.traffic, i);
-          const response = await fetch(job.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(body, job.appSecret) },
-            body,
-          });
-          const answer = (await response.json()) as { delivered?: number };
-          if (response.status !== 200 || answer.delivered !== 1) throw new Error(`webhook answered ${response.status}: ${JSON.stringify(answer)}`);
+          const headers = { 'x-hub-signature-256': signWebhook(body, job.appSecret) };
+          // Meta redelivers what was not answered 200; the conversation drops a repeat by message id.
+          const answer = await retryingUnavailable(() => request(job.url, 'POST', JSON.parse(body), headers), retried);
+          if (answer.status !== 200 || answer.body?.delivered !== 1) throw new Error(`webhook answered ${answer.status}: ${JSON.stringify(answer.body)}`);
         },
       };
     case 'signalWithStart': {
@@ -107,7 +109,7 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
     case 'onboardings': {
       // Reading an onboarding is a query the worker answers: polled every 2 s, so that hundreds
       // waiting at once do not become the load.
-      const http = stackHttp({ ...job, pollMs: 2_000 });
+      const http = stackHttp({ ...job, pollMs: 2_000, onRetry: retried });
       return { count: job.phoneNumbers.length, op: (i) => onboardToActive(http, job.phoneNumbers[i]!).then(() => undefined) };
     }
     case 'bareWorkflows': {
@@ -147,7 +149,7 @@ async function run({ job, concurrency }: LoadRequest): Promise<LoadResult> {
   const durationMs = performance.now() - started;
   clearInterval(ticker);
   await close?.();
-  return { count, errors, errorSamples, durationMs, latencies };
+  return { count, errors, retries, errorSamples, durationMs, latencies };
 }
 
 // The benchmark that started this process is gone: stop loading its (stopped) stack.
