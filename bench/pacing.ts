@@ -27,7 +27,7 @@ interface NumberFigures {
 async function main(): Promise<Failures> {
   const sends = option('sends', 'BENCH_PACING_SENDS', 2_000);
   const numbers = option('numbers', 'BENCH_PACING_NUMBERS', 10);
-  const sendsEach = option('sends-each', 'BENCH_PACING_SENDS_EACH', 1_000);
+  const sendsEach = option('sends-each', 'BENCH_PACING_SENDS_EACH', 200);
   const customers = option('customers', 'BENCH_PACING_CUSTOMERS', 30);
   const failures = new Failures();
   progress(BENCH, `starting the stack; ${sends} sends to one number, then ${sendsEach} to each of ${numbers} numbers at once`);
