@@ -1,0 +1,146 @@
+/**
+ * What a benchmark starts: the Temporal dev server (scripts/dev-server.ts, its SQLite file in a
+ * fresh folder so its size can be read), the Graph API simulator and the API in this process,
+ * and the bench worker as a child process (./worker-process.ts) whose CPU time and RSS are its own.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { openMessageStore } from '../../activities/store';
+import { startApi } from '../../api/server';
+import { loadConfig, type Config } from '../../config';
+import { startDevServer } from '../../scripts/dev-server';
+import { dataConverter } from '../../security/payload-codec';
+import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
+import { createSimulator, type SimulatorOptions } from '../../simulator/app';
+import { freePort } from '../../test/helpers/ports';
+import { devServerSearchAttributeArgs } from '../../workflows/search-attributes';
+import type { WorkerUsage } from './worker-process';
+
+const APP_SECRET = 'bench-meta-app-secret';
+const API_KEY = 'bench-backend-api-key';
+
+export interface StackOptions {
+  /** Start the API (webhooks, backend routes). */
+  api?: boolean;
+  simulator?: Partial<SimulatorOptions>;
+  /** Extra configuration for the worker and API. */
+  env?: Record<string, string>;
+}
+
+/** A child started with tsx, talking over IPC. */
+export function forkTsx(script: string, env: Record<string, string> = {}): ChildProcess {
+  return fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** The first IPC message of `type` from a child, or its exit as an error. */
+export function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string }) => {
+      if (m.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (code: number | null) => reject(new Error(`child process exited (${code}) before '${type}'`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * The dev server's SQLite file goes to tmpfs where there is one: on this kind of VM every commit's
+ * fsync would otherwise be the bottleneck of every figure (production runs on PostgreSQL). Its
+ * size is the disk the server would use.
+ */
+const DATA_ROOT = process.env.BENCH_DATA_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+
+const running = new Set<() => Promise<void>>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.allSettled([...running].map((stop) => stop())).then(() => process.exit(130));
+  });
+}
+
+export async function startStack({ api = false, simulator: simOptions = {}, env = {} }: StackOptions = {}) {
+  const dataDir = mkdtempSync(join(DATA_ROOT, 'coexist-bench-'));
+  const temporalPort = await freePort();
+  const apiPort = await freePort();
+  const sim = createSimulator({
+    appId: '1000000000000001',
+    appSecret: APP_SECRET,
+    webhookUrl: `http://127.0.0.1:${apiPort}/webhooks/meta`,
+    ...simOptions,
+  });
+  const simServer = await sim.listen(0);
+  const variables: Record<string, string> = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_DEV_SERVER_PORT: String(temporalPort),
+    TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    TEMPORAL_DATA_DIR: dataDir,
+    TEMPORAL_TASK_QUEUE: 'bench',
+    API_PORT: String(apiPort),
+    BACKEND_API_KEY: API_KEY,
+    META_GRAPH_BASE_URL: simServer.url,
+    META_APP_SECRET: APP_SECRET,
+    DATABASE_URL: 'memory://',
+    LOG_LEVEL: 'error',
+    WORKER_METRICS_PORT: '0',
+    ...env,
+  };
+  const config: Config = loadConfig(variables);
+  const server = await startDevServer(config, ensureTemporalBinaries().cli, devServerSearchAttributeArgs());
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
+
+  const worker = forkTsx(join(__dirname, 'worker-process.ts'), variables);
+  await nextMessage(worker, 'ready');
+  const workerExited = new Promise<number | null>((done) => worker.once('exit', (code) => done(code)));
+
+  const store = api ? await openMessageStore(config) : undefined;
+  const runningApi = api ? await startApi(config, client, store!, pino({ level: 'silent' })) : undefined;
+
+  const stop = async () => {
+    running.delete(stop);
+    await runningApi?.close();
+    await store?.close();
+    worker.kill('SIGTERM');
+    const timer = setTimeout(() => worker.kill('SIGKILL'), 15_000);
+    await workerExited;
+    clearTimeout(timer);
+    await connection.close();
+    await server.stop();
+    await simServer.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  running.add(stop);
+
+  return {
+    config,
+    client,
+    sim,
+    simulatorUrl: simServer.url,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    apiKey: API_KEY,
+    appSecret: APP_SECRET,
+    temporalAddress: server.address,
+    /** The worker's CPU time and RSS now. */
+    async workerUsage(): Promise<WorkerUsage> {
+      const answer = nextMessage<{ usage: WorkerUsage }>(worker, 'usage');
+      worker.send({ type: 'usage' });
+      return (await answer).usage;
+    },
+    /** Bytes of the dev server's SQLite files (database, WAL; a journal may come and go meanwhile). */
+    serverDiskBytes(): number {
+      return readdirSync(dataDir)
+        .filter((f) => f.startsWith('temporal.sqlite'))
+        .reduce((sum, f) => sum + (statSync(join(dataDir, f), { throwIfNoEntry: false })?.size ?? 0), 0);
+    },
+    stop,
+  };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;

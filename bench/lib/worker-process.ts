@@ -1,0 +1,54 @@
+/**
+ * The bench worker, a child process of each benchmark: the production worker (workerTuning,
+ * every activity) on bench/workflows.ts, which adds the hand-written baselines. It answers
+ * `usage` messages with its own CPU time and RSS, so the figures are the worker's alone.
+ */
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { openMessageStore } from '../../activities/store';
+import { createTemporalClient } from '../../client';
+import { loadConfig, temporalAddress } from '../../config';
+import { dataConverter } from '../../security/payload-codec';
+import { workerTuning } from '../../worker';
+import { benchActivities } from '../workflows';
+
+export interface WorkerUsage {
+  /** User + system CPU time of the process, µs. */
+  cpuMicros: number;
+  rssBytes: number;
+}
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: ['SIGTERM', 'SIGINT'] });
+  const config = loadConfig();
+  const client = await createTemporalClient(config);
+  const store = await openMessageStore(config);
+  const worker = await Worker.create({
+    connection: await NativeConnection.connect({ address: temporalAddress(config) }),
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities: { ...createActivities(config, { client, store }), ...benchActivities },
+    dataConverter: dataConverter(config),
+    ...workerTuning(config),
+  });
+  process.on('message', (message: { type: string }) => {
+    if (message.type !== 'usage') return;
+    const { user, system } = process.cpuUsage();
+    process.send!({ type: 'usage', usage: { cpuMicros: user + system, rssBytes: process.memoryUsage().rss } satisfies WorkerUsage });
+  });
+  process.on('disconnect', () => worker.shutdown());
+  const running = worker.run();
+  process.send!({ type: 'ready' });
+  await running;
+  await store.close();
+  await client.connection.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

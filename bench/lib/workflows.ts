@@ -1,0 +1,81 @@
+/** Reading the workflows a benchmark drove: idle, processed counts, history lengths, task latencies. */
+import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { stateQuery, type MachineView } from '../../workflows/machine-api';
+import { progress } from './report';
+
+/** Runs `fn` over `items`, `concurrency` at a time. */
+export async function mapLimit<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/**
+ * Waits until no workflow of `ids` has a workflow task or an activity pending, by describing them
+ * (the server answers; the worker does no work for it, so its CPU time stays the workflows').
+ */
+export async function waitIdle(bench: string, client: Client, ids: string[], timeoutMs = 30 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let busy = ids;
+  while (busy.length) {
+    if (Date.now() > deadline) throw new Error(`${busy.length} workflows still busy after ${timeoutMs} ms, e.g. ${busy[0]}`);
+    const states = await mapLimit(busy, 20, async (id) => {
+      const { raw } = await client.workflow.getHandle(id).describe();
+      return raw.pendingWorkflowTask || (raw.pendingActivities?.length ?? 0) > 0;
+    });
+    const still = busy.filter((_, i) => states[i]);
+    if (still.length) {
+      progress(bench, `waiting for ${still.length} of ${ids.length} workflows to finish their work`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    busy = still;
+  }
+}
+
+export interface Inspected {
+  id: string;
+  eventCount: number;
+  duplicateCount: number;
+  historyLength: number;
+}
+
+/** Each workflow's processed and duplicate event counts (query `state`) and its current run's history length. */
+export function inspect(client: Client, ids: string[]): Promise<Inspected[]> {
+  return mapLimit(ids, 20, async (id) => {
+    const handle = client.workflow.getHandle(id);
+    const [view, description] = await Promise.all([handle.query(stateQuery) as Promise<Pick<MachineView, 'eventCount' | 'duplicateCount'>>, handle.describe()]);
+    return { id, eventCount: view.eventCount, duplicateCount: view.duplicateCount, historyLength: description.historyLength };
+  });
+}
+
+const ms = (t: temporal.api.history.v1.IHistoryEvent['eventTime']) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+
+/**
+ * Workflow task latencies of a history, ms: scheduled → completed (what a signal waits, queueing
+ * included) and started → completed (the worker's own time on the task).
+ */
+export function workflowTaskLatencies(history: temporal.api.history.v1.IHistory): { scheduledToCompleted: number[]; startedToCompleted: number[] } {
+  const at = new Map<string, number>();
+  const scheduledToCompleted: number[] = [];
+  const startedToCompleted: number[] = [];
+  for (const e of history.events ?? []) {
+    if (e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes) at.set(String(e.eventId), ms(e.eventTime));
+    const completed = e.workflowTaskCompletedEventAttributes;
+    if (completed) {
+      const scheduled = at.get(String(completed.scheduledEventId));
+      const started = at.get(String(completed.startedEventId));
+      if (scheduled !== undefined) scheduledToCompleted.push(ms(e.eventTime) - scheduled);
+      if (started !== undefined) startedToCompleted.push(ms(e.eventTime) - started);
+    }
+  }
+  return { scheduledToCompleted, startedToCompleted };
+}

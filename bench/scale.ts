@@ -1,0 +1,86 @@
+/**
+ * Benchmark 4, scale: N live conversation workflows, each started and fed by a few signed
+ * webhooks from a second process, on a fresh stack per N. Worker RSS, the dev server's disk,
+ * webhook throughput and the longest history of any run, against N; the smallest N is the baseline.
+ */
+import { conversationWorkflowId } from '../workflows/ids';
+import { runLoad, throughput } from './lib/load';
+import { Failures, listOption, option, printGrid, printTable, progress, runBench } from './lib/report';
+import { startStack } from './lib/stack';
+import { customerWaId, type TrafficSpec } from './lib/traffic';
+import { inspect, waitIdle } from './lib/workflows';
+
+const BENCH = 'bench:scale';
+const number = { phoneNumberId: '900000000004', wabaId: '800000000004', displayPhoneNumber: '15550990004' };
+/**
+ * The longest history a run may reach: Temporal warns at 10 240 events. Conversations continue
+ * as new after 1 000 events or when Temporal suggests it, well before.
+ */
+const HISTORY_BOUND = 10_240;
+
+interface AtN {
+  n: number;
+  rssMb: number;
+  diskMb: number;
+  webhooksPerSecond: number;
+  longestHistory: number;
+  retries: number;
+  minutes: number;
+}
+
+async function main(): Promise<Failures> {
+  const sizes = listOption('sizes', 'BENCH_SCALE_SIZES', [1_000, 10_000]);
+  const perConversation = option('messages', 'BENCH_SCALE_MESSAGES', 3);
+  const concurrency = option('concurrency', 'BENCH_SCALE_CONCURRENCY', 20);
+  const failures = new Failures();
+  const results: AtN[] = [];
+  let cache = 0;
+  for (const n of sizes) {
+    const started = Date.now();
+    progress(BENCH, `N = ${n}: starting a fresh stack; ${n * perConversation} webhooks, concurrency ${concurrency}`);
+    const stack = await startStack({ api: true });
+    cache = stack.config.WORKER_MAX_CACHED_WORKFLOWS;
+    try {
+      const t: TrafficSpec = { run: String(n).slice(-5), ...number, customers: n, messagesPerCustomer: perConversation };
+      const load = await runLoad(BENCH, `N = ${n} webhooks`, { concurrency, job: { kind: 'webhooks', url: `${stack.apiUrl}/webhooks/meta`, appSecret: stack.appSecret, traffic: t } });
+      failures.check(load.errors === 0, `N = ${n}: ${load.errors} webhooks failed: ${load.errorSamples.join('; ')}`);
+      const ids = Array.from({ length: n }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
+      await waitIdle(BENCH, stack.client, ids);
+      const usage = await stack.workerUsage();
+      progress(BENCH, `N = ${n}: reading every conversation`);
+      const seen = await inspect(stack.client, ids);
+      // A redelivery after a 503 may repeat a message Temporal had taken: dropped as a duplicate, never processed twice.
+      const wrong = seen.filter((s) => s.eventCount !== perConversation);
+      failures.check(wrong.length === 0, `N = ${n}: ${wrong.length} conversations lost or duplicated messages, e.g. ${JSON.stringify(wrong[0])}`);
+      results.push({
+        n,
+        rssMb: usage.rssBytes / 2 ** 20,
+        diskMb: stack.serverDiskBytes() / 2 ** 20,
+        webhooksPerSecond: throughput(load),
+        longestHistory: Math.max(...seen.map((s) => s.historyLength)),
+        retries: load.retries,
+        minutes: (Date.now() - started) / 60_000,
+      });
+      progress(BENCH, `N = ${n}: ${JSON.stringify(results.at(-1))}`);
+    } finally {
+      await stack.stop();
+    }
+  }
+
+  printGrid(
+    `Scale: per N (${perConversation} messages per conversation, concurrency ${concurrency})`,
+    ['N', 'worker RSS after (MB)', 'server disk (MB)', 'webhooks/s', 'longest history (events)', '503s tried again', 'minutes'],
+    results.map((r) => [r.n, r.rssMb, r.diskMb, r.webhooksPerSecond, r.longestHistory, r.retries, r.minutes]),
+  );
+  const small = results[0]!;
+  const large = results.at(-1)!;
+  printTable(`Scale: N = ${large.n} against N = ${small.n} (baseline: the smallest N; worker cache ${cache} workflows)`, [
+    { metric: 'worker RSS', unit: 'MB', baseline: small.rssMb, ours: large.rssMb, target: '<= 1.2' },
+    { metric: 'webhook throughput', unit: 'webhooks/s', baseline: small.webhooksPerSecond, ours: large.webhooksPerSecond, target: '>= 0.8' },
+    { metric: 'server disk', unit: 'MB', baseline: small.diskMb, ours: large.diskMb },
+    { metric: 'longest history of any run', unit: 'events', baseline: HISTORY_BOUND, ours: Math.max(...results.map((r) => r.longestHistory)), target: `<= ${HISTORY_BOUND}`, absolute: true },
+  ]);
+  return failures;
+}
+
+runBench(BENCH, main);

@@ -1,0 +1,91 @@
+/**
+ * Every benchmark runs with tiny sizes and must succeed (exit 0: no failed operation, nothing lost
+ * or duplicated) and print its table with the right rows. Timing is not asserted: targets are
+ * figures for BENCHMARKS.md, and this machine is shared.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+function bench(name: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', `${name}.ts`)], {
+      cwd: root,
+      env: { ...process.env, BENCH_WARMUP: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+/** The table's rows as `metric → cells`. */
+function rows(output: string): Map<string, string[]> {
+  return new Map(
+    output
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('| metric'))
+      .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()))
+      .map((cells) => [cells[0]!, cells.slice(1)]),
+  );
+}
+
+// All five at once: each starts its own dev server and worker, and one after another would take minutes.
+const runs = {
+  webhooks: bench('webhooks', { BENCH_WEBHOOK_CUSTOMERS: '4', BENCH_WEBHOOK_MESSAGES: '2' }),
+  interpreter: bench('interpreter', { BENCH_INTERPRETER_WORKFLOWS: '3', BENCH_INTERPRETER_EVENTS: '2' }),
+  pacing: bench('pacing', { BENCH_PACING_SENDS: '25', BENCH_PACING_NUMBERS: '1', BENCH_PACING_SENDS_EACH: '10', BENCH_PACING_CUSTOMERS: '5' }),
+  scale: bench('scale', { BENCH_SCALE_SIZES: '4', BENCH_SCALE_MESSAGES: '2' }),
+  onboarding: bench('onboarding', { BENCH_ONBOARDINGS: '3' }),
+};
+
+const succeeded = async (name: keyof typeof runs) => {
+  const run = await runs[name];
+  if (run.code !== 0) throw new Error(`bench:${name} exited ${run.code}:\n${run.output.slice(-4000)}`);
+  return rows(run.output);
+};
+
+jest.setTimeout(600_000);
+
+test('webhooks: throughput and latencies of the API against raw signalWithStart', async () => {
+  const table = await succeeded('webhooks');
+  expect([...table.keys()]).toEqual(['throughput (webhooks/s)', 'latency p50 (ms)', 'latency p99 (ms)', '503 answers tried again']);
+  expect(table.get('throughput (webhooks/s)')![3]).toBe('ratio >= 0.9');
+  expect(Number(table.get('throughput (webhooks/s)')![0])).toBeGreaterThan(0);
+});
+
+test('interpreter: CPU per event, task latency and replay against the hand-written workflow', async () => {
+  const table = await succeeded('interpreter');
+  expect([...table.keys()]).toEqual([
+    'worker CPU per event (ms)',
+    'workflow-task latency p50 (ms)',
+    'workflow-task latency p99 (ms)',
+    'workflow-task execution p50 (ms)',
+    'workflow-task execution p99 (ms)',
+    'workflow tasks',
+    'replay per history (ms)',
+  ]);
+  expect(Number(table.get('worker CPU per event (ms)')![1])).toBeGreaterThan(0);
+});
+
+test('pacing: every send reaches Meta once, within 20 per second, for one number, then for each of several', async () => {
+  const table = await succeeded('pacing');
+  expect(table.get('1 number: 130429 answers')).toBeDefined();
+  expect(table.get('1 numbers, slowest: sustained rate (msg/s)')![3]).toBe('ratio >= 0.975');
+  expect(Number(table.get('1 number: busiest one-second interval (msg)')![1])).toBeLessThanOrEqual(20);
+});
+
+test('scale: a row per N and the comparison of the largest N with the smallest', async () => {
+  const run = await runs.scale;
+  const table = await succeeded('scale');
+  expect(run.output).toMatch(/\| 4 +\| \d/);
+  expect([...table.keys()]).toEqual(expect.arrayContaining(['worker RSS (MB)', 'webhook throughput (webhooks/s)', 'server disk (MB)', 'longest history of any run (events)']));
+});
+
+test('onboarding: onboardings to Active against bare workflows', async () => {
+  const table = await succeeded('onboarding');
+  expect([...table.keys()]).toEqual(['completed per second (/s)', 'time per onboarding p50 (ms)', 'time per onboarding p99 (ms)', 'worker CPU per onboarding (ms)', 'API 503 answers tried again']);
+});
