@@ -6,6 +6,7 @@
  * histories, and the worker's part of it, started → completed) and replay time per history.
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { dataConverter } from '../security/payload-codec';
 import { conversationWorkflowId } from '../workflows/ids';
 import { runLoad } from './lib/load';
 import { Failures, option, percentile, printTable, progress, runBench } from './lib/report';
@@ -86,7 +87,7 @@ async function fromHistories(stack: Stack, ids: string[], bundle: Awaited<Return
   const taskExecutions = tasks.flatMap((t) => t.startedToCompleted);
   const started = performance.now();
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'bench' }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'bench', dataConverter: dataConverter(stack.config) }, histories)) {
     replayed++;
     failures.check(!result.error, `replay of ${result.workflowId} failed: ${result.error?.message}`);
   }
