@@ -10,7 +10,7 @@ import type { OnboardingContext } from '../machines/onboarding';
 import { sends } from '../observability/metrics';
 import { META_ID, senderWorkflowId } from '../workflows/ids';
 import { stateQuery, type MachineView } from '../workflows/machine-api';
-import { enqueueSignal, type SendMessageInput, type SendOutcome } from '../workflows/sender-api';
+import { enqueueSignal, type SendAnswer, type SendMessageInput, type SendOutcome } from '../workflows/sender-api';
 import { RETRYABLE_META_CODES } from './meta/errors';
 import { GraphClient } from './meta/graph-client';
 import type { MessageStore } from './store/message-store';
@@ -62,11 +62,13 @@ export function createConversationActivities({ config, store, client, log, crede
     },
 
     /** Counted by outcome in coexist_sends_total. */
-    async sendMessage(input: SendMessageInput): Promise<SendOutcome> {
+    async sendMessage(input: SendMessageInput): Promise<SendAnswer> {
+      const wait = (input.notBefore ?? 0) - Date.now();
+      if (wait > 0) await Context.current().sleep(wait);
       try {
         const result = await send(input);
         sends.inc({ outcome: result.outcome });
-        return result;
+        return { ...result, answeredAt: Date.now() };
       } catch (err) {
         sends.inc({ outcome: 'error' });
         throw err;

@@ -24,6 +24,8 @@ export interface SendMessageInput {
   waId: string;
   clientMessageId: string;
   message: OutboundContent;
+  /** Not to reach Meta before this (epoch ms): the activity waits for it, so the sender can start it early. */
+  notBefore?: number;
 }
 
 /**
@@ -38,6 +40,9 @@ export type SendOutcome =
   | { outcome: 'retry'; code?: number; reason: string }
   | { outcome: 'refused'; code?: number; title: string; onboardingWorkflowId?: string }
   | { outcome: 'unconfirmed'; reason: string };
+
+/** The outcome, and when Meta's answer came (the worker's clock, ms): Meta received the request before that. */
+export type SendAnswer = SendOutcome & { answeredAt?: number };
 
 export interface SenderView {
   phoneNumberId: string;

@@ -3,10 +3,15 @@
  * messages to Meta, so that all of its conversations together stay within Coexistence's 20
  * messages per second (meta-reference §5).
  *
- * Pacing: a send starts only while fewer than `messagesPerSecond` sends are in flight or finished
- * within the last second. A request is accepted by Meta between its start and its finish, so no
- * one-second interval of Meta's clock sees more than the limit. One send in flight per customer
- * keeps each conversation's order.
+ * Pacing: `messagesPerSecond` slots, each a chain of sends in which a send reaches Meta no sooner
+ * than a second after Meta answered the one before it (`answeredAt`, taken by the activity). Meta
+ * receives a request before it answers, so each slot puts at most one request in any one-second
+ * interval of Meta's clock, and all slots together at most the limit. The next send of a slot is
+ * started as soon as the previous one's answer is known, with `notBefore` = that answer + 1 s: the
+ * activity waits for it, so Temporal's own latency is hidden and a number sends close to the limit.
+ * (Histories from before `pacing-not-before` freed a slot one second after the workflow saw the
+ * finish, and started the next send then.) One send in flight per customer keeps each
+ * conversation's order.
  *
  * Never twice: the activity is not retried by Temporal. Only an answer in which Meta says it did
  * not take the message (`retry`, `throttled`) sends it again; anything that may have reached Meta
@@ -18,6 +23,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -30,14 +36,14 @@ import {
   COEXISTENCE_MESSAGES_PER_SECOND,
   enqueueSignal,
   senderQuery,
+  type SendAnswer,
   type SendMessageInput,
-  type SendOutcome,
   type SendRequest,
   type SenderView,
   SENDING_BLOCK_CODES,
 } from './sender-api';
 
-const { sendMessage } = proxyActivities<{ sendMessage(input: SendMessageInput): Promise<SendOutcome> }>({
+const { sendMessage } = proxyActivities<{ sendMessage(input: SendMessageInput): Promise<SendAnswer> }>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
 });
@@ -62,6 +68,8 @@ interface SenderCarried {
   throttleStreak: number;
   customerPausedUntil: [waId: string, until: number][];
   counts: SenderView['counts'];
+  /** Answers of the last second, so a new run's first sends keep the pace. */
+  finished?: number[];
 }
 
 export interface SenderInput {
@@ -79,8 +87,9 @@ export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXIS
   let throttleStreak = carried?.throttleStreak ?? 0;
 
   const busyCustomers = new Set<string>();
-  /** Finish times of sends within the last second, oldest first. */
-  const finished: number[] = [];
+  const notBeforeMeta = patched('pacing-not-before');
+  /** When the sends of the last second were answered, oldest first: each ends a slot's chain. */
+  const finished: number[] = notBeforeMeta ? [...(carried?.finished ?? [])] : [];
   let inFlight = 0;
   let outstandingSignals = 0;
   let sendsThisRun = 0;
@@ -117,7 +126,7 @@ export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXIS
       return continueAsNew<typeof senderWorkflow>({
         phoneNumberId,
         messagesPerSecond,
-        carried: { queue, seen: [...seen], pausedUntil, throttleStreak, customerPausedUntil: [...customerPausedUntil], counts },
+        carried: { queue, seen: [...seen], pausedUntil, throttleStreak, customerPausedUntil: [...customerPausedUntil], counts, ...(notBeforeMeta ? { finished } : {}) },
       });
     }
     const now = Date.now();
@@ -127,15 +136,17 @@ export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXIS
       await sleep(pausedUntil - now);
       continue;
     }
-    if (inFlight + finished.length >= messagesPerSecond) {
-      // A finish inside the last second frees a slot only once it is a second old.
+    const slotsFull = inFlight + finished.length >= messagesPerSecond;
+    if (slotsFull && (!notBeforeMeta || !finished.length)) {
+      // Before pacing-not-before: a finish inside the last second frees a slot only once it is a second old.
       if (finished.length) await sleep(Math.max(1, finished[0]! + 1000 - now));
       else await condition(() => finished.length > 0);
       continue;
     }
     const next = nextRunnable(now);
     if (next.index >= 0) {
-      start(queue.splice(next.index, 1)[0]!);
+      // With every slot taken, the send continues the chain that was answered first.
+      start(queue.splice(next.index, 1)[0]!, slotsFull ? finished.shift()! + 1000 : undefined);
       continue;
     }
     const seenChanges = changes;
@@ -159,15 +170,16 @@ export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXIS
     return { index: -1, ...(wakeAt !== undefined ? { wakeAt } : {}) };
   }
 
-  function start(item: Queued) {
+  function start(item: Queued, notBefore?: number) {
     const { request } = item;
     inFlight++;
     sendsThisRun++;
     busyCustomers.add(request.waId);
     void (async () => {
-      let outcome: SendOutcome;
+      let outcome: SendAnswer;
       try {
-        outcome = await sendMessage({ phoneNumberId, waId: request.waId, clientMessageId: request.clientMessageId, message: request.message });
+        const input = { phoneNumberId, waId: request.waId, clientMessageId: request.clientMessageId, message: request.message };
+        outcome = await sendMessage(notBefore === undefined ? input : { ...input, notBefore });
       } catch (err) {
         // The activity itself failed (timeout, worker lost): the request may have reached Meta.
         outcome = { outcome: 'unconfirmed', reason: (err as Error).message };
@@ -175,13 +187,14 @@ export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXIS
       const at = Date.now();
       inFlight--;
       busyCustomers.delete(request.waId);
-      finished.push(at);
+      // Meta's answer as the activity saw it (the clock its next notBefore is read on); else now.
+      finished.push(notBeforeMeta && outcome.answeredAt !== undefined ? outcome.answeredAt : at);
       changes++;
       await settle(item, outcome, at);
     })();
   }
 
-  async function settle(item: Queued, outcome: SendOutcome, at: number) {
+  async function settle(item: Queued, outcome: SendAnswer, at: number) {
     const { request } = item;
     switch (outcome.outcome) {
       case 'accepted':
