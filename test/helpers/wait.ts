@@ -17,10 +17,20 @@ export async function eventually<T>(
   }
 }
 
-/** Queries a machine workflow until its view satisfies `accept`. */
-export function viewWhen<C = Record<string, unknown>>(
+/**
+ * Queries a machine workflow until its view satisfies `accept`. Each query has its own deadline:
+ * on a loaded machine one can stall (a worker busy with the run's task), and the next one asks again.
+ */
+export async function viewWhen<C = Record<string, unknown>>(
   handle: WorkflowHandle,
   accept: (view: MachineView<C>) => boolean,
 ): Promise<MachineView<C>> {
-  return eventually(() => handle.query(stateQuery) as Promise<MachineView<C>>, accept);
+  const query = () =>
+    handle.client.connection
+      .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(stateQuery) as Promise<MachineView<C>>)
+      .catch((err: Error) => ({ stalled: err.message }));
+  const view = await eventually(query, (v) => !('stalled' in v) && accept(v));
+  return view as MachineView<C>;
 }
+
+const QUERY_DEADLINE_MS = 10_000;
