@@ -4,7 +4,7 @@
  * and the bench worker as a child process (./worker-process.ts) whose CPU time and RSS are its own.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -12,7 +12,7 @@ import pino from 'pino';
 import { openMessageStore } from '../../activities/store';
 import { startApi } from '../../api/server';
 import { loadConfig, type Config } from '../../config';
-import { startDevServer } from '../../scripts/dev-server';
+import { startDevServer, type DevServer } from '../../scripts/dev-server';
 import { dataConverter } from '../../security/payload-codec';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { createSimulator, type SimulatorOptions } from '../../simulator/app';
@@ -76,7 +76,7 @@ export async function startStack({ api = false, simulator: simOptions = {}, env 
     ...simOptions,
   });
   const simServer = await sim.listen(0);
-  const variables: Record<string, string> = {
+  let variables: Record<string, string> = {
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     TEMPORAL_DEV_SERVER_PORT: String(temporalPort),
     TEMPORAL_DEV_UI_PORT: String(await freePort()),
@@ -91,8 +91,28 @@ export async function startStack({ api = false, simulator: simOptions = {}, env 
     WORKER_METRICS_PORT: '0',
     ...env,
   };
-  const config: Config = loadConfig(variables);
-  const server = await startDevServer(config, ensureTemporalBinaries().cli, devServerSearchAttributeArgs());
+  let config: Config = loadConfig(variables);
+  let server: DevServer | undefined;
+  // Benchmarks started side by side (the smoke test) can race for a free port, which the dev
+  // server's own internal ports may take first: it then fails to start, and new ports are tried.
+  for (let attempt = 1; !server; attempt++) {
+    try {
+      server = await startDevServer(config, ensureTemporalBinaries().cli, devServerSearchAttributeArgs());
+    } catch (err) {
+      if (attempt === 3) throw err;
+      console.error(`the Temporal dev server did not start (attempt ${attempt}), trying new ports: ${(err as Error).message.slice(0, 500)}`);
+      const port = await freePort();
+      variables = {
+        ...variables,
+        TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+        TEMPORAL_DEV_SERVER_PORT: String(port),
+        TEMPORAL_DEV_UI_PORT: String(await freePort()),
+      };
+      rmSync(dataDir, { recursive: true, force: true });
+      mkdirSync(dataDir);
+      config = loadConfig(variables);
+    }
+  }
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
 
