@@ -5,13 +5,13 @@
  * busiest one-second interval, and the 130429 answers; for one number, then for 10 at once.
  */
 import { onboardToActive } from '../test/helpers/onboard';
-import { conversationWorkflowId } from '../workflows/ids';
-import { COEXISTENCE_MESSAGES_PER_SECOND } from '../workflows/sender-api';
+import { conversationWorkflowId, senderWorkflowId } from '../workflows/ids';
+import { COEXISTENCE_MESSAGES_PER_SECOND, senderQuery } from '../workflows/sender-api';
 import { stackHttp } from './lib/http';
 import { runLoad } from './lib/load';
-import { Failures, option, printTable, progress, runBench, type Row } from './lib/report';
+import { Failures, option, percentile, printGrid, printTable, progress, runBench, type Row } from './lib/report';
 import { startStack, type Stack } from './lib/stack';
-import { waitIdle } from './lib/workflows';
+import { activityScheduleToStart, waitIdle } from './lib/workflows';
 
 const BENCH = 'bench:pacing';
 const LIMIT = COEXISTENCE_MESSAGES_PER_SECOND;
@@ -19,6 +19,8 @@ const LIMIT = COEXISTENCE_MESSAGES_PER_SECOND;
 type Http = ReturnType<typeof stackHttp>;
 
 interface NumberFigures {
+  accepted: number;
+  spanSeconds: number;
   sustainedPerSecond: number;
   busiestSecond: number;
   throttled: number;
@@ -64,6 +66,26 @@ async function main(): Promise<Failures> {
       },
       { metric: `${numbers} numbers: 130429 answers, all`, baseline: 0, ours: many.reduce((s, f) => s + f.throttled, 0), target: '= 0', absolute: true },
     ]);
+    // The sender's own counts, and from its history how long its sends waited for a worker to pick them up.
+    const senders = await Promise.all(
+      ids.map(async ({ phoneNumberId }) => {
+        const handle = stack.client.workflow.getHandle(senderWorkflowId(phoneNumberId));
+        const waits: number[] = [];
+        // Every run: a sender continues as new after 2 000 sends.
+        for await (const run of stack.client.workflow.list({ query: `WorkflowId = '${senderWorkflowId(phoneNumberId)}'` })) {
+          waits.push(...activityScheduleToStart(await stack.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()));
+        }
+        return { counts: (await handle.query(senderQuery)).counts, waits };
+      }),
+    );
+    printGrid(
+      'Pacing, each number: what the simulator accepted; the sender\'s counts; its sends\' wait from scheduled to started',
+      ['number', 'accepted', 'span (s)', 'rate (msg/s)', 'busiest second', 'sender accepted', 'throttled', 'retried', 'unconfirmed', 'wait p50 (ms)', 'wait p99 (ms)', 'wait max (ms)'],
+      [one[0]!, ...many].map((f, i) => {
+        const { counts, waits } = senders[i]!;
+        return [phones[i]!, f.accepted, f.spanSeconds, f.sustainedPerSecond, f.busiestSecond, counts.accepted, counts.throttled, counts.retried, counts.unconfirmed, percentile(waits, 50), percentile(waits, 99), waits.length ? Math.max(...waits) : NaN];
+      }),
+    );
   } finally {
     await stack.stop();
   }
@@ -134,7 +156,7 @@ function figures(acceptedAt: number[], throttled: number): NumberFigures {
     busiestSecond = Math.max(busiestSecond, end - start + 1);
   }
   const spanSeconds = times.length > 1 ? (times[times.length - 1]! - times[0]!) / 1000 : NaN;
-  return { sustainedPerSecond: (times.length - 1) / spanSeconds, busiestSecond, throttled };
+  return { accepted: times.length, spanSeconds, sustainedPerSecond: (times.length - 1) / spanSeconds, busiestSecond, throttled };
 }
 
 runBench(BENCH, main);

@@ -18,9 +18,10 @@ async function main(): Promise<Failures> {
   const customers = option('customers', 'BENCH_WEBHOOK_CUSTOMERS', 200);
   const perCustomer = option('messages', 'BENCH_WEBHOOK_MESSAGES', 10);
   const concurrency = option('concurrency', 'BENCH_WEBHOOK_CONCURRENCY', 20);
+  const rounds = Math.max(1, option('rounds', 'BENCH_WEBHOOK_ROUNDS', 2));
   const warmup = option('warmup', 'BENCH_WARMUP', 100);
   const failures = new Failures();
-  progress(BENCH, `starting the stack; ${customers * perCustomer} webhooks per run (${customers} customers × ${perCustomer}), concurrency ${concurrency}`);
+  progress(BENCH, `starting the stack; ${rounds} rounds of ${customers * perCustomer} webhooks per variant (${customers} customers × ${perCustomer}), concurrency ${concurrency}`);
   const stack = await startStack({ api: true });
   try {
     const traffic = (run: string, size = customers): TrafficSpec => ({ run, ...number, customers: size, messagesPerCustomer: perCustomer });
@@ -29,25 +30,43 @@ async function main(): Promise<Failures> {
         concurrency,
         job: { kind: 'signalWithStart', temporalAddress: stack.temporalAddress, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, workflowType: 'conversationWorkflow', traffic: t },
       });
-    const ours = (t: TrafficSpec) =>
-      runLoad(BENCH, `API webhooks ${t.run}`, { concurrency, job: { kind: 'webhooks', url: `${stack.apiUrl}/webhooks/meta`, appSecret: stack.appSecret, traffic: t } });
+    // The API runs in this process: its CPU time during a run is the API's (the simulator idles).
+    let apiCpuMicros = 0;
+    const ours = async (t: TrafficSpec) => {
+      const before = process.cpuUsage();
+      const result = await runLoad(BENCH, `API webhooks ${t.run}`, { concurrency, job: { kind: 'webhooks', url: `${stack.apiUrl}/webhooks/meta`, appSecret: stack.appSecret, traffic: t } });
+      const cpu = process.cpuUsage(before);
+      apiCpuMicros += cpu.user + cpu.system;
+      return result;
+    };
 
     if (warmup > 0) {
       progress(BENCH, 'warm-up');
       const size = Math.max(1, Math.floor(warmup / perCustomer));
-      await settle(stack, traffic('91', size), await raw(traffic('91', size)), failures);
-      await settle(stack, traffic('92', size), await ours(traffic('92', size)), failures);
+      await settled(stack, traffic('91', size), raw, failures);
+      await settled(stack, traffic('92', size), ours, failures);
     }
-    const baseline = await raw(traffic('11'));
-    await settle(stack, traffic('11'), baseline, failures);
-    const measured = await ours(traffic('12'));
-    await settle(stack, traffic('12'), measured, failures);
+    // Rounds alternate which variant goes first, so that neither always meets the fuller server.
+    const baselines: LoadResult[] = [];
+    const measured: LoadResult[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const variants = [
+        async () => baselines.push(await settled(stack, traffic(`1${round}`), raw, failures)),
+        async () => measured.push(await settled(stack, traffic(`2${round}`), ours, failures)),
+      ];
+      for (const variant of round % 2 ? variants : variants.reverse()) await variant();
+    }
+    const baseline = combined(baselines);
+    const ourResult = combined(measured);
 
-    printTable(`Webhook ingestion: ${operations(traffic('12'))} signed webhooks, concurrency ${concurrency} (baseline: raw signalWithStart)`, [
-      { metric: 'throughput', unit: 'webhooks/s', baseline: throughput(baseline), ours: throughput(measured), target: '>= 0.9' },
-      { metric: 'latency p50', unit: 'ms', baseline: percentile(baseline.latencies, 50), ours: percentile(measured.latencies, 50) },
-      { metric: 'latency p99', unit: 'ms', baseline: percentile(baseline.latencies, 99), ours: percentile(measured.latencies, 99) },
-      { metric: '503 answers tried again', baseline: baseline.retries, ours: measured.retries },
+    printTable(`Webhook ingestion: ${rounds} × ${operations(traffic('1'))} signed webhooks, concurrency ${concurrency} (baseline: raw signalWithStart)`, [
+      { metric: 'throughput', unit: 'webhooks/s', baseline: throughput(baseline), ours: throughput(ourResult), target: '>= 0.9' },
+      { metric: 'latency p50', unit: 'ms', baseline: percentile(baseline.latencies, 50), ours: percentile(ourResult.latencies, 50) },
+      { metric: 'latency p99', unit: 'ms', baseline: percentile(baseline.latencies, 99), ours: percentile(ourResult.latencies, 99) },
+      { metric: '503 answers tried again', baseline: baseline.retries, ours: ourResult.retries },
+      // Where the difference goes: what calls Temporal (the raw client's process; the API) and what posts the webhooks.
+      { metric: 'CPU per webhook, caller of Temporal', unit: 'ms', baseline: cpuMsPer(baseline), ours: apiCpuMicros / 1000 / ourResult.count },
+      { metric: 'CPU per webhook, HTTP load generator', unit: 'ms', baseline: '', ours: cpuMsPer(ourResult) },
     ]);
   } finally {
     await stack.stop();
@@ -55,8 +74,9 @@ async function main(): Promise<Failures> {
   return failures;
 }
 
-/** Waits for the run's conversations to process it; every message must be there once. */
-async function settle(stack: Stack, t: TrafficSpec, result: LoadResult, failures: Failures): Promise<void> {
+/** Runs a variant's load, then waits for its conversations to process it; every message must be there once. */
+async function settled(stack: Stack, t: TrafficSpec, load: (t: TrafficSpec) => Promise<LoadResult>, failures: Failures): Promise<LoadResult> {
+  const result = await load(t);
   failures.check(result.errors === 0, `run ${t.run}: ${result.errors} operations failed: ${result.errorSamples.join('; ')}`);
   const ids = Array.from({ length: t.customers }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
   await waitIdle(BENCH, stack.client, ids);
@@ -64,6 +84,22 @@ async function settle(stack: Stack, t: TrafficSpec, result: LoadResult, failures
   // A redelivery after a 503 may repeat a message Temporal had taken: dropped as a duplicate, never processed twice.
   const wrong = seen.filter((s) => s.eventCount !== t.messagesPerCustomer);
   failures.check(wrong.length === 0, `run ${t.run}: ${wrong.length} conversations lost or duplicated messages, e.g. ${JSON.stringify(wrong[0])}`);
+  return result;
 }
+
+/** Rounds of one variant as one run: their operations over their summed load time. */
+function combined(results: LoadResult[]): LoadResult {
+  return {
+    count: results.reduce((n, r) => n + r.count, 0),
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    retries: results.reduce((n, r) => n + r.retries, 0),
+    errorSamples: results.flatMap((r) => r.errorSamples),
+    durationMs: results.reduce((n, r) => n + r.durationMs, 0),
+    cpuMicros: results.reduce((n, r) => n + r.cpuMicros, 0),
+    latencies: results.flatMap((r) => r.latencies),
+  };
+}
+
+const cpuMsPer = (r: LoadResult) => r.cpuMicros / 1000 / r.count;
 
 runBench(BENCH, main);

@@ -12,7 +12,7 @@ import { onboardToActive } from '../../test/helpers/onboard';
 import { conversationWorkflowId, senderWorkflowId } from '../../workflows/ids';
 import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
 import { enqueueSignal } from '../../workflows/sender-api';
-import { request, retryingUnavailable, stackHttp } from './http';
+import { postRaw, retryingUnavailable, stackHttp } from './http';
 import { operations, webhookBody, type TrafficSpec } from './traffic';
 
 export type Job =
@@ -39,6 +39,8 @@ export interface LoadResult {
   retries: number;
   errorSamples: string[];
   durationMs: number;
+  /** CPU time (user + system) of this load process during the run, µs. */
+  cpuMicros: number;
   /** Per operation, ms, in completion order. */
   latencies: number[];
 }
@@ -61,7 +63,7 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
           const body = webhookBody(job.traffic, i);
           const headers = { 'x-hub-signature-256': signWebhook(body, job.appSecret) };
           // Meta redelivers what was not answered 200; the conversation drops a repeat by message id.
-          const answer = await retryingUnavailable(() => request(job.url, 'POST', JSON.parse(body), headers), retried);
+          const answer = await retryingUnavailable(() => postRaw(job.url, body, headers), retried);
           if (answer.status !== 200 || answer.body?.delivered !== 1) throw new Error(`webhook answered ${answer.status}: ${JSON.stringify(answer.body)}`);
         },
       };
@@ -133,6 +135,7 @@ async function run({ job, concurrency }: LoadRequest): Promise<LoadResult> {
   let errors = 0;
   let next = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const ticker = setInterval(() => process.send!({ type: 'progress', done: latencies.length + errors, count }), 5_000);
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
@@ -150,9 +153,10 @@ async function run({ job, concurrency }: LoadRequest): Promise<LoadResult> {
     }),
   );
   const durationMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   clearInterval(ticker);
   await close?.();
-  return { count, errors, retries, errorSamples, durationMs, latencies };
+  return { count, errors, retries, errorSamples, durationMs, cpuMicros: cpu.user + cpu.system, latencies };
 }
 
 // The benchmark that started this process is gone: stop loading its (stopped) stack.

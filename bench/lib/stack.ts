@@ -17,6 +17,7 @@ import { dataConverter } from '../../security/payload-codec';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { createSimulator, type SimulatorOptions } from '../../simulator/app';
 import { freePort } from '../../test/helpers/ports';
+import { findPostgres, startPostgres, type TestPostgres } from '../../test/helpers/postgres';
 import { devServerSearchAttributeArgs } from '../../workflows/search-attributes';
 import type { WorkerUsage } from './worker-process';
 
@@ -33,7 +34,8 @@ export interface StackOptions {
 
 /** A child started with tsx, talking over IPC. */
 export function forkTsx(script: string, env: Record<string, string> = {}): ChildProcess {
-  return fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  return fork(script, [], { execArgv: ['--import', 'tsx', ...prof], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 /** The first IPC message of `type` from a child, or its exit as an error. */
@@ -65,7 +67,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-export async function startStack({ api = false, simulator: simOptions = {}, env = {} }: StackOptions = {}) {
+export async function startStack(options: StackOptions = {}) {
+  const { databaseUrl, postgres } = await messageDatabase();
+  try {
+    return await startServices(options, databaseUrl, postgres);
+  } catch (err) {
+    await postgres?.stop();
+    throw err;
+  }
+}
+
+async function startServices({ api = false, simulator: simOptions = {}, env = {} }: StackOptions, databaseUrl: string, postgres?: TestPostgres) {
   const dataDir = mkdtempSync(join(DATA_ROOT, 'coexist-bench-'));
   const temporalPort = await freePort();
   const apiPort = await freePort();
@@ -86,7 +98,7 @@ export async function startStack({ api = false, simulator: simOptions = {}, env 
     BACKEND_API_KEY: API_KEY,
     META_GRAPH_BASE_URL: simServer.url,
     META_APP_SECRET: APP_SECRET,
-    DATABASE_URL: 'memory://',
+    DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'error',
     WORKER_METRICS_PORT: '0',
     ...env,
@@ -134,6 +146,7 @@ export async function startStack({ api = false, simulator: simOptions = {}, env 
     await connection.close();
     await server.stop();
     await simServer.close();
+    await postgres?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
   running.add(stop);
@@ -163,4 +176,20 @@ export async function startStack({ api = false, simulator: simOptions = {}, env 
   };
 }
 
-export type Stack = Awaited<ReturnType<typeof startStack>>;
+export type Stack = Awaited<ReturnType<typeof startServices>>;
+
+/**
+ * The message store in PostgreSQL, as in production (worker and API share it), so that the
+ * worker's CPU and RSS are the worker's own: `BENCH_DATABASE_URL`, else a throw-away server from
+ * the machine's PostgreSQL binaries, else (none installed) the in-memory store inside the worker.
+ */
+async function messageDatabase(): Promise<{ databaseUrl: string; postgres?: TestPostgres }> {
+  if (process.env.BENCH_DATABASE_URL) return { databaseUrl: process.env.BENCH_DATABASE_URL };
+  const found = findPostgres();
+  if ('missing' in found) {
+    console.error(`[bench] no PostgreSQL (${found.missing}): the message store runs in memory inside the worker, and counts in its CPU and RSS`);
+    return { databaseUrl: 'memory://' };
+  }
+  const postgres = await startPostgres(found.binDir);
+  return { databaseUrl: postgres.url, postgres };
+}

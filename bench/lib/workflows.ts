@@ -79,3 +79,16 @@ export function workflowTaskLatencies(history: temporal.api.history.v1.IHistory)
   }
   return { scheduledToCompleted, startedToCompleted };
 }
+
+/** Activity tasks of a history, ms from scheduled to started: how long each waited to be picked up by a worker. */
+export function activityScheduleToStart(history: temporal.api.history.v1.IHistory): number[] {
+  const scheduled = new Map<string, number>();
+  const waits: number[] = [];
+  for (const e of history.events ?? []) {
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), ms(e.eventTime));
+    const started = e.activityTaskStartedEventAttributes;
+    const at = started ? scheduled.get(String(started.scheduledEventId)) : undefined;
+    if (at !== undefined) waits.push(ms(e.eventTime) - at);
+  }
+  return waits;
+}

@@ -52,7 +52,14 @@ jest.setTimeout(600_000);
 
 test('webhooks: throughput and latencies of the API against raw signalWithStart', async () => {
   const table = await succeeded('webhooks');
-  expect([...table.keys()]).toEqual(['throughput (webhooks/s)', 'latency p50 (ms)', 'latency p99 (ms)', '503 answers tried again']);
+  expect([...table.keys()]).toEqual([
+    'throughput (webhooks/s)',
+    'latency p50 (ms)',
+    'latency p99 (ms)',
+    '503 answers tried again',
+    'CPU per webhook, caller of Temporal (ms)',
+    'CPU per webhook, HTTP load generator (ms)',
+  ]);
   expect(table.get('throughput (webhooks/s)')![3]).toBe('ratio >= 0.9');
   expect(Number(table.get('throughput (webhooks/s)')![0])).toBeGreaterThan(0);
 });
@@ -76,6 +83,9 @@ test('pacing: every send reaches Meta once, within 20 per second, for one number
   expect(table.get('1 number: 130429 answers')).toBeDefined();
   expect(table.get('1 numbers, slowest: sustained rate (msg/s)')![3]).toBe('ratio >= 0.975');
   expect(Number(table.get('1 number: busiest one-second interval (msg)')![1])).toBeLessThanOrEqual(20);
+  // Per number: what the simulator accepted, and the sender's own count of accepted sends.
+  expect(table.get('+15550880000')![0]).toBe('25');
+  expect(table.get('+15550880000')![4]).toBe('25');
 });
 
 test('scale: a row per N and the comparison of the largest N with the smallest', async () => {
