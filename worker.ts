@@ -5,6 +5,7 @@ import { createTemporalClient } from './client';
 import { loadConfig, temporalAddress, type Config } from './config';
 import { createLogger } from './logger';
 import { dataConverter } from './security/payload-codec';
+import { COEXISTENCE_MESSAGES_PER_SECOND } from './workflows/sender-api';
 import { freeLoopbackAddress, serveWorkerMetrics, temporalPrometheus, workerMetricsAddress } from './observability/worker-metrics';
 
 /**
@@ -15,6 +16,10 @@ import { freeLoopbackAddress, serveWorkerMetrics, temporalPrometheus, workerMetr
  * - maxConcurrentWorkflowTaskExecutions: workflow tasks are CPU work; past a few dozen they only
  *   queue inside the process. 40 with 20 pollers keeps both cores busy under a backlog.
  * - maxConcurrentActivityTaskExecutions: activities mostly wait on Meta's HTTP; 100 at once.
+ * - maxEagerActivityReservationsPerWorkflowTask: a number's sender starts up to 20 sends in one
+ *   task; taken eagerly (returned with the task's completion) they skip the task queue. With the
+ *   default 3, the other 17 went through matching, and under load on this machine some waited
+ *   tens of seconds for a worker while eager ones started at once (BENCHMARKS.md, 3).
  * - workflowThreadPoolSize: one workflow thread per core.
  * - stickyQueueScheduleToStartTimeout: 10 s before a cached workflow's task may go to another worker.
  * - shutdownGraceTime: running activities get this long to finish on SIGTERM before being cancelled.
@@ -25,6 +30,7 @@ export function workerTuning(config: Config): Partial<WorkerOptions> {
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentWorkflowTaskPolls: Math.max(2, Math.floor(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS / 2)),
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxEagerActivityReservationsPerWorkflowTask: COEXISTENCE_MESSAGES_PER_SECOND,
     workflowThreadPoolSize: 2,
     stickyQueueScheduleToStartTimeout: '10s',
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
