@@ -21,6 +21,7 @@ const HISTORY_BOUND = 10_240;
 interface AtN {
   n: number;
   rssMb: number;
+  heapMb: number;
   diskMb: number;
   webhooksPerSecond: number;
   longestHistory: number;
@@ -47,6 +48,7 @@ async function main(): Promise<Failures> {
       const ids = Array.from({ length: n }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
       await waitIdle(BENCH, stack.client, ids);
       const usage = await stack.workerUsage();
+      const retained = await stack.workerUsage({ gc: true });
       progress(BENCH, `N = ${n}: reading every conversation`);
       const seen = await inspect(stack.client, ids);
       // A redelivery after a 503 may repeat a message Temporal had taken: dropped as a duplicate, never processed twice.
@@ -55,6 +57,7 @@ async function main(): Promise<Failures> {
       results.push({
         n,
         rssMb: usage.rssBytes / 2 ** 20,
+        heapMb: retained.heapUsedBytes / 2 ** 20,
         diskMb: stack.serverDiskBytes() / 2 ** 20,
         webhooksPerSecond: throughput(load),
         longestHistory: Math.max(...seen.map((s) => s.historyLength)),
@@ -69,13 +72,14 @@ async function main(): Promise<Failures> {
 
   printGrid(
     `Scale: per N (${perConversation} messages per conversation, concurrency ${concurrency})`,
-    ['N', 'worker RSS after (MB)', 'server disk (MB)', 'webhooks/s', 'longest history (events)', '503s tried again', 'minutes'],
-    results.map((r) => [r.n, r.rssMb, r.diskMb, r.webhooksPerSecond, r.longestHistory, r.retries, r.minutes]),
+    ['N', 'worker RSS after (MB)', 'worker heap after GC (MB)', 'server disk (MB)', 'webhooks/s', 'longest history (events)', '503s tried again', 'minutes'],
+    results.map((r) => [r.n, r.rssMb, r.heapMb, r.diskMb, r.webhooksPerSecond, r.longestHistory, r.retries, r.minutes]),
   );
   const small = results[0]!;
   const large = results.at(-1)!;
   printTable(`Scale: N = ${large.n} against N = ${small.n} (baseline: the smallest N; worker cache ${cache} workflows)`, [
     { metric: 'worker RSS', unit: 'MB', baseline: small.rssMb, ours: large.rssMb, target: '<= 1.2' },
+    { metric: 'worker heap after a full GC', unit: 'MB', baseline: small.heapMb, ours: large.heapMb },
     { metric: 'webhook throughput', unit: 'webhooks/s', baseline: small.webhooksPerSecond, ours: large.webhooksPerSecond, target: '>= 0.8' },
     { metric: 'server disk', unit: 'MB', baseline: small.diskMb, ours: large.diskMb },
     { metric: 'longest history of any run', unit: 'events', baseline: HISTORY_BOUND, ours: Math.max(...results.map((r) => r.longestHistory)), target: `<= ${HISTORY_BOUND}`, absolute: true },

@@ -33,9 +33,9 @@ export interface StackOptions {
 }
 
 /** A child started with tsx, talking over IPC. */
-export function forkTsx(script: string, env: Record<string, string> = {}): ChildProcess {
+export function forkTsx(script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
   const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-  return fork(script, [], { execArgv: ['--import', 'tsx', ...prof], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(script, [], { execArgv: ['--import', 'tsx', ...nodeArgs, ...prof], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 /** The first IPC message of `type` from a child, or its exit as an error. */
@@ -128,7 +128,7 @@ async function startServices({ api = false, simulator: simOptions = {}, env = {}
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
 
-  const worker = forkTsx(join(__dirname, 'worker-process.ts'), variables);
+  const worker = forkTsx(join(__dirname, 'worker-process.ts'), variables, ['--expose-gc']);
   await nextMessage(worker, 'ready');
   const workerExited = new Promise<number | null>((done) => worker.once('exit', (code) => done(code)));
 
@@ -160,10 +160,10 @@ async function startServices({ api = false, simulator: simOptions = {}, env = {}
     apiKey: API_KEY,
     appSecret: APP_SECRET,
     temporalAddress: server.address,
-    /** The worker's CPU time and RSS now. */
-    async workerUsage(): Promise<WorkerUsage> {
+    /** The worker's CPU time, RSS and heap now; with `gc`, after a full garbage collection. */
+    async workerUsage({ gc = false } = {}): Promise<WorkerUsage> {
       const answer = nextMessage<{ usage: WorkerUsage }>(worker, 'usage');
-      worker.send({ type: 'usage' });
+      worker.send({ type: 'usage', gc });
       return (await answer).usage;
     },
     /** Bytes of the dev server's SQLite files (database, WAL; a journal may come and go meanwhile). */

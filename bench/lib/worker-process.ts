@@ -16,6 +16,7 @@ export interface WorkerUsage {
   /** User + system CPU time of the process, µs. */
   cpuMicros: number;
   rssBytes: number;
+  heapUsedBytes: number;
 }
 
 async function main() {
@@ -32,10 +33,13 @@ async function main() {
     dataConverter: dataConverter(config),
     ...workerTuning(config),
   });
-  process.on('message', (message: { type: string }) => {
+  process.on('message', (message: { type: string; gc?: boolean }) => {
     if (message.type !== 'usage') return;
+    // Started with --expose-gc: what stays after a full collection, not the last high-water mark.
+    if (message.gc) global.gc?.();
     const { user, system } = process.cpuUsage();
-    process.send!({ type: 'usage', usage: { cpuMicros: user + system, rssBytes: process.memoryUsage().rss } satisfies WorkerUsage });
+    const { rss, heapUsed } = process.memoryUsage();
+    process.send!({ type: 'usage', usage: { cpuMicros: user + system, rssBytes: rss, heapUsedBytes: heapUsed } satisfies WorkerUsage });
   });
   process.on('disconnect', () => worker.shutdown());
   const running = worker.run();
