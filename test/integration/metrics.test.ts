@@ -183,8 +183,8 @@ test("a worker on its own serves coexist's metrics and Temporal's worker metrics
   try {
     const text = await eventually(
       () => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => (r.ok ? r.text() : ''), () => ''),
-      // Temporal's worker metrics appear once the worker polls its task queue.
-      (t) => /^temporal_\w+\{.*task_queue="metrics-standalone-worker"/m.test(t) && t.includes('coexist_sends_total'),
+      // temporal_worker_start comes at start; the slot gauges only once the worker polls its task queue.
+      (t) => /^temporal_worker_task_slots_available\{.*task_queue="metrics-standalone-worker"/m.test(t) && t.includes('coexist_sends_total'),
       { timeoutMs: 90_000, intervalMs: 500 },
     );
     expect(text).toMatch(/^coexist_sends_total\{outcome="accepted"\} 0$/m);
