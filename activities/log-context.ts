@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { logContext, type LogContext } from '../logger';
 import { META_ID } from '../workflows/ids';
 
-type ActivityFunctions = Record<string, (...args: any[]) => Promise<unknown>>;
+type ActivityFunctions = Record<string, (...args: never[]) => Promise<unknown>>;
 
 /**
  * Runs each activity inside its log context, so that every line it logs carries `workflowId`,
@@ -10,8 +10,8 @@ type ActivityFunctions = Record<string, (...args: any[]) => Promise<unknown>>;
  */
 export function withLogContext<T extends ActivityFunctions>(activities: T): T {
   return Object.fromEntries(
-    Object.entries(activities).map(([name, activity]) => [name, (...args: unknown[]) => logContext.run(activityLogContext(args[0]), () => activity(...args))]),
-  ) as T;
+    Object.entries(activities).map(([name, activity]) => [name, (...args: never[]) => logContext.run(activityLogContext(args[0]), () => activity(...args))]),
+  ) as unknown as T;
 }
 
 function activityLogContext(input: unknown): LogContext {

@@ -29,7 +29,7 @@ export function ensureSchemathesis(): SchemathesisCommand {
       );
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-3).join('\n  ');
-      throw new Error(`could not install schemathesis==${SCHEMATHESIS_VERSION} with python3 -m pip:\n  ${stderr ?? (err as Error).message}`);
+      throw new Error(`could not install schemathesis==${SCHEMATHESIS_VERSION} with python3 -m pip:\n  ${stderr ?? (err as Error).message}`, { cause: err });
     }
   }
   return {
@@ -44,7 +44,7 @@ if (require.main === module) {
     const st = ensureSchemathesis();
     process.stdout.write(execFileSync(st.command, [...st.args, '--version'], { env: st.env }));
   } catch (err) {
-    console.error(`schemathesis: ${(err as Error).message}`);
+    console.error(`schemathesis: ${(err as Error).message}`, { cause: err });
     process.exit(1);
   }
 }

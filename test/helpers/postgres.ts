@@ -52,7 +52,7 @@ export async function startPostgres(binDir: string): Promise<TestPostgres> {
     ]);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`could not start PostgreSQL from ${binDir}: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`);
+    throw new Error(`could not start PostgreSQL from ${binDir}: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`, { cause: err });
   }
   return {
     url: `postgres://coexist@127.0.0.1:${port}/postgres`,

