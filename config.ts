@@ -12,12 +12,17 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const stageBudgetsSchema = z
-  .object(Object.fromEntries(['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment'].map((stage) => [stage, z.number().int().positive().optional()])))
+  .object(
+    Object.fromEntries(
+      ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment'].map((stage) => [
+        stage,
+        z.number().int().positive().optional(),
+      ]),
+    ),
+  )
   .strict();
 
 export const configSchema = z.object({
@@ -25,7 +30,10 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 
   /** Set: use that Temporal server and start none. Unset: `npm start` runs the dev server. */
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port')
+    .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('coexist'),
   TEMPORAL_DEV_SERVER_PORT: port.default(7233),
@@ -86,13 +94,25 @@ export const configSchema = z.object({
   PAYLOAD_CODEC_KEYS: z
     .string()
     .transform((v, ctx) => {
-      const keys = v.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
-        const at = pair.indexOf(':');
-        return { id: at < 0 ? '' : pair.slice(0, at), key: Buffer.from(at < 0 ? '' : pair.slice(at + 1), 'base64') };
-      });
+      const keys = v
+        .split(',')
+        .map((pair) => pair.trim())
+        .filter(Boolean)
+        .map((pair) => {
+          const at = pair.indexOf(':');
+          return { id: at < 0 ? '' : pair.slice(0, at), key: Buffer.from(at < 0 ? '' : pair.slice(at + 1), 'base64') };
+        });
       const ids = keys.map((k) => k.id);
-      if (keys.length === 0 || keys.some((k) => !/^[A-Za-z0-9._-]{1,64}$/.test(k.id) || k.key.length !== 32) || new Set(ids).size !== ids.length) {
-        ctx.addIssue({ code: 'custom', message: 'must be id:key pairs, comma-separated (ids [A-Za-z0-9._-], distinct; keys 32 bytes, base64-encoded); the first encrypts' });
+      if (
+        keys.length === 0 ||
+        keys.some((k) => !/^[A-Za-z0-9._-]{1,64}$/.test(k.id) || k.key.length !== 32) ||
+        new Set(ids).size !== ids.length
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be id:key pairs, comma-separated (ids [A-Za-z0-9._-], distinct; keys 32 bytes, base64-encoded); the first encrypts',
+        });
         return z.NEVER;
       }
       return keys;
@@ -104,13 +124,29 @@ export const configSchema = z.object({
    */
   CODEC_CORS_ORIGINS: z
     .string()
-    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
-    .pipe(z.array(z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin === o, 'must be an origin like https://temporal-ui.example')).min(1))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .url({ protocol: /^https?$/ })
+            .refine((o) => new URL(o).origin === o, 'must be an origin like https://temporal-ui.example'),
+        )
+        .min(1),
+    )
     .optional(),
 
   /** Meta's Graph API (https://graph.facebook.com); unset: the simulator at SIMULATOR_PORT. */
   META_GRAPH_BASE_URL: url.optional(),
-  META_GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
+  META_GRAPH_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'must look like v24.0')
+    .default('v24.0'),
   META_APP_ID: z.string().min(1).default('1000000000000001'),
   META_APP_SECRET: z.string().min(16).default('local-meta-app-secret'),
   META_WEBHOOK_VERIFY_TOKEN: z.string().min(8).default('local-verify-token'),
@@ -122,12 +158,19 @@ export const configSchema = z.object({
   OPS_TOKENS: z
     .string()
     .transform((v, ctx) => {
-      const pairs = v.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
-        const at = pair.indexOf(':');
-        return at < 0 ? { name: '', token: '' } : { name: pair.slice(0, at), token: pair.slice(at + 1) };
-      });
+      const pairs = v
+        .split(',')
+        .map((pair) => pair.trim())
+        .filter(Boolean)
+        .map((pair) => {
+          const at = pair.indexOf(':');
+          return at < 0 ? { name: '', token: '' } : { name: pair.slice(0, at), token: pair.slice(at + 1) };
+        });
       if (pairs.length === 0 || pairs.some((p) => !/^[A-Za-z0-9._-]{1,64}$/.test(p.name) || p.token.length < 16)) {
-        ctx.addIssue({ code: 'custom', message: 'must be name:token pairs, comma-separated (names [A-Za-z0-9._-], tokens of 16+ characters)' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be name:token pairs, comma-separated (names [A-Za-z0-9._-], tokens of 16+ characters)',
+        });
         return z.NEVER;
       }
       return pairs;
@@ -174,9 +217,7 @@ export const requiredInProduction = [
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; reason: string }[]) {
-    super(
-      'invalid configuration:\n' + issues.map((i) => `  ${i.variable}: ${i.reason}`).join('\n'),
-    );
+    super('invalid configuration:\n' + issues.map((i) => `  ${i.variable}: ${i.reason}`).join('\n'));
     this.name = 'ConfigError';
   }
 }
@@ -210,7 +251,10 @@ function withSecretFiles(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; issu
     try {
       out[name] = readFileSync(file, 'utf8').trim();
     } catch (err) {
-      issues.push({ variable: `${name}_FILE`, reason: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      issues.push({
+        variable: `${name}_FILE`,
+        reason: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      });
     }
   }
   return { env: out, issues };
@@ -227,25 +271,31 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): Config {
   );
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ variable: String(i.path[0]), reason: i.message })),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0]), reason: i.message })));
   }
   if (parsed.data.COEXIST_ENV === 'production') {
     const missing = requiredInProduction.filter((k) => raw[k] === undefined);
     if (missing.length > 0) {
-      throw new ConfigError(
-        missing.map((variable) => ({ variable, reason: 'required when COEXIST_ENV=production' })),
-      );
+      throw new ConfigError(missing.map((variable) => ({ variable, reason: 'required when COEXIST_ENV=production' })));
     }
     // The development secrets are in this repository, so they are no secrets at all.
     const localDefaults = configSchema.parse({});
-    const published = SECRET_VARIABLES.filter((k) => localDefaults[k] !== undefined && JSON.stringify(parsed.data[k]) === JSON.stringify(localDefaults[k]));
+    const published = SECRET_VARIABLES.filter(
+      (k) => localDefaults[k] !== undefined && JSON.stringify(parsed.data[k]) === JSON.stringify(localDefaults[k]),
+    );
     if (published.length > 0) {
-      throw new ConfigError(published.map((variable) => ({ variable, reason: 'is the local development value, published in the repository: set a secret of your own' })));
+      throw new ConfigError(
+        published.map((variable) => ({
+          variable,
+          reason: 'is the local development value, published in the repository: set a secret of your own',
+        })),
+      );
     }
   }
-  return { ...parsed.data, META_GRAPH_BASE_URL: parsed.data.META_GRAPH_BASE_URL ?? `http://127.0.0.1:${parsed.data.SIMULATOR_PORT}` };
+  return {
+    ...parsed.data,
+    META_GRAPH_BASE_URL: parsed.data.META_GRAPH_BASE_URL ?? `http://127.0.0.1:${parsed.data.SIMULATOR_PORT}`,
+  };
 }
 
 /** The address clients and workers connect to: the configured server or the local dev server. */

@@ -6,7 +6,12 @@ import { loadConfig, temporalAddress, type Config } from './config';
 import { createLogger } from './logger';
 import { dataConverter } from './security/payload-codec';
 import { COEXISTENCE_MESSAGES_PER_SECOND } from './workflows/sender-api';
-import { freeLoopbackAddress, serveWorkerMetrics, temporalPrometheus, workerMetricsAddress } from './observability/worker-metrics';
+import {
+  freeLoopbackAddress,
+  serveWorkerMetrics,
+  temporalPrometheus,
+  workerMetricsAddress,
+} from './observability/worker-metrics';
 
 /**
  * Worker settings, chosen for a 2-core machine running I/O-bound activities:

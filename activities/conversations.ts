@@ -31,7 +31,13 @@ export type CredentialsLookup = (phoneNumberId: string) => Promise<{ workflowId:
  * The conversation machine's effects (the message store, the sender queue) and the sender's one
  * activity, `sendMessage`.
  */
-export function createConversationActivities({ config, store, client, log, credentials = onboardingCredentials(client) }: ConversationActivityDeps) {
+export function createConversationActivities({
+  config,
+  store,
+  client,
+  log,
+  credentials = onboardingCredentials(client),
+}: ConversationActivityDeps) {
   const graph = new GraphClient({
     baseUrl: config.META_GRAPH_BASE_URL,
     apiVersion: config.META_GRAPH_API_VERSION,
@@ -89,13 +95,17 @@ export function createConversationActivities({ config, store, client, log, crede
       if (err.type === META_API_ERROR) {
         const { code, detail } = err.details?.[0] as MetaErrorDetails;
         if (code === 130429 || code === 131056) return { outcome: 'throttled', code };
-        if (RETRYABLE_META_CODES.has(code) || (!err.nonRetryable && code >= 500)) return { outcome: 'retry', code, reason: err.message };
+        if (RETRYABLE_META_CODES.has(code) || (!err.nonRetryable && code >= 500))
+          return { outcome: 'retry', code, reason: err.message };
         return { outcome: 'refused', code, title: detail ?? err.message, onboardingWorkflowId };
       }
       if (err.type === 'MetaUnreachable') {
         const { requestSent } = (err.details?.[0] ?? { requestSent: true }) as { requestSent: boolean };
         if (!requestSent) return { outcome: 'retry', reason: err.message };
-        log.warn({ phoneNumberId: input.phoneNumberId, clientMessageId: input.clientMessageId }, 'send unconfirmed: the request may have reached Meta');
+        log.warn(
+          { phoneNumberId: input.phoneNumberId, clientMessageId: input.clientMessageId },
+          'send unconfirmed: the request may have reached Meta',
+        );
         return { outcome: 'unconfirmed', reason: err.message };
       }
       return { outcome: 'refused', title: err.message, onboardingWorkflowId };
@@ -134,7 +144,9 @@ function onboardingCredentials(client: Client, ttlMs = 60_000): CredentialsLooku
     if (hit && Date.now() - hit.at < ttlMs) return hit.value;
     if (!META_ID.test(phoneNumberId)) return undefined;
     let value: { workflowId: string; sealedToken: string } | undefined;
-    for await (const execution of client.workflow.list({ query: `PhoneNumberId = '${phoneNumberId}' AND ExecutionStatus = 'Running'` })) {
+    for await (const execution of client.workflow.list({
+      query: `PhoneNumberId = '${phoneNumberId}' AND ExecutionStatus = 'Running'`,
+    })) {
       const view = (await client.workflow.getHandle(execution.workflowId).query(stateQuery)) as MachineView<OnboardingContext>;
       if (view.context.sealedToken) value = { workflowId: execution.workflowId, sealedToken: view.context.sealedToken };
       break;

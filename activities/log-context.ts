@@ -10,7 +10,10 @@ type ActivityFunctions = Record<string, (...args: never[]) => Promise<unknown>>;
  */
 export function withLogContext<T extends ActivityFunctions>(activities: T): T {
   return Object.fromEntries(
-    Object.entries(activities).map(([name, activity]) => [name, (...args: never[]) => logContext.run(activityLogContext(args[0]), () => activity(...args))]),
+    Object.entries(activities).map(([name, activity]) => [
+      name,
+      (...args: never[]) => logContext.run(activityLogContext(args[0]), () => activity(...args)),
+    ]),
   ) as unknown as T;
 }
 

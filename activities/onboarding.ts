@@ -134,5 +134,6 @@ async function issueSimulatedLinkingCode(baseUrl: string, params: StartLinkingAt
     body: JSON.stringify({ method: params.method, ttlMs: params.expiresInMs }),
     signal: AbortSignal.timeout(10_000),
   });
-  if (!response.ok) throw ApplicationFailure.retryable(`simulator refused a new linking code: ${response.status}`, 'SimulatorError');
+  if (!response.ok)
+    throw ApplicationFailure.retryable(`simulator refused a new linking code: ${response.status}`, 'SimulatorError');
 }

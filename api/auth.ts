@@ -35,10 +35,18 @@ export const requireJson: RequestHandler = (req, _res, next) => {
  */
 export function requireOpsToken(tokens: { name: string; token: string }[], { cookie }: { cookie?: string } = {}): RequestHandler {
   return (req, res, next) => {
-    const given = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? (cookie ? cookieValue(req.get('cookie'), cookie) : undefined);
+    const given =
+      /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? (cookie ? cookieValue(req.get('cookie'), cookie) : undefined);
     const operator = given ? tokens.find((t) => constantTimeEqual(given, t.token)) : undefined;
     if (!operator) {
-      next(new ApiError(401, 'unauthorized', 'a valid ops token is required: Authorization: Bearer <token>', 'headers.authorization'));
+      next(
+        new ApiError(
+          401,
+          'unauthorized',
+          'a valid ops token is required: Authorization: Bearer <token>',
+          'headers.authorization',
+        ),
+      );
       return;
     }
     res.locals.operator = operator.name;

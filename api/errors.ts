@@ -38,7 +38,12 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
     const body = toApiError(err);
     if (body.status >= 500) log.error({ err }, 'request failed');
     res.status(body.status).json({
-      error: { code: body.code, message: body.message, ...(body.field ? { field: body.field } : {}), ...(body.hint ? { hint: body.hint } : {}) },
+      error: {
+        code: body.code,
+        message: body.message,
+        ...(body.field ? { field: body.field } : {}),
+        ...(body.hint ? { hint: body.hint } : {}),
+      },
     } satisfies ErrorBody);
   };
 }

@@ -51,7 +51,6 @@ export function userEvent(event: UserEvent, at: number): OnboardingEvent {
   }
 }
 
-
 export function sendEvent({ clientMessageId, message }: SendMessage, at: number): ConversationEvent {
   return { type: 'send', clientMessageId, message, at, by: 'backend' };
 }

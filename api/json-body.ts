@@ -16,14 +16,18 @@ export function assertSafeJson(value: unknown): void {
     const { node, path } = stack.pop()!;
     const field = ['body', ...path].join('.');
     if (typeof node === 'string') {
-      if (node.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field}: must not contain a NUL character`, field);
+      if (node.includes('\u0000'))
+        throw new ApiError(400, 'invalid_request', `${field}: must not contain a NUL character`, field);
     } else if (node && typeof node === 'object') {
       // This object or array is inside path.length others.
-      if (path.length >= MAX_JSON_DEPTH) throw new ApiError(400, 'invalid_request', `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`, field);
+      if (path.length >= MAX_JSON_DEPTH)
+        throw new ApiError(400, 'invalid_request', `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`, field);
       for (const [key, child] of Object.entries(node)) {
-        if (key.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field}: a key must not contain a NUL character`, field);
+        if (key.includes('\u0000'))
+          throw new ApiError(400, 'invalid_request', `${field}: a key must not contain a NUL character`, field);
         // Harmless to JSON.parse, but any later copy by assignment would set a prototype.
-        if (key === '__proto__') throw new ApiError(400, 'invalid_request', `${field}: a key must not be __proto__`, `${field}.__proto__`);
+        if (key === '__proto__')
+          throw new ApiError(400, 'invalid_request', `${field}: a key must not be __proto__`, `${field}.__proto__`);
         stack.push({ node: child, path: [...path, key] });
       }
     }

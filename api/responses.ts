@@ -18,7 +18,11 @@ const isoTime = z.iso.datetime().describe('ISO 8601, UTC');
 
 export const errorSchema = z.strictObject({
   error: z.strictObject({
-    code: z.string().describe('e.g. invalid_request, invalid_json, unauthorized, not_found, event_refused, or a refusal code of the machine such as customer_service_window_closed'),
+    code: z
+      .string()
+      .describe(
+        'e.g. invalid_request, invalid_json, unauthorized, not_found, event_refused, or a refusal code of the machine such as customer_service_window_closed',
+      ),
     message: z.string(),
     field: z.string().optional().describe('the part of the request at fault: body.…, params.…, query.…, headers.…'),
     hint: z.string().optional().describe('what the caller can do instead'),
@@ -27,7 +31,18 @@ export const errorSchema = z.strictObject({
 
 // --- machine views (shared) ----------------------------------------------------------------------
 
-export const stageSchema = z.enum(['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment', 'active', 'blocked', 'cancelled', 'offboarded']);
+export const stageSchema = z.enum([
+  'prerequisites',
+  'signup',
+  'linking',
+  'registration',
+  'sync',
+  'payment',
+  'active',
+  'blocked',
+  'cancelled',
+  'offboarded',
+]);
 
 export const machineStatusSchema = z.enum(['active', 'done', 'error', 'stopped']);
 
@@ -54,13 +69,19 @@ export const statusCardSchema = z.looseObject({
   qualityRating: z.string().optional(),
   messagingLimitTier: z.string().optional(),
   throughput: z.strictObject({ level: z.string().optional(), messagesPerSecond: z.number() }),
-  sendingState: z.strictObject({ canSend: z.boolean(), reason: z.enum(keysOf(SENDING_BLOCKS)).optional(), remedy: z.string().optional() }),
+  sendingState: z.strictObject({
+    canSend: z.boolean(),
+    reason: z.enum(keysOf(SENDING_BLOCKS)).optional(),
+    remedy: z.string().optional(),
+  }),
 });
 
 const syncRequestSchema = z.strictObject({
   status: z.enum(['not_requested', 'requesting', 'requested', 'failed']),
   requestId: z.string().optional(),
-  failure: z.strictObject({ reason: z.enum(keysOf(SYNC_FAILURES)), code: z.int().optional(), message: z.string(), remedy: z.string() }).optional(),
+  failure: z
+    .strictObject({ reason: z.enum(keysOf(SYNC_FAILURES)), code: z.int().optional(), message: z.string(), remedy: z.string() })
+    .optional(),
 });
 
 const historyProgressSchema = z.strictObject({
@@ -96,14 +117,22 @@ export const onboardingViewSchema = z.strictObject({
   payment: z.strictObject({
     missing: z.boolean().optional().describe('inferred from health error 141006; absent until first checked'),
     checks: z.int(),
-    lastCheck: z.strictObject({ canSendMessage: z.string(), paymentMissing: z.boolean(), errorCodes: z.array(z.int()) }).optional(),
+    lastCheck: z
+      .strictObject({ canSendMessage: z.string(), paymentMissing: z.boolean(), errorCodes: z.array(z.int()) })
+      .optional(),
     lastError: z.string().optional(),
     addedAt: epochMs.optional(),
   }),
   statusCard: statusCardSchema,
   warnings: z.array(z.strictObject({ code: z.enum(keysOf(WARNINGS)), message: z.string() })),
   offboarding: z
-    .strictObject({ event: z.string(), reason: z.string().optional(), initiatedBy: z.string().optional(), eventTime: z.number(), remedy: z.string() })
+    .strictObject({
+      event: z.string(),
+      reason: z.string().optional(),
+      initiatedBy: z.string().optional(),
+      eventTime: z.number(),
+      remedy: z.string(),
+    })
     .nullable(),
   timeline: z.array(timelineEntrySchema),
 });
@@ -113,10 +142,16 @@ export const onboardingViewSchema = z.strictObject({
 export const conversationViewSchema = z.strictObject({
   phoneNumberId: z.string(),
   waId: z.string(),
-  customerServiceWindow: z.strictObject({ status: z.enum(['open', 'closed']), expiresAt: epochMs.optional(), openedAt: epochMs.optional() }),
+  customerServiceWindow: z.strictObject({
+    status: z.enum(['open', 'closed']),
+    expiresAt: epochMs.optional(),
+    openedAt: epochMs.optional(),
+  }),
   freeEntryPoint: z.strictObject({ status: z.enum(['none', 'eligible', 'open']), expiresAt: epochMs.optional() }),
   inbox: z.enum(['open', 'closed']),
-  allowedToSend: z.enum(['any', 'templates_only']).describe('free-form only inside the customer service window; templates always'),
+  allowedToSend: z
+    .enum(['any', 'templates_only'])
+    .describe('free-form only inside the customer service window; templates always'),
   counts: z.strictObject({ customer: z.int(), platform: z.int(), echoes: z.int(), history: z.int() }),
   state: z.string(),
 });
@@ -178,9 +213,18 @@ export const opsListSchema = z.strictObject({
 });
 
 /** XState's state value: a state's key, or an object of parallel or nested regions. */
-export const stateValueSchema: z.ZodType<StateValue> = z.lazy(() => z.union([z.string(), z.record(z.string(), stateValueSchema)]));
+export const stateValueSchema: z.ZodType<StateValue> = z.lazy(() =>
+  z.union([z.string(), z.record(z.string(), stateValueSchema)]),
+);
 
-type DiagramNodeJson = { id: string; key: string; type: string; initial?: string; states: DiagramNodeJson[]; transitions: { event: string; targets: string[] }[] };
+type DiagramNodeJson = {
+  id: string;
+  key: string;
+  type: string;
+  initial?: string;
+  states: DiagramNodeJson[];
+  transitions: { event: string; targets: string[] }[];
+};
 export const diagramNodeSchema: z.ZodType<DiagramNodeJson> = z.lazy(() =>
   z.strictObject({
     id: z.string(),
@@ -226,7 +270,11 @@ export const webhookAnswerSchema = z.strictObject({
 export const healthySchema = z.strictObject({ status: z.literal('ok'), temporal: z.literal('serving') });
 export const degradedSchema = z.strictObject({ status: z.literal('degraded'), temporal: z.literal('unreachable') });
 
-export const openApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });
+export const openApiDocumentSchema = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});
 
 /** Temporal's codec server protocol: payloads in protobuf JSON (metadata values and data base64). */
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');

@@ -11,18 +11,44 @@ export const phoneNumberParamsSchema = z.object({ phoneNumber: phoneNumberSchema
 export const onboardingSettingsSchema = z
   .object({
     linkingMethod: z.enum(['qr', 'code']),
-    linkingAttemptTtlMs: z.number().int().min(1_000).max(30 * 60_000),
+    linkingAttemptTtlMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(30 * 60_000),
     maxLinkingAttempts: z.number().int().min(1).max(20),
-    registrationPollIntervalMs: z.number().int().min(100).max(10 * 60_000),
-    registrationDeadlineMs: z.number().int().min(1_000).max(7 * 24 * 60 * 60_000),
-    historySilenceMs: z.number().int().min(1_000).max(7 * 24 * 60 * 60_000),
-    historyStallMs: z.number().int().min(1_000).max(7 * 24 * 60 * 60_000),
-    paymentRecheckMs: z.number().int().min(1_000).max(7 * 24 * 60 * 60_000),
+    registrationPollIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(10 * 60_000),
+    registrationDeadlineMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 60 * 60_000),
+    historySilenceMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 60 * 60_000),
+    historyStallMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 60 * 60_000),
+    paymentRecheckMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 60 * 60_000),
   })
   .partial()
   .strict();
 
-export const startOnboardingSchema = z.object({ phoneNumber: phoneNumberSchema, settings: onboardingSettingsSchema.optional() }).strict();
+export const startOnboardingSchema = z
+  .object({ phoneNumber: phoneNumberSchema, settings: onboardingSettingsSchema.optional() })
+  .strict();
 
 export const prerequisitesSchema = z
   .object({
@@ -51,13 +77,12 @@ export const signupResultSchema = z.discriminatedUnion('event', [
   z
     .object({
       event: z.enum(['CANCEL', 'CANCEL_WHATSAPP_BUSINESS_APP_ONBOARDING', 'ERROR', 'ERROR_WHATSAPP_BUSINESS_APP_ONBOARDING']),
-      data: z
-        .object({
-          current_step: z.string().max(100).optional(),
-          error_code: z.union([z.string().max(20), z.number().int()]).optional(),
-          error_message: z.string().max(2000).optional(),
-          session_id: z.string().max(200).optional(),
-        }),
+      data: z.object({
+        current_step: z.string().max(100).optional(),
+        error_code: z.union([z.string().max(20), z.number().int()]).optional(),
+        error_message: z.string().max(2000).optional(),
+        session_id: z.string().max(200).optional(),
+      }),
     })
     .strict(),
 ]);
@@ -91,7 +116,12 @@ const media = z
 
 /** What the backend may send (meta-reference §5); mirrors the conversation machine's OutboundContent. */
 export const outboundContentSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text'), text: z.object({ body: z.string().min(1).max(4096), previewUrl: z.boolean().optional() }).strict() }).strict(),
+  z
+    .object({
+      type: z.literal('text'),
+      text: z.object({ body: z.string().min(1).max(4096), previewUrl: z.boolean().optional() }).strict(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('template'),
@@ -110,7 +140,12 @@ export const outboundContentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('audio'), audio: media }).strict(),
   z.object({ type: z.literal('video'), video: media }).strict(),
   z.object({ type: z.literal('sticker'), sticker: media }).strict(),
-  z.object({ type: z.literal('reaction'), reaction: z.object({ messageId: z.string().min(1), emoji: z.string().min(1).max(16) }).strict() }).strict(),
+  z
+    .object({
+      type: z.literal('reaction'),
+      reaction: z.object({ messageId: z.string().min(1), emoji: z.string().min(1).max(16) }).strict(),
+    })
+    .strict(),
   z.object({ type: z.literal('interactive'), interactive: z.object({ type: z.string().min(1) }).loose() }).strict(),
 ]) satisfies z.ZodType<OutboundContent>;
 

@@ -39,23 +39,47 @@ async function main(): Promise<Failures> {
   progress(BENCH, `starting the stack; ${rounds} rounds of ${workflows} workflows × ${events} customer messages per variant`);
   const stack = await startStack();
   try {
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') });
-    const variant = async (workflowType: string, run: string, customers: number, measure: boolean): Promise<Measured | undefined> => {
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./workflows'),
+      logger: new DefaultLogger('ERROR'),
+    });
+    const variant = async (
+      workflowType: string,
+      run: string,
+      customers: number,
+      measure: boolean,
+    ): Promise<Measured | undefined> => {
       const t: TrafficSpec = { run, ...number, customers, messagesPerCustomer: events };
       const ids = Array.from({ length: customers }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
       const before = await stack.workerUsage();
       const result = await runLoad(BENCH, `${workflowType} ${run}`, {
         concurrency,
-        job: { kind: 'signalWithStart', temporalAddress: stack.temporalAddress, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, workflowType, traffic: t },
+        job: {
+          kind: 'signalWithStart',
+          temporalAddress: stack.temporalAddress,
+          taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+          workflowType,
+          traffic: t,
+        },
       });
       await waitIdle(BENCH, stack.client, ids);
       const after = await stack.workerUsage();
-      failures.check(result.errors === 0, `${workflowType}: ${result.errors} signal-with-starts failed: ${result.errorSamples.join('; ')}`);
+      failures.check(
+        result.errors === 0,
+        `${workflowType}: ${result.errors} signal-with-starts failed: ${result.errorSamples.join('; ')}`,
+      );
       const seen = await inspect(stack.client, ids);
       const wrong = seen.filter((s) => s.eventCount !== events || s.duplicateCount !== 0);
-      failures.check(wrong.length === 0, `${workflowType}: ${wrong.length} workflows lost or duplicated events, e.g. ${JSON.stringify(wrong[0])}`);
+      failures.check(
+        wrong.length === 0,
+        `${workflowType}: ${wrong.length} workflows lost or duplicated events, e.g. ${JSON.stringify(wrong[0])}`,
+      );
       if (!measure) return undefined;
-      return { cpuMs: (after.cpuMicros - before.cpuMicros) / 1000, events: operations(t), ...(await fromHistories(stack, ids, bundle, failures)) };
+      return {
+        cpuMs: (after.cpuMicros - before.cpuMicros) / 1000,
+        events: operations(t),
+        ...(await fromHistories(stack, ids, bundle, failures)),
+      };
     };
 
     if (warmup > 0) {
@@ -77,15 +101,53 @@ async function main(): Promise<Failures> {
     const baseline = combined(baselines);
     const ours = combined(measured);
 
-    printTable(`Interpreter overhead: ${rounds} × ${workflows} workflows × ${events} customer messages, concurrency ${concurrency} (baseline: hand-written workflow)`, [
-      { metric: 'worker CPU per event', unit: 'ms', baseline: baseline.cpuMs / baseline.events, ours: ours.cpuMs / ours.events, target: '<= 1.2' },
-      { metric: 'workflow-task latency p50', unit: 'ms', baseline: percentile(baseline.taskLatencies, 50), ours: percentile(ours.taskLatencies, 50), target: '<= 1.2' },
-      { metric: 'workflow-task latency p99', unit: 'ms', baseline: percentile(baseline.taskLatencies, 99), ours: percentile(ours.taskLatencies, 99), target: '<= 1.2' },
-      { metric: 'workflow-task execution p50', unit: 'ms', baseline: percentile(baseline.taskExecutions, 50), ours: percentile(ours.taskExecutions, 50), target: '<= 1.2' },
-      { metric: 'workflow-task execution p99', unit: 'ms', baseline: percentile(baseline.taskExecutions, 99), ours: percentile(ours.taskExecutions, 99), target: '<= 1.2' },
-      { metric: 'workflow tasks', baseline: baseline.taskLatencies.length, ours: ours.taskLatencies.length },
-      { metric: 'replay per history', unit: 'ms', baseline: baseline.replayMs / baseline.histories, ours: ours.replayMs / ours.histories },
-    ]);
+    printTable(
+      `Interpreter overhead: ${rounds} × ${workflows} workflows × ${events} customer messages, concurrency ${concurrency} (baseline: hand-written workflow)`,
+      [
+        {
+          metric: 'worker CPU per event',
+          unit: 'ms',
+          baseline: baseline.cpuMs / baseline.events,
+          ours: ours.cpuMs / ours.events,
+          target: '<= 1.2',
+        },
+        {
+          metric: 'workflow-task latency p50',
+          unit: 'ms',
+          baseline: percentile(baseline.taskLatencies, 50),
+          ours: percentile(ours.taskLatencies, 50),
+          target: '<= 1.2',
+        },
+        {
+          metric: 'workflow-task latency p99',
+          unit: 'ms',
+          baseline: percentile(baseline.taskLatencies, 99),
+          ours: percentile(ours.taskLatencies, 99),
+          target: '<= 1.2',
+        },
+        {
+          metric: 'workflow-task execution p50',
+          unit: 'ms',
+          baseline: percentile(baseline.taskExecutions, 50),
+          ours: percentile(ours.taskExecutions, 50),
+          target: '<= 1.2',
+        },
+        {
+          metric: 'workflow-task execution p99',
+          unit: 'ms',
+          baseline: percentile(baseline.taskExecutions, 99),
+          ours: percentile(ours.taskExecutions, 99),
+          target: '<= 1.2',
+        },
+        { metric: 'workflow tasks', baseline: baseline.taskLatencies.length, ours: ours.taskLatencies.length },
+        {
+          metric: 'replay per history',
+          unit: 'ms',
+          baseline: baseline.replayMs / baseline.histories,
+          ours: ours.replayMs / ours.histories,
+        },
+      ],
+    );
   } finally {
     await stack.stop();
   }
@@ -93,14 +155,25 @@ async function main(): Promise<Failures> {
 }
 
 /** Task latencies from every history, then the time to replay them all against the same code. */
-async function fromHistories(stack: Stack, ids: string[], bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, failures: Failures): Promise<Omit<Measured, 'cpuMs' | 'events'>> {
-  const histories = await mapLimit(ids, 10, async (workflowId) => ({ workflowId, history: await stack.client.workflow.getHandle(workflowId).fetchHistory() }));
+async function fromHistories(
+  stack: Stack,
+  ids: string[],
+  bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>,
+  failures: Failures,
+): Promise<Omit<Measured, 'cpuMs' | 'events'>> {
+  const histories = await mapLimit(ids, 10, async (workflowId) => ({
+    workflowId,
+    history: await stack.client.workflow.getHandle(workflowId).fetchHistory(),
+  }));
   const tasks = histories.map(({ history }) => workflowTaskLatencies(history));
   const taskLatencies = tasks.flatMap((t) => t.scheduledToCompleted);
   const taskExecutions = tasks.flatMap((t) => t.startedToCompleted);
   const started = performance.now();
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'bench', dataConverter: dataConverter(stack.config) }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, replayName: 'bench', dataConverter: dataConverter(stack.config) },
+    histories,
+  )) {
     replayed++;
     failures.check(!result.error, `replay of ${result.workflowId} failed: ${result.error?.message}`);
   }

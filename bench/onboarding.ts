@@ -25,15 +25,31 @@ async function main(): Promise<Failures> {
       measured(stack, phones(run, n).map(onboardingWorkflowId), () =>
         runLoad(BENCH, `${n} onboardings`, {
           concurrency: Math.min(concurrency, n),
-          job: { kind: 'onboardings', apiUrl: stack.apiUrl, simulatorUrl: stack.simulatorUrl, apiKey: stack.apiKey, phoneNumbers: phones(run, n) },
+          job: {
+            kind: 'onboardings',
+            apiUrl: stack.apiUrl,
+            simulatorUrl: stack.simulatorUrl,
+            apiKey: stack.apiKey,
+            phoneNumbers: phones(run, n),
+          },
         }),
       );
     const bare = (run: number, n: number, activities: number) =>
-      measured(stack, Array.from({ length: n }, (_, i) => `bare:${run}:${i}`), () =>
-        runLoad(BENCH, `${n} bare workflows`, {
-          concurrency: Math.min(concurrency, n),
-          job: { kind: 'bareWorkflows', temporalAddress: stack.temporalAddress, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, count: n, activities, run: String(run) },
-        }),
+      measured(
+        stack,
+        Array.from({ length: n }, (_, i) => `bare:${run}:${i}`),
+        () =>
+          runLoad(BENCH, `${n} bare workflows`, {
+            concurrency: Math.min(concurrency, n),
+            job: {
+              kind: 'bareWorkflows',
+              temporalAddress: stack.temporalAddress,
+              taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+              count: n,
+              activities,
+              run: String(run),
+            },
+          }),
       );
 
     // One onboarding first: how many activities it runs, for the bare workflows.
@@ -47,17 +63,36 @@ async function main(): Promise<Failures> {
     }
     const baseline = await bare(51, count, activities);
     const ours = await onboard(52, count);
-    for (const [name, r] of [['bare workflows', baseline], ['onboardings', ours]] as const) {
-      failures.check(r.result.errors === 0, `${name}: ${r.result.errors} of ${r.result.count} failed: ${r.result.errorSamples.join('; ')}`);
+    for (const [name, r] of [
+      ['bare workflows', baseline],
+      ['onboardings', ours],
+    ] as const) {
+      failures.check(
+        r.result.errors === 0,
+        `${name}: ${r.result.errors} of ${r.result.count} failed: ${r.result.errorSamples.join('; ')}`,
+      );
     }
 
-    printTable(`Onboarding end to end: ${count} concurrent onboardings, no Meta latency (baseline: bare workflows of ${activities} no-op activities)`, [
-      { metric: 'completed per second', unit: '/s', baseline: throughput(baseline.result), ours: throughput(ours.result) },
-      { metric: 'time per onboarding p50', unit: 'ms', baseline: percentile(baseline.result.latencies, 50), ours: percentile(ours.result.latencies, 50) },
-      { metric: 'time per onboarding p99', unit: 'ms', baseline: percentile(baseline.result.latencies, 99), ours: percentile(ours.result.latencies, 99) },
-      { metric: 'worker CPU per onboarding', unit: 'ms', baseline: baseline.cpuMsEach, ours: ours.cpuMsEach },
-      { metric: 'API 503 answers tried again', baseline: baseline.result.retries, ours: ours.result.retries },
-    ]);
+    printTable(
+      `Onboarding end to end: ${count} concurrent onboardings, no Meta latency (baseline: bare workflows of ${activities} no-op activities)`,
+      [
+        { metric: 'completed per second', unit: '/s', baseline: throughput(baseline.result), ours: throughput(ours.result) },
+        {
+          metric: 'time per onboarding p50',
+          unit: 'ms',
+          baseline: percentile(baseline.result.latencies, 50),
+          ours: percentile(ours.result.latencies, 50),
+        },
+        {
+          metric: 'time per onboarding p99',
+          unit: 'ms',
+          baseline: percentile(baseline.result.latencies, 99),
+          ours: percentile(ours.result.latencies, 99),
+        },
+        { metric: 'worker CPU per onboarding', unit: 'ms', baseline: baseline.cpuMsEach, ours: ours.cpuMsEach },
+        { metric: 'API 503 answers tried again', baseline: baseline.result.retries, ours: ours.result.retries },
+      ],
+    );
   } finally {
     await stack.stop();
   }
@@ -65,7 +100,11 @@ async function main(): Promise<Failures> {
 }
 
 /** A load run, then its workflows' remaining work; the worker's CPU time per operation. */
-async function measured(stack: Stack, ids: string[], load: () => Promise<LoadResult>): Promise<{ result: LoadResult; cpuMsEach: number }> {
+async function measured(
+  stack: Stack,
+  ids: string[],
+  load: () => Promise<LoadResult>,
+): Promise<{ result: LoadResult; cpuMsEach: number }> {
   const before = await stack.workerUsage();
   const result = await load();
   await waitIdle(BENCH, stack.client, ids);

@@ -46,26 +46,51 @@ async function main(): Promise<Failures> {
     stack.sim.outbox.webhookUrl = undefined;
 
     const one = await paced(stack, http, failures, 'one', [phones[0]!], [ids[0]!.phoneNumberId], waIds, sends);
-    const many = await paced(stack, http, failures, 'many', phones.slice(1), ids.slice(1).map((i) => i.phoneNumberId), waIds, sendsEach * numbers);
+    const many = await paced(
+      stack,
+      http,
+      failures,
+      'many',
+      phones.slice(1),
+      ids.slice(1).map((i) => i.phoneNumberId),
+      waIds,
+      sendsEach * numbers,
+    );
     const slowest = many.reduce((a, b) => (b.sustainedPerSecond < a.sustainedPerSecond ? b : a));
     const rows = (label: string, f: NumberFigures): Row[] => [
       { metric: `${label}: sustained rate`, unit: 'msg/s', baseline: LIMIT, ours: f.sustainedPerSecond, target: '>= 0.975' },
-      { metric: `${label}: busiest one-second interval`, unit: 'msg', baseline: LIMIT, ours: f.busiestSecond, target: `<= ${LIMIT}`, absolute: true },
-      { metric: `${label}: 130429 answers`, baseline: 0, ours: f.throttled, target: '= 0', absolute: true },
-    ];
-    printTable(`Pacing: ${sends} sends to one number, then ${sendsEach} to each of ${numbers} numbers at once (baseline: Meta's ${LIMIT} msg/s)`, [
-      ...rows('1 number', one[0]!),
-      ...rows(`${numbers} numbers, slowest`, slowest),
       {
-        metric: `${numbers} numbers: busiest interval of any`,
+        metric: `${label}: busiest one-second interval`,
         unit: 'msg',
         baseline: LIMIT,
-        ours: Math.max(...many.map((f) => f.busiestSecond)),
+        ours: f.busiestSecond,
         target: `<= ${LIMIT}`,
         absolute: true,
       },
-      { metric: `${numbers} numbers: 130429 answers, all`, baseline: 0, ours: many.reduce((s, f) => s + f.throttled, 0), target: '= 0', absolute: true },
-    ]);
+      { metric: `${label}: 130429 answers`, baseline: 0, ours: f.throttled, target: '= 0', absolute: true },
+    ];
+    printTable(
+      `Pacing: ${sends} sends to one number, then ${sendsEach} to each of ${numbers} numbers at once (baseline: Meta's ${LIMIT} msg/s)`,
+      [
+        ...rows('1 number', one[0]!),
+        ...rows(`${numbers} numbers, slowest`, slowest),
+        {
+          metric: `${numbers} numbers: busiest interval of any`,
+          unit: 'msg',
+          baseline: LIMIT,
+          ours: Math.max(...many.map((f) => f.busiestSecond)),
+          target: `<= ${LIMIT}`,
+          absolute: true,
+        },
+        {
+          metric: `${numbers} numbers: 130429 answers, all`,
+          baseline: 0,
+          ours: many.reduce((s, f) => s + f.throttled, 0),
+          target: '= 0',
+          absolute: true,
+        },
+      ],
+    );
     // The sender's own counts, and from its history how long its sends waited for a worker to pick them up.
     const senders = await Promise.all(
       ids.map(async ({ phoneNumberId }) => {
@@ -79,11 +104,37 @@ async function main(): Promise<Failures> {
       }),
     );
     printGrid(
-      'Pacing, each number: what the simulator accepted; the sender\'s counts; its sends\' wait from scheduled to started',
-      ['number', 'accepted', 'span (s)', 'rate (msg/s)', 'busiest second', 'sender accepted', 'throttled', 'retried', 'unconfirmed', 'wait p50 (ms)', 'wait p99 (ms)', 'wait max (ms)'],
+      "Pacing, each number: what the simulator accepted; the sender's counts; its sends' wait from scheduled to started",
+      [
+        'number',
+        'accepted',
+        'span (s)',
+        'rate (msg/s)',
+        'busiest second',
+        'sender accepted',
+        'throttled',
+        'retried',
+        'unconfirmed',
+        'wait p50 (ms)',
+        'wait p99 (ms)',
+        'wait max (ms)',
+      ],
       [one[0]!, ...many].map((f, i) => {
         const { counts, waits } = senders[i]!;
-        return [phones[i]!, f.accepted, f.spanSeconds, f.sustainedPerSecond, f.busiestSecond, counts.accepted, counts.throttled, counts.retried, counts.unconfirmed, percentile(waits, 50), percentile(waits, 99), waits.length ? Math.max(...waits) : NaN];
+        return [
+          phones[i]!,
+          f.accepted,
+          f.spanSeconds,
+          f.sustainedPerSecond,
+          f.busiestSecond,
+          counts.accepted,
+          counts.throttled,
+          counts.retried,
+          counts.unconfirmed,
+          percentile(waits, 50),
+          percentile(waits, 99),
+          waits.length ? Math.max(...waits) : NaN,
+        ];
       }),
     );
   } finally {
@@ -108,10 +159,27 @@ async function customersWrite(stack: Stack, http: Http, phones: string[], ids: {
 }
 
 /** Hands `count` sends to the numbers' senders and reads, per number, what the simulator accepted. */
-async function paced(stack: Stack, http: Http, failures: Failures, run: string, phones: string[], phoneNumberIds: string[], waIds: string[], count: number): Promise<NumberFigures[]> {
+async function paced(
+  stack: Stack,
+  http: Http,
+  failures: Failures,
+  run: string,
+  phones: string[],
+  phoneNumberIds: string[],
+  waIds: string[],
+  count: number,
+): Promise<NumberFigures[]> {
   const load = runLoad(BENCH, `enqueue ${count} sends to ${phones.length} number(s)`, {
     concurrency: 20,
-    job: { kind: 'enqueueSends', temporalAddress: stack.temporalAddress, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, count, phoneNumberIds, waIds, run },
+    job: {
+      kind: 'enqueueSends',
+      temporalAddress: stack.temporalAddress,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      count,
+      phoneNumberIds,
+      waIds,
+      run,
+    },
   });
   const accepted = () =>
     Promise.all(
@@ -139,7 +207,12 @@ async function paced(stack: Stack, http: Http, failures: Failures, run: string, 
   const ids = logs.flatMap((l) => l.sent.map((s) => s.bizOpaqueCallbackData));
   failures.check(new Set(ids).size === ids.length, `run ${run}: ${ids.length - new Set(ids).size} sends reached Meta twice`);
   failures.check(ids.length === count, `run ${run}: ${ids.length} of ${count} sends reached Meta`);
-  return logs.map(({ sent, rejected }) => figures(sent.map((s) => s.acceptedAt), rejected[130429] ?? 0));
+  return logs.map(({ sent, rejected }) =>
+    figures(
+      sent.map((s) => s.acceptedAt),
+      rejected[130429] ?? 0,
+    ),
+  );
 }
 
 interface SentLog {

@@ -43,7 +43,10 @@ async function main(): Promise<Failures> {
     cache = stack.config.WORKER_MAX_CACHED_WORKFLOWS;
     try {
       const t: TrafficSpec = { run: String(n).slice(-5), ...number, customers: n, messagesPerCustomer: perConversation };
-      const load = await runLoad(BENCH, `N = ${n} webhooks`, { concurrency, job: { kind: 'webhooks', url: `${stack.apiUrl}/webhooks/meta`, appSecret: stack.appSecret, traffic: t } });
+      const load = await runLoad(BENCH, `N = ${n} webhooks`, {
+        concurrency,
+        job: { kind: 'webhooks', url: `${stack.apiUrl}/webhooks/meta`, appSecret: stack.appSecret, traffic: t },
+      });
       failures.check(load.errors === 0, `N = ${n}: ${load.errors} webhooks failed: ${load.errorSamples.join('; ')}`);
       const ids = Array.from({ length: n }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
       await waitIdle(BENCH, stack.client, ids);
@@ -53,7 +56,10 @@ async function main(): Promise<Failures> {
       const seen = await inspect(stack.client, ids);
       // A redelivery after a 503 may repeat a message Temporal had taken: dropped as a duplicate, never processed twice.
       const wrong = seen.filter((s) => s.eventCount !== perConversation);
-      failures.check(wrong.length === 0, `N = ${n}: ${wrong.length} conversations lost or duplicated messages, e.g. ${JSON.stringify(wrong[0])}`);
+      failures.check(
+        wrong.length === 0,
+        `N = ${n}: ${wrong.length} conversations lost or duplicated messages, e.g. ${JSON.stringify(wrong[0])}`,
+      );
       results.push({
         n,
         rssMb: usage.rssBytes / 2 ** 20,
@@ -72,7 +78,16 @@ async function main(): Promise<Failures> {
 
   printGrid(
     `Scale: per N (${perConversation} messages per conversation, concurrency ${concurrency})`,
-    ['N', 'worker RSS after (MB)', 'worker heap after GC (MB)', 'server disk (MB)', 'webhooks/s', 'longest history (events)', '503s tried again', 'minutes'],
+    [
+      'N',
+      'worker RSS after (MB)',
+      'worker heap after GC (MB)',
+      'server disk (MB)',
+      'webhooks/s',
+      'longest history (events)',
+      '503s tried again',
+      'minutes',
+    ],
     results.map((r) => [r.n, r.rssMb, r.heapMb, r.diskMb, r.webhooksPerSecond, r.longestHistory, r.retries, r.minutes]),
   );
   const small = results[0]!;
@@ -80,9 +95,22 @@ async function main(): Promise<Failures> {
   printTable(`Scale: N = ${large.n} against N = ${small.n} (baseline: the smallest N; worker cache ${cache} workflows)`, [
     { metric: 'worker RSS', unit: 'MB', baseline: small.rssMb, ours: large.rssMb, target: '<= 1.2' },
     { metric: 'worker heap after a full GC', unit: 'MB', baseline: small.heapMb, ours: large.heapMb },
-    { metric: 'webhook throughput', unit: 'webhooks/s', baseline: small.webhooksPerSecond, ours: large.webhooksPerSecond, target: '>= 0.8' },
+    {
+      metric: 'webhook throughput',
+      unit: 'webhooks/s',
+      baseline: small.webhooksPerSecond,
+      ours: large.webhooksPerSecond,
+      target: '>= 0.8',
+    },
     { metric: 'server disk', unit: 'MB', baseline: small.diskMb, ours: large.diskMb },
-    { metric: 'longest history of any run', unit: 'events', baseline: HISTORY_BOUND, ours: Math.max(...results.map((r) => r.longestHistory)), target: `<= ${HISTORY_BOUND}`, absolute: true },
+    {
+      metric: 'longest history of any run',
+      unit: 'events',
+      baseline: HISTORY_BOUND,
+      ours: Math.max(...results.map((r) => r.longestHistory)),
+      target: `<= ${HISTORY_BOUND}`,
+      absolute: true,
+    },
   ]);
   return failures;
 }

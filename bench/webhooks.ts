@@ -21,20 +21,37 @@ async function main(): Promise<Failures> {
   const rounds = Math.max(1, option('rounds', 'BENCH_WEBHOOK_ROUNDS', 2));
   const warmup = option('warmup', 'BENCH_WARMUP', 100);
   const failures = new Failures();
-  progress(BENCH, `starting the stack; ${rounds} rounds of ${customers * perCustomer} webhooks per variant (${customers} customers × ${perCustomer}), concurrency ${concurrency}`);
+  progress(
+    BENCH,
+    `starting the stack; ${rounds} rounds of ${customers * perCustomer} webhooks per variant (${customers} customers × ${perCustomer}), concurrency ${concurrency}`,
+  );
   const stack = await startStack({ api: true });
   try {
-    const traffic = (run: string, size = customers): TrafficSpec => ({ run, ...number, customers: size, messagesPerCustomer: perCustomer });
+    const traffic = (run: string, size = customers): TrafficSpec => ({
+      run,
+      ...number,
+      customers: size,
+      messagesPerCustomer: perCustomer,
+    });
     const raw = (t: TrafficSpec) =>
       runLoad(BENCH, `raw signalWithStart ${t.run}`, {
         concurrency,
-        job: { kind: 'signalWithStart', temporalAddress: stack.temporalAddress, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, workflowType: 'conversationWorkflow', traffic: t },
+        job: {
+          kind: 'signalWithStart',
+          temporalAddress: stack.temporalAddress,
+          taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+          workflowType: 'conversationWorkflow',
+          traffic: t,
+        },
       });
     // The API runs in this process: its CPU time during a run is the API's (the simulator idles).
     let apiCpuMicros = 0;
     const ours = async (t: TrafficSpec) => {
       const before = process.cpuUsage();
-      const result = await runLoad(BENCH, `API webhooks ${t.run}`, { concurrency, job: { kind: 'webhooks', url: `${stack.apiUrl}/webhooks/meta`, appSecret: stack.appSecret, traffic: t } });
+      const result = await runLoad(BENCH, `API webhooks ${t.run}`, {
+        concurrency,
+        job: { kind: 'webhooks', url: `${stack.apiUrl}/webhooks/meta`, appSecret: stack.appSecret, traffic: t },
+      });
       const cpu = process.cpuUsage(before);
       apiCpuMicros += cpu.user + cpu.system;
       return result;
@@ -59,15 +76,39 @@ async function main(): Promise<Failures> {
     const baseline = combined(baselines);
     const ourResult = combined(measured);
 
-    printTable(`Webhook ingestion: ${rounds} × ${operations(traffic('1'))} signed webhooks, concurrency ${concurrency} (baseline: raw signalWithStart)`, [
-      { metric: 'throughput', unit: 'webhooks/s', baseline: throughput(baseline), ours: throughput(ourResult), target: '>= 0.9' },
-      { metric: 'latency p50', unit: 'ms', baseline: percentile(baseline.latencies, 50), ours: percentile(ourResult.latencies, 50) },
-      { metric: 'latency p99', unit: 'ms', baseline: percentile(baseline.latencies, 99), ours: percentile(ourResult.latencies, 99) },
-      { metric: '503 answers tried again', baseline: baseline.retries, ours: ourResult.retries },
-      // Where the difference goes: what calls Temporal (the raw client's process; the API) and what posts the webhooks.
-      { metric: 'CPU per webhook, caller of Temporal', unit: 'ms', baseline: cpuMsPer(baseline), ours: apiCpuMicros / 1000 / ourResult.count },
-      { metric: 'CPU per webhook, HTTP load generator', unit: 'ms', baseline: '', ours: cpuMsPer(ourResult) },
-    ]);
+    printTable(
+      `Webhook ingestion: ${rounds} × ${operations(traffic('1'))} signed webhooks, concurrency ${concurrency} (baseline: raw signalWithStart)`,
+      [
+        {
+          metric: 'throughput',
+          unit: 'webhooks/s',
+          baseline: throughput(baseline),
+          ours: throughput(ourResult),
+          target: '>= 0.9',
+        },
+        {
+          metric: 'latency p50',
+          unit: 'ms',
+          baseline: percentile(baseline.latencies, 50),
+          ours: percentile(ourResult.latencies, 50),
+        },
+        {
+          metric: 'latency p99',
+          unit: 'ms',
+          baseline: percentile(baseline.latencies, 99),
+          ours: percentile(ourResult.latencies, 99),
+        },
+        { metric: '503 answers tried again', baseline: baseline.retries, ours: ourResult.retries },
+        // Where the difference goes: what calls Temporal (the raw client's process; the API) and what posts the webhooks.
+        {
+          metric: 'CPU per webhook, caller of Temporal',
+          unit: 'ms',
+          baseline: cpuMsPer(baseline),
+          ours: apiCpuMicros / 1000 / ourResult.count,
+        },
+        { metric: 'CPU per webhook, HTTP load generator', unit: 'ms', baseline: '', ours: cpuMsPer(ourResult) },
+      ],
+    );
   } finally {
     await stack.stop();
   }
@@ -75,7 +116,12 @@ async function main(): Promise<Failures> {
 }
 
 /** Runs a variant's load, then waits for its conversations to process it; every message must be there once. */
-async function settled(stack: Stack, t: TrafficSpec, load: (t: TrafficSpec) => Promise<LoadResult>, failures: Failures): Promise<LoadResult> {
+async function settled(
+  stack: Stack,
+  t: TrafficSpec,
+  load: (t: TrafficSpec) => Promise<LoadResult>,
+  failures: Failures,
+): Promise<LoadResult> {
   const result = await load(t);
   failures.check(result.errors === 0, `run ${t.run}: ${result.errors} operations failed: ${result.errorSamples.join('; ')}`);
   const ids = Array.from({ length: t.customers }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
@@ -83,7 +129,10 @@ async function settled(stack: Stack, t: TrafficSpec, load: (t: TrafficSpec) => P
   const seen = await inspect(stack.client, ids);
   // A redelivery after a 503 may repeat a message Temporal had taken: dropped as a duplicate, never processed twice.
   const wrong = seen.filter((s) => s.eventCount !== t.messagesPerCustomer);
-  failures.check(wrong.length === 0, `run ${t.run}: ${wrong.length} conversations lost or duplicated messages, e.g. ${JSON.stringify(wrong[0])}`);
+  failures.check(
+    wrong.length === 0,
+    `run ${t.run}: ${wrong.length} conversations lost or duplicated messages, e.g. ${JSON.stringify(wrong[0])}`,
+  );
   return result;
 }
 

@@ -18,7 +18,9 @@ export const benchActivities = {
   async benchNoop(): Promise<void> {},
 };
 
-const { recordMessage } = proxyActivities<{ recordMessage(record: MessageRecord): Promise<void> }>(conversationActivities.default);
+const { recordMessage } = proxyActivities<{ recordMessage(record: MessageRecord): Promise<void> }>(
+  conversationActivities.default,
+);
 const { benchNoop } = proxyActivities<typeof benchActivities>({ startToCloseTimeout: '10 seconds' });
 
 /**

@@ -152,5 +152,10 @@ export function metaPricing(pricing: { billable: boolean; type: string; category
     : pricing.billable
       ? 'regular'
       : 'free_customer_service';
-  return { billable: pricing.billable, type, ...(pricing.category !== undefined ? { category: pricing.category } : {}), basis: 'meta' };
+  return {
+    billable: pricing.billable,
+    type,
+    ...(pricing.category !== undefined ? { category: pricing.category } : {}),
+    basis: 'meta',
+  };
 }

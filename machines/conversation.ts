@@ -15,7 +15,20 @@
  * counters and deadlines, never messages, so it stays the same size however long the conversation
  * runs. Times are epoch ms: `at` is when coexist received an event, `timestamp` is Meta's.
  */
-import { and, assertEvent, assign, cancel, enqueueActions, not, or, raise, setup, stateIn, type SnapshotFrom, type StateValue } from 'xstate';
+import {
+  and,
+  assertEvent,
+  assign,
+  cancel,
+  enqueueActions,
+  not,
+  or,
+  raise,
+  setup,
+  stateIn,
+  type SnapshotFrom,
+  type StateValue,
+} from 'xstate';
 import {
   APP_ECHO_PRICING,
   INBOUND_PRICING,
@@ -229,14 +242,24 @@ export function windowOf(state: ConversationState): ConversationWindow;
 export function windowOf(context: ConversationContext, value: StateValue): ConversationWindow;
 export function windowOf(stateOrContext: ConversationState | ConversationContext, maybeValue?: StateValue): ConversationWindow {
   const { value, context } =
-    maybeValue === undefined ? (stateOrContext as ConversationState) : { value: maybeValue, context: stateOrContext as ConversationContext };
-  const regions = value as { customerServiceWindow: CustomerServiceWindowStatus; freeEntryPoint: FreeEntryPointStatus; inbox: InboxStatus };
+    maybeValue === undefined
+      ? (stateOrContext as ConversationState)
+      : { value: maybeValue, context: stateOrContext as ConversationContext };
+  const regions = value as {
+    customerServiceWindow: CustomerServiceWindowStatus;
+    freeEntryPoint: FreeEntryPointStatus;
+    inbox: InboxStatus;
+  };
   const csw = regions.customerServiceWindow;
   const fep = regions.freeEntryPoint;
   return {
     customerServiceWindow:
       csw === 'open'
-        ? compact({ status: csw, expiresAt: context.customerServiceWindow.expiresAt, openedAt: context.customerServiceWindow.openedAt })
+        ? compact({
+            status: csw,
+            expiresAt: context.customerServiceWindow.expiresAt,
+            openedAt: context.customerServiceWindow.openedAt,
+          })
         : { status: csw },
     freeEntryPoint: fep === 'open' ? compact({ status: fep, expiresAt: context.freeEntryPoint.expiresAt }) : { status: fep },
     inbox: regions.inbox,
@@ -365,7 +388,11 @@ function messageRecord(context: ConversationContext, message: EchoedMessage, at:
   };
 }
 
-function platformRecord(context: ConversationContext, event: Extract<ConversationEvent, { type: 'send' }>, pricing: PricingClass): MessageRecord {
+function platformRecord(
+  context: ConversationContext,
+  event: Extract<ConversationEvent, { type: 'send' }>,
+  pricing: PricingClass,
+): MessageRecord {
   const { type, ...content } = event.message;
   return {
     id: `client:${event.clientMessageId}`,
@@ -502,7 +529,9 @@ const conversation = setup({
     countHistoryMessage: assign({ counts: ({ context }) => ({ ...context.counts, history: context.counts.history + 1 }) }),
     noteRefusal: assign(({ event }) => {
       if (event.type === 'send.failed') {
-        return { lastRefusal: compact({ clientMessageId: event.clientMessageId, code: event.code, title: event.title, at: event.at }) };
+        return {
+          lastRefusal: compact({ clientMessageId: event.clientMessageId, code: event.code, title: event.title, at: event.at }),
+        };
       }
       assertEvent(event, 'message.status');
       const error = event.status.errors?.[0];
@@ -516,7 +545,6 @@ const conversation = setup({
         }),
       };
     }),
-
   },
   guards: {
     /** A late redelivery (already older than the window) is recorded but opens nothing. */
@@ -555,7 +583,13 @@ const takeSend = conversation.createAction(
     enqueue({ type: 'recordMessage', params: platformRecord(context, event, pricing) });
     enqueue({
       type: 'enqueueSend',
-      params: { phoneNumberId: context.phoneNumberId, waId: context.waId, clientMessageId: event.clientMessageId, message: event.message, pricing },
+      params: {
+        phoneNumberId: context.phoneNumberId,
+        waId: context.waId,
+        clientMessageId: event.clientMessageId,
+        message: event.message,
+        pricing,
+      },
     });
   }),
 );

@@ -9,7 +9,16 @@ export type MessageSource = 'customer' | 'platform' | 'app_echo' | 'history';
 export type MessageDirection = 'inbound' | 'outbound';
 
 /** Meta's delivery statuses in their order; a status never moves backwards (`failed` ends it). */
-export const MESSAGE_STATUS_ORDER = ['queued', 'unconfirmed', 'accepted', 'sent', 'delivered', 'read', 'played', 'failed'] as const;
+export const MESSAGE_STATUS_ORDER = [
+  'queued',
+  'unconfirmed',
+  'accepted',
+  'sent',
+  'delivered',
+  'read',
+  'played',
+  'failed',
+] as const;
 /**
  * `queued`: accepted by coexist, not yet sent to Meta. `unconfirmed`: the send may have reached
  * Meta (a timeout after the request left) and is never repeated; a status webhook carrying our

@@ -80,7 +80,10 @@ export const MIN_APP_VERSION = '2.24.17';
 
 /** WhatsApp Business app version ≥ 2.24.17, compared number by number (2.24.9 < 2.24.17). */
 export function isAppVersionSupported(version: string): boolean {
-  const parts = version.trim().split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : NaN));
+  const parts = version
+    .trim()
+    .split('.')
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : NaN));
   if (parts.some(Number.isNaN)) return false;
   const min = MIN_APP_VERSION.split('.').map(Number);
   for (let i = 0; i < Math.max(parts.length, min.length); i++) {
@@ -342,14 +345,7 @@ export interface SyncRequest {
   failure?: { reason: SyncFailureReason; code?: number; message: string; remedy: string };
 }
 
-export type HistoryStatus =
-  | 'not_requested'
-  | 'awaiting'
-  | 'receiving'
-  | 'complete'
-  | 'declined'
-  | 'not_received'
-  | 'incomplete';
+export type HistoryStatus = 'not_requested' | 'awaiting' | 'receiving' | 'complete' | 'declined' | 'not_received' | 'incomplete';
 
 export interface HistoryProgress {
   status: HistoryStatus;
@@ -504,7 +500,12 @@ function syncFailure(error: unknown): SyncRequest {
   const reason = syncFailureReason(code);
   return {
     status: 'failed',
-    failure: { reason, ...(code !== undefined ? { code } : {}), message: errorMessage(error), remedy: SYNC_FAILURES[reason].remedy },
+    failure: {
+      reason,
+      ...(code !== undefined ? { code } : {}),
+      message: errorMessage(error),
+      remedy: SYNC_FAILURES[reason].remedy,
+    },
   };
 }
 
@@ -540,7 +541,13 @@ function registrationChecked(context: OnboardingContext, result: Partial<Registr
 
 function paymentChecked(context: OnboardingContext, output: CheckPaymentMethodOutput): Partial<OnboardingContext> {
   return withSendingState(context, {
-    payment: { ...context.payment, missing: output.paymentMissing, checks: context.payment.checks + 1, lastCheck: output, lastError: undefined },
+    payment: {
+      ...context.payment,
+      missing: output.paymentMissing,
+      checks: context.payment.checks + 1,
+      lastCheck: output,
+      lastError: undefined,
+    },
   });
 }
 
@@ -745,7 +752,9 @@ export const onboardingMachine = setup({
     })),
 
     markSyncRequesting: assign((_, { syncType }: { syncType: SyncType }) =>
-      syncType === 'history' ? { historySync: { status: 'requesting' as const } } : { contactsSync: { status: 'requesting' as const } },
+      syncType === 'history'
+        ? { historySync: { status: 'requesting' as const } }
+        : { contactsSync: { status: 'requesting' as const } },
     ),
 
     recordHistoryChunk: assign(({ context, event }) => {
@@ -937,12 +946,18 @@ export const onboardingMachine = setup({
           {
             guard: 'lacksBusinessPortfolio',
             target: 'blocked',
-            actions: ['recordPrerequisites', { type: 'block', params: { stage: 'prerequisites', reason: 'no_business_portfolio' } }],
+            actions: [
+              'recordPrerequisites',
+              { type: 'block', params: { stage: 'prerequisites', reason: 'no_business_portfolio' } },
+            ],
           },
           {
             guard: 'connectedElsewhere',
             target: 'blocked',
-            actions: ['recordPrerequisites', { type: 'block', params: { stage: 'prerequisites', reason: 'connected_elsewhere' } }],
+            actions: [
+              'recordPrerequisites',
+              { type: 'block', params: { stage: 'prerequisites', reason: 'connected_elsewhere' } },
+            ],
           },
           { target: 'signup', actions: 'recordPrerequisites' },
         ],
@@ -1080,7 +1095,10 @@ export const onboardingMachine = setup({
                 guard: 'linkingAttemptsLeft',
                 target: 'attempt',
                 reenter: true,
-                actions: [{ type: 'notifyBackend', params: ({ context }) => linkingLapsedNotice(context) }, 'countLinkingAttempt'],
+                actions: [
+                  { type: 'notifyBackend', params: ({ context }) => linkingLapsedNotice(context) },
+                  'countLinkingAttempt',
+                ],
               },
               {
                 target: '#onboarding.blocked',
@@ -1129,7 +1147,10 @@ export const onboardingMachine = setup({
               invoke: {
                 id: 'checkRegistration',
                 src: 'checkRegistration',
-                input: ({ context }) => ({ phoneNumberId: need(context.phoneNumberId, 'phoneNumberId'), sealedToken: tokenOf(context) }),
+                input: ({ context }) => ({
+                  phoneNumberId: need(context.phoneNumberId, 'phoneNumberId'),
+                  sealedToken: tokenOf(context),
+                }),
                 onDone: [
                   {
                     guard: ({ event }) => isOnCloudApiAndApp(event.output),
@@ -1152,7 +1173,9 @@ export const onboardingMachine = setup({
                   {
                     // Health data lags the signup: a failed read is one more poll, bounded by the deadline.
                     target: 'waitingToRecheck',
-                    actions: assign(({ context, event }) => registrationChecked(context, { lastError: errorMessage(event.error) })),
+                    actions: assign(({ context, event }) =>
+                      registrationChecked(context, { lastError: errorMessage(event.error) }),
+                    ),
                   },
                 ],
               },
@@ -1214,7 +1237,9 @@ export const onboardingMachine = setup({
                 }),
                 onDone: {
                   target: 'next',
-                  actions: assign({ contactsSync: ({ event }) => ({ status: 'requested' as const, requestId: event.output.requestId }) }),
+                  actions: assign({
+                    contactsSync: ({ event }) => ({ status: 'requested' as const, requestId: event.output.requestId }),
+                  }),
                 },
                 onError: {
                   target: 'next',
@@ -1241,7 +1266,9 @@ export const onboardingMachine = setup({
                     historySync: ({ event }) => ({ status: 'requested' as const, requestId: event.output.requestId }),
                     // The 200 says "accepted", not that the business agreed to share.
                     history: ({ context }) =>
-                      context.history.status === 'not_requested' ? { ...context.history, status: 'awaiting' as const } : context.history,
+                      context.history.status === 'not_requested'
+                        ? { ...context.history, status: 'awaiting' as const }
+                        : context.history,
                   }),
                 },
                 onError: {
@@ -1376,7 +1403,10 @@ export const onboardingMachine = setup({
               invoke: {
                 id: 'fetchStatusCard',
                 src: 'fetchStatusCard',
-                input: ({ context }) => ({ phoneNumberId: need(context.phoneNumberId, 'phoneNumberId'), sealedToken: tokenOf(context) }),
+                input: ({ context }) => ({
+                  phoneNumberId: need(context.phoneNumberId, 'phoneNumberId'),
+                  sealedToken: tokenOf(context),
+                }),
                 onDone: {
                   target: 'idle',
                   actions: assign(({ context, event }) =>
@@ -1384,7 +1414,9 @@ export const onboardingMachine = setup({
                       statusCard: {
                         ...context.statusCard,
                         ...definedOnly(event.output),
-                        messagingLimitTier: normaliseTier(event.output.messagingLimitTier ?? context.statusCard.messagingLimitTier),
+                        messagingLimitTier: normaliseTier(
+                          event.output.messagingLimitTier ?? context.statusCard.messagingLimitTier,
+                        ),
                         lastError: undefined,
                       },
                     }),

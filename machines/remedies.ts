@@ -145,7 +145,7 @@ export const BLOCKED_REASONS = {
   },
   qr_not_scanned: {
     remedy:
-      "The QR code was not scanned in time. Open WhatsApp Business on the device, go to Settings › Linked devices, " +
+      'The QR code was not scanned in time. Open WhatsApp Business on the device, go to Settings › Linked devices, ' +
       "click refresh the code on Meta's connection screen, and scan the new code from the app immediately.",
     retry: 'same_stage',
   },
@@ -239,13 +239,11 @@ export function syncFailureReason(code: number | undefined): SyncFailureReason {
 /** How chat history ended up, when it is not (or not yet) simply complete. */
 export const HISTORY_OUTCOMES = {
   complete: 'Chat history from the last 180 days was imported.',
-  declined:
-    'History not shared: the business chose "Don\'t share chats" in the app. Contacts and new messages still sync.',
+  declined: 'History not shared: the business chose "Don\'t share chats" in the app. Contacts and new messages still sync.',
   not_received:
     'Chat history never arrived from Meta, and it cannot be requested again. To import it, disconnect in the ' +
     'WhatsApp Business app and connect again.',
-  incomplete:
-    'Chat history stopped arriving before it was complete. What arrived is kept; the rest cannot be requested again.',
+  incomplete: 'Chat history stopped arriving before it was complete. What arrived is kept; the rest cannot be requested again.',
 } as const;
 
 export type HistoryOutcome = keyof typeof HISTORY_OUTCOMES;
@@ -269,7 +267,7 @@ export const SENDING_BLOCKS = {
   },
   payment_missing: {
     remedy:
-      'Messages come in but won\'t go out: there is no payment method on the Meta account. In Mumble go to Settings, ' +
+      "Messages come in but won't go out: there is no payment method on the Meta account. In Mumble go to Settings, " +
       'the billing area, "Add payment details", and save a card at Meta.',
   },
   policy_restricted: {
@@ -279,7 +277,8 @@ export const SENDING_BLOCKS = {
     remedy: 'Meta locked the account. Check the account in Business Support Home in Meta Business Suite.',
   },
   status_unknown: {
-    remedy: "Meta hasn't reported the number's status yet. The WhatsApp Account Status card fills in once the number is connected.",
+    remedy:
+      "Meta hasn't reported the number's status yet. The WhatsApp Account Status card fills in once the number is connected.",
   },
   number_not_connected: {
     remedy: 'Meta reports the number as not connected. Check the WhatsApp Account Status card and Business Support Home.',
@@ -324,8 +323,9 @@ const OFFBOARDING_REASONS: Readonly<Record<string, string>> = {
     "The WhatsApp Business app wasn't opened on the phone for about 14 days, so Meta disconnected the number from " +
     'the API. Open the app, then connect the number again.',
   COMPANION_INACTIVITY: 'The API connection was unused for about 30 days, so Meta disconnected it. Connect the number again.',
-  USER_RE_REGISTERED: 'The number was registered again on a device, which disconnected it from the API. Connect the number again.',
-  CHANGE_NUMBER: "The business changed its number in the app. Connect the new number.",
+  USER_RE_REGISTERED:
+    'The number was registered again on a device, which disconnected it from the API. Connect the number again.',
+  CHANGE_NUMBER: 'The business changed its number in the app. Connect the new number.',
   BUSINESS_DOWNGRADE: 'The number was moved to the consumer WhatsApp app. Move it back to WhatsApp Business, then connect again.',
   ACCOUNT_DISCONNECTED: 'The account was disconnected or deleted. Check Business Support Home, then connect the number again.',
 };
@@ -348,6 +348,6 @@ export type WarningCode = 'payment_method_missing';
 
 export const WARNINGS = {
   payment_method_missing:
-    "A payment method for Meta: Meta charges for every conversation opened through the API. This is set up after " +
+    'A payment method for Meta: Meta charges for every conversation opened through the API. This is set up after ' +
     "the connection, but it's worth preparing a card in advance.",
 } as const satisfies Record<WarningCode, string>;

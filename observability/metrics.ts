@@ -16,7 +16,7 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 export const webhookRequests = new Counter({
   name: 'coexist_webhook_requests_total',
-  help: "POST /webhooks/meta by answer: accepted (200), rejected_signature (401), invalid (other 4xx), unavailable (503: Temporal unreachable, Meta redelivers), failed (other 5xx)",
+  help: 'POST /webhooks/meta by answer: accepted (200), rejected_signature (401), invalid (other 4xx), unavailable (503: Temporal unreachable, Meta redelivers), failed (other 5xx)',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
@@ -30,7 +30,7 @@ export const webhookChanges = new Counter({
 
 export const metaCalls = new Counter({
   name: 'coexist_meta_calls_total',
-  help: "Graph API calls by endpoint and result: code=\"ok\", Meta's error code (HTTP status when Meta gave none), \"unreachable\" or \"unexpected_response\"",
+  help: 'Graph API calls by endpoint and result: code="ok", Meta\'s error code (HTTP status when Meta gave none), "unreachable" or "unexpected_response"',
   labelNames: ['endpoint', 'code'] as const,
   registers: [registry],
 });

@@ -34,7 +34,10 @@ export async function freeLoopbackAddress(): Promise<string> {
  * `http://<address>/metrics`, answers with both: coexist's registry and Temporal's metrics read
  * from the SDK's exporter on loopback (`temporalAddress`), so each worker is one scrape target.
  */
-export async function serveWorkerMetrics(address: string, temporalAddress: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveWorkerMetrics(
+  address: string,
+  temporalAddress: string,
+): Promise<{ url: string; close(): Promise<void> }> {
   collectProcessMetrics();
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
@@ -47,7 +50,9 @@ export async function serveWorkerMetrics(address: string, temporalAddress: strin
     );
   });
   const at = address.lastIndexOf(':');
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(Number(address.slice(at + 1)), address.slice(0, at), resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(Number(address.slice(at + 1)), address.slice(0, at), resolve),
+  );
   return {
     url: `http://${address}/metrics`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

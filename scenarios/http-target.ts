@@ -25,7 +25,13 @@ export interface HttpTargetOptions {
 }
 
 export function httpTarget(options: HttpTargetOptions): ScenarioTarget {
-  const http = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
+  const http = async (
+    base: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> => {
     const response = await fetch(`${base}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...headers },
@@ -34,14 +40,23 @@ export function httpTarget(options: HttpTargetOptions): ScenarioTarget {
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
-  const api = (method: string, path: string, body?: unknown) => http(options.apiUrl, method, path, body, { 'x-api-key': options.apiKey });
+  const api = (method: string, path: string, body?: unknown) =>
+    http(options.apiUrl, method, path, body, { 'x-api-key': options.apiKey });
   const p = encodeURIComponent;
   const { signals } = options;
 
   /** The API's route, or (signal mode) the same event as a signal, answered with the onboarding read back. */
-  async function onboardingEvent<T>(phone: string, route: string, body: unknown, schema: z.ZodType<T>, toEvent: (v: T, at: number) => unknown) {
+  async function onboardingEvent<T>(
+    phone: string,
+    route: string,
+    body: unknown,
+    schema: z.ZodType<T>,
+    toEvent: (v: T, at: number) => unknown,
+  ) {
     if (!signals) return api('POST', `/onboardings/${p(phone)}/${route}`, body);
-    await signals.client.workflow.getHandle(onboardingWorkflowId(phone)).signal(eventSignal, toEvent(schema.parse(body), await signals.now()) as MachineEvent);
+    await signals.client.workflow
+      .getHandle(onboardingWorkflowId(phone))
+      .signal(eventSignal, toEvent(schema.parse(body), await signals.now()) as MachineEvent);
     return api('GET', `/onboardings/${p(phone)}`);
   }
 
@@ -67,7 +82,8 @@ export function httpTarget(options: HttpTargetOptions): ScenarioTarget {
     },
     onboarding: (phone) => api('GET', `/onboardings/${p(phone)}`),
     conversation: (phoneNumberId, waId) => api('GET', `/numbers/${p(phoneNumberId)}/conversations/${p(waId)}`),
-    messages: (phoneNumberId, waId) => api('GET', `/numbers/${p(phoneNumberId)}/conversations/${p(waId)}/messages?order=asc&limit=200`),
+    messages: (phoneNumberId, waId) =>
+      api('GET', `/numbers/${p(phoneNumberId)}/conversations/${p(waId)}/messages?order=asc&limit=200`),
     callbacks: async (phone) => options.callbacks?.(phone),
     async advance(ms) {
       if (!options.advance) throw new Error(`${options.name} cannot move its clock`);

@@ -10,7 +10,9 @@ export class ScenarioFileError extends Error {
     readonly file: string,
     readonly problems: { step?: number; stepKind?: string; field: string; message: string }[],
   ) {
-    super(`${file}: ${problems.map((p) => `${p.step !== undefined ? `step ${p.step}${p.stepKind ? ` (${p.stepKind})` : ''}: ` : ''}${p.field}: ${p.message}`).join('; ')}`);
+    super(
+      `${file}: ${problems.map((p) => `${p.step !== undefined ? `step ${p.step}${p.stepKind ? ` (${p.stepKind})` : ''}: ` : ''}${p.field}: ${p.message}`).join('; ')}`,
+    );
     this.name = 'ScenarioFileError';
   }
 }
@@ -22,10 +24,19 @@ export function loadScenario(file: string): Scenario & { file: string } {
   try {
     raw = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ScenarioFileError(file, [{ field: '(file)', message: `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}` }]);
+    throw new ScenarioFileError(file, [
+      {
+        field: '(file)',
+        message: `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+      },
+    ]);
   }
   const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) throw new ScenarioFileError(file, parsed.error.issues.map((issue) => problem(raw, issue)));
+  if (!parsed.success)
+    throw new ScenarioFileError(
+      file,
+      parsed.error.issues.map((issue) => problem(raw, issue)),
+    );
   return { ...parsed.data, file: basename(file) };
 }
 
@@ -34,7 +45,12 @@ function problem(raw: unknown, issue: z.core.$ZodIssue) {
   if (path[0] === 'steps' && path[1] !== undefined) {
     const index = Number(path[1]);
     const kind = ((raw as { steps?: { do?: unknown }[] }).steps?.[index]?.do as string | undefined) ?? undefined;
-    return { step: index + 1, ...(kind ? { stepKind: kind } : {}), field: path.slice(2).join('.') || '(step)', message: issue.message };
+    return {
+      step: index + 1,
+      ...(kind ? { stepKind: kind } : {}),
+      field: path.slice(2).join('.') || '(step)',
+      message: issue.message,
+    };
   }
   return { field: path.join('.') || '(scenario)', message: issue.message };
 }

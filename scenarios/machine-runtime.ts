@@ -93,7 +93,8 @@ export class MachineRuntime {
   /** The earliest pending timer due at or before `until`, if any. */
   nextTimerDue(until: number): number | undefined {
     let earliest: number | undefined;
-    for (const { dueAt } of this.timers.values()) if (dueAt <= until && (earliest === undefined || dueAt < earliest)) earliest = dueAt;
+    for (const { dueAt } of this.timers.values())
+      if (dueAt <= until && (earliest === undefined || dueAt < earliest)) earliest = dueAt;
     return earliest;
   }
 
@@ -136,13 +137,20 @@ export class MachineRuntime {
     const [next, actions] = transitionRecording(this.options.machine, this.snapshot, event, taken, steps);
     this.snapshot = next;
     this.eventCount++;
-    if (next.status === 'error') throw new Error(`machine error on ${event.type}: ${String((next as { error?: unknown }).error)}`);
+    if (next.status === 'error')
+      throw new Error(`machine error on ${event.type}: ${String((next as { error?: unknown }).error)}`);
     for (const t of taken) this.options.onTransitionTaken?.(transitionKey(t));
     for (const s of [...steps, next]) this.options.onSnapshot?.(s);
     const to = formatStateValue(next.value);
     if (taken.some((t) => (t.target?.length ?? 0) > 0) || from !== to) {
       const by = (event as { by?: unknown }).by;
-      this.timeline.push({ at: new Date(this.options.now()).toISOString(), from, to, event: event.type, ...(typeof by === 'string' ? { by } : {}) });
+      this.timeline.push({
+        at: new Date(this.options.now()).toISOString(),
+        from,
+        to,
+        event: event.type,
+        ...(typeof by === 'string' ? { by } : {}),
+      });
     }
     this.execute(actions as { type: string; params: unknown }[]);
   }
@@ -290,7 +298,12 @@ const recorders = new WeakMap<AnyStateMachine, Recorder>();
 
 function toInvocationError(err: unknown): InvocationError {
   if (err instanceof ApplicationFailure) {
-    return { message: err.message, type: err.type ?? undefined, nonRetryable: err.nonRetryable === true, details: err.details?.[0] };
+    return {
+      message: err.message,
+      type: err.type ?? undefined,
+      nonRetryable: err.nonRetryable === true,
+      details: err.details?.[0],
+    };
   }
   return { message: err instanceof Error ? err.message : String(err), nonRetryable: false };
 }

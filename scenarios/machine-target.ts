@@ -21,11 +21,23 @@ import { prerequisitesEvent, sendEvent, signupEvent, userEvent } from '../api/ev
 import { presentConversation } from '../api/routes/conversations';
 import { presentOnboarding } from '../api/routes/onboardings';
 import { signWebhook } from '../api/routes/webhooks';
-import { prerequisitesSchema, sendMessageSchema, signupResultSchema, startOnboardingSchema, userEventSchema } from '../api/schemas';
+import {
+  prerequisitesSchema,
+  sendMessageSchema,
+  signupResultSchema,
+  startOnboardingSchema,
+  userEventSchema,
+} from '../api/schemas';
 import { routeChanges } from '../api/webhooks/route-changes';
 import { envelopeSchema } from '../api/webhooks/schemas';
 import { loadConfig, type Config } from '../config';
-import { conversationDedupeKey, conversationMachine, sendRefusal, type ConversationContext, type EnqueueSendParams } from '../machines/conversation';
+import {
+  conversationDedupeKey,
+  conversationMachine,
+  sendRefusal,
+  type ConversationContext,
+  type EnqueueSendParams,
+} from '../machines/conversation';
 import { onboardingMachine, type OnboardingContext, type OnboardingEvent } from '../machines/onboarding';
 import { createSimulator } from '../simulator/app';
 import { onboardingActivities } from '../workflows/onboarding';
@@ -65,9 +77,11 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
       const routed = routeChanges(envelopeSchema.parse(JSON.parse(raw.toString('utf8'))), clock());
       for (const { workflowId, event } of routed.deliveries) onboardingById(workflowId)?.receive(event as MachineEvent);
       for (const { wabaId, event } of routed.byWaba) {
-        for (const o of onboardings.values()) if ((o.current.context as OnboardingContext).wabaId === wabaId) o.receive(event as MachineEvent);
+        for (const o of onboardings.values())
+          if ((o.current.context as OnboardingContext).wabaId === wabaId) o.receive(event as MachineEvent);
       }
-      for (const { workflowId, conversation, event } of routed.conversations) conversationRuntime(workflowId, conversation).receive(event as MachineEvent);
+      for (const { workflowId, conversation, event } of routed.conversations)
+        conversationRuntime(workflowId, conversation).receive(event as MachineEvent);
       res.json({ ok: true });
     } finally {
       receiving--;
@@ -78,7 +92,12 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
   });
   const receiverUrl = `http://127.0.0.1:${(receiverServer.address() as { port: number }).port}/webhooks/meta`;
 
-  const simulator = createSimulator({ appId: '1000000000000002', appSecret: APP_SECRET, webhookUrl: receiverUrl, webhookRetryIntervalMs: 100 });
+  const simulator = createSimulator({
+    appId: '1000000000000002',
+    appSecret: APP_SECRET,
+    webhookUrl: receiverUrl,
+    webhookRetryIntervalMs: 100,
+  });
   const sim = await simulator.listen(0);
   const config: Config = loadConfig({
     META_GRAPH_BASE_URL: sim.url,
@@ -99,7 +118,8 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
     credentials: async (phoneNumberId) => {
       for (const [phone, o] of onboardings) {
         const c = o.current.context as OnboardingContext;
-        if (c.phoneNumberId === phoneNumberId && c.sealedToken) return { workflowId: onboardingWorkflowId(phone), sealedToken: c.sealedToken };
+        if (c.phoneNumberId === phoneNumberId && c.sealedToken)
+          return { workflowId: onboardingWorkflowId(phone), sealedToken: c.sealedToken };
       }
       return undefined;
     },
@@ -122,13 +142,23 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
     Object.fromEntries(
       Object.entries(implementations).map(([name, fn]) => [
         name,
-        (input: unknown) => new MockActivityEnvironment({ activityType: name, workflowExecution: { workflowId, runId: 'machine-mode' } }, { logger: activityLogger }).run(fn, input),
+        (input: unknown) =>
+          new MockActivityEnvironment(
+            { activityType: name, workflowExecution: { workflowId, runId: 'machine-mode' } },
+            { logger: activityLogger },
+          ).run(fn, input),
       ]),
     );
   const maxAttempts = (name: string) =>
-    ({ ...onboardingActivities.default, ...onboardingActivities[name] }).retry?.maximumAttempts ?? (name in onboardingEffects ? 5 : 3);
+    ({ ...onboardingActivities.default, ...onboardingActivities[name] }).retry?.maximumAttempts ??
+    (name in onboardingEffects ? 5 : 3);
 
-  function runtime(workflowId: string, machine: typeof onboardingMachine | typeof conversationMachine, input: unknown, extra: Partial<ConstructorParameters<typeof MachineRuntime>[0]> = {}) {
+  function runtime(
+    workflowId: string,
+    machine: typeof onboardingMachine | typeof conversationMachine,
+    input: unknown,
+    extra: Partial<ConstructorParameters<typeof MachineRuntime>[0]> = {},
+  ) {
     const cov = machine === onboardingMachine ? coverage?.onboarding : coverage?.conversation;
     const r = new MachineRuntime({
       machine,
@@ -189,7 +219,7 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
 
   /** Until no machine has an effect running and no webhook is on its way. */
   async function quiescent() {
-    for (let quietRounds = 0; quietRounds < 2; ) {
+    for (let quietRounds = 0; quietRounds < 2;) {
       await Promise.all(runtimes().map((r) => r.settled()));
       await new Promise((r) => setTimeout(r, 20));
       const busy = receiving > 0 || simulator.outbox.pending().length > 0 || runtimes().some((r) => r.busy);
@@ -201,7 +231,11 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
   function update(phone: string, event: MachineEvent): Answer {
     const o = onboardings.get(phone);
     if (!o) return notFound(onboardingWorkflowId(phone));
-    if (!o.can(event)) return { status: 409, body: { error: { code: 'event_refused', message: `state ${o.view().state} cannot take ${event.type}` } } };
+    if (!o.can(event))
+      return {
+        status: 409,
+        body: { error: { code: 'event_refused', message: `state ${o.view().state} cannot take ${event.type}` } },
+      };
     o.receive(event);
     return { status: 200, body: presentOnboarding(onboardingWorkflowId(phone), o.view() as MachineView<OnboardingContext>) };
   }
@@ -226,11 +260,22 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
       return parsed(startOnboardingSchema, body, ({ phoneNumber, settings }) => {
         const existing = onboardings.get(phoneNumber);
         const running = existing?.current.status === 'active';
-        if (!running) onboardings.set(phoneNumber, runtime(onboardingWorkflowId(phoneNumber), onboardingMachine, { phoneNumber, ...(settings ? { settings } : {}) }));
-        return { status: running ? 200 : 201, body: presentOnboarding(onboardingWorkflowId(phone), onboardings.get(phoneNumber)!.view() as MachineView<OnboardingContext>) };
+        if (!running)
+          onboardings.set(
+            phoneNumber,
+            runtime(onboardingWorkflowId(phoneNumber), onboardingMachine, { phoneNumber, ...(settings ? { settings } : {}) }),
+          );
+        return {
+          status: running ? 200 : 201,
+          body: presentOnboarding(
+            onboardingWorkflowId(phone),
+            onboardings.get(phoneNumber)!.view() as MachineView<OnboardingContext>,
+          ),
+        };
       });
     },
-    prerequisites: (phone, body) => parsed(prerequisitesSchema, body, (r) => update(phone, prerequisitesEvent(r, clock()) as MachineEvent)),
+    prerequisites: (phone, body) =>
+      parsed(prerequisitesSchema, body, (r) => update(phone, prerequisitesEvent(r, clock()) as MachineEvent)),
     signup: (phone, body) => parsed(signupResultSchema, body, (r) => update(phone, signupEvent(r, clock()) as MachineEvent)),
     event: (phone, body) => parsed(userEventSchema, body, (r) => update(phone, userEvent(r, clock()) as MachineEvent)),
     async send(phoneNumberId, waId, body) {
@@ -239,20 +284,34 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
         const event = sendEvent(request, clock()) as MachineEvent;
         if (!c.can(event)) {
           const refusal = sendRefusal(c.current as never, event);
-          return { status: 409, body: { error: { code: refusal?.code ?? 'event_refused', message: refusal?.message ?? `cannot take ${event.type}` } } };
+          return {
+            status: 409,
+            body: { error: { code: refusal?.code ?? 'event_refused', message: refusal?.message ?? `cannot take ${event.type}` } },
+          };
         }
         c.receive(event);
-        return { status: 202, body: { clientMessageId: request.clientMessageId, status: 'queued', conversation: presentConversation(c.view() as MachineView<ConversationContext>) } };
+        return {
+          status: 202,
+          body: {
+            clientMessageId: request.clientMessageId,
+            status: 'queued',
+            conversation: presentConversation(c.view() as MachineView<ConversationContext>),
+          },
+        };
       });
     },
 
     async onboarding(phone) {
       const o = onboardings.get(phone);
-      return o ? { status: 200, body: presentOnboarding(onboardingWorkflowId(phone), o.view() as MachineView<OnboardingContext>) } : notFound(onboardingWorkflowId(phone));
+      return o
+        ? { status: 200, body: presentOnboarding(onboardingWorkflowId(phone), o.view() as MachineView<OnboardingContext>) }
+        : notFound(onboardingWorkflowId(phone));
     },
     async conversation(phoneNumberId, waId) {
       const c = conversations.get(conversationWorkflowId(phoneNumberId, waId));
-      return c ? { status: 200, body: presentConversation(c.view() as MachineView<ConversationContext>) } : notFound(conversationWorkflowId(phoneNumberId, waId));
+      return c
+        ? { status: 200, body: presentConversation(c.view() as MachineView<ConversationContext>) }
+        : notFound(conversationWorkflowId(phoneNumberId, waId));
     },
     async messages(phoneNumberId, waId) {
       return { status: 200, body: await store.listMessages({ phoneNumberId, waId, limit: 200, order: 'asc' }) };
@@ -296,7 +355,10 @@ function parsed<T>(schema: z.ZodType<T>, body: unknown, then: (value: T) => Answ
   const result = schema.safeParse(body);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    return Promise.resolve({ status: 400, body: { error: { code: 'invalid_request', message: issue.message, field: `body.${issue.path.join('.')}` } } });
+    return Promise.resolve({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: issue.message, field: `body.${issue.path.join('.')}` } },
+    });
   }
   return Promise.resolve(then(result.data));
 }

@@ -43,7 +43,15 @@ const onboardingOutputs: Record<string, unknown[]> = {
     { canSendMessage: 'AVAILABLE', paymentMissing: false, errorCodes: [] },
     { canSendMessage: 'LIMITED', paymentMissing: true, errorCodes: [141006] },
   ],
-  fetchStatusCard: [{ displayName: 'Jasper’s Market', qualityRating: 'GREEN', messagingLimitTier: 'TIER_250', throughput: 'STANDARD', canSendMessage: 'AVAILABLE' }],
+  fetchStatusCard: [
+    {
+      displayName: 'Jasper’s Market',
+      qualityRating: 'GREEN',
+      messagingLimitTier: 'TIER_250',
+      throughput: 'STANDARD',
+      canSendMessage: 'AVAILABLE',
+    },
+  ],
 };
 
 const onboardingCatalog: Catalog = (type, step) => {
@@ -103,12 +111,24 @@ const onboardingCatalog: Catalog = (type, step) => {
 
 const conversationCatalog: Catalog = (type, step) => {
   const at = T0 + step * 60_000;
-  const message = (id: string, extra: object = {}) => ({ id, timestamp: at, type: 'text', content: { text: { body: 'Hi' } }, ...extra });
+  const message = (id: string, extra: object = {}) => ({
+    id,
+    timestamp: at,
+    type: 'text',
+    content: { text: { body: 'Hi' } },
+    ...extra,
+  });
   switch (type) {
     case 'customer.message':
       return [
         { type, message: message(`wamid.c${step}`), at },
-        { type, message: message(`wamid.r${step}`, { referral: { source_type: 'ad', source_id: 'ad-1', source_url: 'https://fb.me/x' } }), at },
+        {
+          type,
+          message: message(`wamid.r${step}`, {
+            referral: { source_type: 'ad', source_id: 'ad-1', source_url: 'https://fb.me/x' },
+          }),
+          at,
+        },
         // A redelivery older than the window: recorded, opens nothing.
         { type, message: message(`wamid.old${step}`, { timestamp: at - 2 * DAY }), at },
       ];
@@ -119,13 +139,36 @@ const conversationCatalog: Catalog = (type, step) => {
     case 'message.status':
       return [
         { type, status: { wamid: 'wamid.out1', status: 'delivered', timestamp: at }, at },
-        { type, status: { wamid: 'wamid.out1', status: 'failed', timestamp: at, errors: [{ code: 131047, title: 'Re-engagement message' }] }, at },
-        { type, status: { wamid: 'wamid.out1', status: 'failed', timestamp: at, errors: [{ code: 131026, title: 'Message undeliverable' }] }, at },
+        {
+          type,
+          status: {
+            wamid: 'wamid.out1',
+            status: 'failed',
+            timestamp: at,
+            errors: [{ code: 131047, title: 'Re-engagement message' }],
+          },
+          at,
+        },
+        {
+          type,
+          status: {
+            wamid: 'wamid.out1',
+            status: 'failed',
+            timestamp: at,
+            errors: [{ code: 131026, title: 'Message undeliverable' }],
+          },
+          at,
+        },
       ];
     case 'send':
       return [
         { type, clientMessageId: `m${step}`, message: { type: 'text', text: { body: 'Hello' } }, at },
-        { type, clientMessageId: `t${step}`, message: { type: 'template', template: { name: 'hello_world', language: 'en_US' } }, at },
+        {
+          type,
+          clientMessageId: `t${step}`,
+          message: { type: 'template', template: { name: 'hello_world', language: 'en_US' } },
+          at,
+        },
       ];
     case 'send.accepted':
       return [{ type, clientMessageId: 'm1', wamid: 'wamid.out1', at }];
@@ -182,8 +225,22 @@ const conversationAbstraction: Abstraction = ({ value }) => value;
 
 const models = new Map<AnyStateMachine, { input: unknown; catalog: Catalog; abstraction: Abstraction }>([
   // Two linking attempts: the last attempt's lapse is two steps away.
-  [onboardingMachine, { input: { phoneNumber: '+15550100001', settings: { maxLinkingAttempts: 2 } }, catalog: onboardingCatalog, abstraction: onboardingAbstraction }],
-  [conversationMachine, { input: { phoneNumberId: '106540352242922', waId: '16505551234' }, catalog: conversationCatalog, abstraction: conversationAbstraction }],
+  [
+    onboardingMachine,
+    {
+      input: { phoneNumber: '+15550100001', settings: { maxLinkingAttempts: 2 } },
+      catalog: onboardingCatalog,
+      abstraction: onboardingAbstraction,
+    },
+  ],
+  [
+    conversationMachine,
+    {
+      input: { phoneNumberId: '106540352242922', waId: '16505551234' },
+      catalog: conversationCatalog,
+      abstraction: conversationAbstraction,
+    },
+  ],
 ]);
 
 const MAX_STATES = 20_000;
@@ -216,11 +273,13 @@ export function coverByGeneratedPaths(machine: AnyStateMachine, byScenarios: Cov
         const taken: Parameters<typeof transitionRecording>[3] = [];
         const steps: AnyMachineSnapshot[] = [];
         const [after] = transitionRecording(machine, snapshot, event, taken, steps);
-        if (after.status === 'error') throw new Error(`machine error on ${event.type} after ${events.map((e) => e.type).join(' → ')}`);
+        if (after.status === 'error')
+          throw new Error(`machine error on ${event.type} after ${events.map((e) => e.type).join(' → ')}`);
         const path = [...events, event];
         for (const key of taken.map(transitionKey)) {
           if (coverage.transitions.has(key)) continue;
-          if (!replayTakes(machine, model.input, path, key)) throw new Error(`generated path for ${key} does not take it when replayed`);
+          if (!replayTakes(machine, model.input, path, key))
+            throw new Error(`generated path for ${key} does not take it when replayed`);
           coverage.recordTransition(key);
           coverage.paths.push({ covers: key, events: path });
         }
@@ -245,7 +304,8 @@ function complete(c: Coverage): boolean {
 /** The events the active state nodes (and their ancestors) have transitions for. */
 function candidateEvents(snapshot: AnyMachineSnapshot, catalog: Catalog, step: number): AnyEventObject[] {
   const types = new Set<string>();
-  for (const node of (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes) for (const type of node.transitions.keys()) types.add(type);
+  for (const node of (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes)
+    for (const type of node.transitions.keys()) types.add(type);
   return [...types].flatMap((type) => catalog(type, step) ?? [{ type }]);
 }
 

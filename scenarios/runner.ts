@@ -27,10 +27,15 @@ export class ScenarioFailure extends Error {
   }
 }
 
-export async function playScenario(scenario: Scenario & { file?: string }, target: ScenarioTarget, options: PlayOptions = {}): Promise<Transcript> {
+export async function playScenario(
+  scenario: Scenario & { file?: string },
+  target: ScenarioTarget,
+  options: PlayOptions = {},
+): Promise<Transcript> {
   const print = options.print ?? (() => {});
   const created = await target.sim('POST', '/numbers', { phoneNumber: scenario.phone, ...scenario.meta });
-  if (created.status !== 201) throw new Error(`${scenario.name}: the simulator refused the number: ${JSON.stringify(created.body)}`);
+  if (created.status !== 201)
+    throw new Error(`${scenario.name}: the simulator refused the number: ${JSON.stringify(created.body)}`);
   const vars: Record<string, string> = {
     phone: scenario.phone,
     phoneDigits: scenario.phone.slice(1),
@@ -44,7 +49,12 @@ export async function playScenario(scenario: Scenario & { file?: string }, targe
   const stages: string[] = [];
   const followTimeline = async () => {
     if (!started) return;
-    const timeline = ((await target.onboarding(scenario.phone)).body?.timeline ?? []) as { at: string; from: string; to: string; event: string }[];
+    const timeline = ((await target.onboarding(scenario.phone)).body?.timeline ?? []) as {
+      at: string;
+      from: string;
+      to: string;
+      event: string;
+    }[];
     const keys = timeline.map((t) => JSON.stringify(t));
     const fresh = timeline.slice(lastSeen === undefined ? 0 : keys.lastIndexOf(lastSeen) + 1);
     for (const t of fresh) {
@@ -61,7 +71,13 @@ export async function playScenario(scenario: Scenario & { file?: string }, targe
     print(`  ${index + 1}. ${describe(step)}`);
     const answer = await perform(target, scenario.phone, vars, step, fail);
     if (step.do === 'start') started = true;
-    if (answer) checkAnswer(answer, 'answer' in step ? step.answer : undefined, step.do !== 'sim' && !target.answersEvents && step.do !== 'start', fail);
+    if (answer)
+      checkAnswer(
+        answer,
+        'answer' in step ? step.answer : undefined,
+        step.do !== 'sim' && !target.answersEvents && step.do !== 'start',
+        fail,
+      );
     if (step.expect) await expectEventually(target, scenario.phone, vars, step.expect, options.expectTimeoutMs ?? 30_000, fail);
     await followTimeline();
   }
@@ -74,15 +90,25 @@ export async function playScenario(scenario: Scenario & { file?: string }, targe
   };
 }
 
-async function perform(target: ScenarioTarget, phone: string, vars: Record<string, string>, step: Step, fail: (m: string) => Error): Promise<Answer | undefined> {
+async function perform(
+  target: ScenarioTarget,
+  phone: string,
+  vars: Record<string, string>,
+  step: Step,
+  fail: (m: string) => Error,
+): Promise<Answer | undefined> {
   switch (step.do) {
     case 'start':
       return target.start(phone, { phoneNumber: phone, ...(step.settings ? { settings: step.settings } : {}) });
     case 'prerequisites':
       return target.prerequisites(phone, step.report);
     case 'signup': {
-      const signup = await target.sim('POST', '/signup', { phoneNumber: phone, ...(step.abandonAt ? { abandonAt: step.abandonAt } : {}) });
-      if (signup.status !== 200) throw fail(`the simulated Embedded Signup answered ${signup.status}: ${JSON.stringify(signup.body)}`);
+      const signup = await target.sim('POST', '/signup', {
+        phoneNumber: phone,
+        ...(step.abandonAt ? { abandonAt: step.abandonAt } : {}),
+      });
+      if (signup.status !== 200)
+        throw fail(`the simulated Embedded Signup answered ${signup.status}: ${JSON.stringify(signup.body)}`);
       if (step.codeAgeMs) await target.sim('POST', '/clock/advance', { ms: step.codeAgeMs });
       const { event, data } = signup.body.message;
       return target.signup(phone, { event, data, ...(signup.body.code ? { code: signup.body.code } : {}) });
@@ -100,7 +126,12 @@ async function perform(target: ScenarioTarget, phone: string, vars: Record<strin
       }
     }
     case 'webhook': {
-      const sent = await target.sim('POST', '/webhooks', { wabaId: vars.wabaId, field: step.field, value: step.value, ...(step.time !== undefined ? { time: step.time } : {}) });
+      const sent = await target.sim('POST', '/webhooks', {
+        wabaId: vars.wabaId,
+        field: step.field,
+        value: step.value,
+        ...(step.time !== undefined ? { time: step.time } : {}),
+      });
       if (sent.status !== 202) throw fail(`the simulator did not send the webhook: ${JSON.stringify(sent.body)}`);
       return undefined;
     }
@@ -119,10 +150,18 @@ const answered = (answer: Answer, expected: number | undefined) =>
 
 function checkAnswer(answer: Answer, expected: number | undefined, unobservable: boolean, fail: (m: string) => Error): void {
   if (unobservable) return;
-  if (!answered(answer, expected)) throw fail(`answered ${answer.status} (expected ${expected ?? '2xx'}): ${JSON.stringify(answer.body)}`);
+  if (!answered(answer, expected))
+    throw fail(`answered ${answer.status} (expected ${expected ?? '2xx'}): ${JSON.stringify(answer.body)}`);
 }
 
-async function expectEventually(target: ScenarioTarget, phone: string, vars: Record<string, string>, expect: Expectation, timeoutMs: number, fail: (m: string) => Error) {
+async function expectEventually(
+  target: ScenarioTarget,
+  phone: string,
+  vars: Record<string, string>,
+  expect: Expectation,
+  timeoutMs: number,
+  fail: (m: string) => Error,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const mismatch = await firstMismatch(target, phone, vars, expect);
@@ -133,7 +172,12 @@ async function expectEventually(target: ScenarioTarget, phone: string, vars: Rec
 }
 
 /** Why the expectation does not hold yet, or undefined when it does. */
-async function firstMismatch(target: ScenarioTarget, phone: string, vars: Record<string, string>, expect: Expectation): Promise<string | undefined> {
+async function firstMismatch(
+  target: ScenarioTarget,
+  phone: string,
+  vars: Record<string, string>,
+  expect: Expectation,
+): Promise<string | undefined> {
   if (expect.onboarding) {
     const o = await target.onboarding(phone);
     const why = o.status === 200 ? mismatch(o.body, expect.onboarding, 'onboarding') : `GET onboarding answered ${o.status}`;
@@ -141,12 +185,16 @@ async function firstMismatch(target: ScenarioTarget, phone: string, vars: Record
   }
   for (const [waId, expected] of Object.entries(expect.conversations ?? {})) {
     const c = await target.conversation(vars.phoneNumberId!, waId);
-    const why = c.status === 200 ? mismatch(c.body, expected, `conversations.${waId}`) : `GET conversation ${waId} answered ${c.status}`;
+    const why =
+      c.status === 200 ? mismatch(c.body, expected, `conversations.${waId}`) : `GET conversation ${waId} answered ${c.status}`;
     if (why) return `${why}\n  conversation is ${JSON.stringify(c.body)}`;
   }
   for (const [waId, expected] of Object.entries(expect.messages ?? {})) {
     const m = await target.messages(vars.phoneNumberId!, waId);
-    const why = m.status === 200 ? unorderedMismatch(m.body.messages, expected, `messages.${waId}`) : `GET messages ${waId} answered ${m.status}`;
+    const why =
+      m.status === 200
+        ? unorderedMismatch(m.body.messages, expected, `messages.${waId}`)
+        : `GET messages ${waId} answered ${m.status}`;
     if (why) return `${why}\n  messages are ${JSON.stringify(m.body?.messages)}`;
   }
   if (expect.callbacks) {
@@ -163,7 +211,9 @@ async function firstMismatch(target: ScenarioTarget, phone: string, vars: Record
  */
 export function mismatch(actual: unknown, expected: unknown, path: string): string | undefined {
   if (typeof expected === 'string' && /^\/.+\/$/.test(expected)) {
-    return typeof actual === 'string' && new RegExp(expected.slice(1, -1)).test(actual) ? undefined : `${path}: ${JSON.stringify(actual)} does not match ${expected}`;
+    return typeof actual === 'string' && new RegExp(expected.slice(1, -1)).test(actual)
+      ? undefined
+      : `${path}: ${JSON.stringify(actual)} does not match ${expected}`;
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return `${path}: ${JSON.stringify(actual)} is not a list`;
@@ -204,7 +254,8 @@ function summary(o: any) {
 function substitute(value: unknown, vars: Record<string, string>): unknown {
   if (typeof value === 'string') return value.replace(/\$\{(\w+)\}/g, (whole, name: string) => vars[name] ?? whole);
   if (Array.isArray(value)) return value.map((v) => substitute(v, vars));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, vars) as string, substitute(v, vars)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, vars) as string, substitute(v, vars)]));
   return value;
 }
 

@@ -39,7 +39,10 @@ export const expectationSchema = z
     callbacks: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict()
-  .refine((e) => Object.keys(e).length > 0, 'an expectation names at least one of onboarding, conversations, messages, callbacks');
+  .refine(
+    (e) => Object.keys(e).length > 0,
+    'an expectation names at least one of onboarding, conversations, messages, callbacks',
+  );
 
 const step = <K extends string, T extends z.ZodRawShape>(kind: K, shape: T) =>
   z.object({ do: z.literal(kind), ...shape, expect: expectationSchema.optional() }).strict();
@@ -58,7 +61,10 @@ const steps = z.discriminatedUnion('do', [
     answer,
   }),
   /** POST /onboardings/:phone/events */
-  step('event', { type: z.enum(userEventSchema.options.map((o) => o.shape.type.value) as [UserEvent['type'], ...UserEvent['type'][]]), answer }),
+  step('event', {
+    type: z.enum(userEventSchema.options.map((o) => o.shape.type.value) as [UserEvent['type'], ...UserEvent['type'][]]),
+    answer,
+  }),
   /** POST /numbers/:phoneNumberId/conversations/:waId/messages */
   step('send', { waId, ...sendMessageSchema.shape, answer }),
   /** Any call to the simulator's control API (`/_sim…`): the phone, the customer, Meta's side. */
@@ -79,7 +85,10 @@ const steps = z.discriminatedUnion('do', [
 ]);
 
 /** A step of only `expect` is a `check`. */
-export const stepSchema = z.preprocess((v) => (v && typeof v === 'object' && !('do' in v) && 'expect' in v ? { do: 'check', ...v } : v), steps);
+export const stepSchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && !('do' in v) && 'expect' in v ? { do: 'check', ...v } : v),
+  steps,
+);
 
 export const scenarioSchema = z
   .object({

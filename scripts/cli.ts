@@ -45,7 +45,18 @@ Exit codes: 0 ok, 1 API error, 2 usage error.`;
 
 // --- parsing ------------------------------------------------------------------------------------
 
-const STAGES = ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment', 'active', 'blocked', 'cancelled', 'offboarded'] as const satisfies readonly Stage[];
+const STAGES = [
+  'prerequisites',
+  'signup',
+  'linking',
+  'registration',
+  'sync',
+  'payment',
+  'active',
+  'blocked',
+  'cancelled',
+  'offboarded',
+] as const satisfies readonly Stage[];
 const RESET_STAGES = ['prerequisites', 'signup', 'linking', 'registration'] as const satisfies readonly BlockableStage[];
 // Fails to compile when the machine gains a stage (or a resettable stage) the CLI does not know.
 const allStages: [Exclude<Stage, (typeof STAGES)[number]>] extends [never] ? true : never = true;
@@ -65,7 +76,8 @@ const ACTIONS = {
   reset: 'reset',
 } as const;
 type ActionCommand = keyof typeof ACTIONS;
-export type ActionBody = { action: Exclude<(typeof ACTIONS)[ActionCommand], 'reset'> } | { action: 'reset'; to: (typeof RESET_STAGES)[number] };
+export type ActionBody =
+  { action: Exclude<(typeof ACTIONS)[ActionCommand], 'reset'> } | { action: 'reset'; to: (typeof RESET_STAGES)[number] };
 
 export interface ListQuery {
   stage?: Stage;
@@ -127,7 +139,10 @@ const listOptions = z
     'not-stuck': z.boolean().optional(),
     'blocked-reason': z.enum(BLOCKED_REASON_CODES).optional(),
     limit: z.coerce.number().int().min(1).max(200).optional(),
-    'page-token': z.string().regex(/^[A-Za-z0-9_-]{1,2000}$/, 'must be a nextPageToken from an earlier list').optional(),
+    'page-token': z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,2000}$/, 'must be a nextPageToken from an earlier list')
+      .optional(),
   })
   .strict()
   .refine((o) => !(o.stuck && o['not-stuck']), { message: '--stuck and --not-stuck exclude each other' });
@@ -138,7 +153,8 @@ const resetOptions = z.object({ json, to: z.enum(RESET_STAGES) }).strict();
 function optionIssue(error: z.ZodError, command: string): UsageError {
   const issue = error.issues[0]!;
   if (issue.code === 'unrecognized_keys') return new UsageError(`--${issue.keys[0]} does not apply to \`ops ${command}\``);
-  if (issue.path[0] === 'to' && issue.code === 'invalid_value') return new UsageError(`--to must be one of ${RESET_STAGES.join(', ')}`);
+  if (issue.path[0] === 'to' && issue.code === 'invalid_value')
+    return new UsageError(`--to must be one of ${RESET_STAGES.join(', ')}`);
   if (issue.code === 'invalid_value' && issue.path.length > 0) {
     return new UsageError(`--${String(issue.path[0])} must be one of ${issue.values.map(String).join(', ')}`);
   }
@@ -152,7 +168,8 @@ function parseOptions<S extends z.ZodType>(schema: S, values: Record<string, unk
 }
 
 function onePhone(rest: string[], command: string): string {
-  if (rest.length !== 1) throw new UsageError(`\`ops ${command}\` takes one phone number, e.g. coexist ops ${command} +15550783881`);
+  if (rest.length !== 1)
+    throw new UsageError(`\`ops ${command}\` takes one phone number, e.g. coexist ops ${command} +15550783881`);
   const phone = phoneSchema.safeParse(rest[0]);
   if (!phone.success) throw new UsageError(phone.error.issues[0]!.message);
   return phone.data;
@@ -193,12 +210,25 @@ export function parseCommand(argv: string[]): { kind: 'help' } | { kind: 'run'; 
   if (command === 'reset') {
     if (values.to === undefined) throw new UsageError(`\`ops reset\` needs --to <stage> (${RESET_STAGES.join(', ')})`);
     const o = parseOptions(resetOptions, values, command);
-    return { kind: 'run', command: { name: 'action', phoneNumber: onePhone(rest, command), body: { action: 'reset', to: o.to }, json: o.json ?? false }, ...connection };
+    return {
+      kind: 'run',
+      command: {
+        name: 'action',
+        phoneNumber: onePhone(rest, command),
+        body: { action: 'reset', to: o.to },
+        json: o.json ?? false,
+      },
+      ...connection,
+    };
   }
   if (Object.hasOwn(ACTIONS, command)) {
     const o = parseOptions(oneOnboardingOptions, values, command);
     const action = ACTIONS[command as Exclude<ActionCommand, 'reset'>];
-    return { kind: 'run', command: { name: 'action', phoneNumber: onePhone(rest, command), body: { action }, json: o.json ?? false }, ...connection };
+    return {
+      kind: 'run',
+      command: { name: 'action', phoneNumber: onePhone(rest, command), body: { action }, json: o.json ?? false },
+      ...connection,
+    };
   }
   throw new UsageError(`unknown command: ops ${command}`);
 }
@@ -210,7 +240,10 @@ function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
 }
 
 /** One config variable through the config's own schema (so defaults and checks are the service's). */
-function configValue<K extends 'COEXIST_ENV' | 'API_HOST' | 'API_PORT' | 'OPS_TOKENS'>(env: NodeJS.ProcessEnv, name: K): z.infer<(typeof configSchema.shape)[K]> {
+function configValue<K extends 'COEXIST_ENV' | 'API_HOST' | 'API_PORT' | 'OPS_TOKENS'>(
+  env: NodeJS.ProcessEnv,
+  name: K,
+): z.infer<(typeof configSchema.shape)[K]> {
   const parsed = (configSchema.shape[name] as z.ZodType).safeParse(envValue(env, name));
   if (!parsed.success) throw new UsageError(`${name}: ${parsed.error.issues[0]!.message}`);
   return parsed.data as z.infer<(typeof configSchema.shape)[K]>;
@@ -227,7 +260,8 @@ export function resolveConnection(flags: { api?: string; token?: string }, env: 
     apiUrl = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${configValue(env, 'API_PORT')}`;
   }
   const checked = apiUrlSchema.safeParse(apiUrl);
-  if (!checked.success) throw new UsageError(`${flags.api !== undefined ? '--api' : 'COEXIST_API_URL'} ${checked.error.issues[0]!.message}`);
+  if (!checked.success)
+    throw new UsageError(`${flags.api !== undefined ? '--api' : 'COEXIST_API_URL'} ${checked.error.issues[0]!.message}`);
 
   let token = flags.token ?? envValue(env, 'COEXIST_OPS_TOKEN');
   if (token === undefined && configValue(env, 'COEXIST_ENV') === 'local') token = configValue(env, 'OPS_TOKENS')[0]!.token;
@@ -311,11 +345,19 @@ export const showAnswerSchema = z
     stuck: z.boolean(),
     linkingAttempts: z.number().nullish(),
     blocked: z
-      .object({ reason: z.string(), remedy: z.string(), stage: z.string(), code: z.number().optional(), detail: z.string().optional() })
+      .object({
+        reason: z.string(),
+        remedy: z.string(),
+        stage: z.string(),
+        code: z.number().optional(),
+        detail: z.string().optional(),
+      })
       .loose()
       .nullable(),
     statusCard: z.record(z.string(), z.unknown()).nullish(),
-    timeline: z.array(z.object({ at: z.string(), from: z.string(), to: z.string(), event: z.string(), by: z.string().optional() }).loose()),
+    timeline: z.array(
+      z.object({ at: z.string(), from: z.string(), to: z.string(), event: z.string(), by: z.string().optional() }).loose(),
+    ),
     pendingTimers: z.array(z.object({ id: z.string(), event: z.string(), dueAt: z.string() }).loose()),
     activities: z.array(z.object({ type: z.string(), attempt: z.number(), lastFailure: z.string().optional() }).loose()),
     effectFailures: z.array(z.object({ at: z.string(), action: z.string(), message: z.string() }).loose()).optional(),
@@ -401,7 +443,10 @@ export function renderList(answer: ListAnswer, { now, columns }: RenderOptions):
     [...cells.slice(0, -1).map((c, i) => c.padEnd(widths[i]!)), truncate(cells.at(-1)!, remedyWidth)].join('  ').trimEnd();
   const out = [line(header), ...rows.map(line)];
   const stuck = answer.onboardings.filter((o) => o.stuck).length;
-  out.push('', `${answer.onboardings.length} onboarding${answer.onboardings.length === 1 ? '' : 's'}${stuck ? `, ${stuck} stuck` : ''}`);
+  out.push(
+    '',
+    `${answer.onboardings.length} onboarding${answer.onboardings.length === 1 ? '' : 's'}${stuck ? `, ${stuck} stuck` : ''}`,
+  );
   if (answer.nextPageToken) out.push(`more: --page-token ${answer.nextPageToken}`);
   return out.join('\n');
 }
@@ -410,7 +455,8 @@ export function renderList(answer: ListAnswer, { now, columns }: RenderOptions):
 function leaves(value: unknown, prefix = ''): [string, string][] {
   if (value === null || value === undefined) return [];
   if (typeof value !== 'object') return [[prefix, String(value)]];
-  if (Array.isArray(value)) return value.length ? [[prefix, value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')]] : [];
+  if (Array.isArray(value))
+    return value.length ? [[prefix, value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')]] : [];
   return Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
 }
 
@@ -443,21 +489,29 @@ export function renderShow(o: ShowAnswer, { now, columns }: RenderOptions): stri
   const fromWidth = Math.max(0, ...o.timeline.map((t) => t.from.length));
   const toWidth = Math.max(0, ...o.timeline.map((t) => t.to.length));
   for (const t of o.timeline) {
-    out.push(`  ${shortTime(t.at)}  ${t.from.padEnd(fromWidth)} → ${t.to.padEnd(toWidth)}  ${t.event}${t.by ? `  by ${t.by}` : ''}`);
+    out.push(
+      `  ${shortTime(t.at)}  ${t.from.padEnd(fromWidth)} → ${t.to.padEnd(toWidth)}  ${t.event}${t.by ? `  by ${t.by}` : ''}`,
+    );
   }
 
   out.push('', 'Pending timers');
   if (o.pendingTimers.length === 0) out.push('  (none)');
   for (const t of o.pendingTimers) {
     const due = Date.parse(t.dueAt);
-    const when = Number.isNaN(due) ? '' : due >= now ? ` (in ${formatDuration(due - now)})` : ` (${formatDuration(now - due)} overdue)`;
+    const when = Number.isNaN(due)
+      ? ''
+      : due >= now
+        ? ` (in ${formatDuration(due - now)})`
+        : ` (${formatDuration(now - due)} overdue)`;
     out.push(`  ${t.event}  due ${shortTime(t.dueAt)}${when}`);
   }
 
   out.push('', 'Activities');
   if (o.activities.length === 0) out.push('  (none running)');
   for (const a of o.activities) {
-    out.push(`  ${a.type}  attempt ${a.attempt}${a.lastFailure ? `  last failure: ${truncate(a.lastFailure, Math.max(20, textWidth - a.type.length - 24))}` : ''}`);
+    out.push(
+      `  ${a.type}  attempt ${a.attempt}${a.lastFailure ? `  last failure: ${truncate(a.lastFailure, Math.max(20, textWidth - a.type.length - 24))}` : ''}`,
+    );
   }
   if (o.effectFailures?.length) {
     out.push('', 'Effect failures');
@@ -518,7 +572,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = (err as Error).name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : (cause?.code ?? cause?.message ?? (err as Error).message);
+    const why =
+      (err as Error).name === 'TimeoutError'
+        ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
+        : (cause?.code ?? cause?.message ?? (err as Error).message);
     io.err(`error: cannot reach the API at ${connection.apiUrl}: ${why}`);
     return EXIT_API_ERROR;
   }
@@ -533,7 +590,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   if (!response.ok) {
     const error = errorBodySchema.safeParse(body);
-    io.err(error.success ? renderApiError(response.status, error.data.error) : `error: HTTP ${response.status}: ${truncate(text, 200)}`);
+    io.err(
+      error.success
+        ? renderApiError(response.status, error.data.error)
+        : `error: HTTP ${response.status}: ${truncate(text, 200)}`,
+    );
     return EXIT_API_ERROR;
   }
   if (command.json) {
@@ -546,7 +607,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const answer = schema.safeParse(body);
   if (!answer.success) {
     const issue = answer.error.issues[0]!;
-    io.err(`error: unexpected answer from ${request.method} ${request.url}: ${issue.path.join('.') || '(body)'}: ${issue.message} (--json prints it as it came)`);
+    io.err(
+      `error: unexpected answer from ${request.method} ${request.url}: ${issue.path.join('.') || '(body)'}: ${issue.message} (--json prints it as it came)`,
+    );
     return EXIT_API_ERROR;
   }
   if (command.name === 'list') {

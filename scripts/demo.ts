@@ -41,9 +41,17 @@ async function main(): Promise<void> {
   console.log(`Onboarding ${phoneNumber} through ${apiUrl} (simulator ${simUrl})\n`);
   await sim('POST', '/numbers', { phoneNumber, paymentMethod: true });
   await api('POST', '/onboardings', { phoneNumber, settings: { linkingAttemptTtlMs: 4_000, registrationPollIntervalMs: 500 } });
-  await api('POST', `/onboardings/${phoneNumber}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
+  await api('POST', `/onboardings/${phoneNumber}/prerequisites`, {
+    appVersion: '2.25.1',
+    hasBusinessPortfolio: true,
+    connectedElsewhere: false,
+  });
   const signup = await sim('POST', '/signup', { phoneNumber });
-  await api('POST', `/onboardings/${phoneNumber}/signup`, { event: signup.message.event, data: signup.message.data, code: signup.code });
+  await api('POST', `/onboardings/${phoneNumber}/signup`, {
+    event: signup.message.event,
+    data: signup.message.data,
+    code: signup.code,
+  });
 
   console.log('Waiting for the first QR to lapse (4 s) ...');
   await follow((o) => o.linking.attempts >= 2);
@@ -53,7 +61,9 @@ async function main(): Promise<void> {
   const active = await follow((o) => o.stage === 'active' && o.statusCard.displayName !== undefined);
   console.log('\nWhatsApp Account Status card:');
   console.log(JSON.stringify(active.statusCard, null, 2));
-  console.log(`\nHistory in the Temporal Web UI: http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(active.id)}`);
+  console.log(
+    `\nHistory in the Temporal Web UI: http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(active.id)}`,
+  );
   await conversation(active.phoneNumberId);
 }
 
@@ -72,8 +82,14 @@ async function conversation(phoneNumberId: string): Promise<void> {
   const waId = '16505551234';
   const path = `/numbers/${phoneNumberId}/conversations/${waId}`;
   const show = async (label: string, accept: (c: any) => boolean) => {
-    const c = await until(() => api('GET', path).catch(() => undefined), (c) => c !== undefined && accept(c));
-    const window = c.customerServiceWindow.status === 'open' ? `open until ${new Date(c.customerServiceWindow.expiresAt).toISOString()}` : 'closed';
+    const c = await until(
+      () => api('GET', path).catch(() => undefined),
+      (c) => c !== undefined && accept(c),
+    );
+    const window =
+      c.customerServiceWindow.status === 'open'
+        ? `open until ${new Date(c.customerServiceWindow.expiresAt).toISOString()}`
+        : 'closed';
     console.log(`  ${label}: window ${window}, inbox ${c.inbox}, may send ${c.allowedToSend}`);
   };
 
@@ -84,7 +100,10 @@ async function conversation(phoneNumberId: string): Promise<void> {
   await sim('POST', `/numbers/${phoneNumber}/customers/${waId}/messages`, { text: 'Great, I will come at 5' });
   await show('after the customer message', (c) => c.customerServiceWindow.status === 'open');
   console.log('The platform replies inside the window:');
-  await api('POST', `${path}/messages`, { clientMessageId: `demo-${Date.now()}`, message: { type: 'text', text: { body: 'See you at 5!' } } });
+  await api('POST', `${path}/messages`, {
+    clientMessageId: `demo-${Date.now()}`,
+    message: { type: 'text', text: { body: 'See you at 5!' } },
+  });
   const { messages } = await until(
     () => api('GET', `${path}/messages?order=asc`),
     (page: any) => page.messages.some((m: any) => m.source === 'platform' && m.status === 'delivered'),
@@ -92,7 +111,9 @@ async function conversation(phoneNumberId: string): Promise<void> {
   console.log('\nMessages (read API):');
   for (const m of messages) {
     const body = (m.content?.text as { body?: string } | undefined)?.body ?? m.type;
-    console.log(`  ${m.direction.padEnd(8)} ${m.source.padEnd(8)} ${String(m.status).padEnd(9)} ${m.pricing.billable ? 'billed' : 'free  '} ${body}`);
+    console.log(
+      `  ${m.direction.padEnd(8)} ${m.source.padEnd(8)} ${String(m.status).padEnd(9)} ${m.pricing.billable ? 'billed' : 'free  '} ${body}`,
+    );
   }
 }
 

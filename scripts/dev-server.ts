@@ -26,14 +26,21 @@ export async function startDevServer(config: Config, cliPath: string, extraArgs:
   const child = spawn(
     cliPath,
     [
-      'server', 'start-dev',
-      '--ip', '127.0.0.1',
-      '--port', String(config.TEMPORAL_DEV_SERVER_PORT),
-      '--ui-port', String(config.TEMPORAL_DEV_UI_PORT),
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(config.TEMPORAL_DEV_SERVER_PORT),
+      '--ui-port',
+      String(config.TEMPORAL_DEV_UI_PORT),
       '--ui-disable-news-fetch',
-      '--db-filename', dbFile,
-      '--namespace', config.TEMPORAL_NAMESPACE,
-      '--log-level', 'warn',
+      '--db-filename',
+      dbFile,
+      '--namespace',
+      config.TEMPORAL_NAMESPACE,
+      '--log-level',
+      'warn',
       ...extraArgs,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -58,7 +65,12 @@ export async function startDevServer(config: Config, cliPath: string, extraArgs:
   };
 }
 
-async function waitUntilServing(address: string, child: ChildProcess, exited: Promise<number | null>, stderr: string[]): Promise<void> {
+async function waitUntilServing(
+  address: string,
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  stderr: string[],
+): Promise<void> {
   let failed = false;
   exited.then(() => (failed = true));
   const deadline = Date.now() + 60_000;

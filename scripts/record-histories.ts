@@ -32,7 +32,9 @@ async function recordScenarios(): Promise<void> {
   const dir = join(__dirname, '..', 'test', 'scenarios');
   const workflows = harnessPool();
   try {
-    for (const file of readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => /\.(ya?ml|json)$/.test(f))
+      .sort()) {
       const scenario = loadScenario(join(dir, file));
       const { harness, target } = await workflows.targetFor(scenario);
       await playScenario(scenario, target, { expectTimeoutMs: 60_000 });
@@ -44,7 +46,8 @@ async function recordScenarios(): Promise<void> {
       for (const waId of customersOf(scenario)) {
         await save(client.workflow.getHandle(conversationWorkflowId(phoneNumberId, waId)), `${stem}.conversation-${waId}`);
       }
-      if (scenario.steps.some((s) => s.do === 'send')) await save(client.workflow.getHandle(senderWorkflowId(phoneNumberId)), `${stem}.sender`);
+      if (scenario.steps.some((s) => s.do === 'send'))
+        await save(client.workflow.getHandle(senderWorkflowId(phoneNumberId)), `${stem}.sender`);
     }
   } finally {
     await workflows.stop();

@@ -71,7 +71,11 @@ export function parseReplayArgs(argv: string[], cwd = process.cwd()): ReplayArgs
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length !== 1 || !positionals[0]) {
-    throw new UsageError(positionals.length === 0 ? 'a workflow id is required' : `one workflow id, got ${positionals.length}: ${positionals.join(' ')}`);
+    throw new UsageError(
+      positionals.length === 0
+        ? 'a workflow id is required'
+        : `one workflow id, got ${positionals.length}: ${positionals.join(' ')}`,
+    );
   }
   if (values['run-id'] !== undefined && !values['run-id'].trim()) throw new UsageError('--run-id needs a run id');
   let workflowsPath = require.resolve('../workflows');
@@ -98,7 +102,9 @@ export function eventTypeName(type: HistoryEvent['eventType']): string {
 export function describeEvent(event: HistoryEvent): string {
   const parts = [`event ${String(event.eventId)} (${eventTypeName(event.eventType)}`];
   if (event.activityTaskScheduledEventAttributes) {
-    parts.push(`, activity ${event.activityTaskScheduledEventAttributes.activityType?.name} id ${event.activityTaskScheduledEventAttributes.activityId}`);
+    parts.push(
+      `, activity ${event.activityTaskScheduledEventAttributes.activityType?.name} id ${event.activityTaskScheduledEventAttributes.activityId}`,
+    );
   } else if (event.timerStartedEventAttributes) {
     const timeout = event.timerStartedEventAttributes.startToFireTimeout;
     const ms = timeout ? Number(timeout.seconds ?? 0) * 1000 + Math.round((timeout.nanos ?? 0) / 1e6) : undefined;
@@ -164,7 +170,9 @@ export interface Divergence {
  */
 export function describeDivergence(message: string, history: History): Divergence {
   const events = history.events ?? [];
-  const sdkMessage = failureMessage(message).replace(/^\[TMPRL1100\]\s*/, '').replace(/^Nondeterminism error:\s*/, '');
+  const sdkMessage = failureMessage(message)
+    .replace(/^\[TMPRL1100\]\s*/, '')
+    .replace(/^Nondeterminism error:\s*/, '');
   const byId = (id: number) => events.find((e) => Number(e.eventId) === id);
 
   const ref = /HistoryEvent\(id: (\d+), (\w+)\)/.exec(sdkMessage);
@@ -181,7 +189,10 @@ export function describeDivergence(message: string, history: History): Divergenc
     return { eventId, ...(event ? { event } : {}), summary: `diverges at ${where}: ${how}`, sdkMessage };
   }
 
-  const mismatch = /(activity id|activity type|child workflow id|child workflow type|timer id) of scheduled event '([^']*)' does not match .*? command '([^']*)'/i.exec(sdkMessage);
+  const mismatch =
+    /(activity id|activity type|child workflow id|child workflow type|timer id) of scheduled event '([^']*)' does not match .*? command '([^']*)'/i.exec(
+      sdkMessage,
+    );
   if (mismatch) {
     const [, what, recorded, now] = mismatch;
     // Ids name one event; a type names many, so then only the SDK's words are given.
@@ -286,7 +297,8 @@ if (require.main === module) {
   // The replay worker's own reports of the failing task (core's warning, the worker's "Failed to
   // process Workflow Activation") repeat the error this script reports: left out.
   const logger = new DefaultLogger('ERROR', (entry) => {
-    if (!/Failed to process Workflow Activation/.test(entry.message)) console.error(`[${entry.level}] ${entry.message}`, entry.meta ?? '');
+    if (!/Failed to process Workflow Activation/.test(entry.message))
+      console.error(`[${entry.level}] ${entry.message}`, entry.meta ?? '');
   });
   Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   main().then(

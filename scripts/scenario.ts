@@ -35,7 +35,9 @@ async function main(): Promise<number> {
     scenario.phone = values.phone;
   }
   if (scenario.steps.some((s) => s.do === 'advance')) {
-    console.error(`${scenario.file} moves the clock (advance): the running stack's Temporal cannot; npm test plays it on the time-skipping server`);
+    console.error(
+      `${scenario.file} moves the clock (advance): the running stack's Temporal cannot; npm test plays it on the time-skipping server`,
+    );
     return 2;
   }
   const host = config.API_HOST === '0.0.0.0' ? '127.0.0.1' : config.API_HOST;
@@ -46,7 +48,9 @@ async function main(): Promise<number> {
     simulatorUrl: values.simulator ?? `http://127.0.0.1:${config.SIMULATOR_PORT}`,
   });
   const existing = await target.onboarding(scenario.phone).catch((err: Error) => {
-    throw new Error(`the API at ${values.api ?? `http://${host}:${config.API_PORT}`} cannot be reached (is npm start running?): ${err.message}`);
+    throw new Error(
+      `the API at ${values.api ?? `http://${host}:${config.API_PORT}`} cannot be reached (is npm start running?): ${err.message}`,
+    );
   });
   if (existing.status === 200) {
     console.error(`${scenario.phone} already has an onboarding (${existing.body.stage}): pass --phone with a fresh number`);

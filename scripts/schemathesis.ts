@@ -24,12 +24,25 @@ export function ensureSchemathesis(): SchemathesisCommand {
     try {
       execFileSync(
         'python3',
-        ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--upgrade', '--target', installDir, `schemathesis==${SCHEMATHESIS_VERSION}`],
+        [
+          '-m',
+          'pip',
+          'install',
+          '--quiet',
+          '--disable-pip-version-check',
+          '--upgrade',
+          '--target',
+          installDir,
+          `schemathesis==${SCHEMATHESIS_VERSION}`,
+        ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-3).join('\n  ');
-      throw new Error(`could not install schemathesis==${SCHEMATHESIS_VERSION} with python3 -m pip:\n  ${stderr ?? (err as Error).message}`, { cause: err });
+      throw new Error(
+        `could not install schemathesis==${SCHEMATHESIS_VERSION} with python3 -m pip:\n  ${stderr ?? (err as Error).message}`,
+        { cause: err },
+      );
     }
   }
   return {

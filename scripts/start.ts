@@ -29,7 +29,11 @@ async function main(): Promise<void> {
   // This process handles SIGINT / SIGTERM itself, to stop the parts in order. Temporal's worker
   // metrics go straight to WORKER_METRICS_PORT; coexist's, of this one process, are on the API's /metrics.
   const workerMetrics = workerMetricsAddress(config);
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN'), ...(workerMetrics ? { telemetryOptions: temporalPrometheus(workerMetrics) } : {}) });
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN'),
+    ...(workerMetrics ? { telemetryOptions: temporalPrometheus(workerMetrics) } : {}),
+  });
 
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   let stopping = false;
@@ -86,7 +90,10 @@ async function main(): Promise<void> {
     log.error({ err }, 'worker failed');
     void shutdown('worker failure');
   });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, ...(workerMetrics ? { metrics: `http://${workerMetrics}/metrics` } : {}) }, 'worker polling');
+  log.info(
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, ...(workerMetrics ? { metrics: `http://${workerMetrics}/metrics` } : {}) },
+    'worker polling',
+  );
 
   const api = await startApi(config, client, store, log);
   stops.push({ name: 'API', stop: api.close });

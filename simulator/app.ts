@@ -8,7 +8,16 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import { DEFAULT_PAIR_RATE, registerMessaging, type PairRate } from './messaging';
 import { WebhookOutbox } from './webhooks';
-import { CODE_TTL_MS, MetaError, MIN_APP_VERSION, SYNC_WINDOW_MS, World, seededRandom, versionAtLeast, type SimNumber } from './world';
+import {
+  CODE_TTL_MS,
+  MetaError,
+  MIN_APP_VERSION,
+  SYNC_WINDOW_MS,
+  World,
+  seededRandom,
+  versionAtLeast,
+  type SimNumber,
+} from './world';
 
 export interface SimulatorOptions {
   appId: string;
@@ -36,7 +45,14 @@ interface Faults {
   random: () => number;
 }
 
-const noFaults = (): Faults => ({ errorRate: 0, throttleRate: 0, latencyMs: 0, dropAfterApply: [], endpoints: [], random: seededRandom(1) });
+const noFaults = (): Faults => ({
+  errorRate: 0,
+  throttleRate: 0,
+  latencyMs: 0,
+  dropAfterApply: [],
+  endpoints: [],
+  random: seededRandom(1),
+});
 
 export function createSimulator(options: SimulatorOptions) {
   const world = new World(options.healthLagMs ?? 0);
@@ -69,7 +85,8 @@ export function createSimulator(options: SimulatorOptions) {
     requests.set(key, (requests.get(key) ?? 0) + 1);
     const applies = faults.endpoints.length === 0 || faults.endpoints.includes(endpoint);
     if (applies && faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    if (applies && faults.random() < faults.errorRate) return sendError(res, new MetaError(500, 2, 'Service temporarily unavailable'));
+    if (applies && faults.random() < faults.errorRate)
+      return sendError(res, new MetaError(500, 2, 'Service temporarily unavailable'));
     if (applies && faults.random() < faults.throttleRate) {
       res.setHeader('retry-after', '1');
       return sendError(res, new MetaError(429, 80007, 'Rate limit issues'));
@@ -90,20 +107,23 @@ export function createSimulator(options: SimulatorOptions) {
 
   const bearer = (req: Request): string => {
     const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
-    if (!token || !world.tokens.has(token)) throw new MetaError(401, 190, 'Invalid OAuth access token - Cannot parse access token');
+    if (!token || !world.tokens.has(token))
+      throw new MetaError(401, 190, 'Invalid OAuth access token - Cannot parse access token');
     return world.tokens.get(token)!;
   };
 
   const numberFor = (req: Request, id: string): SimNumber => {
     const wabaId = bearer(req);
     const n = world.byPhoneNumberId(id);
-    if (!n || n.wabaId !== wabaId) throw new MetaError(400, 100, `Unsupported get request. Object with ID '${id}' does not exist`);
+    if (!n || n.wabaId !== wabaId)
+      throw new MetaError(400, 100, `Unsupported get request. Object with ID '${id}' does not exist`);
     return n;
   };
 
   graph.get('/oauth/access_token', faulty('oauth/access_token'), (req, res) => {
     const { client_id, client_secret, code } = req.query as Record<string, string | undefined>;
-    if (client_id !== options.appId || client_secret !== options.appSecret) throw new MetaError(400, 101, 'Error validating client secret.');
+    if (client_id !== options.appId || client_secret !== options.appSecret)
+      throw new MetaError(400, 101, 'Error validating client secret.');
     const grant = code ? world.codes.get(code) : undefined;
     if (!grant) throw new MetaError(400, 100, 'Invalid verification code format.');
     if (grant.used) throw new MetaError(400, 100, 'This authorization code has been used.');
@@ -152,8 +172,10 @@ export function createSimulator(options: SimulatorOptions) {
   graph.post('/:phoneNumberId/smb_app_data', faulty('smb_app_data'), (req, res) => {
     const n = numberFor(req, req.params.phoneNumberId as string);
     const syncType = (req.body as { sync_type?: string }).sync_type;
-    if (syncType !== 'smb_app_state_sync' && syncType !== 'history') throw new MetaError(400, 100, '(#100) Invalid parameter sync_type');
-    if (n.syncRequests[syncType]) throw new MetaError(400, 2593107, 'Synchronization of this type was already requested for this number.');
+    if (syncType !== 'smb_app_state_sync' && syncType !== 'history')
+      throw new MetaError(400, 100, '(#100) Invalid parameter sync_type');
+    if (n.syncRequests[syncType])
+      throw new MetaError(400, 2593107, 'Synchronization of this type was already requested for this number.');
     if (n.linkedAt === undefined || world.clock.now() > n.linkedAt + SYNC_WINDOW_MS) {
       throw new MetaError(400, 2593108, 'Synchronization is only allowed within 24 hours of onboarding.');
     }
@@ -202,7 +224,15 @@ export function createSimulator(options: SimulatorOptions) {
           id: n?.wabaId,
           can_send_message: blocked ? 'BLOCKED' : 'AVAILABLE',
           ...(blocked
-            ? { errors: [{ error_code: 141006, error_description: 'There is an error with the payment method.', possible_solution: 'Add a payment method.' }] }
+            ? {
+                errors: [
+                  {
+                    error_code: 141006,
+                    error_description: 'There is an error with the payment method.',
+                    possible_solution: 'Add a payment method.',
+                  },
+                ],
+              }
             : {}),
         },
       ],
@@ -214,7 +244,12 @@ export function createSimulator(options: SimulatorOptions) {
       messaging_product: 'whatsapp',
       metadata: { display_phone_number: display(n), phone_number_id: n.phoneNumberId },
       state_sync: [
-        { type: 'contact', action: 'add', contact: { full_name: 'Pablo Morales', first_name: 'Pablo', phone_number: '16505551234' }, metadata: { timestamp: String(seconds()) } },
+        {
+          type: 'contact',
+          action: 'add',
+          contact: { full_name: 'Pablo Morales', first_name: 'Pablo', phone_number: '16505551234' },
+          metadata: { timestamp: String(seconds()) },
+        },
       ],
     });
   }
@@ -225,11 +260,24 @@ export function createSimulator(options: SimulatorOptions) {
       webhook(n, 'history', {
         messaging_product: 'whatsapp',
         metadata,
-        history: [{ errors: [{ code: 2593109, title: 'History sync is turned off by the business', error_data: { details: 'History sharing is turned off by the business' } }] }],
+        history: [
+          {
+            errors: [
+              {
+                code: 2593109,
+                title: 'History sync is turned off by the business',
+                error_data: { details: 'History sharing is turned off by the business' },
+              },
+            ],
+          },
+        ],
       });
       return;
     }
-    for (const [phase, progress] of [[0, 50], [1, 100]] as const) {
+    for (const [phase, progress] of [
+      [0, 50],
+      [1, 100],
+    ] as const) {
       webhook(n, 'history', {
         messaging_product: 'whatsapp',
         metadata,
@@ -240,7 +288,15 @@ export function createSimulator(options: SimulatorOptions) {
               {
                 id: '16505551234',
                 messages: [
-                  { from: display(n), to: '16505551234', id: `wamid.history-${n.phoneNumberId}-${phase}`, timestamp: String(seconds() - 3600 * (phase + 1)), type: 'text', text: { body: 'See you' }, history_context: { status: 'READ' } },
+                  {
+                    from: display(n),
+                    to: '16505551234',
+                    id: `wamid.history-${n.phoneNumberId}-${phase}`,
+                    timestamp: String(seconds() - 3600 * (phase + 1)),
+                    type: 'text',
+                    text: { body: 'See you' },
+                    history_context: { status: 'READ' },
+                  },
                 ],
               },
             ],
@@ -284,32 +340,62 @@ export function createSimulator(options: SimulatorOptions) {
     const { phoneNumber, ...settings } = body(numberSettings.extend({ phoneNumber: phone }), req);
     res.status(201).json(world.addNumber({ phoneNumber, ...settings }));
   });
-  control.get('/numbers/:phoneNumber', (req, res) => res.json({ ...numberParam(req), onCloudApi: world.onCloudApi(numberParam(req)) }));
+  control.get('/numbers/:phoneNumber', (req, res) =>
+    res.json({ ...numberParam(req), onCloudApi: world.onCloudApi(numberParam(req)) }),
+  );
   control.patch('/numbers/:phoneNumber', (req, res) => res.json(Object.assign(numberParam(req), body(numberSettings, req))));
 
   /** Plays Meta's hosted Embedded Signup for business-app users (meta-reference §1.4). */
   control.post('/signup', (req, res) => {
     const { phoneNumber, abandonAt } = body(z.object({ phoneNumber: phone, abandonAt: z.string().optional() }).strict(), req);
     const n = world.addNumber({ phoneNumber });
-    const cancel = (data: Record<string, string>) => res.json({ message: { type: 'WA_EMBEDDED_SIGNUP', event: 'CANCEL', version: 3, data } });
+    const cancel = (data: Record<string, string>) =>
+      res.json({ message: { type: 'WA_EMBEDDED_SIGNUP', event: 'CANCEL', version: 3, data } });
     const sessionId = world.secret('session_');
     if (abandonAt) return cancel({ current_step: abandonAt });
     if (!versionAtLeast(n.appVersion, MIN_APP_VERSION)) {
-      return cancel({ error_message: 'WhatsApp Business app version is too old', error_code: '4563015', session_id: sessionId, timestamp: String(seconds()) });
+      return cancel({
+        error_message: 'WhatsApp Business app version is too old',
+        error_code: '4563015',
+        session_id: sessionId,
+        timestamp: String(seconds()),
+      });
     }
     if (n.connectedElsewhere) {
-      return cancel({ error_message: 'This number is already connected to a business platform', error_code: '3441049', session_id: sessionId, timestamp: String(seconds()) });
+      return cancel({
+        error_message: 'This number is already connected to a business platform',
+        error_code: '3441049',
+        session_id: sessionId,
+        timestamp: String(seconds()),
+      });
     }
     const code = world.secret('code_');
     world.codes.set(code, { phoneNumber, expiresAt: world.clock.now() + CODE_TTL_MS, used: false });
-    res.json({ message: { type: 'WA_EMBEDDED_SIGNUP', event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING', version: 3, data: { waba_id: n.wabaId } }, code });
+    res.json({
+      message: {
+        type: 'WA_EMBEDDED_SIGNUP',
+        event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
+        version: 3,
+        data: { waba_id: n.wabaId },
+      },
+      code,
+    });
   });
 
   control.post('/linking/:phoneNumber/refresh', (req, res) => {
     const n = world.addNumber({ phoneNumber: phone.parse(req.params.phoneNumber) });
-    const { method, ttlMs } = body(z.object({ method: z.enum(['qr', 'code']).default('qr'), ttlMs: z.number().int().positive().default(120_000) }), req);
+    const { method, ttlMs } = body(
+      z.object({ method: z.enum(['qr', 'code']).default('qr'), ttlMs: z.number().int().positive().default(120_000) }),
+      req,
+    );
     const now = world.clock.now();
-    n.linking = { code: method === 'qr' ? world.secret('qr_') : String(100000 + Math.floor(seededRandom(now)() * 899999)), method, issuedAt: now, expiresAt: now + ttlMs, attempt: (n.linking?.attempt ?? 0) + 1 };
+    n.linking = {
+      code: method === 'qr' ? world.secret('qr_') : String(100000 + Math.floor(seededRandom(now)() * 899999)),
+      method,
+      issuedAt: now,
+      expiresAt: now + ttlMs,
+      attempt: (n.linking?.attempt ?? 0) + 1,
+    };
     count('linking/refresh', n);
     res.status(201).json(n.linking);
   });
@@ -322,11 +408,15 @@ export function createSimulator(options: SimulatorOptions) {
   control.post('/linking/:phoneNumber/scan', (req, res) => {
     const n = numberParam(req);
     if (!n.linking || world.clock.now() >= n.linking.expiresAt) {
-      res.status(409).json({ error: { code: 'qr_expired', message: 'the QR code expired; refresh it on Meta’s connection screen' } });
+      res
+        .status(409)
+        .json({ error: { code: 'qr_expired', message: 'the QR code expired; refresh it on Meta’s connection screen' } });
       return;
     }
     if (!versionAtLeast(n.appVersion, MIN_APP_VERSION)) {
-      res.status(409).json({ error: { code: 'app_too_old', message: `WhatsApp Business ${n.appVersion} is older than ${MIN_APP_VERSION}` } });
+      res
+        .status(409)
+        .json({ error: { code: 'app_too_old', message: `WhatsApp Business ${n.appVersion} is older than ${MIN_APP_VERSION}` } });
       return;
     }
     n.linkedAt = world.clock.now();
@@ -336,17 +426,29 @@ export function createSimulator(options: SimulatorOptions) {
 
   control.post('/numbers/:phoneNumber/quality', (req, res) => {
     const n = numberParam(req);
-    const { qualityRating, messagingLimitTier } = body(z.object({ qualityRating: z.string(), messagingLimitTier: z.string().optional() }).strict(), req);
+    const { qualityRating, messagingLimitTier } = body(
+      z.object({ qualityRating: z.string(), messagingLimitTier: z.string().optional() }).strict(),
+      req,
+    );
     n.qualityRating = qualityRating;
     if (messagingLimitTier) n.messagingLimitTier = messagingLimitTier;
-    webhook(n, 'phone_number_quality_update', { display_phone_number: display(n), event: 'DOWNGRADE', current_limit: n.messagingLimitTier, max_daily_conversations_per_business: n.messagingLimitTier });
+    webhook(n, 'phone_number_quality_update', {
+      display_phone_number: display(n),
+      event: 'DOWNGRADE',
+      current_limit: n.messagingLimitTier,
+      max_daily_conversations_per_business: n.messagingLimitTier,
+    });
     res.json(n);
   });
   control.post('/numbers/:phoneNumber/partner-removed', (req, res) => {
     const n = numberParam(req);
     const { reason } = body(z.object({ reason: z.string().default('PRIMARY_INACTIVITY') }), req);
     n.partnerRemoved = true;
-    webhook(n, 'account_update', { phone_number: display(n), event: 'PARTNER_REMOVED', disconnection_info: { reason, initiated_by: 'SYSTEM' } });
+    webhook(n, 'account_update', {
+      phone_number: display(n),
+      event: 'PARTNER_REMOVED',
+      disconnection_info: { reason, initiated_by: 'SYSTEM' },
+    });
     res.json(n);
   });
   control.post('/numbers/:phoneNumber/reconnect', (req, res) => {
@@ -362,7 +464,9 @@ export function createSimulator(options: SimulatorOptions) {
     const now = world.clock.freeze(body(z.object({ frozen: z.boolean() }).strict(), req).frozen);
     res.json({ now, frozen: world.clock.frozen });
   });
-  control.post('/clock/advance', (req, res) => res.json({ now: world.clock.advance(body(z.object({ ms: z.number().int().positive() }), req).ms) }));
+  control.post('/clock/advance', (req, res) =>
+    res.json({ now: world.clock.advance(body(z.object({ ms: z.number().int().positive() }), req).ms) }),
+  );
 
   const faultsSchema = z
     .object({
@@ -410,7 +514,10 @@ export function createSimulator(options: SimulatorOptions) {
   control.post('/webhooks/redeliver', async (_req, res) => res.json(await outbox.redeliver()));
   /** Sends any change as Meta would (duplicates, late events, unknown fields). */
   control.post('/webhooks', async (req, res) => {
-    const { wabaId, field, value, time } = body(z.object({ wabaId: z.string(), field: z.string(), value: z.unknown(), time: z.number().int().optional() }).strict(), req);
+    const { wabaId, field, value, time } = body(
+      z.object({ wabaId: z.string(), field: z.string(), value: z.unknown(), time: z.number().int().optional() }).strict(),
+      req,
+    );
     await outbox.send(wabaId, field, value, time ?? seconds());
     res.status(202).json({ pending: outbox.pending().length });
   });
@@ -434,8 +541,13 @@ export function createSimulator(options: SimulatorOptions) {
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof MetaError) return sendError(res, err);
-    const status = (err as { status?: number; type?: string }).type === 'entity.parse.failed' ? 400 : ((err as { status?: number }).status ?? 500);
-    res.status(status).json({ error: { code: status === 404 ? 'not_found' : 'invalid_request', message: (err as Error).message } });
+    const status =
+      (err as { status?: number; type?: string }).type === 'entity.parse.failed'
+        ? 400
+        : ((err as { status?: number }).status ?? 500);
+    res
+      .status(status)
+      .json({ error: { code: status === 404 ? 'not_found' : 'invalid_request', message: (err as Error).message } });
   });
 
   return {
@@ -465,7 +577,13 @@ export function createSimulator(options: SimulatorOptions) {
 
 function sendError(res: Response, e: MetaError): void {
   res.status(e.httpStatus).json({
-    error: { message: e.message, type: 'OAuthException', code: e.code, ...(e.details ? { error_data: { details: e.details } } : {}), fbtrace_id: 'AbCdEfGhIjK' },
+    error: {
+      message: e.message,
+      type: 'OAuthException',
+      code: e.code,
+      ...(e.details ? { error_data: { details: e.details } } : {}),
+      fbtrace_id: 'AbCdEfGhIjK',
+    },
   });
 }
 

@@ -73,7 +73,11 @@ const media = z
 const contents: Record<string, z.ZodType> = {
   text: z.object({ body: z.string().min(1).max(4096), preview_url: z.boolean().optional() }).loose(),
   template: z
-    .object({ name: z.string().min(1), language: z.object({ code: z.string().min(1) }).loose(), components: z.array(z.object({ type: z.string() }).loose()).optional() })
+    .object({
+      name: z.string().min(1),
+      language: z.object({ code: z.string().min(1) }).loose(),
+      components: z.array(z.object({ type: z.string() }).loose()).optional(),
+    })
     .loose(),
   image: media,
   audio: media,
@@ -92,7 +96,10 @@ const sendSchema = z
     to: z.string().refine((to) => /^[1-9]\d{6,14}$/.test(digits(to)), 'not a phone number'),
     // Meta's default when `type` is left out.
     type: z.enum(Object.keys(contents) as [string, ...string[]]).default('text'),
-    context: z.object({ message_id: z.string().min(1) }).loose().optional(),
+    context: z
+      .object({ message_id: z.string().min(1) })
+      .loose()
+      .optional(),
     biz_opaque_callback_data: z.string().max(512).optional(),
   })
   .loose();
@@ -112,7 +119,13 @@ const metaErrorObject = (code: number) => {
   return { code, title, message: title, error_data: { details: title } };
 };
 
-const MIME: Record<string, string> = { image: 'image/jpeg', audio: 'audio/ogg; codecs=opus', video: 'video/mp4', document: 'application/pdf', sticker: 'image/webp' };
+const MIME: Record<string, string> = {
+  image: 'image/jpeg',
+  audio: 'audio/ogg; codecs=opus',
+  video: 'video/mp4',
+  document: 'application/pdf',
+  sticker: 'image/webp',
+};
 
 export function registerMessaging(graph: Router, control: Router, ctx: MessagingContext): void {
   const { world } = ctx;
@@ -147,12 +160,18 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   function pricingFor(c: Conversation, isTemplate: boolean, now: number): Pricing {
     const open = windowOpen(c, now);
     if (!isTemplate && !open) {
-      throw new MetaError(400, 131047, 'Re-engagement message', 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.');
+      throw new MetaError(
+        400,
+        131047,
+        'Re-engagement message',
+        'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+      );
     }
     // The first reply inside an entry-point window starts the free entry point period.
     if (open && c.entryPoint && c.freeEntryPointExpiresAt === undefined) c.freeEntryPointExpiresAt = now + FREE_ENTRY_POINT_MS;
     const category = isTemplate ? TEMPLATE_CATEGORY : 'service';
-    if (c.freeEntryPointExpiresAt !== undefined && now < c.freeEntryPointExpiresAt) return { billable: false, pricing_model: 'PMP', type: 'free_entry_point', category };
+    if (c.freeEntryPointExpiresAt !== undefined && now < c.freeEntryPointExpiresAt)
+      return { billable: false, pricing_model: 'PMP', type: 'free_entry_point', category };
     if (open) return { billable: false, pricing_model: 'PMP', type: 'free_customer_service', category };
     return { billable: true, pricing_model: 'PMP', type: 'regular', category };
   }
@@ -163,20 +182,46 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     if (!parsed.success) throw invalidParameter(raw, parsed.error.issues[0]!);
     const { to, type, biz_opaque_callback_data } = parsed.data;
     const content = contents[type]!.safeParse(raw[type]);
-    if (!content.success) throw invalidParameter(raw, { ...content.error.issues[0]!, path: [type, ...content.error.issues[0]!.path] });
-    if (!n.paymentMethod) throw new MetaError(400, 131042, 'Business eligibility payment issue', 'There was an error related to your payment method.');
+    if (!content.success)
+      throw invalidParameter(raw, { ...content.error.issues[0]!, path: [type, ...content.error.issues[0]!.path] });
+    if (!n.paymentMethod)
+      throw new MetaError(
+        400,
+        131042,
+        'Business eligibility payment issue',
+        'There was an error related to your payment method.',
+      );
 
     const now = world.clock.now();
     const log = sentLog(n);
     // Any one-second interval: a message is refused while `mps` were accepted in the second before it.
-    if (acceptedSince(log, now - 1000) >= ctx.messagesPerSecond) throw new MetaError(400, 130429, 'Rate limit hit', 'Message failed to send because there were too many messages sent from this phone number in a short period of time.');
+    if (acceptedSince(log, now - 1000) >= ctx.messagesPerSecond)
+      throw new MetaError(
+        400,
+        130429,
+        'Rate limit hit',
+        'Message failed to send because there were too many messages sent from this phone number in a short period of time.',
+      );
     const waId = digits(to);
     if (pairRate && acceptedSince(log, now - pairRate.perMs, waId) >= pairRate.messages) {
-      throw new MetaError(400, 131056, '(Business Account, Consumer Account) pair rate limit hit', 'Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.');
+      throw new MetaError(
+        400,
+        131056,
+        '(Business Account, Consumer Account) pair rate limit hit',
+        'Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.',
+      );
     }
     const pricing = pricingFor(conversation(n, waId), type === 'template', now);
 
-    const message: SentMessage = { wamid: newWamid(), to, waId, type, bizOpaqueCallbackData: biz_opaque_callback_data ?? null, acceptedAt: now, n };
+    const message: SentMessage = {
+      wamid: newWamid(),
+      to,
+      waId,
+      type,
+      bizOpaqueCallbackData: biz_opaque_callback_data ?? null,
+      acceptedAt: now,
+      n,
+    };
     log.push(message);
     byWamid.set(message.wamid, message);
     return { message, pricing };
@@ -264,7 +309,9 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
       from: waId,
       id: wamid,
       timestamp: String(ctx.seconds()),
-      ...(unsupported ? { type: 'unsupported', errors: [metaErrorObject(unsupported.code)] } : { type, ...inboundContent(type, text) }),
+      ...(unsupported
+        ? { type: 'unsupported', errors: [metaErrorObject(unsupported.code)] }
+        : { type, ...inboundContent(type, text) }),
       ...(referral ? { referral } : {}),
     };
     void ctx.webhook(n, 'messages', {
@@ -279,12 +326,17 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   /** The business writes from the WhatsApp Business app: an echo, which never touches a window. */
   control.post('/numbers/:phoneNumber/app/messages', (req, res) => {
     const n = ctx.numberParam(req);
-    const { to, text } = ctx.body(z.object({ to: z.string().regex(/^\+?[1-9]\d{6,14}$/), text: z.string().min(1).max(4096) }).strict(), req);
+    const { to, text } = ctx.body(
+      z.object({ to: z.string().regex(/^\+?[1-9]\d{6,14}$/), text: z.string().min(1).max(4096) }).strict(),
+      req,
+    );
     const wamid = newWamid();
     void ctx.webhook(n, 'smb_message_echoes', {
       messaging_product: 'whatsapp',
       metadata: metadata(n),
-      message_echoes: [{ from: ctx.display(n), to, id: wamid, timestamp: String(ctx.seconds()), type: 'text', text: { body: text } }],
+      message_echoes: [
+        { from: ctx.display(n), to, id: wamid, timestamp: String(ctx.seconds()), type: 'text', text: { body: text } },
+      ],
     });
     res.status(201).json({ wamid });
   });
@@ -305,7 +357,13 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   control.get('/numbers/:phoneNumber/sent', (req, res) => {
     const n = ctx.numberParam(req);
     res.json({
-      sent: sentLog(n).map(({ wamid, to, type, bizOpaqueCallbackData, acceptedAt }) => ({ wamid, to, type, bizOpaqueCallbackData, acceptedAt })),
+      sent: sentLog(n).map(({ wamid, to, type, bizOpaqueCallbackData, acceptedAt }) => ({
+        wamid,
+        to,
+        type,
+        bizOpaqueCallbackData,
+        acceptedAt,
+      })),
       rejected: rejections.get(n.phoneNumberId) ?? {},
     });
   });
@@ -337,5 +395,10 @@ function pathParam<S extends z.ZodType>(schema: S, value: unknown, name: string)
 function invalidParameter(body: Record<string, unknown>, issue: { path: PropertyKey[]; message: string }): MetaError {
   const path = issue.path.map(String).join('.') || 'body';
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], body);
-  return new MetaError(400, 100, value === undefined ? `(#100) The parameter ${path} is required.` : `(#100) Invalid parameter ${path}`, `${path}: ${issue.message}`);
+  return new MetaError(
+    400,
+    100,
+    value === undefined ? `(#100) The parameter ${path} is required.` : `(#100) Invalid parameter ${path}`,
+    `${path}: ${issue.message}`,
+  );
 }

@@ -41,7 +41,10 @@ export class WebhookOutbox {
 
   /** Queues one change of `field` for WABA `wabaId` and tries to deliver it now. */
   send(wabaId: string, field: string, value: unknown, timeSeconds: number): Promise<void> {
-    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: wabaId, time: timeSeconds, changes: [{ field, value }] }] });
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: wabaId, time: timeSeconds, changes: [{ field, value }] }],
+    });
     return this.sendRaw(body);
   }
 

@@ -136,7 +136,11 @@ export async function runMachine<TMachine extends AnyStateMachine>(
   args: MachineWorkflowArgs<InputFrom<TMachine>>,
 ): Promise<MachineResult> {
   const machine: AnyStateMachine = options.machine;
-  const settings = { ...DEFAULTS, ...stripUndefined(options), ...stripUndefined({ continueAsNewAfterEvents: args.continueAsNewAfterEvents }) };
+  const settings = {
+    ...DEFAULTS,
+    ...stripUndefined(options),
+    ...stripUndefined({ continueAsNewAfterEvents: args.continueAsNewAfterEvents }),
+  };
 
   const carried = args.carried;
   let snapshot: AnyMachineSnapshot;
@@ -150,8 +154,16 @@ export async function runMachine<TMachine extends AnyStateMachine>(
 
   // Through the worker's Temporal runtime to its metrics endpoint; never emitted during replay.
   const meter = metricMeter.withTags({ machine: machine.id });
-  const transitionsTaken = meter.createCounter('coexist_machine_transitions', undefined, 'Transitions taken by machine workflows, by machine and event type');
-  const duplicatesDropped = meter.createCounter('coexist_machine_events_deduplicated', undefined, 'External events dropped as repeats (Meta redeliveries, repeated Updates), by machine');
+  const transitionsTaken = meter.createCounter(
+    'coexist_machine_transitions',
+    undefined,
+    'Transitions taken by machine workflows, by machine and event type',
+  );
+  const duplicatesDropped = meter.createCounter(
+    'coexist_machine_events_deduplicated',
+    undefined,
+    'External events dropped as repeats (Meta redeliveries, repeated Updates), by machine',
+  );
 
   const timers = new Map<string, { event: EventObject; dueAt: number; scope: CancellationScope }>();
   const invocations = new Map<string, { src: string; startedAt: number; scope: CancellationScope }>();
@@ -406,7 +418,12 @@ export async function runMachine<TMachine extends AnyStateMachine>(
         if (!snapshot.can(event)) {
           const refusal = options.refusal?.(snapshot, event);
           if (refusal) {
-            throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, details: refusal.hint ? [refusal.hint] : [], nonRetryable: true });
+            throw ApplicationFailure.create({
+              type: refusal.code,
+              message: refusal.message,
+              details: refusal.hint ? [refusal.hint] : [],
+              nonRetryable: true,
+            });
           }
           throw new Error(`state ${formatStateValue(snapshot.value)} cannot take ${event.type}`);
         }

@@ -3,7 +3,15 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { onboardingMachine, stageOf, type OnboardingContext, type OnboardingInput } from '../machines/onboarding';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
 import { workflowInfo } from '@temporalio/workflow';
-import { LinkingAttempts, OnboardingBlockedReason, OnboardingPhoneNumber, OnboardingStage, OnboardingStageEnteredAt, PhoneNumberId, WabaId } from './search-attributes';
+import {
+  LinkingAttempts,
+  OnboardingBlockedReason,
+  OnboardingPhoneNumber,
+  OnboardingStage,
+  OnboardingStageEnteredAt,
+  PhoneNumberId,
+  WabaId,
+} from './search-attributes';
 
 /** Activity options by action / actor name; the reasons are Meta's (meta-reference §1.5, §2). */
 export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>['activities'] = {
@@ -34,7 +42,10 @@ export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>[
 
 /** One live onboarding a number: its workflow id is `onboarding:<E.164>` (workflows/ids.ts). */
 export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInput>) {
-  return runMachine({ machine: onboardingMachine, activities: onboardingActivities, searchAttributes: onboardingSearchAttributes() }, args);
+  return runMachine(
+    { machine: onboardingMachine, activities: onboardingActivities, searchAttributes: onboardingSearchAttributes() },
+    args,
+  );
 }
 
 /** The onboarding's search attributes; the stage's entry time survives continue-as-new, which carries them. */

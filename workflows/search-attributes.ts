@@ -28,6 +28,13 @@ export const onboardingSearchAttributes = [
 
 /** `--search-attribute Name=Type` arguments for `temporal server start-dev`. */
 export function devServerSearchAttributeArgs(): string[] {
-  const typeName: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', DATETIME: 'Datetime', TEXT: 'Text', BOOL: 'Bool', DOUBLE: 'Double' };
+  const typeName: Record<string, string> = {
+    KEYWORD: 'Keyword',
+    INT: 'Int',
+    DATETIME: 'Datetime',
+    TEXT: 'Text',
+    BOOL: 'Bool',
+    DOUBLE: 'Double',
+  };
   return onboardingSearchAttributes.flatMap((k) => ['--search-attribute', `${k.name}=${typeName[k.type]}`]);
 }

@@ -78,7 +78,11 @@ export interface SenderInput {
   carried?: SenderCarried;
 }
 
-export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXISTENCE_MESSAGES_PER_SECOND, carried }: SenderInput): Promise<void> {
+export async function senderWorkflow({
+  phoneNumberId,
+  messagesPerSecond = COEXISTENCE_MESSAGES_PER_SECOND,
+  carried,
+}: SenderInput): Promise<void> {
   const queue: Queued[] = carried?.queue ?? [];
   const seen = new Map(carried?.seen ?? []);
   const customerPausedUntil = new Map(carried?.customerPausedUntil ?? []);
@@ -126,7 +130,15 @@ export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXIS
       return continueAsNew<typeof senderWorkflow>({
         phoneNumberId,
         messagesPerSecond,
-        carried: { queue, seen: [...seen], pausedUntil, throttleStreak, customerPausedUntil: [...customerPausedUntil], counts, ...(notBeforeMeta ? { finished } : {}) },
+        carried: {
+          queue,
+          seen: [...seen],
+          pausedUntil,
+          throttleStreak,
+          customerPausedUntil: [...customerPausedUntil],
+          counts,
+          ...(notBeforeMeta ? { finished } : {}),
+        },
       });
     }
     const now = Date.now();
@@ -201,7 +213,12 @@ export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXIS
         counts.accepted++;
         throttleStreak = 0;
         customerPausedUntil.delete(request.waId);
-        return tell(request.conversationWorkflowId, { type: 'send.accepted', clientMessageId: request.clientMessageId, wamid: outcome.wamid, at });
+        return tell(request.conversationWorkflowId, {
+          type: 'send.accepted',
+          clientMessageId: request.clientMessageId,
+          wamid: outcome.wamid,
+          at,
+        });
       case 'throttled':
         counts.throttled++;
         if (outcome.code === 130429) {
@@ -223,14 +240,21 @@ export async function senderWorkflow({ phoneNumberId, messagesPerSecond = COEXIS
 
   async function retry(item: Queued, at: number, reason: string, delayMs: number, code?: number) {
     item.attempts++;
-    if (item.attempts >= MAX_ATTEMPTS) return refuse(item.request, at, code, `gave up after ${item.attempts} attempts: ${reason}`);
+    if (item.attempts >= MAX_ATTEMPTS)
+      return refuse(item.request, at, code, `gave up after ${item.attempts} attempts: ${reason}`);
     counts.retried++;
     item.notBefore = at + delayMs;
     queue.unshift(item); // ahead of later messages to the same customer
     changes++;
   }
 
-  async function refuse(request: SendRequest, at: number, code: number | undefined, title: string, onboardingWorkflowId?: string) {
+  async function refuse(
+    request: SendRequest,
+    at: number,
+    code: number | undefined,
+    title: string,
+    onboardingWorkflowId?: string,
+  ) {
     counts.refused++;
     await tell(request.conversationWorkflowId, {
       type: 'send.failed',

@@ -25,7 +25,12 @@ export interface MetaErrorEnvelope {
 }
 
 /** A Temporal failure carrying Meta's code; `endpoint` names the call without ids or secrets. */
-export function metaFailure(endpoint: string, httpStatus: number, error: MetaErrorEnvelope | undefined, retryAfterMs?: number): ApplicationFailure {
+export function metaFailure(
+  endpoint: string,
+  httpStatus: number,
+  error: MetaErrorEnvelope | undefined,
+  retryAfterMs?: number,
+): ApplicationFailure {
   const code = error?.code ?? httpStatus;
   const details: MetaErrorDetails = {
     code,
@@ -68,5 +73,9 @@ export function networkFailure(endpoint: string, cause: unknown): ApplicationFai
 
 /** Meta answered 2xx with a body that is not what the endpoint returns. */
 export function unexpectedResponse(endpoint: string, issue: string): ApplicationFailure {
-  return ApplicationFailure.create({ message: `${endpoint}: unexpected response (${issue})`, type: 'MetaUnexpectedResponse', nonRetryable: true });
+  return ApplicationFailure.create({
+    message: `${endpoint}: unexpected response (${issue})`,
+    type: 'MetaUnexpectedResponse',
+    nonRetryable: true,
+  });
 }

@@ -46,7 +46,12 @@ export class GraphClient {
 
   async exchangeCode(code: string): Promise<{ accessToken: string }> {
     const res = await this.call(
-      { endpoint: 'oauth/access_token', method: 'GET', path: 'oauth/access_token', query: { client_id: this.options.appId, client_secret: this.options.appSecret, code } },
+      {
+        endpoint: 'oauth/access_token',
+        method: 'GET',
+        path: 'oauth/access_token',
+        query: { client_id: this.options.appId, client_secret: this.options.appSecret, code },
+      },
       accessTokenSchema,
     );
     return { accessToken: res.access_token };
@@ -54,36 +59,71 @@ export class GraphClient {
 
   async listPhoneNumbers(wabaId: string, token: string): Promise<PhoneNumberEntry[]> {
     const res = await this.call(
-      { endpoint: 'waba/phone_numbers', method: 'GET', path: `${wabaId}/phone_numbers`, query: { fields: 'id,display_phone_number,verified_name,status,is_on_biz_app,platform_type' }, token },
+      {
+        endpoint: 'waba/phone_numbers',
+        method: 'GET',
+        path: `${wabaId}/phone_numbers`,
+        query: { fields: 'id,display_phone_number,verified_name,status,is_on_biz_app,platform_type' },
+        token,
+      },
       phoneNumbersSchema,
     );
     return res.data;
   }
 
   async subscribeApp(wabaId: string, token: string): Promise<void> {
-    await this.call({ endpoint: 'waba/subscribed_apps', method: 'POST', path: `${wabaId}/subscribed_apps`, token }, successSchema);
+    await this.call(
+      { endpoint: 'waba/subscribed_apps', method: 'POST', path: `${wabaId}/subscribed_apps`, token },
+      successSchema,
+    );
   }
 
   async getPhoneNumber(phoneNumberId: string, token: string, fields: PhoneNumberField[]): Promise<PhoneNumber> {
-    return this.call({ endpoint: 'phone_number', method: 'GET', path: phoneNumberId, query: { fields: fields.join(',') }, token }, phoneNumberSchema);
+    return this.call(
+      { endpoint: 'phone_number', method: 'GET', path: phoneNumberId, query: { fields: fields.join(',') }, token },
+      phoneNumberSchema,
+    );
   }
 
   async getWabaHealth(wabaId: string, token: string) {
-    return this.call({ endpoint: 'waba/health_status', method: 'GET', path: wabaId, query: { fields: 'health_status' }, token }, wabaHealthSchema);
+    return this.call(
+      { endpoint: 'waba/health_status', method: 'GET', path: wabaId, query: { fields: 'health_status' }, token },
+      wabaHealthSchema,
+    );
   }
 
   /** Meta accepts one request of each type per onboarding: never call twice for a type. */
-  async requestSync(phoneNumberId: string, token: string, syncType: 'smb_app_state_sync' | 'history'): Promise<{ requestId: string }> {
+  async requestSync(
+    phoneNumberId: string,
+    token: string,
+    syncType: 'smb_app_state_sync' | 'history',
+  ): Promise<{ requestId: string }> {
     const res = await this.call(
-      { endpoint: `smb_app_data/${syncType}`, method: 'POST', path: `${phoneNumberId}/smb_app_data`, body: { messaging_product: 'whatsapp', sync_type: syncType }, token },
+      {
+        endpoint: `smb_app_data/${syncType}`,
+        method: 'POST',
+        path: `${phoneNumberId}/smb_app_data`,
+        body: { messaging_product: 'whatsapp', sync_type: syncType },
+        token,
+      },
       syncResponseSchema,
     );
     return { requestId: res.request_id };
   }
 
-  async sendMessage(phoneNumberId: string, token: string, message: OutboundMessage): Promise<{ messageId: string; waId: string }> {
+  async sendMessage(
+    phoneNumberId: string,
+    token: string,
+    message: OutboundMessage,
+  ): Promise<{ messageId: string; waId: string }> {
     const res = await this.call(
-      { endpoint: 'messages', method: 'POST', path: `${phoneNumberId}/messages`, body: { messaging_product: 'whatsapp', recipient_type: 'individual', ...message }, token },
+      {
+        endpoint: 'messages',
+        method: 'POST',
+        path: `${phoneNumberId}/messages`,
+        body: { messaging_product: 'whatsapp', recipient_type: 'individual', ...message },
+        token,
+      },
       sendResponseSchema,
     );
     return { messageId: res.messages[0]!.id, waId: res.contacts[0]?.wa_id ?? message.to };
@@ -127,7 +167,12 @@ export class GraphClient {
     if (!response.ok) {
       const envelope = errorEnvelopeSchema.safeParse(json);
       const retryAfter = Number(response.headers.get('retry-after'));
-      throw metaFailure(call.endpoint, response.status, envelope.success ? envelope.data.error : undefined, retryAfter > 0 ? retryAfter * 1000 : undefined);
+      throw metaFailure(
+        call.endpoint,
+        response.status,
+        envelope.success ? envelope.data.error : undefined,
+        retryAfter > 0 ? retryAfter * 1000 : undefined,
+      );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw unexpectedResponse(call.endpoint, parsed.error.issues[0]?.message ?? 'invalid');

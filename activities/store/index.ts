@@ -5,7 +5,13 @@ import { Pool } from 'pg';
 import type { Config } from '../../config';
 import { createSqlMessageStore, type MessageStore, type SqlPort } from './message-store';
 
-export { InvalidMessageQueryError, MAX_PAGE_SIZE, type ListMessagesQuery, type MessagePage, type MessageStore } from './message-store';
+export {
+  InvalidMessageQueryError,
+  MAX_PAGE_SIZE,
+  type ListMessagesQuery,
+  type MessagePage,
+  type MessageStore,
+} from './message-store';
 
 /**
  * Opens the message store the configuration names:
@@ -92,4 +98,3 @@ function isRunning(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-

@@ -1,4 +1,10 @@
-import { MESSAGE_STATUS_ORDER, type MessageRecord, type MessageStatus, type MessageStatusUpdate, type PricingClass } from '../../machines/messages';
+import {
+  MESSAGE_STATUS_ORDER,
+  type MessageRecord,
+  type MessageStatus,
+  type MessageStatusUpdate,
+  type PricingClass,
+} from '../../machines/messages';
 
 /**
  * The durable record of every message of every conversation. Workflows write it through
@@ -195,7 +201,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
    * only then forgets them, so a crash in between loses nothing.
    */
   async function drainPending(keys: MessageKeys): Promise<void> {
-    for (let known = keys; ; ) {
+    for (let known = keys; ;) {
       const { rows } = await db.query<{ seq: string; update: MessageStatusUpdate }>(
         `SELECT seq, "update" FROM pending_statuses
          WHERE phone_number_id = $1 AND (wamid = $2 OR client_message_id = $3) ORDER BY seq`,
@@ -307,7 +313,10 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
     },
 
     async keepUnroutedWebhook({ classifications, body }) {
-      await db.query('INSERT INTO unrouted_webhooks (classifications, body) VALUES ($1, $2)', [JSON.stringify(classifications), JSON.stringify(body)]);
+      await db.query('INSERT INTO unrouted_webhooks (classifications, body) VALUES ($1, $2)', [
+        JSON.stringify(classifications),
+        JSON.stringify(body),
+      ]);
     },
 
     async listUnroutedWebhooks(limit) {
@@ -315,7 +324,11 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
         'SELECT received_at, classifications, body FROM unrouted_webhooks ORDER BY seq DESC LIMIT $1',
         [Math.min(Math.max(1, limit), MAX_PAGE_SIZE)],
       );
-      return rows.map((r) => ({ receivedAt: new Date(r.received_at).toISOString(), classifications: r.classifications, body: r.body }));
+      return rows.map((r) => ({
+        receivedAt: new Date(r.received_at).toISOString(),
+        classifications: r.classifications,
+        body: r.body,
+      }));
     },
 
     close() {

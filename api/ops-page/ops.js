@@ -76,7 +76,9 @@ function time(iso) {
 function text(value) {
   if (value === null || value === undefined) return '–';
   if (typeof value === 'object') {
-    return Object.entries(value).map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`).join(', ');
+    return Object.entries(value)
+      .map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`)
+      .join(', ');
   }
   return String(value);
 }
@@ -158,7 +160,10 @@ async function loadList() {
     onboardings.map((o) =>
       el(
         'tr',
-        { class: [o.stuck ? 'stuck' : '', o.phoneNumber === openPhone ? 'open' : ''].join(' ').trim(), data: { phone: o.phoneNumber ?? '', stage: o.stage } },
+        {
+          class: [o.stuck ? 'stuck' : '', o.phoneNumber === openPhone ? 'open' : ''].join(' ').trim(),
+          data: { phone: o.phoneNumber ?? '', stage: o.stage },
+        },
         el('td', {}, o.phoneNumber ?? o.id),
         el('td', {}, o.stage),
         el('td', {}, time(o.since)),
@@ -243,17 +248,37 @@ function renderDetail(o) {
   $('status-card').replaceChildren(...pairs(o.statusCard ?? {}));
   fillRows(
     $('timers'),
-    (o.pendingTimers ?? []).map((t) => el('tr', {}, el('td', {}, t.id), el('td', { title: t.event }, shortEvent(t.event)), el('td', {}, `${time(t.dueAt)} (in ${duration(Date.parse(t.dueAt) - Date.now())})`))),
+    (o.pendingTimers ?? []).map((t) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, t.id),
+        el('td', { title: t.event }, shortEvent(t.event)),
+        el('td', {}, `${time(t.dueAt)} (in ${duration(Date.parse(t.dueAt) - Date.now())})`),
+      ),
+    ),
   );
   fillRows(
     $('activities'),
-    (o.activities ?? []).map((a) => el('tr', {}, el('td', {}, a.type), el('td', {}, a.attempt), el('td', {}, a.lastFailure ?? ''))),
+    (o.activities ?? []).map((a) =>
+      el('tr', {}, el('td', {}, a.type), el('td', {}, a.attempt), el('td', {}, a.lastFailure ?? '')),
+    ),
   );
   fillRows(
     $('timeline'),
-    [...(o.timeline ?? [])].reverse().map((t) =>
-      el('tr', { data: { event: t.event, by: t.by ?? '' } }, el('td', {}, time(t.at)), el('td', {}, t.from), el('td', {}, t.to), el('td', { title: t.event }, shortEvent(t.event)), el('td', {}, t.by ?? '')),
-    ),
+    [...(o.timeline ?? [])]
+      .reverse()
+      .map((t) =>
+        el(
+          'tr',
+          { data: { event: t.event, by: t.by ?? '' } },
+          el('td', {}, time(t.at)),
+          el('td', {}, t.from),
+          el('td', {}, t.to),
+          el('td', { title: t.event }, shortEvent(t.event)),
+          el('td', {}, t.by ?? ''),
+        ),
+      ),
   );
   $('context').textContent = JSON.stringify(o.context, null, 2);
 }
@@ -278,7 +303,9 @@ for (const button of document.querySelectorAll('button[data-action]')) {
     const result = $('action-result');
     acting = true;
     try {
-      renderDetail(await api(`/ops/onboardings/${encodeURIComponent(openPhone)}/actions`, { method: 'POST', body: JSON.stringify(body) }));
+      renderDetail(
+        await api(`/ops/onboardings/${encodeURIComponent(openPhone)}/actions`, { method: 'POST', body: JSON.stringify(body) }),
+      );
       actionsDone++;
       result.className = 'ok';
       result.textContent = `${action} done.`;
@@ -286,7 +313,10 @@ for (const button of document.querySelectorAll('button[data-action]')) {
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) handleError(error);
       result.className = 'error';
-      result.textContent = error instanceof ApiError && error.status === 409 ? `Refused (${error.code}): ${error.message}` : `Failed: ${error.message}`;
+      result.textContent =
+        error instanceof ApiError && error.status === 409
+          ? `Refused (${error.code}): ${error.message}`
+          : `Failed: ${error.message}`;
     } finally {
       result.hidden = false;
       acting = false;
@@ -366,10 +396,20 @@ function diagram(machine, stateValue, timeline) {
     return el(
       'div',
       { class: classes.join(' ').trim(), data: { state: path }, title: path },
-      el('div', { class: 'state-name' }, `${isInitial ? '● ' : ''}${node.key}`, node.type === 'parallel' ? el('span', { class: 'muted' }, ' (parallel)') : '', node.type === 'final' ? el('span', { class: 'muted' }, ' (final)') : ''),
+      el(
+        'div',
+        { class: 'state-name' },
+        `${isInitial ? '● ' : ''}${node.key}`,
+        node.type === 'parallel' ? el('span', { class: 'muted' }, ' (parallel)') : '',
+        node.type === 'final' ? el('span', { class: 'muted' }, ' (final)') : '',
+      ),
       transitions.length ? el('ul', { class: 'transitions' }, ...transitions.map((t) => el('li', {}, t))) : '',
       children.length
-        ? el('div', { class: node.type === 'parallel' ? 'children regions' : 'children' }, ...children.map((c) => box(c, path ? `${path}.${c.key}` : c.key, c.key === node.initial)))
+        ? el(
+            'div',
+            { class: node.type === 'parallel' ? 'children regions' : 'children' },
+            ...children.map((c) => box(c, path ? `${path}.${c.key}` : c.key, c.key === node.initial)),
+          )
         : '',
     );
   };

@@ -14,7 +14,10 @@ import type { CodecPayloads } from '../responses';
  */
 export const CODEC_COOKIE = 'coexist_ops_codec';
 
-const base64 = z.string().max(4_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const base64 = z
+  .string()
+  .max(4_000_000)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
 /** Temporal's codec server protocol: `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }`. */
 export const codecRequestSchema = z
@@ -33,7 +36,9 @@ const fromWire = (p: Wire): Payload => ({
 });
 
 const toWire = (p: Payload): CodecPayloads['payloads'][number] => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
@@ -69,7 +74,10 @@ function codecCors(origins: string[]): RequestHandler {
 export function codecRoutes({ config }: ApiDeps): Router {
   const router = Router();
   const codec = new AesGcmPayloadCodec(config.PAYLOAD_CODEC_KEYS);
-  const origins = config.CODEC_CORS_ORIGINS ?? [`http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}`, `http://localhost:${config.TEMPORAL_DEV_UI_PORT}`];
+  const origins = config.CODEC_CORS_ORIGINS ?? [
+    `http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}`,
+    `http://localhost:${config.TEMPORAL_DEV_UI_PORT}`,
+  ];
   router.use('/codec', codecCors(origins), requireOpsToken(config.OPS_TOKENS, { cookie: CODEC_COOKIE }), ...jsonBody('8mb'));
 
   for (const direction of ['encode', 'decode'] as const) {
@@ -79,7 +87,12 @@ export function codecRoutes({ config }: ApiDeps): Router {
       try {
         done = await codec[direction](payloads.map(fromWire));
       } catch (err) {
-        throw new ApiError(400, 'undecodable_payload', `a payload cannot be ${direction}d: ${(err as Error).message}`, 'body.payloads');
+        throw new ApiError(
+          400,
+          'undecodable_payload',
+          `a payload cannot be ${direction}d: ${(err as Error).message}`,
+          'body.payloads',
+        );
       }
       res.json({ payloads: done.map(toWire) } satisfies CodecPayloads);
     });

@@ -6,12 +6,30 @@ import type { Logger } from 'pino';
 import { logContext } from '../../logger';
 import type { Stage } from '../../machines/onboarding';
 import { BLOCKED_REASONS } from '../../machines/remedies';
-import { collectProcessMetrics, httpRequestDuration, httpRequests, registry, webhookOutcome, webhookRequests } from '../../observability/metrics';
+import {
+  collectProcessMetrics,
+  httpRequestDuration,
+  httpRequests,
+  registry,
+  webhookOutcome,
+  webhookRequests,
+} from '../../observability/metrics';
 import type { ApiDeps } from '../app';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
-const STAGES: Stage[] = ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment', 'active', 'blocked', 'cancelled', 'offboarded'];
+const STAGES: Stage[] = [
+  'prerequisites',
+  'signup',
+  'linking',
+  'registration',
+  'sync',
+  'payment',
+  'active',
+  'blocked',
+  'cancelled',
+  'offboarded',
+];
 /** Stages an onboarding passes through (or waits in): their age distribution is worth reading. */
 const WAITING_STAGES: Stage[] = ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment', 'blocked'];
 /** Age buckets (seconds): the default stage budgets (api/ops/stuck.ts), 10 min to 3 days. */
@@ -112,14 +130,22 @@ function onboardingGauges(client: Client, cacheMs: number, log: Logger) {
     const inStage = new Map(STAGES.map((stage, i) => [stage, stages[i]!]));
     // Stages nobody waits in, and reasons when nobody is blocked, are 0 without asking.
     const ageQueries = WAITING_STAGES.filter((s) => inStage.get(s)! > 0).flatMap((stage) =>
-      STAGE_AGE_BUCKETS.map((le) => ({ stage, le, clause: `OnboardingStage = '${stage}' AND OnboardingStageEnteredAt >= '${new Date(now - le * 1000).toISOString()}'` })),
+      STAGE_AGE_BUCKETS.map((le) => ({
+        stage,
+        le,
+        clause: `OnboardingStage = '${stage}' AND OnboardingStageEnteredAt >= '${new Date(now - le * 1000).toISOString()}'`,
+      })),
     );
     const reasons = inStage.get('blocked')! > 0 ? Object.keys(BLOCKED_REASONS) : [];
     const [ages, reasonCounts] = await Promise.all([
       limited(ageQueries.map((q) => () => count(q.clause))),
       limited(reasons.map((reason) => () => count(`OnboardingStage = 'blocked' AND OnboardingBlockedReason = '${reason}'`))),
     ]);
-    return { inStage, ages: new Map(ageQueries.map((q, i) => [`${q.stage}/${q.le}`, ages[i]!])), reasons: new Map(reasons.map((r, i) => [r, reasonCounts[i]!])) };
+    return {
+      inStage,
+      ages: new Map(ageQueries.map((q, i) => [`${q.stage}/${q.le}`, ages[i]!])),
+      reasons: new Map(reasons.map((r, i) => [r, reasonCounts[i]!])),
+    };
   }
 
   function apply({ inStage, ages, reasons }: Awaited<ReturnType<typeof read>>, now: number) {

@@ -11,7 +11,13 @@ import { ApiError, parseRequest } from '../errors';
 import { machineView } from '../machine-view';
 import type { OnboardingView } from '../responses';
 import { prerequisitesEvent, signupEvent, userEvent } from '../events';
-import { phoneNumberParamsSchema, prerequisitesSchema, signupResultSchema, startOnboardingSchema, userEventSchema } from '../schemas';
+import {
+  phoneNumberParamsSchema,
+  prerequisitesSchema,
+  signupResultSchema,
+  startOnboardingSchema,
+  userEventSchema,
+} from '../schemas';
 
 /** The backend's routes: start and drive onboardings, read them. */
 export function onboardingRoutes({ client, config }: ApiDeps): Router {
@@ -100,7 +106,12 @@ export function presentOnboarding(workflowId: string, view: MachineView<Onboardi
     state: view.state,
     status: view.status,
     blocked: c.blocked ?? null,
-    linking: { attempts: c.linkingAttempts, maxAttempts: c.settings.maxLinkingAttempts, method: c.linkingMethod, attemptTtlMs: c.settings.linkingAttemptTtlMs },
+    linking: {
+      attempts: c.linkingAttempts,
+      maxAttempts: c.settings.maxLinkingAttempts,
+      method: c.linkingMethod,
+      attemptTtlMs: c.settings.linkingAttemptTtlMs,
+    },
     wabaId: c.wabaId ?? null,
     phoneNumberId: c.phoneNumberId ?? null,
     registration: c.registration,

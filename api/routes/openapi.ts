@@ -32,7 +32,10 @@ function schemaHtml(schema: JsonSchema): string {
 function parametersHtml(op: OpenApiOperation): string {
   if (!op.parameters?.length) return '';
   const rows = op.parameters
-    .map((p) => `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${schemaHtml(p.schema)}</td></tr>`)
+    .map(
+      (p) =>
+        `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${schemaHtml(p.schema)}</td></tr>`,
+    )
     .join('');
   return `<h3>Parameters</h3><table><tr><th>name</th><th>in</th><th>required</th><th>schema</th></tr>${rows}</table>`;
 }
@@ -44,11 +47,15 @@ function operationHtml(doc: OpenApiDocument, path: string, method: string, op: O
     return `<p class="auth">${escape(where)}: ${prose(scheme.description)}</p>`;
   });
   const body = op.requestBody
-    ? Object.entries(op.requestBody.content).map(([type, { schema }]) => `<h3>Request body <small>${type}</small></h3>${schemaHtml(schema)}`).join('')
+    ? Object.entries(op.requestBody.content)
+        .map(([type, { schema }]) => `<h3>Request body <small>${type}</small></h3>${schemaHtml(schema)}`)
+        .join('')
     : '';
   const responses = Object.entries(op.responses)
     .map(([status, r]) => {
-      const schemas = Object.entries(r.content ?? {}).map(([type, { schema }]) => `<details><summary>${type}</summary>${schemaHtml(schema)}</details>`);
+      const schemas = Object.entries(r.content ?? {}).map(
+        ([type, { schema }]) => `<details><summary>${type}</summary>${schemaHtml(schema)}</details>`,
+      );
       return `<li><b>${status}</b> ${prose(r.description)}${schemas.join('')}</li>`;
     })
     .join('');
@@ -63,7 +70,10 @@ function docsPage(doc: OpenApiDocument): string {
     Object.entries(methods).map(([method, op]) => ({ path, method, op: op as OpenApiOperation })),
   );
   const index = operations
-    .map(({ path, method, op }) => `<li><a href="#${op.operationId}">${method.toUpperCase()} ${escape(path)}</a> ${escape(op.summary)}</li>`)
+    .map(
+      ({ path, method, op }) =>
+        `<li><a href="#${op.operationId}">${method.toUpperCase()} ${escape(path)}</a> ${escape(op.summary)}</li>`,
+    )
     .join('');
   const components = Object.entries(doc.components.schemas)
     .map(([name, schema]) => `<section id="schema-${name}"><h3>${name}</h3>${schemaHtml(schema)}</section>`)

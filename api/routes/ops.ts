@@ -1,7 +1,14 @@
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import { onboardingMachine, stageOf, statusCardOf, type OnboardingContext, type OnboardingEvent, type Stage } from '../../machines/onboarding';
+import {
+  onboardingMachine,
+  stageOf,
+  statusCardOf,
+  type OnboardingContext,
+  type OnboardingEvent,
+  type Stage,
+} from '../../machines/onboarding';
 import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/remedies';
 import { onboardingWorkflowId } from '../../workflows/ids';
 import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
@@ -14,15 +21,32 @@ import { machineDiagram } from '../ops/diagram';
 import { isStuck, stageBudgets, stuckClause, type StageBudgets } from '../ops/stuck';
 import { phoneNumberParamsSchema } from '../schemas';
 
-const STAGES = ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment', 'active', 'blocked', 'cancelled', 'offboarded'] as const;
+const STAGES = [
+  'prerequisites',
+  'signup',
+  'linking',
+  'registration',
+  'sync',
+  'payment',
+  'active',
+  'blocked',
+  'cancelled',
+  'offboarded',
+] as const;
 
 export const listQuerySchema = z
   .object({
     stage: z.enum(STAGES).optional(),
     stuck: z.enum(['true', 'false']).optional(),
-    blockedReason: z.string().regex(/^[a-z0-9_]{1,64}$/, 'must be a blocked reason code like qr_not_scanned').optional(),
+    blockedReason: z
+      .string()
+      .regex(/^[a-z0-9_]{1,64}$/, 'must be a blocked reason code like qr_not_scanned')
+      .optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    pageToken: z.string().regex(/^[A-Za-z0-9_-]{1,2000}$/, 'must be a nextPageToken').optional(),
+    pageToken: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,2000}$/, 'must be a nextPageToken')
+      .optional(),
   })
   .strict();
 
@@ -57,10 +81,13 @@ export function opsRoutes({ client, config }: ApiDeps): Router {
       })
       .catch((err: { code?: unknown }) => {
         // A token Temporal did not hand out: INVALID_ARGUMENT, or UNKNOWN from the dev server's SQLite.
-        if (q.pageToken && (err.code === 3 || err.code === 2)) throw new ApiError(400, 'invalid_request', 'query.pageToken: not a nextPageToken of this list', 'query.pageToken');
+        if (q.pageToken && (err.code === 3 || err.code === 2))
+          throw new ApiError(400, 'invalid_request', 'query.pageToken: not a nextPageToken of this list', 'query.pageToken');
         throw err;
       });
-    const onboardings = (page.executions ?? []).map((e) => row(e.execution?.workflowId ?? '', attributesOf(e.searchAttributes?.indexedFields), now, budgets));
+    const onboardings = (page.executions ?? []).map((e) =>
+      row(e.execution?.workflowId ?? '', attributesOf(e.searchAttributes?.indexedFields), now, budgets),
+    );
     const next = page.nextPageToken?.length ? Buffer.from(page.nextPageToken).toString('base64url') : undefined;
     res.json({ onboardings, ...(next ? { nextPageToken: next } : {}) });
   });
@@ -75,7 +102,9 @@ export function opsRoutes({ client, config }: ApiDeps): Router {
     const action = parseRequest(actionSchema, req.body, 'body');
     const workflowId = onboardingWorkflowId(phoneNumber);
     const by = `ops:${String(res.locals.operator)}`;
-    const view = (await client.workflow.getHandle(workflowId).executeUpdate(sendUpdate, { args: [repairEvent(action, by) as MachineEvent] })) as MachineView<OnboardingContext>;
+    const view = (await client.workflow
+      .getHandle(workflowId)
+      .executeUpdate(sendUpdate, { args: [repairEvent(action, by) as MachineEvent] })) as MachineView<OnboardingContext>;
     res.json(await inspect(client, workflowId, budgets, view));
   });
 

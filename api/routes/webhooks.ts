@@ -46,7 +46,12 @@ export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
     }
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get('content-type') ?? '')?.[1];
     if (charset && !/^utf-?8$/i.test(charset)) {
-      throw new ApiError(415, 'unsupported_encoding', `unsupported charset "${charset.slice(0, 40)}": Meta's webhooks are UTF-8`, 'headers.content-type');
+      throw new ApiError(
+        415,
+        'unsupported_encoding',
+        `unsupported charset "${charset.slice(0, 40)}": Meta's webhooks are UTF-8`,
+        'headers.content-type',
+      );
     }
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const signature = req.get(SIGNATURE_HEADER);
@@ -64,7 +69,9 @@ export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
     const routed = routeChanges(envelope, Date.now());
     // 200 only once Temporal holds every event of the request; otherwise (503) Meta redelivers.
     // The deadline bounds the client's own retries, so that Meta gets its answer in time.
-    const outcome = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => deliver(client, config.TEMPORAL_TASK_QUEUE, routed));
+    const outcome = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+      deliver(client, config.TEMPORAL_TASK_QUEUE, routed),
+    );
     countWebhookChanges(routed.changes);
     if (outcome.unrouted.length) {
       // Kept before the 200, so that nothing Meta sent is lost even when no workflow takes it.

@@ -16,7 +16,11 @@ export interface ConversationDelivery {
 
 const DELIVERY_STATUSES = new Set(['sent', 'delivered', 'read', 'failed', 'played']);
 
-export function messagesChanges(value: z.infer<typeof messagesValueSchema>, receivedAt: number, unrouted: string[]): ConversationDelivery[] {
+export function messagesChanges(
+  value: z.infer<typeof messagesValueSchema>,
+  receivedAt: number,
+  unrouted: string[],
+): ConversationDelivery[] {
   const { phone_number_id: phoneNumberId } = value.metadata;
   const out: ConversationDelivery[] = [];
   for (const m of value.messages ?? []) {
@@ -27,7 +31,13 @@ export function messagesChanges(value: z.infer<typeof messagesValueSchema>, rece
       message: {
         ...common(m),
         ...(referral
-          ? { referral: { sourceType: referral.source_type!, ...(referral.source_id ? { sourceId: referral.source_id } : {}), ...(referral.ctwa_clid ? { ctwaClid: referral.ctwa_clid } : {}) } }
+          ? {
+              referral: {
+                sourceType: referral.source_type!,
+                ...(referral.source_id ? { sourceId: referral.source_id } : {}),
+                ...(referral.ctwa_clid ? { ctwaClid: referral.ctwa_clid } : {}),
+              },
+            }
           : {}),
         ...(m.errors?.length ? { errors: m.errors.map((e) => ({ code: e.code, ...(e.title ? { title: e.title } : {}) })) } : {}),
         ...(profileName ? { profileName } : {}),
@@ -46,16 +56,28 @@ export function messagesChanges(value: z.infer<typeof messagesValueSchema>, rece
   return out;
 }
 
-export function echoChanges(value: z.infer<typeof echoesValueSchema>, receivedAt: number, unrouted: string[]): ConversationDelivery[] {
+export function echoChanges(
+  value: z.infer<typeof echoesValueSchema>,
+  receivedAt: number,
+  unrouted: string[],
+): ConversationDelivery[] {
   const out: ConversationDelivery[] = [];
   for (const m of value.message_echoes) {
-    push(out, unrouted, value.metadata.phone_number_id, m.to, 'smb_message_echoes', { type: 'business.echo', message: common(m), at: receivedAt });
+    push(out, unrouted, value.metadata.phone_number_id, m.to, 'smb_message_echoes', {
+      type: 'business.echo',
+      message: common(m),
+      at: receivedAt,
+    });
   }
   return out;
 }
 
 /** History chunks: each thread is a customer's chat from before onboarding. */
-export function historyMessageChanges(value: z.infer<typeof historySchema>, receivedAt: number, unrouted: string[]): ConversationDelivery[] {
+export function historyMessageChanges(
+  value: z.infer<typeof historySchema>,
+  receivedAt: number,
+  unrouted: string[],
+): ConversationDelivery[] {
   const { display_phone_number: business, phone_number_id: phoneNumberId } = value.metadata;
   const out: ConversationDelivery[] = [];
   for (const chunk of value.history) {
@@ -63,14 +85,25 @@ export function historyMessageChanges(value: z.infer<typeof historySchema>, rece
       for (const m of thread.messages) {
         // `to` is set only on messages the business sent (§3.7).
         const fromBusiness = m.to !== undefined || toWaId(m.from ?? '') === toWaId(business);
-        push(out, unrouted, phoneNumberId, thread.id, 'history', { type: 'history.message', message: { ...common(m), fromBusiness }, at: receivedAt });
+        push(out, unrouted, phoneNumberId, thread.id, 'history', {
+          type: 'history.message',
+          message: { ...common(m), fromBusiness },
+          at: receivedAt,
+        });
       }
     }
   }
   return out;
 }
 
-function push(out: ConversationDelivery[], unrouted: string[], phoneNumberId: string, customer: string, field: string, event: ConversationEvent) {
+function push(
+  out: ConversationDelivery[],
+  unrouted: string[],
+  phoneNumberId: string,
+  customer: string,
+  field: string,
+  event: ConversationEvent,
+) {
   const waId = toWaId(customer);
   if (!waId || !/^\d{1,32}$/.test(phoneNumberId)) {
     unrouted.push(`${field}:unroutable_number`);
@@ -95,7 +128,13 @@ function status(s: WebhookStatus) {
     timestamp: Number(s.timestamp) * 1000,
     ...(s.biz_opaque_callback_data ? { clientMessageId: s.biz_opaque_callback_data } : {}),
     ...(pricing?.type !== undefined
-      ? { pricing: { billable: pricing.billable ?? true, type: pricing.type, ...(pricing.category ? { category: pricing.category } : {}) } }
+      ? {
+          pricing: {
+            billable: pricing.billable ?? true,
+            type: pricing.type,
+            ...(pricing.category ? { category: pricing.category } : {}),
+          },
+        }
       : {}),
     ...(s.errors?.length ? { errors: s.errors.map((e) => ({ code: e.code, ...(e.title ? { title: e.title } : {}) })) } : {}),
   };

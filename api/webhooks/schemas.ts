@@ -12,7 +12,15 @@ export const MAX_WEBHOOK_UPDATES = 1000;
 export const envelopeSchema = z.object({
   object: z.string(),
   entry: z
-    .array(z.object({ id: z.string(), time: z.number().optional(), changes: z.array(changeSchema).max(MAX_WEBHOOK_UPDATES).default([]) }).loose())
+    .array(
+      z
+        .object({
+          id: z.string(),
+          time: z.number().optional(),
+          changes: z.array(changeSchema).max(MAX_WEBHOOK_UPDATES).default([]),
+        })
+        .loose(),
+    )
     .max(MAX_WEBHOOK_UPDATES),
 });
 
@@ -40,7 +48,10 @@ const messageSchema = z
     from: z.string().optional(),
     to: z.string().optional(),
     context: z.object({}).loose().optional(),
-    referral: z.object({ source_type: z.string().optional(), source_id: z.string().optional(), ctwa_clid: z.string().optional() }).loose().optional(),
+    referral: z
+      .object({ source_type: z.string().optional(), source_id: z.string().optional(), ctwa_clid: z.string().optional() })
+      .loose()
+      .optional(),
     errors: z.array(errorSchema).optional(),
   })
   .loose();
@@ -52,7 +63,10 @@ const statusSchema = z
     timestamp: timestampSchema,
     recipient_id: z.string(),
     biz_opaque_callback_data: z.string().optional(),
-    pricing: z.object({ billable: z.boolean().optional(), type: z.string().optional(), category: z.string().optional() }).loose().optional(),
+    pricing: z
+      .object({ billable: z.boolean().optional(), type: z.string().optional(), category: z.string().optional() })
+      .loose()
+      .optional(),
     errors: z.array(errorSchema).optional(),
   })
   .loose();
@@ -61,7 +75,9 @@ const statusSchema = z
 export const messagesValueSchema = z
   .object({
     metadata: metadataSchema,
-    contacts: z.array(z.object({ wa_id: z.string(), profile: z.object({ name: z.string().optional() }).loose().optional() }).loose()).optional(),
+    contacts: z
+      .array(z.object({ wa_id: z.string(), profile: z.object({ name: z.string().optional() }).loose().optional() }).loose())
+      .optional(),
     messages: z.array(messageSchema.extend({ from: z.string() })).optional(),
     statuses: z.array(statusSchema).optional(),
     errors: z.array(errorSchema).optional(),
@@ -82,7 +98,10 @@ export const stateSyncValueSchema = z
         .object({
           type: z.string(),
           action: z.string(),
-          contact: z.object({ phone_number: z.string(), full_name: z.string().optional(), first_name: z.string().optional() }).loose().optional(),
+          contact: z
+            .object({ phone_number: z.string(), full_name: z.string().optional(), first_name: z.string().optional() })
+            .loose()
+            .optional(),
         })
         .loose(),
     ),
@@ -95,7 +114,10 @@ export const historySchema = z
     history: z.array(
       z
         .object({
-          metadata: z.object({ phase: z.number().optional(), chunk_order: z.number().optional(), progress: z.number().optional() }).loose().optional(),
+          metadata: z
+            .object({ phase: z.number().optional(), chunk_order: z.number().optional(), progress: z.number().optional() })
+            .loose()
+            .optional(),
           threads: z.array(z.object({ id: z.string(), messages: z.array(messageSchema).default([]) }).loose()).optional(),
           errors: z.array(errorSchema).optional(),
         })

@@ -7,7 +7,12 @@ export interface JsonAnswer {
   body: any;
 }
 
-export async function request(url: string, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+export async function request(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonAnswer> {
   const response = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -26,19 +31,27 @@ const keepAlive = new Agent({ keepAlive: true });
  */
 export function postRaw(url: string, body: string, headers: Record<string, string>): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
-        } catch (err) {
-          reject(err);
-        }
-      });
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent: keepAlive,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+          } catch (err) {
+            reject(err);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -57,9 +70,23 @@ export async function retryingUnavailable(call: () => Promise<JsonAnswer>, onRet
   }
 }
 
-export function stackHttp({ apiUrl, simulatorUrl, apiKey, pollMs = 250, onRetry }: { apiUrl: string; simulatorUrl: string; apiKey: string; pollMs?: number; onRetry?: () => void }) {
-  const once = (method: string, path: string, body?: unknown) => request(`${apiUrl}${path}`, method, body, { 'x-api-key': apiKey });
-  const api = (method: string, path: string, body?: unknown) => (onRetry ? retryingUnavailable(() => once(method, path, body), onRetry) : once(method, path, body));
+export function stackHttp({
+  apiUrl,
+  simulatorUrl,
+  apiKey,
+  pollMs = 250,
+  onRetry,
+}: {
+  apiUrl: string;
+  simulatorUrl: string;
+  apiKey: string;
+  pollMs?: number;
+  onRetry?: () => void;
+}) {
+  const once = (method: string, path: string, body?: unknown) =>
+    request(`${apiUrl}${path}`, method, body, { 'x-api-key': apiKey });
+  const api = (method: string, path: string, body?: unknown) =>
+    onRetry ? retryingUnavailable(() => once(method, path, body), onRetry) : once(method, path, body);
   return {
     api,
     sim: (method: string, path: string, body?: unknown) => request(`${simulatorUrl}/_sim${path}`, method, body),

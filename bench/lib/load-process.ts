@@ -21,7 +21,15 @@ export type Job =
   /** The same webhooks' Temporal calls made directly: what the API does after verifying and parsing. */
   | { kind: 'signalWithStart'; temporalAddress: string; taskQueue: string; workflowType: string; traffic: TrafficSpec }
   /** Sends handed straight to the numbers' senders, round-robin over numbers and customers. */
-  | { kind: 'enqueueSends'; temporalAddress: string; taskQueue: string; count: number; phoneNumberIds: string[]; waIds: string[]; run: string }
+  | {
+      kind: 'enqueueSends';
+      temporalAddress: string;
+      taskQueue: string;
+      count: number;
+      phoneNumberIds: string[];
+      waIds: string[];
+      run: string;
+    }
   /** Onboardings to Active through the API and the simulator. */
   | { kind: 'onboardings'; apiUrl: string; simulatorUrl: string; apiKey: string; phoneNumbers: string[] }
   /** Bare workflows of `activities` no-op activities, each run to completion. */
@@ -64,7 +72,8 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
           const headers = { 'x-hub-signature-256': signWebhook(body, job.appSecret) };
           // Meta redelivers what was not answered 200; the conversation drops a repeat by message id.
           const answer = await retryingUnavailable(() => postRaw(job.url, body, headers), retried);
-          if (answer.status !== 200 || answer.body?.delivered !== 1) throw new Error(`webhook answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+          if (answer.status !== 200 || answer.body?.delivered !== 1)
+            throw new Error(`webhook answered ${answer.status}: ${JSON.stringify(answer.body)}`);
         },
       };
     case 'signalWithStart': {
@@ -121,7 +130,12 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
       const client = await temporalClient(job.temporalAddress);
       return {
         count: job.count,
-        op: (i) => client.workflow.execute('bareWorkflow', { workflowId: `bare:${job.run}:${i}`, taskQueue: job.taskQueue, args: [job.activities] }),
+        op: (i) =>
+          client.workflow.execute('bareWorkflow', {
+            workflowId: `bare:${job.run}:${i}`,
+            taskQueue: job.taskQueue,
+            args: [job.activities],
+          }),
         close: () => client.connection.close(),
       };
     }

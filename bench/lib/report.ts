@@ -63,7 +63,13 @@ export function printGrid(title: string, header: string[], rows: (number | strin
   const cells = rows.map((r) => r.map(fmt));
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
-  const text = [`\n### ${title}\n`, line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line), ''].join('\n');
+  const text = [
+    `\n### ${title}\n`,
+    line(header),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...cells.map(line),
+    '',
+  ].join('\n');
   console.log(text);
   return text;
 }
@@ -103,7 +109,8 @@ export function listOption(name: string, env: string, fallback: number[]): numbe
   if (!raw) return fallback;
   return raw.split(',').map((v) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} / ${env} must be positive integers, comma-separated, got ${raw}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new Error(`--${name} / ${env} must be positive integers, comma-separated, got ${raw}`);
     return n;
   });
 }

@@ -35,7 +35,11 @@ export interface StackOptions {
 /** A child started with tsx, talking over IPC. */
 export function forkTsx(script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
   const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-  return fork(script, [], { execArgv: ['--import', 'tsx', ...nodeArgs, ...prof], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(script, [], {
+    execArgv: ['--import', 'tsx', ...nodeArgs, ...prof],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 
 /** The first IPC message of `type` from a child, or its exit as an error. */
@@ -77,7 +81,11 @@ export async function startStack(options: StackOptions = {}) {
   }
 }
 
-async function startServices({ api = false, simulator: simOptions = {}, env = {} }: StackOptions, databaseUrl: string, postgres?: TestPostgres) {
+async function startServices(
+  { api = false, simulator: simOptions = {}, env = {} }: StackOptions,
+  databaseUrl: string,
+  postgres?: TestPostgres,
+) {
   const dataDir = mkdtempSync(join(DATA_ROOT, 'coexist-bench-'));
   const temporalPort = await freePort();
   const apiPort = await freePort();
@@ -112,7 +120,9 @@ async function startServices({ api = false, simulator: simOptions = {}, env = {}
       server = await startDevServer(config, ensureTemporalBinaries().cli, devServerSearchAttributeArgs());
     } catch (err) {
       if (attempt === 3) throw err;
-      console.error(`the Temporal dev server did not start (attempt ${attempt}), trying new ports: ${(err as Error).message.slice(0, 500)}`);
+      console.error(
+        `the Temporal dev server did not start (attempt ${attempt}), trying new ports: ${(err as Error).message.slice(0, 500)}`,
+      );
       const port = await freePort();
       variables = {
         ...variables,
@@ -187,7 +197,9 @@ async function messageDatabase(): Promise<{ databaseUrl: string; postgres?: Test
   if (process.env.BENCH_DATABASE_URL) return { databaseUrl: process.env.BENCH_DATABASE_URL };
   const found = findPostgres();
   if ('missing' in found) {
-    console.error(`[bench] no PostgreSQL (${found.missing}): the message store runs in memory inside the worker, and counts in its CPU and RSS`);
+    console.error(
+      `[bench] no PostgreSQL (${found.missing}): the message store runs in memory inside the worker, and counts in its CPU and RSS`,
+    );
     return { databaseUrl: 'memory://' };
   }
   const postgres = await startPostgres(found.binDir);

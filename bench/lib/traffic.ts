@@ -37,7 +37,15 @@ export function webhookBody(t: TrafficSpec, i: number): string {
               messaging_product: 'whatsapp',
               metadata: { display_phone_number: t.displayPhoneNumber, phone_number_id: t.phoneNumberId },
               contacts: [{ wa_id: waId, profile: { name: 'Bench' } }],
-              messages: [{ from: waId, id: `wamid.bench-${t.run}-${customer}-${nth}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: `message ${nth}` } }],
+              messages: [
+                {
+                  from: waId,
+                  id: `wamid.bench-${t.run}-${customer}-${nth}`,
+                  timestamp: String(Math.floor(Date.now() / 1000)),
+                  type: 'text',
+                  text: { body: `message ${nth}` },
+                },
+              ],
             },
           },
         ],

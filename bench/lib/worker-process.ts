@@ -39,7 +39,10 @@ async function main() {
     if (message.gc) global.gc?.();
     const { user, system } = process.cpuUsage();
     const { rss, heapUsed } = process.memoryUsage();
-    process.send!({ type: 'usage', usage: { cpuMicros: user + system, rssBytes: rss, heapUsedBytes: heapUsed } satisfies WorkerUsage });
+    process.send!({
+      type: 'usage',
+      usage: { cpuMicros: user + system, rssBytes: rss, heapUsedBytes: heapUsed } satisfies WorkerUsage,
+    });
   });
   process.on('disconnect', () => worker.shutdown());
   const running = worker.run();

@@ -52,7 +52,10 @@ export interface Inspected {
 export function inspect(client: Client, ids: string[]): Promise<Inspected[]> {
   return mapLimit(ids, 20, async (id) => {
     const handle = client.workflow.getHandle(id);
-    const [view, description] = await Promise.all([handle.query(stateQuery) as Promise<Pick<MachineView, 'eventCount' | 'duplicateCount'>>, handle.describe()]);
+    const [view, description] = await Promise.all([
+      handle.query(stateQuery) as Promise<Pick<MachineView, 'eventCount' | 'duplicateCount'>>,
+      handle.describe(),
+    ]);
     return { id, eventCount: view.eventCount, duplicateCount: view.duplicateCount, historyLength: description.historyLength };
   });
 }
@@ -63,12 +66,16 @@ const ms = (t: temporal.api.history.v1.IHistoryEvent['eventTime']) => Number(t?.
  * Workflow task latencies of a history, ms: scheduled → completed (what a signal waits, queueing
  * included) and started → completed (the worker's own time on the task).
  */
-export function workflowTaskLatencies(history: temporal.api.history.v1.IHistory): { scheduledToCompleted: number[]; startedToCompleted: number[] } {
+export function workflowTaskLatencies(history: temporal.api.history.v1.IHistory): {
+  scheduledToCompleted: number[];
+  startedToCompleted: number[];
+} {
   const at = new Map<string, number>();
   const scheduledToCompleted: number[] = [];
   const startedToCompleted: number[] = [];
   for (const e of history.events ?? []) {
-    if (e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes) at.set(String(e.eventId), ms(e.eventTime));
+    if (e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes)
+      at.set(String(e.eventId), ms(e.eventTime));
     const completed = e.workflowTaskCompletedEventAttributes;
     if (completed) {
       const scheduled = at.get(String(completed.scheduledEventId));

@@ -91,7 +91,10 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
     sim: sim$,
     /** Reads the onboarding until `accept` holds (real time; the worker runs in this process). */
     onboardingWhen(phoneNumber: string, accept: (o: any) => boolean, timeoutMs = 30_000) {
-      return eventually(async () => (await api('GET', `/onboardings/${phoneNumber}`)).body, accept, { timeoutMs, intervalMs: 100 });
+      return eventually(async () => (await api('GET', `/onboardings/${phoneNumber}`)).body, accept, {
+        timeoutMs,
+        intervalMs: 100,
+      });
     },
     async stop() {
       worker.shutdown();
@@ -130,7 +133,10 @@ export async function http(base: string, method: string, path: string, body?: un
 }
 
 /** The onboarding and sealed token of a phone number id the simulator gave out, by the onboarding's state query. */
-function onboardingOfSimulatedNumber(env: TestWorkflowEnvironment, simulator: ReturnType<typeof createSimulator>): CredentialsLookup {
+function onboardingOfSimulatedNumber(
+  env: TestWorkflowEnvironment,
+  simulator: ReturnType<typeof createSimulator>,
+): CredentialsLookup {
   return async (phoneNumberId) => {
     const n = simulator.world.byPhoneNumberId(phoneNumberId);
     if (!n) return undefined;

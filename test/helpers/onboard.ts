@@ -19,7 +19,11 @@ export async function throughSignup(h: Driver, phoneNumber: string, settings: Re
   const started = await h.api('POST', '/onboardings', { phoneNumber, settings });
   // 200: the live one, when a start answered 503 (Temporal late) had begun it and was tried again.
   if (started.status !== 201 && started.status !== 200) throw new Error(`start: ${JSON.stringify(started.body)}`);
-  const pre = await h.api('POST', `/onboardings/${phoneNumber}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
+  const pre = await h.api('POST', `/onboardings/${phoneNumber}/prerequisites`, {
+    appVersion: '2.25.1',
+    hasBusinessPortfolio: true,
+    connectedElsewhere: false,
+  });
   if (pre.body?.stage !== 'signup') throw new Error(`prerequisites: ${JSON.stringify(pre.body)}`);
   return finishSignup(h, phoneNumber);
 }
@@ -27,8 +31,13 @@ export async function throughSignup(h: Driver, phoneNumber: string, settings: Re
 /** Embedded Signup finished and its result POSTed to the API; resolves once linking shows a QR. */
 export async function finishSignup(h: Driver, phoneNumber: string) {
   const signup = await h.sim('POST', '/signup', { phoneNumber });
-  if (signup.body?.message?.event !== 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING') throw new Error(`signup: ${JSON.stringify(signup.body)}`);
-  const finished = await h.api('POST', `/onboardings/${phoneNumber}/signup`, { event: signup.body.message.event, data: signup.body.message.data, code: signup.body.code });
+  if (signup.body?.message?.event !== 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING')
+    throw new Error(`signup: ${JSON.stringify(signup.body)}`);
+  const finished = await h.api('POST', `/onboardings/${phoneNumber}/signup`, {
+    event: signup.body.message.event,
+    data: signup.body.message.data,
+    code: signup.body.code,
+  });
   if (finished.status !== 200) throw new Error(`signup: ${JSON.stringify(finished.body)}`);
   return h.onboardingWhen(phoneNumber, (o) => o.stage === 'linking');
 }
@@ -37,7 +46,10 @@ export async function finishSignup(h: Driver, phoneNumber: string) {
 export async function scan(h: Driver, phoneNumber: string) {
   // A QR that lapses just before the scan is renewed by the onboarding: scan the next one.
   const scanned = await eventually(
-    async () => ((await h.sim('GET', `/numbers/${phoneNumber}`)).body?.linking === undefined ? undefined : h.sim('POST', `/linking/${phoneNumber}/scan`)),
+    async () =>
+      (await h.sim('GET', `/numbers/${phoneNumber}`)).body?.linking === undefined
+        ? undefined
+        : h.sim('POST', `/linking/${phoneNumber}/scan`),
     (r) => r !== undefined && r.body?.error?.code !== 'qr_expired',
     { timeoutMs: 60_000, intervalMs: 200 },
   );

@@ -18,14 +18,20 @@ export interface TestPostgres {
 export function findPostgres(): { binDir: string } | { missing: string } {
   const candidates = [
     process.env.POSTGRES_BIN_DIR,
-    ...['/usr/lib/postgresql']
-      .filter(existsSync)
-      .flatMap((root) => readdirSync(root).sort((a, b) => Number(b) - Number(a)).map((v) => join(root, v, 'bin'))),
+    ...['/usr/lib/postgresql'].filter(existsSync).flatMap((root) =>
+      readdirSync(root)
+        .sort((a, b) => Number(b) - Number(a))
+        .map((v) => join(root, v, 'bin')),
+    ),
     ...(process.env.PATH ?? '').split(':'),
   ].filter((d): d is string => !!d);
   const binDir = candidates.find((d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
-  if (!binDir) return { missing: 'initdb / pg_ctl not found (POSTGRES_BIN_DIR, /usr/lib/postgresql/*/bin, PATH); apt-get install -y postgresql' };
-  if (userInfo().uid === 0 && !hasUser('postgres')) return { missing: 'running as root and there is no postgres user to run the server as' };
+  if (!binDir)
+    return {
+      missing: 'initdb / pg_ctl not found (POSTGRES_BIN_DIR, /usr/lib/postgresql/*/bin, PATH); apt-get install -y postgresql',
+    };
+  if (userInfo().uid === 0 && !hasUser('postgres'))
+    return { missing: 'running as root and there is no postgres user to run the server as' };
   return { binDir };
 }
 
@@ -46,13 +52,22 @@ export async function startPostgres(binDir: string): Promise<TestPostgres> {
   try {
     run('initdb', ['-D', data, '-U', 'coexist', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync']);
     run('pg_ctl', [
-      '-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60',
-      '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
       'start',
     ]);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`could not start PostgreSQL from ${binDir}: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`, { cause: err });
+    throw new Error(`could not start PostgreSQL from ${binDir}: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`, {
+      cause: err,
+    });
   }
   return {
     url: `postgres://coexist@127.0.0.1:${port}/postgres`,

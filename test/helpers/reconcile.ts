@@ -4,11 +4,18 @@
 type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
 
 /** Every message of a conversation, through the read API's pages. */
-export async function recordedMessages(api: Api, phoneNumberId: string, waId: string): Promise<{ id: string; direction: string }[]> {
+export async function recordedMessages(
+  api: Api,
+  phoneNumberId: string,
+  waId: string,
+): Promise<{ id: string; direction: string }[]> {
   const all: { id: string; direction: string }[] = [];
   let cursor: string | undefined;
   do {
-    const page = await api('GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages?order=asc&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const page = await api(
+      'GET',
+      `/numbers/${phoneNumberId}/conversations/${waId}/messages?order=asc&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     if (page.status === 404) return all;
     if (page.status !== 200) throw new Error(`messages of ${waId}: ${page.status} ${JSON.stringify(page.body)}`);
     all.push(...page.body.messages);

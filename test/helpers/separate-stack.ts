@@ -47,12 +47,21 @@ export async function startSeparateStack({ webhookRetryIntervalMs = 500, sqliteP
     TEMPORAL_DATA_DIR: dataDir,
   });
   const { cli } = ensureTemporalBinaries();
-  const startTemporal = () => startDevServer(temporalConfig, cli, [...devServerSearchAttributeArgs(), ...sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p])]);
+  const startTemporal = () =>
+    startDevServer(temporalConfig, cli, [
+      ...devServerSearchAttributeArgs(),
+      ...sqlitePragmas.flatMap((p) => ['--sqlite-pragma', p]),
+    ]);
   let temporal: DevServer | undefined = await startTemporal();
 
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const simulator = createSimulator({ appId: '1000000000000001', appSecret: APP_SECRET, webhookUrl: `${apiUrl}/webhooks/meta`, webhookRetryIntervalMs });
+  const simulator = createSimulator({
+    appId: '1000000000000001',
+    appSecret: APP_SECRET,
+    webhookUrl: `${apiUrl}/webhooks/meta`,
+    webhookRetryIntervalMs,
+  });
   const sim = await simulator.listen(0);
 
   const env: Record<string, string> = {
@@ -115,7 +124,10 @@ export async function startSeparateStack({ webhookRetryIntervalMs = 500, sqliteP
       },
     },
     onboardingWhen(phoneNumber: string, accept: (o: any) => boolean, timeoutMs = 120_000) {
-      return eventually(async () => (await api('GET', `/onboardings/${phoneNumber}`)).body, accept, { timeoutMs, intervalMs: 250 });
+      return eventually(async () => (await api('GET', `/onboardings/${phoneNumber}`)).body, accept, {
+        timeoutMs,
+        intervalMs: 250,
+      });
     },
     /** SIGKILL to every worker and API still running. */
     async killAll() {

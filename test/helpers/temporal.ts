@@ -19,7 +19,10 @@ try {
  */
 const timeSkippingKeepalive: ConnectionPlugin = {
   name: 'time-skipping-keepalive',
-  configureConnection: (options) => ({ ...options, channelArgs: { ...options.channelArgs, 'grpc.keepalive_time_ms': 6 * 60_000 } }),
+  configureConnection: (options) => ({
+    ...options,
+    channelArgs: { ...options.channelArgs, 'grpc.keepalive_time_ms': 6 * 60_000 },
+  }),
 };
 
 /**
@@ -36,7 +39,10 @@ export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(
-      onboardingSearchAttributes.map((k) => [k.name, IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}` as keyof typeof IndexedValueType]]),
+      onboardingSearchAttributes.map((k) => [
+        k.name,
+        IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}` as keyof typeof IndexedValueType],
+      ]),
     ),
   });
   return env;

@@ -19,7 +19,10 @@ afterAll(async () => {
 
 async function raw(path: string, init: RequestInit) {
   const response = await fetch(`${h.apiUrl}${path}`, init);
-  return { status: response.status, body: (await response.json()) as { error: { code: string; message: string; field?: string } } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { error: { code: string; message: string; field?: string } },
+  };
 }
 
 test('starting twice for one number answers with the same onboarding', async () => {
@@ -43,10 +46,18 @@ test('401 without the backend API key, 415 for a body that is not JSON, 400 for 
   expect(noKey.status).toBe(401);
   expect(noKey.body.error.field).toBe('headers.x-api-key');
 
-  const text = await raw('/onboardings', { method: 'POST', headers: { 'content-type': 'text/plain', 'x-api-key': API_KEY }, body: 'hi' });
+  const text = await raw('/onboardings', {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', 'x-api-key': API_KEY },
+    body: 'hi',
+  });
   expect(text.status).toBe(415);
 
-  const broken = await raw('/onboardings', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: '{"phoneNumber":' });
+  const broken = await raw('/onboardings', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+    body: '{"phoneNumber":',
+  });
   expect(broken.status).toBe(400);
   expect(broken.body.error.code).toBe('invalid_json');
 });
@@ -61,7 +72,10 @@ test('409 with the reason for an event the state cannot take, and nothing change
   const before = (await h.api('GET', `/onboardings/${phone}`)).body;
   const refused = await h.api('POST', `/onboardings/${phone}/events`, { type: 'qrScanned' });
   expect(refused.status).toBe(409);
-  expect(refused.body.error).toMatchObject({ code: 'event_refused', message: expect.stringMatching(/prerequisites cannot take linking\.confirmed/) });
+  expect(refused.body.error).toMatchObject({
+    code: 'event_refused',
+    message: expect.stringMatching(/prerequisites cannot take linking\.confirmed/),
+  });
   const after = (await h.api('GET', `/onboardings/${phone}`)).body;
   expect(after.timeline).toEqual(before.timeline);
   expect(after.state).toBe('prerequisites');
@@ -74,7 +88,9 @@ test('an unknown user event type is a 400 naming body.type', async () => {
 });
 
 test('webhooks: the verification handshake answers the challenge only for our token', async () => {
-  const ok = await fetch(`${h.apiUrl}/webhooks/meta?hub.mode=subscribe&hub.verify_token=${h.config.META_WEBHOOK_VERIFY_TOKEN}&hub.challenge=1158201444`);
+  const ok = await fetch(
+    `${h.apiUrl}/webhooks/meta?hub.mode=subscribe&hub.verify_token=${h.config.META_WEBHOOK_VERIFY_TOKEN}&hub.challenge=1158201444`,
+  );
   expect(ok.status).toBe(200);
   expect(await ok.text()).toBe('1158201444');
   const wrong = await fetch(`${h.apiUrl}/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`);
@@ -84,13 +100,23 @@ test('webhooks: the verification handshake answers the challenge only for our to
 test('webhooks: a missing or wrong signature is 401 and nothing is delivered', async () => {
   const body = JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: '1', time: 1, changes: [{ field: 'account_update', value: { phone_number: phone.slice(1), event: 'PARTNER_REMOVED' } }] }],
+    entry: [
+      {
+        id: '1',
+        time: 1,
+        changes: [{ field: 'account_update', value: { phone_number: phone.slice(1), event: 'PARTNER_REMOVED' } }],
+      },
+    ],
   });
-  const post = (headers: Record<string, string>) => raw('/webhooks/meta', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const post = (headers: Record<string, string>) =>
+    raw('/webhooks/meta', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   expect((await post({})).status).toBe(401);
   expect((await post({ 'x-hub-signature-256': signWebhook(body, 'another-secret') })).status).toBe(401);
   // Signed over re-serialised JSON rather than the bytes sent.
-  expect((await post({ 'x-hub-signature-256': signWebhook(JSON.stringify(JSON.parse(body), null, 1), h.config.META_APP_SECRET) })).status).toBe(401);
+  expect(
+    (await post({ 'x-hub-signature-256': signWebhook(JSON.stringify(JSON.parse(body), null, 1), h.config.META_APP_SECRET) }))
+      .status,
+  ).toBe(401);
   expect((await h.api('GET', `/onboardings/${phone}`)).body.timeline).toEqual([]);
 
   const signed = await post({ 'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET) });
@@ -98,7 +124,10 @@ test('webhooks: a missing or wrong signature is 401 and nothing is delivered', a
 });
 
 test('webhooks: an unknown field is kept and classified, never a 5xx', async () => {
-  const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', time: 1, changes: [{ field: 'brand_new_field', value: { x: 1 } }] }] });
+  const body = JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '1', time: 1, changes: [{ field: 'brand_new_field', value: { x: 1 } }] }],
+  });
   const res = await fetch(`${h.apiUrl}/webhooks/meta`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET) },
@@ -112,9 +141,17 @@ test('webhooks: an unknown field is kept and classified, never a 5xx', async () 
 
 test('webhooks: phone-app contacts (smb_app_state_sync) are parsed, classified by action and kept', async () => {
   const metadata = { display_phone_number: '15550783881', phone_number_id: '106540352242922' };
-  const contact = { type: 'contact', action: 'add', contact: { full_name: 'Pablo Morales', phone_number: '16505551234' }, metadata: { timestamp: '1739321024' } };
+  const contact = {
+    type: 'contact',
+    action: 'add',
+    contact: { full_name: 'Pablo Morales', phone_number: '16505551234' },
+    metadata: { timestamp: '1739321024' },
+  };
   const post = async (value: unknown) => {
-    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', time: 1, changes: [{ field: 'smb_app_state_sync', value }] }] });
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', time: 1, changes: [{ field: 'smb_app_state_sync', value }] }],
+    });
     const res = await fetch(`${h.apiUrl}/webhooks/meta`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET) },
@@ -123,10 +160,9 @@ test('webhooks: phone-app contacts (smb_app_state_sync) are parsed, classified b
     expect(res.status).toBe(200);
     return ((await res.json()) as { unrouted: string[] }).unrouted;
   };
-  expect(await post({ messaging_product: 'whatsapp', metadata, state_sync: [contact, { ...contact, action: 'remove' }] })).toEqual([
-    'smb_app_state_sync:contact:add',
-    'smb_app_state_sync:contact:remove',
-  ]);
+  expect(
+    await post({ messaging_product: 'whatsapp', metadata, state_sync: [contact, { ...contact, action: 'remove' }] }),
+  ).toEqual(['smb_app_state_sync:contact:add', 'smb_app_state_sync:contact:remove']);
   expect(await post({ metadata, state_sync: 'not a list' })).toEqual(['smb_app_state_sync:malformed']);
   const [latest] = await h.store.listUnroutedWebhooks(1);
   expect(latest!.classifications).toEqual(['smb_app_state_sync:malformed']);

@@ -28,7 +28,12 @@ function rows(output: string): Map<string, string[]> {
     output
       .split('\n')
       .filter((l) => l.startsWith('| ') && !l.startsWith('| metric'))
-      .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()))
+      .map((l) =>
+        l
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      )
       .map((cells) => [cells[0]!, cells.slice(1)]),
   );
 }
@@ -37,7 +42,12 @@ function rows(output: string): Map<string, string[]> {
 const runs = {
   webhooks: bench('webhooks', { BENCH_WEBHOOK_CUSTOMERS: '4', BENCH_WEBHOOK_MESSAGES: '2' }),
   interpreter: bench('interpreter', { BENCH_INTERPRETER_WORKFLOWS: '3', BENCH_INTERPRETER_EVENTS: '2' }),
-  pacing: bench('pacing', { BENCH_PACING_SENDS: '25', BENCH_PACING_NUMBERS: '1', BENCH_PACING_SENDS_EACH: '10', BENCH_PACING_CUSTOMERS: '5' }),
+  pacing: bench('pacing', {
+    BENCH_PACING_SENDS: '25',
+    BENCH_PACING_NUMBERS: '1',
+    BENCH_PACING_SENDS_EACH: '10',
+    BENCH_PACING_CUSTOMERS: '5',
+  }),
   scale: bench('scale', { BENCH_SCALE_SIZES: '4', BENCH_SCALE_MESSAGES: '2' }),
   onboarding: bench('onboarding', { BENCH_ONBOARDINGS: '3' }),
 };
@@ -92,10 +102,23 @@ test('scale: a row per N and the comparison of the largest N with the smallest',
   const run = await runs.scale;
   const table = await succeeded('scale');
   expect(run.output).toMatch(/\| 4 +\| \d/);
-  expect([...table.keys()]).toEqual(expect.arrayContaining(['worker RSS (MB)', 'webhook throughput (webhooks/s)', 'server disk (MB)', 'longest history of any run (events)']));
+  expect([...table.keys()]).toEqual(
+    expect.arrayContaining([
+      'worker RSS (MB)',
+      'webhook throughput (webhooks/s)',
+      'server disk (MB)',
+      'longest history of any run (events)',
+    ]),
+  );
 });
 
 test('onboarding: onboardings to Active against bare workflows', async () => {
   const table = await succeeded('onboarding');
-  expect([...table.keys()]).toEqual(['completed per second (/s)', 'time per onboarding p50 (ms)', 'time per onboarding p99 (ms)', 'worker CPU per onboarding (ms)', 'API 503 answers tried again']);
+  expect([...table.keys()]).toEqual([
+    'completed per second (/s)',
+    'time per onboarding p50 (ms)',
+    'time per onboarding p99 (ms)',
+    'worker CPU per onboarding (ms)',
+    'API 503 answers tried again',
+  ]);
 });

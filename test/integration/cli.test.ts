@@ -63,10 +63,14 @@ test('the harness API takes the local default token the CLI falls back on', () =
 
 test('list shows an onboarding started through the API (default local token)', async () => {
   // Visibility follows the workflow's search attributes a moment later.
-  const listed = await eventually(() => withApi(['ops', 'list', '--stage', 'prerequisites']), (r) => r.code !== 0 || r.stdout.includes(phone), {
-    timeoutMs: 30_000,
-    intervalMs: 500,
-  });
+  const listed = await eventually(
+    () => withApi(['ops', 'list', '--stage', 'prerequisites']),
+    (r) => r.code !== 0 || r.stdout.includes(phone),
+    {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    },
+  );
   expect(listed).toMatchObject({ code: 0, stderr: '' });
   const lines = listed.stdout.split('\n');
   expect(lines[0]).toMatch(/^PHONE\s+STAGE\s+SINCE\s+AGE\s+STUCK\s+LINK\s+REASON\s+REMEDY$/);
@@ -76,7 +80,9 @@ test('list shows an onboarding started through the API (default local token)', a
   const json = await withApi(['ops', 'list', '--stage', 'prerequisites', '--json']);
   expect(json.code).toBe(0);
   const body = JSON.parse(json.stdout) as { onboardings: { id: string; phoneNumber: string; stage: string; stuck: boolean }[] };
-  expect(body.onboardings).toContainEqual(expect.objectContaining({ id: `onboarding:${phone}`, phoneNumber: phone, stage: 'prerequisites', stuck: false }));
+  expect(body.onboardings).toContainEqual(
+    expect.objectContaining({ id: `onboarding:${phone}`, phoneNumber: phone, stage: 'prerequisites', stuck: false }),
+  );
 
   const stuck = await withApi(['ops', 'list', '--stuck']);
   expect(stuck.code).toBe(0);
@@ -97,7 +103,12 @@ test('show prints its state (API and token from the environment)', async () => {
 
   const json = await coexist(['ops', 'show', phone.slice(1), '--json'], { COEXIST_API_URL: h.apiUrl, COEXIST_OPS_TOKEN: token });
   expect(json.code).toBe(0);
-  expect(JSON.parse(json.stdout)).toMatchObject({ id: `onboarding:${phone}`, stage: 'prerequisites', state: 'prerequisites', blocked: null });
+  expect(JSON.parse(json.stdout)).toMatchObject({
+    id: `onboarding:${phone}`,
+    stage: 'prerequisites',
+    state: 'prerequisites',
+    blocked: null,
+  });
 });
 
 test('retry on a state that cannot take it exits 1 with the 409 reason, and nothing changes', async () => {

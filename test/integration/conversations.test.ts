@@ -56,7 +56,23 @@ async function postSigned(body: unknown) {
 function customerMessages(waId: string, messages: unknown[]) {
   return {
     object: 'whatsapp_business_account',
-    entry: [{ id: wabaId, time: Math.floor(Date.now() / 1000), changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId }, contacts: [{ wa_id: waId, profile: { name: 'Pablo' } }], messages } }] }],
+    entry: [
+      {
+        id: wabaId,
+        time: Math.floor(Date.now() / 1000),
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId },
+              contacts: [{ wa_id: waId, profile: { name: 'Pablo' } }],
+              messages,
+            },
+          },
+        ],
+      },
+    ],
   };
 }
 
@@ -66,24 +82,39 @@ const text = (body: string) => ({ type: 'text', text: { body } });
 test('an echo from the phone app is recorded as outgoing and opens nothing; the customer’s message then opens the window', async () => {
   const waId = nextCustomer();
   await appSends(`+${waId}`, 'On my way');
-  const afterEcho = await eventually(() => conversation(waId), (r) => r.status === 200 && r.body.counts.echoes === 1);
+  const afterEcho = await eventually(
+    () => conversation(waId),
+    (r) => r.status === 200 && r.body.counts.echoes === 1,
+  );
   expect(afterEcho.body.customerServiceWindow.status).toBe('closed');
   expect(afterEcho.body.inbox).toBe('closed');
   expect(afterEcho.body.allowedToSend).toBe('templates_only');
-  const [echo] = await eventually(() => messages(waId), (m) => m.length === 1);
+  const [echo] = await eventually(
+    () => messages(waId),
+    (m) => m.length === 1,
+  );
   expect(echo).toMatchObject({ direction: 'outbound', source: 'app_echo', pricing: { billable: false, type: 'business_app' } });
 
   await customerWrites(waId, { text: 'Are you open today?' });
-  const opened = await eventually(() => conversation(waId), (r) => r.body.customerServiceWindow.status === 'open');
+  const opened = await eventually(
+    () => conversation(waId),
+    (r) => r.body.customerServiceWindow.status === 'open',
+  );
   expect(opened.body.inbox).toBe('open');
   expect(opened.body.allowedToSend).toBe('any');
-  const all = await eventually(() => messages(waId), (m) => m.length === 2);
+  const all = await eventually(
+    () => messages(waId),
+    (m) => m.length === 2,
+  );
   expect(all[1]).toMatchObject({ direction: 'inbound', source: 'customer', content: { text: { body: 'Are you open today?' } } });
   expect(opened.body.customerServiceWindow.expiresAt).toBe(all[1].timestamp + 24 * 3_600_000);
 
   // A later echo neither extends the window nor changes the inbox.
   await appSends(waId, 'See you soon');
-  const after = await eventually(() => conversation(waId), (r) => r.body.counts.echoes === 2);
+  const after = await eventually(
+    () => conversation(waId),
+    (r) => r.body.counts.echoes === 2,
+  );
   expect(after.body.customerServiceWindow.expiresAt).toBe(opened.body.customerServiceWindow.expiresAt);
 });
 
@@ -99,8 +130,16 @@ test('free form outside the window is refused with 409 and the template hint; a 
   // The same client message id again is the same message.
   expect((await send(waId, 'template-1', template)).status).toBe(202);
 
-  const [sent] = await eventually(() => messages(waId), (m) => m.length === 1 && m[0].status === 'delivered');
-  expect(sent).toMatchObject({ clientMessageId: 'template-1', source: 'platform', direction: 'outbound', pricing: { basis: 'meta' } });
+  const [sent] = await eventually(
+    () => messages(waId),
+    (m) => m.length === 1 && m[0].status === 'delivered',
+  );
+  expect(sent).toMatchObject({
+    clientMessageId: 'template-1',
+    source: 'platform',
+    direction: 'outbound',
+    pricing: { basis: 'meta' },
+  });
   expect(sent.wamid).toMatch(/^wamid\./);
   const log = (await h.sim('GET', `/numbers/${phone}/sent`)).body;
   expect(log.sent.filter((s: any) => s.bizOpaqueCallbackData === 'template-1')).toHaveLength(1);
@@ -108,16 +147,42 @@ test('free form outside the window is refused with 409 and the template hint; a 
 
   // The customer reads it; a `delivered` redelivered afterwards is dropped and moves nothing back.
   expect((await h.sim('POST', `/messages/${sent.wamid}/status`, { status: 'read' })).status).toBe(202);
-  await eventually(() => messages(waId), (m) => m[0].status === 'read');
+  await eventually(
+    () => messages(waId),
+    (m) => m[0].status === 'read',
+  );
   const handle = h.env.client.workflow.getHandle(conversationWorkflowId(phoneNumberId, waId));
   const duplicatesBefore = (await handle.query(stateQuery)).duplicateCount;
   const seconds = Math.floor(Date.now() / 1000);
-  const lateDelivered = { id: sent.wamid, status: 'delivered', timestamp: String(seconds), recipient_id: waId, biz_opaque_callback_data: 'template-1' };
+  const lateDelivered = {
+    id: sent.wamid,
+    status: 'delivered',
+    timestamp: String(seconds),
+    recipient_id: waId,
+    biz_opaque_callback_data: 'template-1',
+  };
   await postSigned({
     object: 'whatsapp_business_account',
-    entry: [{ id: wabaId, time: seconds, changes: [{ field: 'messages', value: { metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId }, statuses: [lateDelivered] } }] }],
+    entry: [
+      {
+        id: wabaId,
+        time: seconds,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId },
+              statuses: [lateDelivered],
+            },
+          },
+        ],
+      },
+    ],
   });
-  await eventually(() => handle.query(stateQuery), (v) => v.duplicateCount === duplicatesBefore + 1);
+  await eventually(
+    () => handle.query(stateQuery),
+    (v) => v.duplicateCount === duplicatesBefore + 1,
+  );
   expect((await messages(waId))[0].status).toBe('read');
 });
 
@@ -132,9 +197,15 @@ test('duplicated and shuffled webhook deliveries record each message once', asyn
   await postSigned(change([m1]));
   await postSigned(change([m2, m1]));
 
-  const view = await eventually(() => conversation(waId), (r) => r.status === 200 && r.body.counts.customer === 2);
+  const view = await eventually(
+    () => conversation(waId),
+    (r) => r.status === 200 && r.body.counts.customer === 2,
+  );
   // The store writes after the workflow counts: wait for both rows, then there must be no third.
-  const recorded = await eventually(() => messages(waId), (list) => list.length >= 2);
+  const recorded = await eventually(
+    () => messages(waId),
+    (list) => list.length >= 2,
+  );
   expect(recorded.map((m) => m.id)).toEqual([m1.id, m2.id]);
   // The window runs from the newest message, whatever the order of arrival.
   expect(view.body.customerServiceWindow.expiresAt).toBe((seconds - 2) * 1000 + 24 * 3_600_000);
@@ -148,19 +219,36 @@ test('a long conversation continues as new, keeping its window, counts and de-du
     args: [{ input: { phoneNumberId, waId }, continueAsNewAfterEvents: 25 }],
   });
   const seconds = Math.floor(Date.now() / 1000);
-  const all = Array.from({ length: 60 }, (_, i) => ({ from: waId, id: `wamid.long-${waId}-${i}`, timestamp: String(seconds - 60 + i), type: 'text', text: { body: `m${i}` } }));
+  const all = Array.from({ length: 60 }, (_, i) => ({
+    from: waId,
+    id: `wamid.long-${waId}-${i}`,
+    timestamp: String(seconds - 60 + i),
+    type: 'text',
+    text: { body: `m${i}` },
+  }));
   for (let i = 0; i < all.length; i += 10) await postSigned(customerMessages(waId, all.slice(i, i + 10)));
-  await eventually(() => handle.query(stateQuery), (v) => v.generation >= 2 && (v.context as any).counts.customer === 60);
+  await eventually(
+    () => handle.query(stateQuery),
+    (v) => v.generation >= 2 && (v.context as any).counts.customer === 60,
+  );
   // Meta redelivers the first batch after the boundary: still known, dropped.
   await postSigned(customerMessages(waId, all.slice(0, 10)));
-  const view = await eventually(() => handle.query(stateQuery), (v) => v.duplicateCount === 10 && (v.context as any).counts.customer === 60);
+  const view = await eventually(
+    () => handle.query(stateQuery),
+    (v) => v.duplicateCount === 10 && (v.context as any).counts.customer === 60,
+  );
   expect(view.state).toMatch(/customerServiceWindow\.open/);
   expect((await conversation(waId)).body.customerServiceWindow.expiresAt).toBe((seconds - 1) * 1000 + 24 * 3_600_000);
 
   const ids: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = (await h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages?order=asc&limit=25${cursor ? `&cursor=${cursor}` : ''}`)).body;
+    const page = (
+      await h.api(
+        'GET',
+        `/numbers/${phoneNumberId}/conversations/${waId}/messages?order=asc&limit=25${cursor ? `&cursor=${cursor}` : ''}`,
+      )
+    ).body;
     ids.push(...page.messages.map((m: any) => m.id));
     cursor = page.nextCursor;
   } while (cursor);
@@ -173,7 +261,14 @@ test('a long conversation continues as new, keeping its window, counts and de-du
 test('a burst of 200 sends to 50 customers never exceeds 20 in any second, and each is sent once', async () => {
   const waIds = Array.from({ length: 50 }, nextCustomer);
   for (const waId of waIds) expect((await customerWrites(waId)).status).toBeLessThan(300);
-  await Promise.all(waIds.map((waId) => eventually(() => conversation(waId), (r) => r.body?.customerServiceWindow?.status === 'open')));
+  await Promise.all(
+    waIds.map((waId) =>
+      eventually(
+        () => conversation(waId),
+        (r) => r.body?.customerServiceWindow?.status === 'open',
+      ),
+    ),
+  );
 
   // Each customer's four in order, all customers at once.
   const answers = await Promise.all(
@@ -186,7 +281,11 @@ test('a burst of 200 sends to 50 customers never exceeds 20 in any second, and e
   expect(answers.flat().filter((status) => status !== 202)).toEqual([]);
 
   const burst = (log: any) => (log.sent as any[]).filter((s) => String(s.bizOpaqueCallbackData).startsWith('burst-'));
-  const log = await eventually(async () => (await h.sim('GET', `/numbers/${phone}/sent`)).body, (l) => burst(l).length >= 200, { timeoutMs: 60_000, intervalMs: 250 });
+  const log = await eventually(
+    async () => (await h.sim('GET', `/numbers/${phone}/sent`)).body,
+    (l) => burst(l).length >= 200,
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
   const sent = burst(log);
   expect(sent).toHaveLength(200);
   expect(new Set(sent.map((s: any) => s.bizOpaqueCallbackData)).size).toBe(200);
@@ -205,21 +304,29 @@ test('a burst of 200 sends to 50 customers never exceeds 20 in any second, and e
     expect(order).toEqual([1, 2, 3, 4].map((n) => `burst-${waId}-${n}`));
   }
   // And every one is recorded as sent, once.
-  const recorded = await eventually(() => messages(waIds[0]!), (m) => m.filter((x) => x.source === 'platform' && x.wamid).length === 4);
+  const recorded = await eventually(
+    () => messages(waIds[0]!),
+    (m) => m.filter((x) => x.source === 'platform' && x.wamid).length === 4,
+  );
   expect(recorded.filter((m) => m.source === 'platform')).toHaveLength(4);
 });
 
 test('throttling and 5xx are retried with backoff; a send whose answer was lost is never repeated', async () => {
   const waId = nextCustomer();
   await customerWrites(waId);
-  await eventually(() => conversation(waId), (r) => r.body?.customerServiceWindow?.status === 'open');
+  await eventually(
+    () => conversation(waId),
+    (r) => r.body?.customerServiceWindow?.status === 'open',
+  );
   const sentTo = async () => ((await h.sim('GET', `/numbers/${phone}/sent`)).body.sent as any[]).filter((s) => s.to === waId);
 
   // Meta drops the connection after taking the first message: its answer is lost.
   await h.sim('PUT', '/faults', { dropAfterApply: ['messages'], endpoints: ['messages'] });
   expect((await send(waId, 'lost-answer', text('first'))).status).toBe(202);
-  const [lost] = await eventually(() => messages(waId), (m) => m.some((x) => x.clientMessageId === 'lost-answer' && x.status === 'delivered'))
-    .then((m) => m.filter((x) => x.clientMessageId === 'lost-answer'));
+  const [lost] = await eventually(
+    () => messages(waId),
+    (m) => m.some((x) => x.clientMessageId === 'lost-answer' && x.status === 'delivered'),
+  ).then((m) => m.filter((x) => x.clientMessageId === 'lost-answer'));
   // Settled by the status webhooks that carry its client message id, not by sending it again.
   expect(lost.wamid).toMatch(/^wamid\./);
   expect((await sentTo()).filter((s) => s.bizOpaqueCallbackData === 'lost-answer')).toHaveLength(1);
@@ -229,7 +336,10 @@ test('throttling and 5xx are retried with backoff; a send whose answer was lost 
   await h.sim('PUT', '/pair-rate', { messages: 2, perMs: 6_000 });
   try {
     for (const n of [1, 2, 3, 4]) expect((await send(waId, `rough-${n}`, text(`rough ${n}`))).status).toBe(202);
-    await eventually(sentTo, (sent) => sent.filter((s) => String(s.bizOpaqueCallbackData).startsWith('rough-')).length === 4, { timeoutMs: 90_000, intervalMs: 250 });
+    await eventually(sentTo, (sent) => sent.filter((s) => String(s.bizOpaqueCallbackData).startsWith('rough-')).length === 4, {
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
   } finally {
     await h.sim('DELETE', '/faults');
     await h.sim('DELETE', '/pair-rate');
@@ -247,7 +357,10 @@ test('131042 from Meta fails the message and blocks sending on the onboarding', 
   const ids = await onboardToActive(h, blockedPhone);
   const waId = nextCustomer();
   await customerWrites(waId, { text: 'Hello?' }, blockedPhone);
-  await eventually(() => conversation(waId, ids.phoneNumberId), (r) => r.body?.customerServiceWindow?.status === 'open');
+  await eventually(
+    () => conversation(waId, ids.phoneNumberId),
+    (r) => r.body?.customerServiceWindow?.status === 'open',
+  );
 
   await h.sim('PATCH', `/numbers/${blockedPhone}`, { paymentMethod: false });
   expect((await send(waId, 'no-payment-1', text('We are open'), ids.phoneNumberId)).status).toBe(202);
@@ -273,11 +386,19 @@ test('a webhook while Temporal cannot be reached gets 503, and Meta’s redelive
   try {
     await h.sim('PUT', '/webhook-target', { url: `http://127.0.0.1:${downPort}/webhooks/meta` });
     const { wamid } = (await customerWrites(waId, { text: 'Anyone there?' })).body;
-    const pending = await eventually(() => h.sim('GET', '/webhooks'), (r) => r.body.pending >= 1 && r.body.lastStatus === 503, { timeoutMs: 60_000 });
+    const pending = await eventually(
+      () => h.sim('GET', '/webhooks'),
+      (r) => r.body.pending >= 1 && r.body.lastStatus === 503,
+      { timeoutMs: 60_000 },
+    );
     expect(pending.body.pending).toBeGreaterThanOrEqual(1);
 
     await h.sim('PUT', '/webhook-target', { url: `${h.apiUrl}/webhooks/meta` });
-    const recorded = await eventually(() => messages(waId), (m) => m.length === 1, { timeoutMs: 60_000 });
+    const recorded = await eventually(
+      () => messages(waId),
+      (m) => m.length === 1,
+      { timeoutMs: 60_000 },
+    );
     expect(recorded[0]).toMatchObject({ id: wamid, source: 'customer' });
   } finally {
     await h.sim('PUT', '/webhook-target', { url: `${h.apiUrl}/webhooks/meta` });
@@ -289,11 +410,36 @@ test('a webhook while Temporal cannot be reached gets 503, and Meta’s redelive
 test('bad input to the conversation routes gets 400 naming the field, an unknown conversation 404, and nothing starts', async () => {
   const waId = nextCustomer();
   const cases: [string, string, unknown, string][] = [
-    ['POST', `/numbers/${phoneNumberId}/conversations/+${waId}/messages`, { clientMessageId: 'x', message: text('hi') }, 'params.waId'],
-    ['POST', `/numbers/not-an-id/conversations/${waId}/messages`, { clientMessageId: 'x', message: text('hi') }, 'params.phoneNumberId'],
-    ['POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, { clientMessageId: 'x y', message: text('hi') }, 'body.clientMessageId'],
-    ['POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, { clientMessageId: 'x', message: { type: 'text', text: { body: '' } } }, 'body.message.text.body'],
-    ['POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, { clientMessageId: 'x', message: { type: 'location' } }, 'body.message.type'],
+    [
+      'POST',
+      `/numbers/${phoneNumberId}/conversations/+${waId}/messages`,
+      { clientMessageId: 'x', message: text('hi') },
+      'params.waId',
+    ],
+    [
+      'POST',
+      `/numbers/not-an-id/conversations/${waId}/messages`,
+      { clientMessageId: 'x', message: text('hi') },
+      'params.phoneNumberId',
+    ],
+    [
+      'POST',
+      `/numbers/${phoneNumberId}/conversations/${waId}/messages`,
+      { clientMessageId: 'x y', message: text('hi') },
+      'body.clientMessageId',
+    ],
+    [
+      'POST',
+      `/numbers/${phoneNumberId}/conversations/${waId}/messages`,
+      { clientMessageId: 'x', message: { type: 'text', text: { body: '' } } },
+      'body.message.text.body',
+    ],
+    [
+      'POST',
+      `/numbers/${phoneNumberId}/conversations/${waId}/messages`,
+      { clientMessageId: 'x', message: { type: 'location' } },
+      'body.message.type',
+    ],
     ['GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages?limit=500`, undefined, 'query.limit'],
   ];
   for (const [method, path, body, field] of cases) {

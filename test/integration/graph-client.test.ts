@@ -23,7 +23,11 @@ afterAll(async () => {
 });
 
 async function control(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${sim.url}/_sim${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${sim.url}/_sim${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as any;
 }
@@ -49,7 +53,9 @@ async function signedUp(settings: Record<string, unknown> = {}) {
 test('a code exchanges once for a token that reads the WABA’s numbers', async () => {
   const { number, token, phoneNumber } = await signedUp();
   const numbers = await client.listPhoneNumbers(number.wabaId, token);
-  expect(numbers).toEqual([expect.objectContaining({ id: number.phoneNumberId, display_phone_number: phoneNumber.slice(1), is_on_biz_app: true })]);
+  expect(numbers).toEqual([
+    expect.objectContaining({ id: number.phoneNumberId, display_phone_number: phoneNumber.slice(1), is_on_biz_app: true }),
+  ]);
 });
 
 test('a used or expired code is a non-retryable Meta error 100, with no secret in the message', async () => {
@@ -65,7 +71,10 @@ test('a used or expired code is a non-retryable Meta error 100, with no secret i
 
   const { code: late } = await control('POST', '/signup', { phoneNumber });
   await control('POST', '/clock/advance', { ms: 31_000 });
-  expect(await failureOf(client.exchangeCode(late))).toMatchObject({ nonRetryable: true, message: expect.stringContaining('expired') });
+  expect(await failureOf(client.exchangeCode(late))).toMatchObject({
+    nonRetryable: true,
+    message: expect.stringContaining('expired'),
+  });
 });
 
 test('an unknown token is 190, non-retryable, and the token is not in the error', async () => {
@@ -80,7 +89,7 @@ test('5xx and throttling are retryable; throttling asks for a later retry', asyn
   await control('PUT', '/faults', { errorRate: 1, endpoints: ['node'] });
   const unavailable = await failureOf(client.getPhoneNumber(number.phoneNumberId, token, ['status']));
   expect(unavailable.nonRetryable).toBe(false);
-  expect((unavailable.details?.[0] as MetaErrorDetails)).toMatchObject({ code: 2, httpStatus: 500 });
+  expect(unavailable.details?.[0] as MetaErrorDetails).toMatchObject({ code: 2, httpStatus: 500 });
 
   await control('PUT', '/faults', { throttleRate: 1, endpoints: ['node'] });
   const throttled = await failureOf(client.getPhoneNumber(number.phoneNumberId, token, ['status']));
@@ -102,7 +111,9 @@ test('sync is accepted once; a second request is 2593107 and non-retryable', asy
 
 test('a send without a payment method is 131042; Meta has no idempotency: a repeated send is a new message', async () => {
   const { number, token, phoneNumber } = await signedUp();
-  const refused = await failureOf(client.sendMessage(number.phoneNumberId, token, { type: 'text', to: '16505551234', text: { body: 'hi' } }));
+  const refused = await failureOf(
+    client.sendMessage(number.phoneNumberId, token, { type: 'text', to: '16505551234', text: { body: 'hi' } }),
+  );
   expect((refused.details?.[0] as MetaErrorDetails).code).toBe(131042);
   expect(refused.nonRetryable).toBe(true);
 
@@ -117,7 +128,13 @@ test('a send without a payment method is 131042; Meta has no idempotency: a repe
 });
 
 test('no answer at all is retryable', async () => {
-  const offline = new GraphClient({ baseUrl: 'http://127.0.0.1:1', apiVersion: 'v24.0', appId: '42', appSecret, timeoutMs: 1_000 });
+  const offline = new GraphClient({
+    baseUrl: 'http://127.0.0.1:1',
+    apiVersion: 'v24.0',
+    appId: '42',
+    appSecret,
+    timeoutMs: 1_000,
+  });
   const failure = await failureOf(offline.exchangeCode('x'));
   expect(failure).toMatchObject({ type: 'MetaUnreachable', nonRetryable: false });
   expect(failure.message).not.toContain(appSecret);
@@ -125,7 +142,8 @@ test('no answer at all is retryable', async () => {
 
 test('retryability by code follows Meta’s table', () => {
   for (const code of [1, 2, 4, 17, 80007, 130429, 131056, 131057, 131000]) expect(isRetryableMetaError(code, 400)).toBe(true);
-  for (const code of [0, 3, 10, 100, 190, 200, 368, 131026, 131031, 131042, 131047, 2593107, 2593108]) expect(isRetryableMetaError(code, 400)).toBe(false);
+  for (const code of [0, 3, 10, 100, 190, 200, 368, 131026, 131031, 131042, 131047, 2593107, 2593108])
+    expect(isRetryableMetaError(code, 400)).toBe(false);
   expect(isRetryableMetaError(undefined, 503)).toBe(true);
   expect(isRetryableMetaError(undefined, 404)).toBe(false);
 });

@@ -46,7 +46,11 @@ async function attempt(a: Attempt): Promise<string | undefined> {
   } catch {
     body = undefined;
   }
-  const clear = response.status >= 400 && response.status < 500 && typeof body?.error?.code === 'string' && typeof body.error.message === 'string';
+  const clear =
+    response.status >= 400 &&
+    response.status < 500 &&
+    typeof body?.error?.code === 'string' &&
+    typeof body.error.message === 'string';
   if (clear) {
     tally.rejected++;
     return undefined;
@@ -57,14 +61,19 @@ async function attempt(a: Attempt): Promise<string | undefined> {
 function send(a: Attempt): Promise<{ status: number; text: string }> {
   const { hostname, port } = new URL(h.apiUrl);
   return new Promise((resolve, reject) => {
-    const req = request({ hostname, port, method: a.method, path: a.path, headers: { ...a.headers, connection: 'close' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { hostname, port, method: a.method, path: a.path, headers: { ...a.headers, connection: 'close' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     // The server may answer (413, 401) and close before a big body is all sent.
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err),
+    );
     req.end(a.body);
   });
 }
@@ -93,8 +102,16 @@ function validBody(route: RouteDoc): unknown {
     sendOnboardingEvent: { type: 'refreshStatusCard' },
     sendMessage: { clientMessageId: 'hostile-1', message: { type: 'text', text: { body: 'Hello there' } } },
     repairOnboarding: { action: 'refreshStatusCard' },
-    encodePayloads: { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{}').toString('base64') }] },
-    decodePayloads: { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{}').toString('base64') }] },
+    encodePayloads: {
+      payloads: [
+        { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{}').toString('base64') },
+      ],
+    },
+    decodePayloads: {
+      payloads: [
+        { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{}').toString('base64') },
+      ],
+    },
     receiveMetaWebhook: customerMessage('wamid.hostile-template', 'Is it in stock?'),
   };
   const body = bodies[route.operationId];
@@ -116,7 +133,9 @@ function customerMessage(wamid: string, text: string) {
               messaging_product: 'whatsapp',
               metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId },
               contacts: [{ wa_id: waId, profile: { name: 'Hostile' } }],
-              messages: [{ from: waId, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } }],
+              messages: [
+                { from: waId, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } },
+              ],
             },
           },
         ],
@@ -141,7 +160,13 @@ function credentials(route: RouteDoc, body: string | Buffer = ''): Record<string
 
 /** A request with this body text that gets past authentication (signed when the route is). */
 function withBody(route: RouteDoc, name: string, body: string | Buffer, headers: Record<string, string> = {}): Attempt {
-  return { name, method: route.method.toUpperCase(), path: pathOf(route), headers: { 'content-type': 'application/json', ...credentials(route, body), ...headers }, body };
+  return {
+    name,
+    method: route.method.toUpperCase(),
+    path: pathOf(route),
+    headers: { 'content-type': 'application/json', ...credentials(route, body), ...headers },
+    body,
+  };
 }
 
 /** What the world looks like: workflows, the onboarding's timeline, messages, kept webhooks, sends. */
@@ -168,13 +193,21 @@ beforeAll(async () => {
   opsToken = h.config.OPS_TOKENS[0]!.token;
   ({ phoneNumberId } = await onboardToActive(h, phone));
   await h.sim('POST', `/numbers/${phone}/customers/${waId}/messages`, { text: 'Hello, anyone there?' });
-  await eventually(() => h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages`), (r) => r.status === 200 && r.body.messages.length === 1);
+  await eventually(
+    () => h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages`),
+    (r) => r.status === 200 && r.body.messages.length === 1,
+  );
   before = await world();
 }, 300_000);
 
 afterAll(async () => {
-  const statuses = [...byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
-  console.log(`hostile input: ${tally.tried} tried, ${tally.rejected} rejected with a 4xx JSON error, ${tally.serverErrors} 5xx (${statuses}) on ${ROUTES.length} routes`);
+  const statuses = [...byStatus]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}×${n}`)
+    .join(' ');
+  console.log(
+    `hostile input: ${tally.tried} tried, ${tally.rejected} rejected with a 4xx JSON error, ${tally.serverErrors} 5xx (${statuses}) on ${ROUTES.length} routes`,
+  );
   await h?.stop();
 });
 
@@ -196,14 +229,21 @@ test('missing, wrong and truncated credentials: 401 on every guarded route', asy
     );
     if (route.auth !== 'metaSignature') {
       // The other kind of credential: the backend key is no ops token and the reverse.
-      const other: Record<string, string> = route.auth === 'ops' ? { 'x-api-key': API_KEY } : { authorization: `Bearer ${opsToken}` };
+      const other: Record<string, string> =
+        route.auth === 'ops' ? { 'x-api-key': API_KEY } : { authorization: `Bearer ${opsToken}` };
       attempts.push({ ...base, name: 'the other credential', headers: { ...json, ...other } });
     }
   }
   const webhook = ROUTES.find((r) => r.auth === 'metaSignature')!;
   const body = JSON.stringify(validBody(webhook));
   const secret = h.config.META_APP_SECRET;
-  const forged = (name: string, signature: string, sent = body): Attempt => ({ name, method: 'POST', path: webhook.path, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: sent });
+  const forged = (name: string, signature: string, sent = body): Attempt => ({
+    name,
+    method: 'POST',
+    path: webhook.path,
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+    body: sent,
+  });
   attempts.push(
     forged('signature over re-serialized JSON', signWebhook(JSON.stringify(JSON.parse(body), null, 2), secret)),
     forged('signature of another body', signWebhook(JSON.stringify(customerMessage('wamid.other', 'x')), secret)),
@@ -239,16 +279,26 @@ test('malformed, mistyped, oversized and odd bodies: 4xx on every route that tak
       withBody(route, 'a gzip body that is not gzip', text, { 'content-encoding': 'gzip' }),
       withBody(route, 'over 10 MB (every limit)', Buffer.alloc(10 * 1024 * 1024 + 1, 0x20)),
       withBody(route, '__proto__ key', `{"__proto__":{"polluted":"yes"},${text.slice(1)}`),
-      withBody(route, 'nested __proto__ key', JSON.stringify({ ...valid, x: { y: JSON.parse('{"__proto__":{"polluted":"yes"}}') } })),
+      withBody(
+        route,
+        'nested __proto__ key',
+        JSON.stringify({ ...valid, x: { y: JSON.parse('{"__proto__":{"polluted":"yes"}}') } }),
+      ),
       withBody(route, 'deep nesting (5000 levels)', `{"deep":${'['.repeat(5000)}${']'.repeat(5000)},${text.slice(1)}`),
       withBody(route, 'deep nesting in a value (100 levels)', JSON.stringify({ ...valid, x: nest(100) })),
       withBody(route, 'NUL in a key', JSON.stringify({ ...valid, ['a\u0000b']: 1 })),
-      withBody(route, 'a duplicated key with a bad value last', `${text.slice(0, -1)},${JSON.stringify(Object.keys(valid)[0]!)}:{"x":[1]}}`),
+      withBody(
+        route,
+        'a duplicated key with a bad value last',
+        `${text.slice(0, -1)},${JSON.stringify(Object.keys(valid)[0]!)}:{"x":[1]}}`,
+      ),
     );
     if (route.auth !== 'metaSignature') {
       // Unknown fields are refused by the strict request schemas; Meta's webhooks may carry new ones.
       attempts.push(withBody(route, 'an unknown field', JSON.stringify({ ...valid, unexpected: true })));
-      attempts.push(withBody(route, 'constructor.prototype', JSON.stringify({ ...valid, constructor: { prototype: { polluted: 'yes' } } })));
+      attempts.push(
+        withBody(route, 'constructor.prototype', JSON.stringify({ ...valid, constructor: { prototype: { polluted: 'yes' } } })),
+      );
       attempts.push(withBody(route, 'a huge array (20000 items)', JSON.stringify({ ...valid, huge: new Array(20000).fill(0) })));
     }
     // Every field of the valid body, one at a time: NUL inside, the wrong type, look-alike digits.
@@ -257,37 +307,99 @@ test('malformed, mistyped, oversized and odd bodies: 4xx on every route that tak
       const at = path.join('.');
       const variants: [string, unknown][] =
         typeof value === 'string'
-          ? [['NUL', `${value}\u0000`], ['a number', 42], ['an array', [value]], ['null', null], ...(/\d/.test(value) && route.auth !== 'metaSignature' ? ([['full-width digits', fullWidth(value)]] as [string, unknown][]) : [])]
+          ? [
+              ['NUL', `${value}\u0000`],
+              ['a number', 42],
+              ['an array', [value]],
+              ['null', null],
+              ...(/\d/.test(value) && route.auth !== 'metaSignature'
+                ? ([['full-width digits', fullWidth(value)]] as [string, unknown][])
+                : []),
+            ]
           : typeof value === 'number'
-            ? [['a string', String(value)], ['an object', { value }]]
-            : [['a string', String(value)], ['a number', 1]];
-      for (const [kind, replacement] of variants) attempts.push(withBody(route, `${at} as ${kind}`, JSON.stringify(setAt(valid, path, replacement))));
+            ? [
+                ['a string', String(value)],
+                ['an object', { value }],
+              ]
+            : [
+                ['a string', String(value)],
+                ['a number', 1],
+              ];
+      for (const [kind, replacement] of variants)
+        attempts.push(withBody(route, `${at} as ${kind}`, JSON.stringify(setAt(valid, path, replacement))));
     }
   }
   const webhook = ROUTES.find((r) => r.auth === 'metaSignature')!;
-  const entries = (n: number) => JSON.stringify({ object: 'whatsapp_business_account', entry: new Array(n).fill({ id: '1', changes: [] }) });
+  const entries = (n: number) =>
+    JSON.stringify({ object: 'whatsapp_business_account', entry: new Array(n).fill({ id: '1', changes: [] }) });
   attempts.push(
     withBody(webhook, 'a webhook of 100000 entries', entries(100_000)),
-    withBody(webhook, 'a webhook with 100000 changes', JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: new Array(100_000).fill({ field: 'x', value: 1 }) }] })),
-    withBody(webhook, 'deep nesting in a change value (20000 levels)', `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":${'['.repeat(20000)}${']'.repeat(20000)}}]}]}`),
+    withBody(
+      webhook,
+      'a webhook with 100000 changes',
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [{ id: '1', changes: new Array(100_000).fill({ field: 'x', value: 1 }) }],
+      }),
+    ),
+    withBody(
+      webhook,
+      'deep nesting in a change value (20000 levels)',
+      `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":${'['.repeat(20000)}${']'.repeat(20000)}}]}]}`,
+    ),
     withBody(webhook, 'NUL in a message text', JSON.stringify(customerMessage('wamid.nul', 'in\u0000stock?'))),
-    withBody(webhook, 'NUL as an escape in the raw bytes', JSON.stringify(customerMessage('wamid.nul2', 'x')).replace('"x"', '"\\u0000"')),
+    withBody(
+      webhook,
+      'NUL as an escape in the raw bytes',
+      JSON.stringify(customerMessage('wamid.nul2', 'x')).replace('"x"', '"\\u0000"'),
+    ),
   );
   await attemptAll(attempts);
 });
 
 test('bad phone numbers and ids with path characters: 4xx on every route with a path parameter', async () => {
   const hostileIds = [
-    '..', '../..', '../../etc/passwd', '..\\..\\windows', '%2e%2e', '/', '\\', ' ', '\u0000', '\u202e15550300001', '+1555\n0300001', '+15550300001;ls',
-    '+15550300001/../+15550300002', '+１５５５０３００００１', '١٥٥٥٠٣٠٠٠٠١', '+', '0', '+0', '-1', '1e5', '+15550300001 ', 'x'.repeat(5000), '😀',
-    '__proto__', 'constructor', 'null', 'undefined', '[object Object]', "' OR '1'='1", '<script>', '${phone}',
+    '..',
+    '../..',
+    '../../etc/passwd',
+    '..\\..\\windows',
+    '%2e%2e',
+    '/',
+    '\\',
+    ' ',
+    '\u0000',
+    '\u202e15550300001',
+    '+1555\n0300001',
+    '+15550300001;ls',
+    '+15550300001/../+15550300002',
+    '+１５５５０３００００１',
+    '١٥٥٥٠٣٠٠٠٠١',
+    '+',
+    '0',
+    '+0',
+    '-1',
+    '1e5',
+    '+15550300001 ',
+    'x'.repeat(5000),
+    '😀',
+    '__proto__',
+    'constructor',
+    'null',
+    'undefined',
+    '[object Object]',
+    "' OR '1'='1",
+    '<script>',
+    '${phone}',
   ];
   const rawIds = ['%', '%E0%A4%A', '%zz', '%C0%AF', '%FF%FE'];
   const attempts: Attempt[] = [];
   for (const route of ROUTES.filter((r) => r.params)) {
     const body = route.body ? JSON.stringify(validBody(route)) : undefined;
     for (const name of Object.keys(route.params!.shape)) {
-      for (const [label, encoded] of [...hostileIds.map((id) => [JSON.stringify(id).slice(0, 40), encodeURIComponent(id)]), ...rawIds.map((id) => [`raw ${id}`, id])] as [string, string][]) {
+      for (const [label, encoded] of [
+        ...hostileIds.map((id) => [JSON.stringify(id).slice(0, 40), encodeURIComponent(id)]),
+        ...rawIds.map((id) => [`raw ${id}`, id]),
+      ] as [string, string][]) {
         attempts.push({
           name: `${name} = ${label}`,
           method: route.method.toUpperCase(),
@@ -306,19 +418,53 @@ test('odd queries and methods: 4xx on every route', async () => {
   for (const route of ROUTES) {
     const base = { path: pathOf(route), headers: credentials(route) };
     // Methods the route does not have (same path): not found, as JSON.
-    for (const method of ['PUT', 'PATCH', 'DELETE']) attempts.push({ ...base, name: `${method} on a ${route.method.toUpperCase()} route`, method });
+    for (const method of ['PUT', 'PATCH', 'DELETE'])
+      attempts.push({ ...base, name: `${method} on a ${route.method.toUpperCase()} route`, method });
     if (!route.query) continue;
-    const required = route.operationId === 'verifyMetaWebhook' ? `hub.mode=subscribe&hub.verify_token=${h.config.META_WEBHOOK_VERIFY_TOKEN}&hub.challenge=1&` : '';
-    const queries = ['nope=1', '__proto__=1', 'constructor[prototype][x]=1', 'limit=-1', 'limit=abc', 'limit=1e400', 'limit=1.5', 'limit[]=1', 'limit=1&limit=2', `cursor=${'x'.repeat(600)}`, 'cursor=%00', 'order=DESC', 'stage=__proto__', 'stuck=maybe', 'pageToken=%00', 'pageToken=!!', `pageToken=${'A'.repeat(2001)}`, 'blockedReason=%27%20OR%201%3D1', 'pageToken=AAAA'];
+    const required =
+      route.operationId === 'verifyMetaWebhook'
+        ? `hub.mode=subscribe&hub.verify_token=${h.config.META_WEBHOOK_VERIFY_TOKEN}&hub.challenge=1&`
+        : '';
+    const queries = [
+      'nope=1',
+      '__proto__=1',
+      'constructor[prototype][x]=1',
+      'limit=-1',
+      'limit=abc',
+      'limit=1e400',
+      'limit=1.5',
+      'limit[]=1',
+      'limit=1&limit=2',
+      `cursor=${'x'.repeat(600)}`,
+      'cursor=%00',
+      'order=DESC',
+      'stage=__proto__',
+      'stuck=maybe',
+      'pageToken=%00',
+      'pageToken=!!',
+      `pageToken=${'A'.repeat(2001)}`,
+      'blockedReason=%27%20OR%201%3D1',
+      'pageToken=AAAA',
+    ];
     for (const q of queries) {
       const key = q.split('=')[0]!.replace(/\[.*$/, '');
       // Only what this route's query has; unknown names where the query is strict (Meta's handshake is not).
       const unknown = ['nope', '__proto__', 'constructor'].includes(key);
       if (unknown ? route.operationId === 'verifyMetaWebhook' : !(key in route.query.shape)) continue;
-      attempts.push({ ...base, name: `?${q.slice(0, 40)}`, method: route.method.toUpperCase(), path: `${base.path}?${required}${q}` });
+      attempts.push({
+        ...base,
+        name: `?${q.slice(0, 40)}`,
+        method: route.method.toUpperCase(),
+        path: `${base.path}?${required}${q}`,
+      });
     }
     if (route.operationId === 'verifyMetaWebhook') {
-      for (const q of ['hub.mode=unsubscribe&hub.verify_token=x&hub.challenge=1', `hub.mode=subscribe&hub.verify_token=${h.config.META_WEBHOOK_VERIFY_TOKEN}`, `hub.mode=subscribe&hub.verify_token=${h.config.META_WEBHOOK_VERIFY_TOKEN}&hub.challenge=${'9'.repeat(201)}`, 'hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1']) {
+      for (const q of [
+        'hub.mode=unsubscribe&hub.verify_token=x&hub.challenge=1',
+        `hub.mode=subscribe&hub.verify_token=${h.config.META_WEBHOOK_VERIFY_TOKEN}`,
+        `hub.mode=subscribe&hub.verify_token=${h.config.META_WEBHOOK_VERIFY_TOKEN}&hub.challenge=${'9'.repeat(201)}`,
+        'hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1',
+      ]) {
         attempts.push({ ...base, name: `handshake ${q.slice(0, 50)}`, method: 'GET', path: `${base.path}?${q}` });
       }
     }
@@ -334,15 +480,22 @@ test('a replayed webhook (same signed bytes) and a replayed send are recorded on
   const webhook = ROUTES.find((r) => r.auth === 'metaSignature')!;
   const body = JSON.stringify(customerMessage('wamid.hostile-replayed', 'Replayed: is it in stock?'));
   for (let i = 0; i < 3; i++) {
-    const res = await fetch(`${h.apiUrl}${webhook.path}`, { method: 'POST', headers: withBody(webhook, 'replay', body).headers, body });
+    const res = await fetch(`${h.apiUrl}${webhook.path}`, {
+      method: 'POST',
+      headers: withBody(webhook, 'replay', body).headers,
+      body,
+    });
     expect(res.status).toBe(200);
   }
   const sent = { clientMessageId: 'hostile-replayed-send', message: { type: 'text', text: { body: 'Yes, it is.' } } };
-  for (let i = 0; i < 3; i++) expect((await h.api('POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, sent)).status).toBe(202);
+  for (let i = 0; i < 3; i++)
+    expect((await h.api('POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, sent)).status).toBe(202);
 
   const messages = await eventually(
     async () => (await h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages?limit=200`)).body.messages as any[],
-    (m) => m.length === before.messages.length + 2 && m.some((x) => x.clientMessageId === sent.clientMessageId && x.status !== 'queued'),
+    (m) =>
+      m.length === before.messages.length + 2 &&
+      m.some((x) => x.clientMessageId === sent.clientMessageId && x.status !== 'queued'),
   );
   expect(messages.filter((m) => m.id === 'wamid.hostile-replayed')).toHaveLength(1);
   expect(messages.filter((m) => m.clientMessageId === sent.clientMessageId)).toHaveLength(1);

@@ -71,7 +71,10 @@ test('a 24 h delay fires as a durable timer without waiting 24 h', async () => {
     'waiting->expired:xstate.after.waitLimit.test.waiting',
   ]);
   // The named entry actions ran as activities, in order.
-  await eventually(() => effects.recorded.join(','), (r) => r.includes('expired'));
+  await eventually(
+    () => effects.recorded.join(','),
+    (r) => r.includes('expired'),
+  );
 });
 
 test('a delay cancelled by leaving the state, and a cancelled delayed raise, never fire', async () => {
@@ -129,7 +132,10 @@ test('an invocation stopped by a state exit is cancelled', async () => {
   await send(handle, { type: 'work', mode: 'slow' });
   const working = await viewWhen(handle, (v) => v.runningInvocations.length === 1);
   expect(working.runningInvocations[0]).toMatchObject({ id: 'job', src: 'doWork' });
-  await eventually(() => effects.work.filter((w) => w === 'started:slow').length, (n) => n === 1);
+  await eventually(
+    () => effects.work.filter((w) => w === 'started:slow').length,
+    (n) => n === 1,
+  );
 
   await send(handle, { type: 'abort' });
   const idle = await viewWhen(handle, (v) => v.state === 'idle');
@@ -154,7 +160,9 @@ test('continue-as-new keeps state, context, dedupe keys and a pending timer at i
   expect(continued.state).toBe('waiting');
   expect(continued.context.notes).toBe(2);
   expect(continued.eventCount).toBe(3);
-  expect(continued.pendingTimers).toEqual([{ id: 'xstate.after.waitLimit.test.waiting', event: 'xstate.after.waitLimit.test.waiting', dueAt }]);
+  expect(continued.pendingTimers).toEqual([
+    { id: 'xstate.after.waitLimit.test.waiting', event: 'xstate.after.waitLimit.test.waiting', dueAt },
+  ]);
   expect(continued.timeline.map((t) => t.to)).toEqual(['waiting']);
 
   // A redelivered event from before the boundary is still recognised.

@@ -52,7 +52,12 @@ function queuedSend(c: Conversation, clientMessageId: string, over: Partial<Mess
   };
 }
 
-function status(c: Conversation, s: MessageStatusUpdate['status'], at: number, over: Partial<MessageStatusUpdate> = {}): MessageStatusUpdate {
+function status(
+  c: Conversation,
+  s: MessageStatusUpdate['status'],
+  at: number,
+  over: Partial<MessageStatusUpdate> = {},
+): MessageStatusUpdate {
   return { phoneNumberId: c.phoneNumberId, waId: c.waId, status: s, timestamp: at, ...over };
 }
 
@@ -102,14 +107,26 @@ function behaviour(store: () => MessageStore) {
     const c = conversation();
     const wamid = `wamid.out-${c.tag}`;
     await store().recordMessage(queuedSend(c, `c-${c.tag}`, { id: wamid, wamid: undefined, status: 'accepted' }));
-    for (const [s, at] of [['delivered', 20], ['sent', 10], ['delivered', 21], ['read', 30], ['delivered', 22], ['read', 31]] as const) {
+    for (const [s, at] of [
+      ['delivered', 20],
+      ['sent', 10],
+      ['delivered', 21],
+      ['read', 30],
+      ['delivered', 22],
+      ['read', 31],
+    ] as const) {
       await store().applyStatus(status(c, s, at, { wamid }));
     }
     expect((await all(store(), c))[0]).toMatchObject({ status: 'read', statusAt: 30 });
 
     await store().applyStatus(status(c, 'failed', 40, { wamid, errorCode: 131_047, errorTitle: 'Re-engagement message' }));
     await store().applyStatus(status(c, 'played', 50, { wamid }));
-    expect((await all(store(), c))[0]).toMatchObject({ status: 'failed', statusAt: 40, errorCode: 131_047, errorTitle: 'Re-engagement message' });
+    expect((await all(store(), c))[0]).toMatchObject({
+      status: 'failed',
+      statusAt: 40,
+      errorCode: 131_047,
+      errorTitle: 'Re-engagement message',
+    });
 
     const received = inbound(c, 2);
     await store().recordMessage(received);
@@ -137,7 +154,12 @@ function behaviour(store: () => MessageStore) {
       const messages = await all(store(), c);
       expect(messages).toHaveLength(1);
       const { phoneNumberId: _phoneNumberId, ...rest } = messages[0]!;
-      outcomes.push({ ...rest, id: rest.id.replace(c.tag, ''), wamid: rest.wamid?.replace(c.tag, ''), clientMessageId: rest.clientMessageId?.replace(c.tag, '') });
+      outcomes.push({
+        ...rest,
+        id: rest.id.replace(c.tag, ''),
+        wamid: rest.wamid?.replace(c.tag, ''),
+        clientMessageId: rest.clientMessageId?.replace(c.tag, ''),
+      });
     }
     expect(outcomes[0]).toEqual({
       ...queuedSend(conversation(), ''),
@@ -188,7 +210,12 @@ function behaviour(store: () => MessageStore) {
     await store().recordMessage(send);
     await store().applyStatus(status(c, 'accepted', 1, { clientMessageId: send.clientMessageId, wamid }));
     expect((await all(store(), c))[0]!.pricing).toEqual(predicted);
-    await store().applyStatus(status(c, 'sent', 2, { wamid, pricing: { billable: false, type: 'free_entry_point', category: 'service', basis: 'predicted' } }));
+    await store().applyStatus(
+      status(c, 'sent', 2, {
+        wamid,
+        pricing: { billable: false, type: 'free_entry_point', category: 'service', basis: 'predicted' },
+      }),
+    );
     const meta = { billable: false, type: 'free_entry_point', category: 'service', basis: 'meta' };
     expect((await all(store(), c))[0]!.pricing).toEqual(meta);
     await store().applyStatus(status(c, 'read', 3, { wamid }));
@@ -200,7 +227,9 @@ function behaviour(store: () => MessageStore) {
     const c = conversation();
     const other = { ...c, waId: '15550002222' };
     // 23 messages, five to a timestamp, recorded out of timestamp order; another customer's between.
-    const messages = Array.from({ length: 23 }, (_, i) => inbound(c, i, { timestamp: 1_700_000_000_000 + Math.floor(i / 5) * 1000 }));
+    const messages = Array.from({ length: 23 }, (_, i) =>
+      inbound(c, i, { timestamp: 1_700_000_000_000 + Math.floor(i / 5) * 1000 }),
+    );
     for (const m of shuffled(messages, 7)) {
       await store().recordMessage(m);
       await store().recordMessage(inbound(other, 1000 + messages.indexOf(m)));
@@ -242,21 +271,32 @@ function behaviour(store: () => MessageStore) {
     const c = conversation();
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     for (const cursor of ['not a cursor!', b64({ ts: 1 }), b64([1, 'x']), b64([1.5, '3']), '']) {
-      const err = await store().listMessages({ ...c, limit: 10, cursor }).catch((e: unknown) => e);
+      const err = await store()
+        .listMessages({ ...c, limit: 10, cursor })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InvalidMessageQueryError);
       expect(err).toMatchObject({ field: 'cursor', message: expect.stringMatching(/cursor/) });
     }
     for (const limit of [0, 201, 1.5, Number.NaN]) {
-      await expect(store().listMessages({ ...c, limit })).rejects.toMatchObject({ name: 'InvalidMessageQueryError', field: 'limit' });
+      await expect(store().listMessages({ ...c, limit })).rejects.toMatchObject({
+        name: 'InvalidMessageQueryError',
+        field: 'limit',
+      });
     }
   });
 
   test('unrouted webhooks are kept whole with their classifications, newest first', async () => {
     const tag = `t${Math.random()}`;
     await store().keepUnroutedWebhook({ classifications: ['field:first'], body: { tag, n: 1 } });
-    await store().keepUnroutedWebhook({ classifications: ['field:second', 'statuses:unknown_status:x'], body: { tag, n: 2, nested: { a: [1] } } });
+    await store().keepUnroutedWebhook({
+      classifications: ['field:second', 'statuses:unknown_status:x'],
+      body: { tag, n: 2, nested: { a: [1] } },
+    });
     const [newest, older] = await store().listUnroutedWebhooks(2);
-    expect(newest).toMatchObject({ classifications: ['field:second', 'statuses:unknown_status:x'], body: { tag, n: 2, nested: { a: [1] } } });
+    expect(newest).toMatchObject({
+      classifications: ['field:second', 'statuses:unknown_status:x'],
+      body: { tag, n: 2, nested: { a: [1] } },
+    });
     expect(older).toMatchObject({ classifications: ['field:first'], body: { tag, n: 1 } });
     expect(Date.parse(newest!.receivedAt)).not.toBeNaN();
   });
@@ -278,13 +318,17 @@ describe('message store on embedded PGlite in TEMPORAL_DATA_DIR (npm start)', ()
       const c = conversation();
       const first = await openMessageStore({ TEMPORAL_DATA_DIR: dataDir });
       // One process at a time: PGlite would not notice a second one writing the same files.
-      await expect(openMessageStore({ TEMPORAL_DATA_DIR: dataDir })).rejects.toThrow(/is open in process \d+; .*need DATABASE_URL/);
+      await expect(openMessageStore({ TEMPORAL_DATA_DIR: dataDir })).rejects.toThrow(
+        /is open in process \d+; .*need DATABASE_URL/,
+      );
       await first.recordMessage(inbound(c, 1));
       await first.applyStatus(status(c, 'sent', 1, { wamid: `wamid.early-${c.tag}` }));
       await first.close();
       const second = await openMessageStore({ TEMPORAL_DATA_DIR: dataDir });
       expect(await all(second, c)).toEqual([inbound(c, 1)]);
-      await second.recordMessage(queuedSend(c, 'x', { id: `wamid.early-${c.tag}`, clientMessageId: undefined, status: 'accepted' }));
+      await second.recordMessage(
+        queuedSend(c, 'x', { id: `wamid.early-${c.tag}`, clientMessageId: undefined, status: 'accepted' }),
+      );
       expect((await all(second, c))[1]).toMatchObject({ status: 'sent' });
       await second.close();
     } finally {
@@ -297,13 +341,15 @@ const postgres = findPostgres();
 if ('missing' in postgres) {
   console.warn(`message store on PostgreSQL SKIPPED: ${postgres.missing}`);
 }
-(('binDir' in postgres) ? describe : describe.skip)('message store on PostgreSQL', () => {
+('binDir' in postgres ? describe : describe.skip)('message store on PostgreSQL', () => {
   let server: TestPostgres;
   let store: MessageStore;
   beforeAll(async () => {
     server = await startPostgres((postgres as { binDir: string }).binDir);
     // Worker and API open it at the same time: creating the schema twice at once must work.
-    const [a, b] = await Promise.all([1, 2].map(() => openMessageStore({ DATABASE_URL: server.url, TEMPORAL_DATA_DIR: 'unused' })));
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => openMessageStore({ DATABASE_URL: server.url, TEMPORAL_DATA_DIR: 'unused' })),
+    );
     await b!.close();
     store = a!;
   });

@@ -58,7 +58,8 @@ function webhook(body: string, signature: string | undefined) {
   });
 }
 
-const envelope = (changes: unknown[]) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', time: Math.floor(Date.now() / 1000), changes }] });
+const envelope = (changes: unknown[]) =>
+  JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', time: Math.floor(Date.now() / 1000), changes }] });
 
 test('webhooks, requests, Meta calls and onboardings show in /metrics with their labels', async () => {
   const before = await scrape();
@@ -78,15 +79,21 @@ test('webhooks, requests, Meta calls and onboardings show in /metrics with their
 
   // One onboarding blocked by the prerequisites, one through signup (Meta calls, a linking attempt).
   expect((await h.api('POST', '/onboardings', { phoneNumber: blockedPhone })).status).toBe(201);
-  const pre = await h.api('POST', `/onboardings/${blockedPhone}/prerequisites`, { appVersion: '2.20.1', hasBusinessPortfolio: true, connectedElsewhere: false });
+  const pre = await h.api('POST', `/onboardings/${blockedPhone}/prerequisites`, {
+    appVersion: '2.20.1',
+    hasBusinessPortfolio: true,
+    connectedElsewhere: false,
+  });
   expect(pre.body).toMatchObject({ stage: 'blocked', blocked: { reason: 'app_too_old' } });
   await createPhone(h, linkingPhone);
   await throughSignup(h, linkingPhone);
 
-  const after = await eventually(scrape, (text) =>
-    value(text, 'coexist_onboardings', { stage: 'prerequisites' }) >= 1 &&
-    value(text, 'coexist_onboardings', { stage: 'linking' }) >= 1 &&
-    value(text, 'coexist_onboardings_blocked', { reason: 'app_too_old' }) >= 1,
+  const after = await eventually(
+    scrape,
+    (text) =>
+      value(text, 'coexist_onboardings', { stage: 'prerequisites' }) >= 1 &&
+      value(text, 'coexist_onboardings', { stage: 'linking' }) >= 1 &&
+      value(text, 'coexist_onboardings_blocked', { reason: 'app_too_old' }) >= 1,
   );
   const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
 
@@ -99,7 +106,9 @@ test('webhooks, requests, Meta calls and onboardings show in /metrics with their
 
   expect(delta('coexist_http_requests_total', { route: 'POST /onboardings', status: '201' })).toBe(3);
   expect(delta('coexist_http_requests_total', { route: 'POST /webhooks/meta', status: '401' })).toBe(1);
-  expect(value(after, 'coexist_http_request_duration_seconds_count', { route: 'POST /onboardings/:phoneNumber/prerequisites' })).toBeGreaterThanOrEqual(2);
+  expect(
+    value(after, 'coexist_http_request_duration_seconds_count', { route: 'POST /onboardings/:phoneNumber/prerequisites' }),
+  ).toBeGreaterThanOrEqual(2);
 
   // The worker runs in this process: its activities' metrics are in the same registry.
   expect(delta('coexist_meta_calls_total', { endpoint: 'oauth/access_token', code: 'ok' })).toBe(1);
@@ -114,8 +123,12 @@ test('webhooks, requests, Meta calls and onboardings show in /metrics with their
   expect(value(after, 'coexist_onboardings', { stage: 'blocked' })).toBeGreaterThanOrEqual(1);
   expect(value(after, 'coexist_onboardings_blocked', { reason: 'qr_not_scanned' })).toBe(0);
   const inPrerequisites = value(after, 'coexist_onboardings', { stage: 'prerequisites' });
-  expect(value(after, 'coexist_onboarding_stage_age_seconds_bucket', { stage: 'prerequisites', le: '600' })).toBe(inPrerequisites);
-  expect(value(after, 'coexist_onboarding_stage_age_seconds_bucket', { stage: 'prerequisites', le: '+Inf' })).toBe(inPrerequisites);
+  expect(value(after, 'coexist_onboarding_stage_age_seconds_bucket', { stage: 'prerequisites', le: '600' })).toBe(
+    inPrerequisites,
+  );
+  expect(value(after, 'coexist_onboarding_stage_age_seconds_bucket', { stage: 'prerequisites', le: '+Inf' })).toBe(
+    inPrerequisites,
+  );
   expect(value(after, 'coexist_onboarding_stage_age_seconds_bucket', { stage: 'payment', le: '+Inf' })).toBe(0);
   // Process metrics too.
   expect(after).toMatch(/^process_cpu_user_seconds_total /m);
@@ -143,12 +156,19 @@ test('the request id round-trips and is on every log line of its request', async
     const body = envelope([{ field: 'another_new_field', value: {} }]);
     const answer = await fetch(`${url}/webhooks/meta`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET), 'x-request-id': 'meta-delivery-7' },
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET),
+        'x-request-id': 'meta-delivery-7',
+      },
       body,
     });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('x-request-id')).toBe('meta-delivery-7');
-    await eventually(async () => lines, (l) => l.some((line) => line.msg === 'request answered'));
+    await eventually(
+      async () => lines,
+      (l) => l.some((line) => line.msg === 'request answered'),
+    );
     const ofRequest = lines.filter((line) => line.requestId === 'meta-delivery-7');
     expect(ofRequest.map((line) => line.msg)).toEqual(['webhook changes not routed to a workflow', 'request answered']);
     expect(ofRequest[1]).toMatchObject({ route: 'POST /webhooks/meta', status: 200, method: 'POST' });
@@ -182,9 +202,15 @@ test("a worker on its own serves coexist's metrics and Temporal's worker metrics
   const exited = new Promise((done) => child.once('exit', done));
   try {
     const text = await eventually(
-      () => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => (r.ok ? r.text() : ''), () => ''),
+      () =>
+        fetch(`http://127.0.0.1:${port}/metrics`).then(
+          (r) => (r.ok ? r.text() : ''),
+          () => '',
+        ),
       // temporal_worker_start comes at start; the slot gauges only once the worker polls its task queue.
-      (t) => /^temporal_worker_task_slots_available\{.*task_queue="metrics-standalone-worker"/m.test(t) && t.includes('coexist_sends_total'),
+      (t) =>
+        /^temporal_worker_task_slots_available\{.*task_queue="metrics-standalone-worker"/m.test(t) &&
+        t.includes('coexist_sends_total'),
       { timeoutMs: 90_000, intervalMs: 500 },
     );
     expect(text).toMatch(/^coexist_sends_total\{outcome="accepted"\} 0$/m);
@@ -192,7 +218,11 @@ test("a worker on its own serves coexist's metrics and Temporal's worker metrics
     expect(text).toMatch(/^temporal_worker_task_slots_available\{/m);
 
     // Machine workflows count their transitions and the repeats they drop, through the worker's runtime.
-    const message = { type: 'customer.message', at: Date.now(), message: { id: 'wamid.metrics-1', timestamp: Date.now(), type: 'text', content: { text: { body: 'Hi' } } } };
+    const message = {
+      type: 'customer.message',
+      at: Date.now(),
+      message: { id: 'wamid.metrics-1', timestamp: Date.now(), type: 'text', content: { text: { body: 'Hi' } } },
+    };
     for (let i = 0; i < 2; i++) {
       await h.env.client.workflow.signalWithStart('conversationWorkflow', {
         workflowId: 'conversation:106540352242999:16505559999',
@@ -207,7 +237,9 @@ test("a worker on its own serves coexist's metrics and Temporal's worker metrics
       (t) => /^coexist_machine_events_deduplicated\w*\{[^}]*machine="conversation"[^}]*\} 1$/m.test(t),
       { timeoutMs: 60_000, intervalMs: 500 },
     );
-    expect(counted).toMatch(/^coexist_machine_transitions\w*\{[^}]*event="customer\.message"[^}]*machine="conversation"[^}]*\} 1$/m);
+    expect(counted).toMatch(
+      /^coexist_machine_transitions\w*\{[^}]*event="customer\.message"[^}]*machine="conversation"[^}]*\} 1$/m,
+    );
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
   } finally {
     const signalGroup = (signal: NodeJS.Signals) => {

@@ -36,17 +36,32 @@ test('payment added three days later: sending is blocked until then, with hourly
   const settings = { paymentRecheckMs: HOUR, registrationPollIntervalMs: 200 };
   expect((await h.api('POST', '/onboardings', { phoneNumber: phone, settings })).status).toBe(201);
 
-  await signal({ type: 'prerequisites.report', appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false, at: Date.now() });
+  await signal({
+    type: 'prerequisites.report',
+    appVersion: '2.25.1',
+    hasBusinessPortfolio: true,
+    connectedElsewhere: false,
+    at: Date.now(),
+  });
   const signup = (await h.sim('POST', '/signup', { phoneNumber: phone })).body;
   await signal({ type: 'signup.finished', wabaId, code: signup.code, at: Date.now() });
   await h.onboardingWhen(phone, (o) => o.stage === 'linking');
-  await eventually(() => h.sim('GET', `/numbers/${phone}`), (r) => r.body?.linking !== undefined);
+  await eventually(
+    () => h.sim('GET', `/numbers/${phone}`),
+    (r) => r.body?.linking !== undefined,
+  );
   expect((await h.sim('POST', `/linking/${phone}/scan`)).status).toBe(200);
   await signal({ type: 'linking.confirmed', method: 'qr', at: Date.now() });
 
-  const blocked = await h.onboardingWhen(phone, (o) => o.stage === 'payment' && o.statusCard.sendingState.reason === 'payment_missing');
+  const blocked = await h.onboardingWhen(
+    phone,
+    (o) => o.stage === 'payment' && o.statusCard.sendingState.reason === 'payment_missing',
+  );
   expect(blocked.statusCard.sendingState.canSend).toBe(false);
-  await eventually(async () => paymentRequiredCallbacks(), (n) => n === 1);
+  await eventually(
+    async () => paymentRequiredCallbacks(),
+    (n) => n === 1,
+  );
 
   const before = await h.env.currentTimeMs();
   await h.env.sleep(3 * 24 * HOUR);

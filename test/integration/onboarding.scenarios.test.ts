@@ -47,7 +47,10 @@ test('happy path: a number live in the app reaches Active with its status card',
   expect(calls[`smb_app_data:history:${phone}`]).toBe(1);
   expect(calls[`smb_app_data:smb_app_state_sync:${phone}`]).toBe(1);
   expect(calls[`subscribed_apps:${phone}`]).toBe(1);
-  await eventually(() => h.callbacks.received.filter((c) => c.phoneNumber === phone).map((c) => c.kind), (k) => k.includes('active'));
+  await eventually(
+    () => h.callbacks.received.filter((c) => c.phoneNumber === phone).map((c) => c.kind),
+    (k) => k.includes('active'),
+  );
   expect(h.callbacks.rejectedSignatures).toBe(0);
 
   // The business token Meta issued is in no event of the workflow's history, only its sealed form.
@@ -64,7 +67,11 @@ test('the QR lapses twice, a fresh attempt starts by itself each time, then it i
   const third = await h.onboardingWhen(phone, (o) => o.linking.attempts >= 3);
   expect(third.stage).toBe('linking');
   // On a loaded machine the third QR may lapse before the phone scans it: scan the current one.
-  await eventually(() => h.sim('POST', `/linking/${phone}/scan`), (r) => r.status === 200, { timeoutMs: 30_000, intervalMs: 100 });
+  await eventually(
+    () => h.sim('POST', `/linking/${phone}/scan`),
+    (r) => r.status === 200,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
   expect((await h.api('POST', `/onboardings/${phone}/events`, { type: 'qrScanned' })).status).toBe(200);
   await h.onboardingWhen(phone, (o) => o.stage === 'active');
   const lapsed = h.callbacks.received.filter((c) => c.phoneNumber === phone && c.kind === 'linkingLapsed');
@@ -87,10 +94,18 @@ test('an authorization code exchanged after 30 seconds blocks with signup_code_e
   const phone = nextNumber();
   await createPhone(h, phone);
   await h.api('POST', '/onboardings', { phoneNumber: phone });
-  await h.api('POST', `/onboardings/${phone}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
+  await h.api('POST', `/onboardings/${phone}/prerequisites`, {
+    appVersion: '2.25.1',
+    hasBusinessPortfolio: true,
+    connectedElsewhere: false,
+  });
   const signup = await h.sim('POST', '/signup', { phoneNumber: phone });
   await h.sim('POST', '/clock/advance', { ms: 31_000 });
-  await h.api('POST', `/onboardings/${phone}/signup`, { event: signup.body.message.event, data: signup.body.message.data, code: signup.body.code });
+  await h.api('POST', `/onboardings/${phone}/signup`, {
+    event: signup.body.message.event,
+    data: signup.body.message.data,
+    code: signup.body.code,
+  });
   const blocked = await h.onboardingWhen(phone, (o) => o.stage === 'blocked');
   expect(blocked.blocked.reason).toBe('signup_code_expired');
   expect(blocked.blocked.remedy).toMatch(/again/i);
@@ -100,7 +115,11 @@ test('a number already with another provider blocks at signup with the disconnec
   const phone = nextNumber();
   await createPhone(h, phone, { connectedElsewhere: true });
   await h.api('POST', '/onboardings', { phoneNumber: phone });
-  await h.api('POST', `/onboardings/${phone}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
+  await h.api('POST', `/onboardings/${phone}/prerequisites`, {
+    appVersion: '2.25.1',
+    hasBusinessPortfolio: true,
+    connectedElsewhere: false,
+  });
   const signup = await h.sim('POST', '/signup', { phoneNumber: phone });
   expect(signup.body.message).toMatchObject({ event: 'CANCEL', data: { error_code: '3441049' } });
   const res = await h.api('POST', `/onboardings/${phone}/signup`, { event: 'CANCEL', data: signup.body.message.data });
@@ -112,7 +131,11 @@ test('an app older than 2.24.17 blocks at prerequisites, and Meta’s 4563015 ma
   const phone = nextNumber();
   await createPhone(h, phone, { appVersion: '2.24.9' });
   await h.api('POST', '/onboardings', { phoneNumber: phone });
-  const pre = await h.api('POST', `/onboardings/${phone}/prerequisites`, { appVersion: '2.24.9', hasBusinessPortfolio: true, connectedElsewhere: false });
+  const pre = await h.api('POST', `/onboardings/${phone}/prerequisites`, {
+    appVersion: '2.24.9',
+    hasBusinessPortfolio: true,
+    connectedElsewhere: false,
+  });
   expect(pre.body.blocked).toMatchObject({ reason: 'app_too_old', stage: 'prerequisites' });
   expect(pre.body.blocked.remedy).toMatch(/2\.24\.17/);
 
@@ -136,7 +159,10 @@ test('without a payment method sending is blocked until the backend says one was
   await createPhone(h, phone, { paymentMethod: false });
   await throughSignup(h, phone);
   await scan(h, phone);
-  const waiting = await h.onboardingWhen(phone, (o) => o.stage === 'payment' && o.statusCard.sendingState.reason === 'payment_missing');
+  const waiting = await h.onboardingWhen(
+    phone,
+    (o) => o.stage === 'payment' && o.statusCard.sendingState.reason === 'payment_missing',
+  );
   expect(waiting.statusCard.sendingState.canSend).toBe(false);
   expect(waiting.statusCard.sendingState.remedy).toMatch(/Add payment details/);
 
@@ -150,7 +176,12 @@ test('Meta 5xx bursts and a call that timed out after Meta applied it are absorb
   const phone = nextNumber();
   await createPhone(h, phone);
   await throughSignup(h, phone);
-  await h.sim('PUT', '/faults', { errorRate: 0.5, seed: 7, endpoints: ['node', 'waba/subscribed_apps'], dropAfterApply: ['waba/subscribed_apps'] });
+  await h.sim('PUT', '/faults', {
+    errorRate: 0.5,
+    seed: 7,
+    endpoints: ['node', 'waba/subscribed_apps'],
+    dropAfterApply: ['waba/subscribed_apps'],
+  });
   try {
     await scan(h, phone);
     await h.onboardingWhen(phone, (o) => o.stage === 'active', 60_000);
@@ -202,7 +233,11 @@ test('partner removed, then reconnected; duplicated and late lifecycle webhooks 
   await h.onboardingWhen(phone, (o) => o.stage === 'active');
 
   const display = phone.slice(1);
-  const removed = { phone_number: display, event: 'PARTNER_REMOVED', disconnection_info: { reason: 'PRIMARY_INACTIVITY', initiated_by: 'SYSTEM' } };
+  const removed = {
+    phone_number: display,
+    event: 'PARTNER_REMOVED',
+    disconnection_info: { reason: 'PRIMARY_INACTIVITY', initiated_by: 'SYSTEM' },
+  };
   const now = Math.floor(Date.now() / 1000);
   await h.sim('POST', '/webhooks', { wabaId, field: 'account_update', value: removed, time: now + 10 });
   const offboarded = await h.onboardingWhen(phone, (o) => o.stage === 'offboarded');
@@ -215,7 +250,10 @@ test('partner removed, then reconnected; duplicated and late lifecycle webhooks 
   // The same PARTNER_REMOVED delivered again, and one older than the reconnection.
   await h.sim('POST', '/webhooks', { wabaId, field: 'account_update', value: removed, time: now + 10 });
   await h.sim('POST', '/webhooks', { wabaId, field: 'account_update', value: removed, time: now + 15 });
-  await eventually(() => h.sim('GET', '/webhooks'), (r) => r.body.pending === 0);
+  await eventually(
+    () => h.sim('GET', '/webhooks'),
+    (r) => r.body.pending === 0,
+  );
   await new Promise((r) => setTimeout(r, 500));
   const still = (await h.api('GET', `/onboardings/${phone}`)).body;
   expect(still.stage).toBe('active');

@@ -26,14 +26,17 @@ ajv.addFormat('uri', { validate: (s: string) => URL.canParse(s) });
 ajv.addVocabulary(['openapi', 'info', 'jsonSchemaDialect', 'paths', 'components']);
 ajv.addSchema(doc as object, DOC_ID);
 
-const pointer = (...parts: string[]) => parts.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
+const pointer = (...parts: string[]) =>
+  parts.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
 
 /** The document's schema for this route's answer, compiled against the whole document. */
 function validatorFor(route: RouteDoc, status: number, mediaType: string): ValidateFunction {
   const path = openApiPath(route.path);
   const response = doc.paths[path]?.[route.method]?.responses[status];
   if (!response?.content?.[mediaType]) throw new Error(`${route.method} ${path} does not document ${status} ${mediaType}`);
-  return ajv.getSchema(`${DOC_ID}#/${pointer('paths', path, route.method, 'responses', String(status), 'content', mediaType, 'schema')}`)!;
+  return ajv.getSchema(
+    `${DOC_ID}#/${pointer('paths', path, route.method, 'responses', String(status), 'content', mediaType, 'schema')}`,
+  )!;
 }
 
 function routeOf(method: string, pathname: string): RouteDoc {
@@ -55,7 +58,11 @@ afterAll(async () => {
 });
 
 /** A request to the running API whose answer must be what the document says of its route and status. */
-async function call(method: Method, path: string, { body, headers = { 'x-api-key': API_KEY } }: { body?: unknown; headers?: Record<string, string> } = {}) {
+async function call(
+  method: Method,
+  path: string,
+  { body, headers = { 'x-api-key': API_KEY } }: { body?: unknown; headers?: Record<string, string> } = {},
+) {
   const init: RequestInit = { method: method.toUpperCase(), headers };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -68,14 +75,19 @@ async function call(method: Method, path: string, { body, headers = { 'x-api-key
   const value: unknown = mediaType === 'application/json' ? JSON.parse(text) : text;
   const validate = validatorFor(route, response.status, mediaType);
   if (!validate(value)) {
-    throw new Error(`${method} ${path} ${response.status} does not match the document: ${ajv.errorsText(validate.errors)}\n${text.slice(0, 3000)}`);
+    throw new Error(
+      `${method} ${path} ${response.status} does not match the document: ${ajv.errorsText(validate.errors)}\n${text.slice(0, 3000)}`,
+    );
   }
   checked.add(`${route.operationId} ${response.status}`);
   return { status: response.status, body: value as any };
 }
 
 /** The harness with every backend call checked against the document. */
-const documented = (): Harness => ({ ...h, api: (method: string, path: string, body?: unknown) => call(method.toLowerCase() as Method, path, { body }) });
+const documented = (): Harness => ({
+  ...h,
+  api: (method: string, path: string, body?: unknown) => call(method.toLowerCase() as Method, path, { body }),
+});
 
 describe('the document', () => {
   test('describes every route the express app has, and no other', () => {
@@ -85,7 +97,9 @@ describe('the document', () => {
 
   test('is OpenAPI 3.1: path parameters declared, operation ids unique, security schemes defined', () => {
     expect(doc.openapi).toBe('3.1.0');
-    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.values(methods).map((op) => ({ path, op: op! })));
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.values(methods).map((op) => ({ path, op: op! })),
+    );
     expect(operations).toHaveLength(ROUTES.length);
     expect(new Set(operations.map(({ op }) => op.operationId)).size).toBe(operations.length);
     for (const { path, op } of operations) {
@@ -93,7 +107,8 @@ describe('the document', () => {
       const declared = (op.parameters ?? []).filter((p) => p.in === 'path');
       expect({ path, params: declared.map((p) => p.name) }).toEqual({ path, params: inTemplate });
       expect(declared.every((p) => p.required)).toBe(true);
-      for (const requirement of op.security ?? []) for (const name of Object.keys(requirement)) expect(doc.components.securitySchemes).toHaveProperty(name);
+      for (const requirement of op.security ?? [])
+        for (const name of Object.keys(requirement)) expect(doc.components.securitySchemes).toHaveProperty(name);
       expect(Object.keys(op.responses).length).toBeGreaterThan(0);
     }
   });
@@ -104,15 +119,21 @@ describe('the document', () => {
       for (const [method, op] of Object.entries(methods)) {
         const at = ['paths', path, method];
         (op!.parameters ?? []).forEach((_p, i) => locations.push([...at, 'parameters', String(i), 'schema']));
-        for (const type of Object.keys(op!.requestBody?.content ?? {})) locations.push([...at, 'requestBody', 'content', type, 'schema']);
+        for (const type of Object.keys(op!.requestBody?.content ?? {}))
+          locations.push([...at, 'requestBody', 'content', type, 'schema']);
         for (const [status, r] of Object.entries(op!.responses)) {
-          for (const type of Object.keys(r.content ?? {})) locations.push([...at, 'responses', status, 'content', type, 'schema']);
+          for (const type of Object.keys(r.content ?? {}))
+            locations.push([...at, 'responses', status, 'content', type, 'schema']);
         }
       }
     }
     for (const location of locations) {
       const schema = location.reduce<any>((node, key) => node[key], doc);
-      expect({ location, valid: ajv.validateSchema(schema), errors: ajv.errors ?? null }).toEqual({ location, valid: true, errors: null });
+      expect({ location, valid: ajv.validateSchema(schema), errors: ajv.errors ?? null }).toEqual({
+        location,
+        valid: true,
+        errors: null,
+      });
       // Compiling resolves every $ref and, in strict mode, refuses unknown keywords and formats.
       expect(ajv.getSchema(`${DOC_ID}#/${pointer(...location)}`)).toBeInstanceOf(Function);
     }
@@ -143,9 +164,14 @@ describe('real answers match their documented schemas', () => {
     expect((await call('post', '/onboardings', { body: { phoneNumber: '555' } })).body.error.field).toBe('body.phoneNumber');
     expect((await call('post', '/onboardings', { body: '{"phoneNumber":' })).body.error.code).toBe('invalid_json');
     expect((await call('post', '/onboardings', { body: { phoneNumber: fresh }, headers: {} })).status).toBe(401);
-    expect((await call('post', '/onboardings', { body: 'hi', headers: { 'x-api-key': API_KEY, 'content-type': 'text/plain' } })).status).toBe(415);
+    expect(
+      (await call('post', '/onboardings', { body: 'hi', headers: { 'x-api-key': API_KEY, 'content-type': 'text/plain' } }))
+        .status,
+    ).toBe(415);
     expect((await call('get', '/onboardings/+15550619999')).status).toBe(404);
-    expect((await call('post', `/onboardings/${fresh}/events`, { body: { type: 'qrScanned' } })).body.error.code).toBe('event_refused');
+    expect((await call('post', `/onboardings/${fresh}/events`, { body: { type: 'qrScanned' } })).body.error.code).toBe(
+      'event_refused',
+    );
 
     ({ phoneNumberId } = await onboardToActive(documented(), phone));
     const active = await call('get', `/onboardings/${phone}`);
@@ -155,19 +181,27 @@ describe('real answers match their documented schemas', () => {
   test('conversations: read, messages, sent; 404 and the refusal with its hint', async () => {
     const waId = '16505550601';
     expect((await call('get', `/numbers/${phoneNumberId}/conversations/${waId}`)).status).toBe(404);
-    const refused = await call('post', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, { body: { clientMessageId: 'oa-1', message: { type: 'text', text: { body: 'Hi' } } } });
+    const refused = await call('post', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, {
+      body: { clientMessageId: 'oa-1', message: { type: 'text', text: { body: 'Hi' } } },
+    });
     expect(refused.body.error).toMatchObject({ code: 'customer_service_window_closed', hint: expect.any(String) });
 
     await h.sim('POST', `/numbers/${phone}/customers/${waId}/messages`, { text: 'Hello?' });
-    await eventually(() => call('get', `/numbers/${phoneNumberId}/conversations/${waId}`), (r) => r.status === 200 && r.body.customerServiceWindow.status === 'open');
-    const sent = await call('post', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, { body: { clientMessageId: 'oa-2', message: { type: 'text', text: { body: 'Yes, hello' } } } });
+    await eventually(
+      () => call('get', `/numbers/${phoneNumberId}/conversations/${waId}`),
+      (r) => r.status === 200 && r.body.customerServiceWindow.status === 'open',
+    );
+    const sent = await call('post', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, {
+      body: { clientMessageId: 'oa-2', message: { type: 'text', text: { body: 'Yes, hello' } } },
+    });
     expect(sent.status).toBe(202);
     const page = await eventually(
       () => call('get', `/numbers/${phoneNumberId}/conversations/${waId}/messages?limit=1&order=asc`),
       (r) => r.body.nextCursor !== undefined,
     );
     const next = await eventually(
-      () => call('get', `/numbers/${phoneNumberId}/conversations/${waId}/messages?limit=1&order=asc&cursor=${page.body.nextCursor}`),
+      () =>
+        call('get', `/numbers/${phoneNumberId}/conversations/${waId}/messages?limit=1&order=asc&cursor=${page.body.nextCursor}`),
       (r) => r.body.messages[0]?.pricing?.basis === 'meta',
     );
     expect(next.body.messages[0]).toMatchObject({ clientMessageId: 'oa-2', source: 'platform' });
@@ -176,7 +210,10 @@ describe('real answers match their documented schemas', () => {
 
   test('ops: list, inspect, repair, refuse', async () => {
     const ops = { authorization: `Bearer ${h.config.OPS_TOKENS[0]!.token}` };
-    const listed = await eventually(() => call('get', '/ops/onboardings?limit=10', { headers: ops }), (r) => r.body.onboardings.some((o: any) => o.phoneNumber === phone && o.stage === 'active'));
+    const listed = await eventually(
+      () => call('get', '/ops/onboardings?limit=10', { headers: ops }),
+      (r) => r.body.onboardings.some((o: any) => o.phoneNumber === phone && o.stage === 'active'),
+    );
     expect(listed.status).toBe(200);
     const path = `/ops/onboardings/${encodeURIComponent(phone)}`;
     expect((await call('get', path, { headers: ops })).body.context.sealedToken).toBe('[redacted]');
@@ -189,23 +226,39 @@ describe('real answers match their documented schemas', () => {
 
   test('webhooks: handshake, delivery, refusals', async () => {
     const token = h.config.META_WEBHOOK_VERIFY_TOKEN;
-    expect((await call('get', `/webhooks/meta?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=42`, { headers: {} })).body).toBe('42');
-    expect((await call('get', '/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42', { headers: {} })).status).toBe(403);
+    expect(
+      (await call('get', `/webhooks/meta?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=42`, { headers: {} })).body,
+    ).toBe('42');
+    expect(
+      (await call('get', '/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42', { headers: {} })).status,
+    ).toBe(403);
     expect((await call('get', '/webhooks/meta', { headers: {} })).status).toBe(400);
-    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', time: 1, changes: [{ field: 'brand_new_field', value: {} }] }] });
-    const signed = await call('post', '/webhooks/meta', { body, headers: { 'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET) } });
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', time: 1, changes: [{ field: 'brand_new_field', value: {} }] }],
+    });
+    const signed = await call('post', '/webhooks/meta', {
+      body,
+      headers: { 'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET) },
+    });
     expect(signed.body).toEqual({ received: 1, delivered: 0, unrouted: ['field:brand_new_field'] });
     expect((await call('post', '/webhooks/meta', { body, headers: {} })).status).toBe(401);
   });
 
   test('codec: encode and decode for an operator; 400 for a payload that does not authenticate, 401 without a token', async () => {
     const ops = { authorization: `Bearer ${h.config.OPS_TOKENS[0]!.token}` };
-    const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"text":"hi"}').toString('base64') };
+    const plain = {
+      metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+      data: Buffer.from('{"text":"hi"}').toString('base64'),
+    };
     const encoded = await call('post', '/codec/encode', { body: { payloads: [plain] }, headers: ops });
     expect(Buffer.from(encoded.body.payloads[0].metadata.encoding, 'base64').toString()).toBe('binary/encrypted');
     expect((await call('post', '/codec/decode', { body: encoded.body, headers: ops })).body).toEqual({ payloads: [plain] });
     const tampered = { payloads: [{ ...encoded.body.payloads[0], data: Buffer.alloc(40).toString('base64') }] };
-    expect((await call('post', '/codec/decode', { body: tampered, headers: ops })).body.error).toMatchObject({ code: 'undecodable_payload', field: 'body.payloads' });
+    expect((await call('post', '/codec/decode', { body: tampered, headers: ops })).body.error).toMatchObject({
+      code: 'undecodable_payload',
+      field: 'body.payloads',
+    });
     expect((await call('post', '/codec/decode', { body: { payloads: [plain] } })).status).toBe(401);
   });
 

@@ -21,7 +21,7 @@ if ('missing' in found) {
   console.warn(`ops page in Chromium SKIPPED: ${found.missing}`);
 }
 
-(('executablePath' in found) ? describe : describe.skip)('the ops page in headless Chromium', () => {
+('executablePath' in found ? describe : describe.skip)('the ops page in headless Chromium', () => {
   let stack: StackProcess;
   let browser: Browser;
 
@@ -46,15 +46,29 @@ if ('missing' in found) {
       OPS_STAGE_BUDGETS: '{"linking":1000}',
     });
     await stack.waitForLine(/API listening/);
-    browser = await chromium.launch({ executablePath: (found as { executablePath: string }).executablePath, args: ['--no-sandbox'] });
+    browser = await chromium.launch({
+      executablePath: (found as { executablePath: string }).executablePath,
+      args: ['--no-sandbox'],
+    });
 
     // Through signup into linking, where a 30-minute QR just waits: stuck once past the 1 s budget.
     await sim('POST', '/numbers', { phoneNumber: phone, paymentMethod: true });
     await api('POST', '/onboardings', { phoneNumber: phone, settings: { linkingAttemptTtlMs: 30 * 60_000 } });
-    await api('POST', `/onboardings/${phone}/prerequisites`, { appVersion: '2.25.1', hasBusinessPortfolio: true, connectedElsewhere: false });
+    await api('POST', `/onboardings/${phone}/prerequisites`, {
+      appVersion: '2.25.1',
+      hasBusinessPortfolio: true,
+      connectedElsewhere: false,
+    });
     const signup = await sim('POST', '/signup', { phoneNumber: phone });
-    await api('POST', `/onboardings/${phone}/signup`, { event: signup.message.event, data: signup.message.data, code: signup.code });
-    await eventually(() => api('GET', `/onboardings/${phone}`), (o) => o.stage === 'linking');
+    await api('POST', `/onboardings/${phone}/signup`, {
+      event: signup.message.event,
+      data: signup.message.data,
+      code: signup.code,
+    });
+    await eventually(
+      () => api('GET', `/onboardings/${phone}`),
+      (o) => o.stage === 'linking',
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -138,7 +152,11 @@ if ('missing' in found) {
     await page.locator('#action-result.ok', { hasText: 'refreshLinking done' }).waitFor();
     await page.locator('#summary dd[data-key="Linking attempts"]', { hasText: /^2$/ }).waitFor();
     await page.locator('#timeline tr[data-event="linking.refresh"][data-by="ops:carol"]').waitFor();
-    const fromApi = await (await fetch(`${stack.apiUrl}/ops/onboardings/${encodeURIComponent(phone)}`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } })).json() as any;
+    const fromApi = (await (
+      await fetch(`${stack.apiUrl}/ops/onboardings/${encodeURIComponent(phone)}`, {
+        headers: { authorization: `Bearer ${OPS_TOKEN}` },
+      })
+    ).json()) as any;
     expect(fromApi.context.linkingAttempts).toBe(2);
     expect(fromApi.timeline.at(-1)).toMatchObject({ event: 'linking.refresh', by: 'ops:carol' });
 

@@ -12,7 +12,9 @@ const ALICE = 'alice-ops-token-0001';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ env: { OPS_TOKENS: `alice:${ALICE},bob:bob-ops-token-00002`, OPS_STAGE_BUDGETS: '{"linking":1500}' } });
+  h = await startHarness({
+    env: { OPS_TOKENS: `alice:${ALICE},bob:bob-ops-token-00002`, OPS_STAGE_BUDGETS: '{"linking":1500}' },
+  });
 });
 
 afterAll(async () => {
@@ -52,12 +54,27 @@ test('an onboarding left in linking past its budget is listed as stuck, inspecte
   const listed = stuck.body.onboardings.find((o: any) => o.phoneNumber === phone);
   expect(listed).toMatchObject({ id: `onboarding:${phone}`, stage: 'linking', stuck: true, budgetMs: 1500, linkingAttempts: 1 });
   expect(listed.ageMs).toBeGreaterThan(1500);
-  expect((await ops('GET', '/ops/onboardings?stuck=false')).body.onboardings.some((o: any) => o.phoneNumber === phone)).toBe(false);
+  expect((await ops('GET', '/ops/onboardings?stuck=false')).body.onboardings.some((o: any) => o.phoneNumber === phone)).toBe(
+    false,
+  );
 
   // The same query in the Temporal CLI (and so in the Web UI's filter).
   const { cli } = ensureTemporalBinaries();
   const cutoff = new Date(Date.now() - 1500).toISOString();
-  const listedByCli = execFileSync(cli, ['workflow', 'list', '--address', h.env.connection.options.address, '--query', `OnboardingStage = 'linking' AND OnboardingStageEnteredAt < '${cutoff}'`, '-o', 'json'], { encoding: 'utf8' });
+  const listedByCli = execFileSync(
+    cli,
+    [
+      'workflow',
+      'list',
+      '--address',
+      h.env.connection.options.address,
+      '--query',
+      `OnboardingStage = 'linking' AND OnboardingStageEnteredAt < '${cutoff}'`,
+      '-o',
+      'json',
+    ],
+    { encoding: 'utf8' },
+  );
   expect(listedByCli).toContain(`onboarding:${phone}`);
 
   const inspected = (await ops('GET', path)).body;
@@ -65,7 +82,9 @@ test('an onboarding left in linking past its budget is listed as stuck, inspecte
   expect(inspected.context.sealedToken).toBe('[redacted]');
   expect(JSON.stringify(inspected)).not.toMatch(/EAAG/);
   expect(inspected.pendingTimers.length).toBeGreaterThan(0);
-  expect(inspected.machine.states.map((s: any) => s.key)).toEqual(expect.arrayContaining(['prerequisites', 'linking', 'active', 'blocked']));
+  expect(inspected.machine.states.map((s: any) => s.key)).toEqual(
+    expect.arrayContaining(['prerequisites', 'linking', 'active', 'blocked']),
+  );
   expect(inspected.timeline.map((t: any) => t.event)).toContain('signup.finished');
 
   const refreshed = await ops('POST', `${path}/actions`, { action: 'refreshLinking' });
@@ -76,8 +95,22 @@ test('an onboarding left in linking past its budget is listed as stuck, inspecte
   expect(refreshed.body).toMatchObject({ stage: 'linking', since: listed.since });
 
   // Repaired from Temporal's own tools (the Web UI's "send signal" does the same): the `event` signal.
-  execFileSync(cli, ['workflow', 'signal', '--address', h.env.connection.options.address, '--workflow-id', `onboarding:${phone}`, '--name', 'event', '--input', '{"type":"linking.refresh","by":"ops:temporal-cli"}']);
-  const bySignal = await eventually(() => ops('GET', path), (r) => r.body.context.linkingAttempts === 3);
+  execFileSync(cli, [
+    'workflow',
+    'signal',
+    '--address',
+    h.env.connection.options.address,
+    '--workflow-id',
+    `onboarding:${phone}`,
+    '--name',
+    'event',
+    '--input',
+    '{"type":"linking.refresh","by":"ops:temporal-cli"}',
+  ]);
+  const bySignal = await eventually(
+    () => ops('GET', path),
+    (r) => r.body.context.linkingAttempts === 3,
+  );
   expect(bySignal.body.timeline.at(-1)).toMatchObject({ event: 'linking.refresh', by: 'ops:temporal-cli' });
 
   // What the state cannot take is refused with the reason, and nothing changes.
@@ -97,5 +130,7 @@ test('bad filters are 400 naming the field; an unknown onboarding is 404', async
   expect((await ops('GET', '/ops/onboardings?stage=nowhere')).body.error.field).toBe('query.stage');
   expect((await ops('GET', "/ops/onboardings?blockedReason=x' OR 1=1")).body.error.field).toBe('query.blockedReason');
   expect((await ops('GET', `/ops/onboardings/${encodeURIComponent('+15550309999')}`)).status).toBe(404);
-  expect((await ops('POST', `/ops/onboardings/${encodeURIComponent('+15550309999')}/actions`, { action: 'retry' })).status).toBe(404);
+  expect((await ops('POST', `/ops/onboardings/${encodeURIComponent('+15550309999')}/actions`, { action: 'retry' })).status).toBe(
+    404,
+  );
 });

@@ -54,7 +54,12 @@ function replay(...args: string[]): Promise<Run> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'replay.ts'), ...args], {
       cwd: root,
-      env: { ...process.env, COEXIST_ENV: 'local', TEMPORAL_ADDRESS: env.connection.options.address, TEMPORAL_NAMESPACE: 'default' },
+      env: {
+        ...process.env,
+        COEXIST_ENV: 'local',
+        TEMPORAL_ADDRESS: env.connection.options.address,
+        TEMPORAL_NAMESPACE: 'default',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -75,7 +80,9 @@ async function runToWaiting(workflowId: string, taskQueue: string): Promise<Work
   // The `record` activity of waiting's entry has completed and its workflow task is done.
   await eventually(
     async () => (await handle.fetchHistory()).events ?? [],
-    (events) => events.some((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) && events.at(-1)?.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    (events) =>
+      events.some((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) &&
+      events.at(-1)?.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
   );
   return handle;
 }
@@ -90,7 +97,9 @@ test('a workflow replays cleanly against the code that ran it, by id and by run 
 
   const latest = await replay('replay-cli-test-machine', '--workflows', 'test/workflows/index.ts');
   expect(latest).toMatchObject({ code: 0 });
-  expect(latest.stdout).toContain(`replay-cli-test-machine (run ${runId}, testMachineWorkflow, ${events.length} events) against test/workflows/index.ts: replays cleanly (${events.length} events)`);
+  expect(latest.stdout).toContain(
+    `replay-cli-test-machine (run ${runId}, testMachineWorkflow, ${events.length} events) against test/workflows/index.ts: replays cleanly (${events.length} events)`,
+  );
 
   const byRun = await replay('replay-cli-test-machine', '--run-id', runId, '--workflows', 'test/workflows/index.ts');
   expect(byRun).toMatchObject({ code: 0 });

@@ -30,7 +30,9 @@ const codecKeys = loadConfig({}).PAYLOAD_CODEC_KEYS;
 
 test.each(histories.map((h) => [h.file, h.history] as const))('%s replays against the current code', async (_file, history) => {
   const bundle = await workflowBundle(require.resolve('../workflows/all'));
-  await expect(Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: dataConverter({ PAYLOAD_CODEC_KEYS: codecKeys }) }, history)).resolves.toBeUndefined();
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: dataConverter({ PAYLOAD_CODEC_KEYS: codecKeys }) }, history),
+  ).resolves.toBeUndefined();
 });
 
 /** The history as the server keeps it when the codec encrypts: every payload but search attributes and headers. */
@@ -49,7 +51,9 @@ test('an encrypted history replays with its key, also after a rotation, and not 
   const history = await encrypted(testMachineHistory(), new AesGcmPayloadCodec(codecKeys));
   expect(JSON.stringify(history)).not.toContain('json/plain');
   const rotated = [{ id: 'next', key: randomBytes(32) }, ...codecKeys];
-  await expect(Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: dataConverter({ PAYLOAD_CODEC_KEYS: rotated }) }, history)).resolves.toBeUndefined();
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: dataConverter({ PAYLOAD_CODEC_KEYS: rotated }) }, history),
+  ).resolves.toBeUndefined();
   await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow();
 });
 
@@ -64,12 +68,16 @@ test('a non-deterministic machine change makes the replay fail, at the first tim
   const firstTimer = history.events!.find((e) => e.timerStartedEventAttributes)!;
   const divergence = describeDivergence(error.message, history);
   expect(divergence.eventId).toBe(Number(firstTimer.eventId));
-  expect(divergence.summary).toMatch(new RegExp(`^diverges at event ${Number(firstTimer.eventId)} \\(TimerStarted, timer \\S+ for 86400000 ms\\): `));
+  expect(divergence.summary).toMatch(
+    new RegExp(`^diverges at event ${Number(firstTimer.eventId)} \\(TimerStarted, timer \\S+ for 86400000 ms\\): `),
+  );
 });
 
 test('a breaking change to the onboarding machine fails the replay of every recorded onboarding that got past prerequisites', async () => {
   const changed = await workflowBundle(require.resolve('../workflows/onboarding-changed'));
-  const onboardings = histories.filter((h) => /\.onboarding\.json$/.test(h.file) && JSON.stringify(h.history).includes('exchangeSignupCode'));
+  const onboardings = histories.filter(
+    (h) => /\.onboarding\.json$/.test(h.file) && JSON.stringify(h.history).includes('exchangeSignupCode'),
+  );
   expect(onboardings.length).toBeGreaterThanOrEqual(5);
   for (const { file, history } of onboardings) {
     const error = await Worker.runReplayHistory({ workflowBundle: changed }, history).catch((e: unknown) => e);

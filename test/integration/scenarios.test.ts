@@ -24,7 +24,10 @@ const scenarios = readdirSync(dir)
   .sort()
   .map((f) => loadScenario(join(dir, f)));
 
-const coverage = { onboarding: new Coverage(machineModel(onboardingMachine)), conversation: new Coverage(machineModel(conversationMachine)) };
+const coverage = {
+  onboarding: new Coverage(machineModel(onboardingMachine)),
+  conversation: new Coverage(machineModel(conversationMachine)),
+};
 const onMachine = new Map<string, Transcript>();
 let machine: MachineTarget;
 const workflows = harnessPool();
@@ -62,7 +65,10 @@ describe.each(scenarios.map((s) => [s.file, s] as const))('%s', (_file, scenario
 describe('model coverage', () => {
   test('every state and transition of both machines is covered (scenarios, then generated paths)', () => {
     const lines: string[] = [];
-    for (const [name, machineDef] of [['onboarding', onboardingMachine], ['conversation', conversationMachine]] as const) {
+    for (const [name, machineDef] of [
+      ['onboarding', onboardingMachine],
+      ['conversation', conversationMachine],
+    ] as const) {
       const byScenarios = coverage[name];
       lines.push(byScenarios.summary(`${name} by scenarios`));
       const total = coverByGeneratedPaths(machineDef, byScenarios);

@@ -23,21 +23,34 @@ afterAll(async () => {
 test('no generated request gets a server error, on every operation of the document', async () => {
   const st = ensureSchemathesis();
   const args = [
-    ...st.args, 'run', `${h.apiUrl}/openapi.json`,
-    '--checks', 'not_a_server_error',
-    '--max-examples', process.env.SCHEMATHESIS_MAX_EXAMPLES ?? '15',
-    '--workers', '1',
-    '--seed', '20261202',
-    '--header', `X-Api-Key: ${API_KEY}`,
-    '--header', `Authorization: Bearer ${h.config.OPS_TOKENS[0]!.token}`,
-    '--request-timeout', '30',
+    ...st.args,
+    'run',
+    `${h.apiUrl}/openapi.json`,
+    '--checks',
+    'not_a_server_error',
+    '--max-examples',
+    process.env.SCHEMATHESIS_MAX_EXAMPLES ?? '15',
+    '--workers',
+    '1',
+    '--seed',
+    '20261202',
+    '--header',
+    `X-Api-Key: ${API_KEY}`,
+    '--header',
+    `Authorization: Bearer ${h.config.OPS_TOKENS[0]!.token}`,
+    '--request-timeout',
+    '30',
     '--no-color',
   ];
   const result = await run(st.command, args, { env: st.env, maxBuffer: 64 << 20 }).then(
     (r) => ({ code: 0, ...r }),
     (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
   );
-  const summary = result.stdout.split('\n').filter((l) => /passed|failed|generated|Tested/.test(l)).map((l) => l.trim()).join('; ');
+  const summary = result.stdout
+    .split('\n')
+    .filter((l) => /passed|failed|generated|Tested/.test(l))
+    .map((l) => l.trim())
+    .join('; ');
   console.log(`schemathesis: ${summary}`);
   expect({ code: result.code, out: result.code === 0 ? '' : `${result.stdout}\n${result.stderr}` }).toEqual({ code: 0, out: '' });
   // Every operation schemathesis found in the document was tested.

@@ -52,21 +52,40 @@ beforeAll(async () => {
   const secretsDir = mkdtempSync(join(tmpdir(), 'coexist-secrets-'));
   writeFileSync(join(secretsDir, 'meta-app-secret'), `${secrets.META_APP_SECRET}\n`);
   const { META_APP_SECRET: _inFile, ...inEnvironment } = secrets;
-  const env = { ...(await stackEnvironment()), ...inEnvironment, META_APP_SECRET_FILE: join(secretsDir, 'meta-app-secret'), LOG_LEVEL: 'debug' };
+  const env = {
+    ...(await stackEnvironment()),
+    ...inEnvironment,
+    META_APP_SECRET_FILE: join(secretsDir, 'meta-app-secret'),
+    LOG_LEVEL: 'debug',
+  };
   stack = startStack(env);
   await stack.waitForLine(/API listening/);
 
-  const target = httpTarget({ name: 'npm start', apiUrl: stack.apiUrl, apiKey: secrets.BACKEND_API_KEY, simulatorUrl: stack.simulatorUrl });
+  const target = httpTarget({
+    name: 'npm start',
+    apiUrl: stack.apiUrl,
+    apiKey: secrets.BACKEND_API_KEY,
+    simulatorUrl: stack.simulatorUrl,
+  });
   await playScenario(scenario, target, { expectTimeoutMs: 60_000 });
 
   const config = loadConfig(env);
-  client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), dataConverter: dataConverter(config) });
-  const view = (await client.workflow.getHandle(`onboarding:${scenario.phone}`).query(stateQuery)) as MachineView<OnboardingContext>;
+  client = new Client({
+    connection: await Connection.connect({ address: stack.temporalAddress }),
+    dataConverter: dataConverter(config),
+  });
+  const view = (await client.workflow
+    .getHandle(`onboarding:${scenario.phone}`)
+    .query(stateQuery)) as MachineView<OnboardingContext>;
   accessToken = unsealToken(view.context.sealedToken!, secrets.TOKEN_SEALING_KEY);
 
   ({ cli } = ensureTemporalBinaries());
   for await (const execution of client.workflow.list()) {
-    const { stdout } = await run(cli, ['workflow', 'show', '--output', 'json', '--address', stack.temporalAddress, '-w', execution.workflowId], { maxBuffer: 64 << 20 });
+    const { stdout } = await run(
+      cli,
+      ['workflow', 'show', '--output', 'json', '--address', stack.temporalAddress, '-w', execution.workflowId],
+      { maxBuffer: 64 << 20 },
+    );
     histories.set(execution.workflowId, stdout);
   }
 }, 300_000);
@@ -91,18 +110,29 @@ const secretValues = () => ({ accessToken, ...secrets, codecKey, opsToken });
 
 test('the raw history of every workflow holds no access token, secret or message text', () => {
   expect(accessToken).toMatch(/^EAAG/);
-  expect([...histories.keys()].sort()).toEqual(expect.arrayContaining([`onboarding:${scenario.phone}`, expect.stringMatching(/^conversation:\d+:16505550101$/), expect.stringMatching(/^sender:\d+$/)]));
+  expect([...histories.keys()].sort()).toEqual(
+    expect.arrayContaining([
+      `onboarding:${scenario.phone}`,
+      expect.stringMatching(/^conversation:\d+:16505550101$/),
+      expect.stringMatching(/^sender:\d+$/),
+    ]),
+  );
   let payloads = 0;
   for (const [workflowId, json] of histories) {
     const text = readable(json);
     // What is plain there: ids and search attributes; the payloads are encrypted with our key.
     expect(text).toContain('binary/encrypted');
     payloads += text.split('binary/encrypted').length - 1;
-    for (const [name, value] of Object.entries({ ...secretValues(), ...Object.fromEntries(messageTexts.map((t) => [`text: ${t}`, t])) })) {
+    for (const [name, value] of Object.entries({
+      ...secretValues(),
+      ...Object.fromEntries(messageTexts.map((t) => [`text: ${t}`, t])),
+    })) {
       expect({ workflowId, name, found: text.includes(value) }).toEqual({ workflowId, name, found: false });
     }
   }
-  console.log(`secrets: ${histories.size} histories, ${payloads} encrypted payloads read by temporal workflow show; no token, secret or message text in them`);
+  console.log(
+    `secrets: ${histories.size} histories, ${payloads} encrypted payloads read by temporal workflow show; no token, secret or message text in them`,
+  );
 });
 
 test('the codec endpoint decrypts them for an operator only, and the CLI shows history through it', async () => {
@@ -111,7 +141,8 @@ test('the codec endpoint decrypts them for an operator only, and the CLI shows h
   const encrypted: { metadata: Record<string, string>; data: string }[] = [];
   const collect = (node: any): void => {
     if (node && typeof node === 'object') {
-      if (typeof node.data === 'string' && node.metadata?.encoding === Buffer.from('binary/encrypted').toString('base64')) encrypted.push({ metadata: node.metadata, data: node.data });
+      if (typeof node.data === 'string' && node.metadata?.encoding === Buffer.from('binary/encrypted').toString('base64'))
+        encrypted.push({ metadata: node.metadata, data: node.data });
       else Object.values(node).forEach(collect);
     }
   };
@@ -119,13 +150,19 @@ test('the codec endpoint decrypts them for an operator only, and the CLI shows h
   expect(encrypted.length).toBeGreaterThan(0);
 
   const decode = (headers: Record<string, string>) =>
-    fetch(`${stack.apiUrl}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers }, body: JSON.stringify({ payloads: encrypted }) });
+    fetch(`${stack.apiUrl}/codec/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },
+      body: JSON.stringify({ payloads: encrypted }),
+    });
   const refused = await decode({});
   expect(refused.status).toBe(401);
   expect(await refused.json()).toMatchObject({ error: { code: 'unauthorized' } });
   expect((await decode({ authorization: `Bearer ${secrets.BACKEND_API_KEY}` })).status).toBe(401);
 
-  const decoded = (await (await decode({ authorization: `Bearer ${opsToken}` })).json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
+  const decoded = (await (await decode({ authorization: `Bearer ${opsToken}` })).json()) as {
+    payloads: { metadata: Record<string, string>; data: string }[];
+  };
   expect(decoded.payloads).toHaveLength(encrypted.length);
   const plain = decoded.payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8')).join('\n');
   for (const text of messageTexts.slice(1)) expect(plain).toContain(text);
@@ -138,13 +175,40 @@ test('the codec endpoint decrypts them for an operator only, and the CLI shows h
   expect(withCookie.headers.get('access-control-allow-origin')).toBe(stack.uiUrl);
   expect(withCookie.headers.get('access-control-allow-credentials')).toBe('true');
   expect((await decode({ cookie: `${CODEC_COOKIE}=${encodeURIComponent(`${opsToken}x`)}` })).status).toBe(401);
-  const preflight = await fetch(`${stack.apiUrl}/codec/decode`, { method: 'OPTIONS', headers: { origin: stack.uiUrl, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' } });
+  const preflight = await fetch(`${stack.apiUrl}/codec/decode`, {
+    method: 'OPTIONS',
+    headers: {
+      origin: stack.uiUrl,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization,content-type,x-namespace',
+    },
+  });
   expect(preflight.status).toBe(204);
   expect(preflight.headers.get('access-control-allow-origin')).toBe(stack.uiUrl);
-  const elsewhere = await fetch(`${stack.apiUrl}/codec/decode`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+  const elsewhere = await fetch(`${stack.apiUrl}/codec/decode`, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+  });
   expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
 
-  const { stdout } = await run(cli, ['workflow', 'show', '--output', 'json', '--address', stack.temporalAddress, '-w', conversationId, '--codec-endpoint', `${stack.apiUrl}/codec`, '--codec-auth', `Bearer ${opsToken}`], { maxBuffer: 64 << 20 });
+  const { stdout } = await run(
+    cli,
+    [
+      'workflow',
+      'show',
+      '--output',
+      'json',
+      '--address',
+      stack.temporalAddress,
+      '-w',
+      conversationId,
+      '--codec-endpoint',
+      `${stack.apiUrl}/codec`,
+      '--codec-auth',
+      `Bearer ${opsToken}`,
+    ],
+    { maxBuffer: 64 << 20 },
+  );
   expect(readable(stdout)).toContain('Do you have it in blue?');
 });
 
@@ -154,5 +218,7 @@ test('no log line of the run holds a secret or the access token', async () => {
   for (const [name, value] of Object.entries(secretValues())) {
     expect({ name, lines: lines.filter((l) => l.includes(value)) }).toEqual({ name, lines: [] });
   }
-  console.log(`secrets: ${lines.length} log lines of a whole onboarding and conversation; none holds any of ${Object.keys(secretValues()).length} secrets`);
+  console.log(
+    `secrets: ${lines.length} log lines of a whole onboarding and conversation; none holds any of ${Object.keys(secretValues()).length} secrets`,
+  );
 });

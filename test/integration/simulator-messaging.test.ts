@@ -43,7 +43,8 @@ async function startReceiver() {
     }
     const body = JSON.parse(raw.toString());
     expect(body.object).toBe('whatsapp_business_account');
-    for (const entry of body.entry) for (const c of entry.changes) changes.push({ wabaId: entry.id, time: entry.time, field: c.field, value: c.value });
+    for (const entry of body.entry)
+      for (const c of entry.changes) changes.push({ wabaId: entry.id, time: entry.time, field: c.field, value: c.value });
     res.status(200).end();
   });
   const server: Server = await new Promise((resolve) => {
@@ -85,7 +86,11 @@ afterAll(async () => {
 afterEach(() => expect(receiver.badSignatures).toBe(0));
 
 async function http(url: string, method: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
 }
@@ -99,16 +104,27 @@ async function business({ paymentMethod = true } = {}) {
   const phoneNumber = `+1555030${String(++seq).padStart(4, '0')}`;
   const { body: number } = await control('POST', '/numbers', { phoneNumber, paymentMethod });
   const { body: signup } = await control('POST', '/signup', { phoneNumber });
-  const { body: grant } = await http(`${sim.url}/v24.0/oauth/access_token?client_id=42&client_secret=${appSecret}&code=${signup.code}`, 'GET');
+  const { body: grant } = await http(
+    `${sim.url}/v24.0/oauth/access_token?client_id=42&client_secret=${appSecret}&code=${signup.code}`,
+    'GET',
+  );
   const send = (message: Record<string, unknown>) =>
-    http(`${sim.url}/v24.0/${number.phoneNumberId}/messages`, 'POST', { messaging_product: 'whatsapp', recipient_type: 'individual', ...message }, { authorization: `Bearer ${grant.access_token}` });
+    http(
+      `${sim.url}/v24.0/${number.phoneNumberId}/messages`,
+      'POST',
+      { messaging_product: 'whatsapp', recipient_type: 'individual', ...message },
+      { authorization: `Bearer ${grant.access_token}` },
+    );
   return {
     phoneNumber,
     number,
     send,
-    text: (to: string, body = 'Hello', extra: Record<string, unknown> = {}) => send({ to, type: 'text', text: { body }, ...extra }),
-    template: (to: string, extra: Record<string, unknown> = {}) => send({ to, type: 'template', template: { name: 'order_update', language: { code: 'en_US' } }, ...extra }),
-    customerWrites: async (waId: string, body: Record<string, unknown> = {}) => (await control('POST', `/numbers/${phoneNumber}/customers/${waId}/messages`, body)).body.wamid as string,
+    text: (to: string, body = 'Hello', extra: Record<string, unknown> = {}) =>
+      send({ to, type: 'text', text: { body }, ...extra }),
+    template: (to: string, extra: Record<string, unknown> = {}) =>
+      send({ to, type: 'template', template: { name: 'order_update', language: { code: 'en_US' } }, ...extra }),
+    customerWrites: async (waId: string, body: Record<string, unknown> = {}) =>
+      (await control('POST', `/numbers/${phoneNumber}/customers/${waId}/messages`, body)).body.wamid as string,
     window: async (waId: string) => (await control('GET', `/numbers/${phoneNumber}/customers/${waId}/window`)).body,
     sent: async () => (await control('GET', `/numbers/${phoneNumber}/sent`)).body,
   };
@@ -125,8 +141,12 @@ function arrived(wamid: string, status?: string): Promise<Change> {
     );
   return eventually(find, (c) => c !== undefined, { timeoutMs: 20_000 }) as Promise<Change>;
 }
-const statusesOf = (wamid: string) => receiver.changes.flatMap((c) => (c.value.statuses ?? []).filter((s: any) => s.id === wamid));
-const metaError = (code: number) => ({ status: 400, body: { error: expect.objectContaining({ code, type: 'OAuthException', fbtrace_id: expect.any(String) }) } });
+const statusesOf = (wamid: string) =>
+  receiver.changes.flatMap((c) => (c.value.statuses ?? []).filter((s: any) => s.id === wamid));
+const metaError = (code: number) => ({
+  status: 400,
+  body: { error: expect.objectContaining({ code, type: 'OAuthException', fbtrace_id: expect.any(String) }) },
+});
 
 test('a customer message is a signed `messages` webhook with contacts and metadata, and opens a 24 h window', async () => {
   const b = await business();
@@ -144,7 +164,16 @@ test('a customer message is a signed `messages` webhook with contacts and metada
       messaging_product: 'whatsapp',
       metadata: { display_phone_number: b.phoneNumber.slice(1), phone_number_id: b.number.phoneNumberId },
       contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: '16505550001' }],
-      messages: [{ from: '16505550001', id: wamid, timestamp: String(Math.floor(at / 1000)), type: 'text', text: { body: 'Hi' }, referral }],
+      messages: [
+        {
+          from: '16505550001',
+          id: wamid,
+          timestamp: String(Math.floor(at / 1000)),
+          type: 'text',
+          text: { body: 'Hi' },
+          referral,
+        },
+      ],
     },
   });
   expect(await b.window('16505550001')).toEqual({ open: true, expiresAt: at + 24 * HOUR });
@@ -152,21 +181,36 @@ test('a customer message is a signed `messages` webhook with contacts and metada
   // Each customer message resets the window to 24 h.
   await advance(23 * HOUR);
   const unsupported = await b.customerWrites('16505550001', { unsupported: { code: 131060 } });
-  expect((await arrived(unsupported)).value.messages[0]).toMatchObject({ type: 'unsupported', errors: [{ code: 131060, title: expect.any(String) }] });
+  expect((await arrived(unsupported)).value.messages[0]).toMatchObject({
+    type: 'unsupported',
+    errors: [{ code: 131060, title: expect.any(String) }],
+  });
   expect(await b.window('16505550001')).toEqual({ open: true, expiresAt: at + 47 * HOUR });
 });
 
 test('an echo from the phone app is a signed `smb_message_echoes` webhook with `to` as typed, and never opens or extends a window', async () => {
   const b = await business();
   const at = await now();
-  const { status, body } = await control('POST', `/numbers/${b.phoneNumber}/app/messages`, { to: '+16505550002', text: 'On my way' });
+  const { status, body } = await control('POST', `/numbers/${b.phoneNumber}/app/messages`, {
+    to: '+16505550002',
+    text: 'On my way',
+  });
   expect(status).toBe(201);
   const change = await arrived(body.wamid);
   expect(change).toMatchObject({ wabaId: b.number.wabaId, field: 'smb_message_echoes' });
   expect(change.value).toEqual({
     messaging_product: 'whatsapp',
     metadata: { display_phone_number: b.phoneNumber.slice(1), phone_number_id: b.number.phoneNumberId },
-    message_echoes: [{ from: b.phoneNumber.slice(1), to: '+16505550002', id: body.wamid, timestamp: String(Math.floor(at / 1000)), type: 'text', text: { body: 'On my way' } }],
+    message_echoes: [
+      {
+        from: b.phoneNumber.slice(1),
+        to: '+16505550002',
+        id: body.wamid,
+        timestamp: String(Math.floor(at / 1000)),
+        type: 'text',
+        text: { body: 'On my way' },
+      },
+    ],
   });
   expect(await b.window('16505550002')).toEqual({ open: false, expiresAt: null });
   expect(await b.text('16505550002')).toMatchObject(metaError(131047));
@@ -185,13 +229,26 @@ test('inside the window a reply is free and gets `sent` then `delivered`; outsid
   const reply = await b.text('16505550004', 'Your order is ready', { biz_opaque_callback_data: 'client-1' });
   expect(reply).toEqual({
     status: 200,
-    body: { messaging_product: 'whatsapp', contacts: [{ input: '16505550004', wa_id: '16505550004' }], messages: [{ id: expect.stringMatching(/^wamid\./) }] },
+    body: {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: '16505550004', wa_id: '16505550004' }],
+      messages: [{ id: expect.stringMatching(/^wamid\./) }],
+    },
   });
   const wamid = reply.body.messages[0].id;
   const delivered = await arrived(wamid, 'delivered');
-  expect(delivered.value.metadata).toEqual({ display_phone_number: b.phoneNumber.slice(1), phone_number_id: b.number.phoneNumberId });
+  expect(delivered.value.metadata).toEqual({
+    display_phone_number: b.phoneNumber.slice(1),
+    phone_number_id: b.number.phoneNumberId,
+  });
   const pricing = { billable: false, pricing_model: 'PMP', type: 'free_customer_service', category: 'service' };
-  const status = { id: wamid, timestamp: expect.stringMatching(/^\d+$/), recipient_id: '16505550004', biz_opaque_callback_data: 'client-1', pricing };
+  const status = {
+    id: wamid,
+    timestamp: expect.stringMatching(/^\d+$/),
+    recipient_id: '16505550004',
+    biz_opaque_callback_data: 'client-1',
+    pricing,
+  };
   expect(statusesOf(wamid)).toEqual([
     { ...status, status: 'sent' },
     { ...status, status: 'delivered' },
@@ -218,15 +275,33 @@ test('read and failed statuses are sent on demand for messages sent through the 
   const wamid = body.messages[0].id;
   await arrived(wamid, 'delivered');
 
-  expect(await control('POST', `/messages/${wamid}/status`, { status: 'read' })).toEqual({ status: 202, body: { wamid, status: 'read' } });
-  expect((await arrived(wamid, 'read')).value.statuses[0]).toEqual({ id: wamid, status: 'read', timestamp: expect.any(String), recipient_id: '16505550005', biz_opaque_callback_data: 'client-2' });
+  expect(await control('POST', `/messages/${wamid}/status`, { status: 'read' })).toEqual({
+    status: 202,
+    body: { wamid, status: 'read' },
+  });
+  expect((await arrived(wamid, 'read')).value.statuses[0]).toEqual({
+    id: wamid,
+    status: 'read',
+    timestamp: expect.any(String),
+    recipient_id: '16505550005',
+    biz_opaque_callback_data: 'client-2',
+  });
 
   await control('POST', `/messages/${wamid}/status`, { status: 'failed', errorCode: 131042 });
-  expect((await arrived(wamid, 'failed')).value.statuses[0]).toMatchObject({ recipient_id: '16505550005', errors: [{ code: 131042, title: 'Business eligibility payment issue' }] });
+  expect((await arrived(wamid, 'failed')).value.statuses[0]).toMatchObject({
+    recipient_id: '16505550005',
+    errors: [{ code: 131042, title: 'Business eligibility payment issue' }],
+  });
 
   const echo = await control('POST', `/numbers/${b.phoneNumber}/app/messages`, { to: '16505550005', text: 'hi' });
-  expect(await control('POST', `/messages/${echo.body.wamid}/status`, { status: 'read' })).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
-  expect(await control('POST', `/messages/${wamid}/status`, { status: 'played' })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: expect.stringContaining('status') } } });
+  expect(await control('POST', `/messages/${echo.body.wamid}/status`, { status: 'read' })).toMatchObject({
+    status: 404,
+    body: { error: { code: 'not_found' } },
+  });
+  expect(await control('POST', `/messages/${wamid}/status`, { status: 'played' })).toMatchObject({
+    status: 400,
+    body: { error: { code: 'invalid_request', message: expect.stringContaining('status') } },
+  });
   expect(await control('POST', `/messages/${wamid}/status`, { status: 'read', errorCode: 1 })).toMatchObject({ status: 400 });
 });
 
@@ -234,23 +309,35 @@ test('a reply to a Click-to-WhatsApp customer starts a free entry point; after t
   const b = await business();
   await b.customerWrites('16505550006', { referral: { source_type: 'ad', source_id: '1', ctwa_clid: 'clid' } });
   const reply = await b.text('16505550006');
-  expect((await arrived(reply.body.messages[0].id, 'sent')).value.statuses[0].pricing).toMatchObject({ billable: false, type: 'free_entry_point', category: 'service' });
+  expect((await arrived(reply.body.messages[0].id, 'sent')).value.statuses[0].pricing).toMatchObject({
+    billable: false,
+    type: 'free_entry_point',
+    category: 'service',
+  });
 
   await advance(25 * HOUR);
   expect(await b.text('16505550006')).toMatchObject(metaError(131047));
   const inFep = await b.template('16505550006');
-  expect((await arrived(inFep.body.messages[0].id, 'sent')).value.statuses[0].pricing).toMatchObject({ billable: false, type: 'free_entry_point', category: 'utility' });
+  expect((await arrived(inFep.body.messages[0].id, 'sent')).value.statuses[0].pricing).toMatchObject({
+    billable: false,
+    type: 'free_entry_point',
+    category: 'utility',
+  });
 
   await advance(48 * HOUR);
   const after = await b.template('16505550006');
-  expect((await arrived(after.body.messages[0].id, 'sent')).value.statuses[0].pricing).toMatchObject({ billable: true, type: 'regular' });
+  expect((await arrived(after.body.messages[0].id, 'sent')).value.statuses[0].pricing).toMatchObject({
+    billable: true,
+    type: 'regular',
+  });
 });
 
 test('more than 20 accepted in any one second of simulator time is 130429; the `sent` log never has more', async () => {
   const b = await business();
   const to = (i: number) => `1650556${String(i).padStart(4, '0')}`;
   const burst = async (n: number, from: number) => Promise.all(Array.from({ length: n }, (_, i) => b.template(to(from + i))));
-  const ids = (answers: { status: number; body: any }[]) => answers.filter((a) => a.status === 200).map((a) => a.body.messages[0].id as string);
+  const ids = (answers: { status: number; body: any }[]) =>
+    answers.filter((a) => a.status === 200).map((a) => a.body.messages[0].id as string);
   const t0 = await now();
 
   const first = await burst(21, 0);
@@ -279,12 +366,21 @@ test('more than 20 accepted in any one second of simulator time is 130429; the `
   const accepted = [...ids(first), ...ids([atOneSecond]), ...ids(second)];
   expect(messages.map((m: { wamid: string }) => m.wamid)).toEqual(expect.arrayContaining(accepted));
   expect(new Set(messages.map((m: { wamid: string }) => m.wamid)).size).toBe(41);
-  expect(messages[0]).toEqual({ wamid: expect.any(String), to: expect.any(String), type: 'template', bizOpaqueCallbackData: null, acceptedAt: t0 });
+  expect(messages[0]).toEqual({
+    wamid: expect.any(String),
+    to: expect.any(String),
+    type: 'template',
+    bizOpaqueCallbackData: null,
+    acceptedAt: t0,
+  });
 });
 
 test('too many to one customer is 131056 when a pair rate is set', async () => {
   const b = await business();
-  expect(await control('PUT', '/pair-rate', { messages: 3, perMs: 6_000 })).toEqual({ status: 200, body: { messages: 3, perMs: 6_000 } });
+  expect(await control('PUT', '/pair-rate', { messages: 3, perMs: 6_000 })).toEqual({
+    status: 200,
+    body: { messages: 3, perMs: 6_000 },
+  });
   try {
     for (let i = 0; i < 3; i++) expect((await b.template('16505550007')).status).toBe(200);
     expect(await b.template('+16505550007')).toMatchObject(metaError(131056));
@@ -335,13 +431,16 @@ test('no idempotency: the same request twice is two messages with two wamids, bo
     [a, 'client-3'],
     [c, 'client-3'],
   ]);
-  for (const wamid of [a, c]) expect((await arrived(wamid, 'delivered')).value.statuses[0].biz_opaque_callback_data).toBe('client-3');
+  for (const wamid of [a, c])
+    expect((await arrived(wamid, 'delivered')).value.statuses[0].biz_opaque_callback_data).toBe('client-3');
 });
 
 test('webhooks the receiver did not take (non-200 or down) stay pending and are redelivered once each', async () => {
   const b = await business();
   const outboxFor = async (wamids: string[], field?: string) =>
-    (await control('GET', `/webhooks${field ? `?field=${field}` : ''}`)).body.deliveries.filter((d: { body: string }) => wamids.some((w) => d.body.includes(w)));
+    (await control('GET', `/webhooks${field ? `?field=${field}` : ''}`)).body.deliveries.filter((d: { body: string }) =>
+      wamids.some((w) => d.body.includes(w)),
+    );
 
   // The receiver answers 503: messages, echoes and statuses stay pending.
   receiver.answerWith(503);
@@ -350,9 +449,18 @@ test('webhooks the receiver did not take (non-200 or down) stay pending and are 
   const reply = (await b.text('16505550012')).body.messages[0].id;
   const wamids = [inbound, echo, reply];
   // sent, then delivered once sent's attempt is over: four deliveries in all.
-  await eventually(() => outboxFor(wamids), (ds) => ds.length === 4 && ds.every((d: any) => d.lastStatus === 503 && d.deliveredAt === undefined), { timeoutMs: 20_000 });
-  expect(await outboxFor(wamids, 'smb_message_echoes')).toEqual([expect.objectContaining({ field: 'smb_message_echoes', attempts: 1, lastStatus: 503 })]);
-  expect((await control('GET', '/webhooks')).body).toMatchObject({ lastStatus: 503, byField: { messages: { pending: expect.any(Number) } } });
+  await eventually(
+    () => outboxFor(wamids),
+    (ds) => ds.length === 4 && ds.every((d: any) => d.lastStatus === 503 && d.deliveredAt === undefined),
+    { timeoutMs: 20_000 },
+  );
+  expect(await outboxFor(wamids, 'smb_message_echoes')).toEqual([
+    expect.objectContaining({ field: 'smb_message_echoes', attempts: 1, lastStatus: 503 }),
+  ]);
+  expect((await control('GET', '/webhooks')).body).toMatchObject({
+    lastStatus: 503,
+    byField: { messages: { pending: expect.any(Number) } },
+  });
   expect((await control('GET', '/webhooks')).body.byField.messages.pending).toBeGreaterThanOrEqual(3);
 
   // Down altogether: nothing listens on the target.
@@ -368,9 +476,18 @@ test('webhooks the receiver did not take (non-200 or down) stay pending and are 
   await control('PUT', '/webhook-target', { url: receiver.url });
   expect((await control('POST', '/webhooks/redeliver')).body).toEqual({ delivered: expect.any(Number), pending: 0 });
   const mine = receiver.changes.filter((c) => c.value.metadata?.phone_number_id === b.number.phoneNumberId);
-  const keys = mine.map((c) => `${c.field}:${c.value.messages?.[0]?.id ?? c.value.message_echoes?.[0]?.id ?? `${c.value.statuses[0].id}:${c.value.statuses[0].status}`}`);
+  const keys = mine.map(
+    (c) =>
+      `${c.field}:${c.value.messages?.[0]?.id ?? c.value.message_echoes?.[0]?.id ?? `${c.value.statuses[0].id}:${c.value.statuses[0].status}`}`,
+  );
   expect(keys.sort()).toEqual(
-    [`messages:${inbound}`, `messages:${whileDown}`, `smb_message_echoes:${echo}`, `messages:${reply}:sent`, `messages:${reply}:delivered`].sort(),
+    [
+      `messages:${inbound}`,
+      `messages:${whileDown}`,
+      `smb_message_echoes:${echo}`,
+      `messages:${reply}:sent`,
+      `messages:${reply}:delivered`,
+    ].sort(),
   );
 });
 
@@ -381,8 +498,13 @@ test('with a retry interval, pending webhooks are redelivered on their own', asy
     receiver.answerWith(500);
     const phoneNumber = '+15550309999';
     await http(`${server.url}/_sim/numbers`, 'POST', { phoneNumber });
-    const { body } = await http(`${server.url}/_sim/numbers/${phoneNumber}/customers/16505550013/messages`, 'POST', { text: 'Hello?' });
-    const delivery = async () => (await http(`${server.url}/_sim/webhooks?field=messages`, 'GET')).body.deliveries.find((d: any) => d.body.includes(body.wamid));
+    const { body } = await http(`${server.url}/_sim/numbers/${phoneNumber}/customers/16505550013/messages`, 'POST', {
+      text: 'Hello?',
+    });
+    const delivery = async () =>
+      (await http(`${server.url}/_sim/webhooks?field=messages`, 'GET')).body.deliveries.find((d: any) =>
+        d.body.includes(body.wamid),
+      );
     await eventually(delivery, (d) => d?.attempts >= 2 && d.lastStatus === 500, { timeoutMs: 20_000 });
     receiver.answerWith(200);
     expect((await arrived(body.wamid)).value.messages[0].text).toEqual({ body: 'Hello?' });

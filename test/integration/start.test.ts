@@ -31,8 +31,11 @@ async function api(path: string, init: RequestInit = {}) {
 function scenarioScript(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const root = resolve(__dirname, '..', '..');
   return new Promise((done) => {
-    execFile(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'scenario.ts'), ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 90_000 }, (error, stdout, stderr) =>
-      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      join(root, 'node_modules', '.bin', 'tsx'),
+      [join(root, 'scripts', 'scenario.ts'), ...args],
+      { cwd: root, env: { ...process.env, ...env }, timeout: 90_000 },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -47,8 +50,13 @@ test('npm start runs the whole stack, starts a workflow through the API, and sto
 
   expect((await api('/health')).body).toEqual({ status: 'ok', temporal: 'serving' });
   // Prometheus: the API's /metrics, and Temporal's worker metrics on WORKER_METRICS_PORT.
-  expect(await (await fetch(`${stack.apiUrl}/metrics`)).text()).toMatch(/^coexist_http_requests_total\{route="GET \/health",status="200"\} 1$/m);
-  await eventually(() => fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`).then((r) => r.text()), (text) => /^temporal_worker_task_slots_available\{/m.test(text));
+  expect(await (await fetch(`${stack.apiUrl}/metrics`)).text()).toMatch(
+    /^coexist_http_requests_total\{route="GET \/health",status="200"\} 1$/m,
+  );
+  await eventually(
+    () => fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`).then((r) => r.text()),
+    (text) => /^temporal_worker_task_slots_available\{/m.test(text),
+  );
   const openapi = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { openapi: string; paths: object };
   expect(openapi.openapi).toBe('3.1.0');
   expect(openapi.paths).toHaveProperty(['/onboardings/{phoneNumber}']);
@@ -62,12 +70,22 @@ test('npm start runs the whole stack, starts a workflow through the API, and sto
   // Visible in the Web UI: listed by the UI server's own API, with its history readable there.
   const workflowId = 'onboarding:+15550783881';
   const listed = await eventually(
-    async () => (await (await fetch(`${stack!.uiUrl}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId='${workflowId}'`)}`)).json()) as any,
+    async () =>
+      (await (
+        await fetch(
+          `${stack!.uiUrl}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId='${workflowId}'`)}`,
+        )
+      ).json()) as any,
     (body: any) => body.executions?.length === 1,
   );
-  expect(listed.executions[0]).toMatchObject({ type: { name: 'onboardingWorkflow' }, status: 'WORKFLOW_EXECUTION_STATUS_RUNNING' });
+  expect(listed.executions[0]).toMatchObject({
+    type: { name: 'onboardingWorkflow' },
+    status: 'WORKFLOW_EXECUTION_STATUS_RUNNING',
+  });
   expect(listed.executions[0].searchAttributes.indexedFields).toHaveProperty('OnboardingStage');
-  const history = (await (await fetch(`${stack.uiUrl}/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}/history`)).json()) as any;
+  const history = (await (
+    await fetch(`${stack.uiUrl}/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}/history`)
+  ).json()) as any;
   expect(history.history.events[0].eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');
 
   // `npm run scenario` replays a scenario file by hand against this stack, printing each transition.
@@ -87,7 +105,9 @@ test('npm start runs the whole stack, starts a workflow through the API, and sto
   expect(again.body).toMatchObject({ stage: 'prerequisites' });
   const reconnect = await Connection.connect({ address: stack.temporalAddress });
   try {
-    const view = await new Client({ connection: reconnect, dataConverter: dataConverter(loadConfig(env)) }).workflow.getHandle('onboarding:+15550783881').query(stateQuery);
+    const view = await new Client({ connection: reconnect, dataConverter: dataConverter(loadConfig(env)) }).workflow
+      .getHandle('onboarding:+15550783881')
+      .query(stateQuery);
     expect(view.state).toBe('prerequisites');
   } finally {
     await reconnect.close();

@@ -19,59 +19,69 @@ afterAll(async () => {
 
 const MB = 1024 * 1024;
 
-(missing ? test.skip : test)('10 000 signed webhooks, 30 % repeated, shuffled, 32 at a time: each message recorded once, the API’s memory bounded', async () => {
-  // WAL without fsync per commit: the flood measures coexist, not the disk of a shared CI machine.
-  stack = await startSeparateStack({ sqlitePragmas: ['journal_mode=wal', 'synchronous=off'] });
-  await stack.startWorker();
-  const api = await stack.startApi();
-  const plan: FloodPlan = {
-    webhooks: 10_000,
-    duplicateRatio: 0.3,
-    customers: 50,
-    concurrency: 32,
-    seed: 9,
-    wabaId: '900000000000001',
-    phoneNumberId: '900000000000002',
-    displayPhoneNumber: '15550940001',
-    appSecret: stack.appSecret,
-    deadlineMs: 480_000,
-  };
+(missing ? test.skip : test)(
+  '10 000 signed webhooks, 30 % repeated, shuffled, 32 at a time: each message recorded once, the API’s memory bounded',
+  async () => {
+    // WAL without fsync per commit: the flood measures coexist, not the disk of a shared CI machine.
+    stack = await startSeparateStack({ sqlitePragmas: ['journal_mode=wal', 'synchronous=off'] });
+    await stack.startWorker();
+    const api = await stack.startApi();
+    const plan: FloodPlan = {
+      webhooks: 10_000,
+      duplicateRatio: 0.3,
+      customers: 50,
+      concurrency: 32,
+      seed: 9,
+      wabaId: '900000000000001',
+      phoneNumberId: '900000000000002',
+      displayPhoneNumber: '15550940001',
+      appSecret: stack.appSecret,
+      deadlineMs: 480_000,
+    };
 
-  const samples: { accepted: number; rss: number }[] = [];
-  let accepted = 0;
-  const sample = () => {
-    const rss = api.rssBytes();
-    if (rss) samples.push({ accepted, rss });
-  };
-  sample();
-  const flood: WatchedProcess = spawnTs('flood', 'test/reliability/flood.ts', { FLOOD_PLAN: JSON.stringify(plan), FLOOD_URL: `${stack.apiUrl}/webhooks/meta` });
-  flood.child.stdout!.on('data', (chunk: Buffer) => {
-    for (const m of chunk.toString().matchAll(/"accepted":(\d+)/g)) accepted = Number(m[1]);
-  });
-  const sampler = setInterval(sample, 500);
-  const exit = await flood.exited;
-  clearInterval(sampler);
-  sample();
-  expect({ exit, tail: exit.code === 0 ? [] : flood.lines.slice(-5) }).toEqual({ exit: { code: 0, signal: null }, tail: [] });
-  const summary = JSON.parse(flood.lines.find((l) => l.includes('"flood done"'))!);
-  expect(summary).toMatchObject({ webhooks: 10_000, unique: 7_000, repeated: 3_000 });
-  expect(api.child.exitCode).toBeNull();
+    const samples: { accepted: number; rss: number }[] = [];
+    let accepted = 0;
+    const sample = () => {
+      const rss = api.rssBytes();
+      if (rss) samples.push({ accepted, rss });
+    };
+    sample();
+    const flood: WatchedProcess = spawnTs('flood', 'test/reliability/flood.ts', {
+      FLOOD_PLAN: JSON.stringify(plan),
+      FLOOD_URL: `${stack.apiUrl}/webhooks/meta`,
+    });
+    flood.child.stdout!.on('data', (chunk: Buffer) => {
+      for (const m of chunk.toString().matchAll(/"accepted":(\d+)/g)) accepted = Number(m[1]);
+    });
+    const sampler = setInterval(sample, 500);
+    const exit = await flood.exited;
+    clearInterval(sampler);
+    sample();
+    expect({ exit, tail: exit.code === 0 ? [] : flood.lines.slice(-5) }).toEqual({ exit: { code: 0, signal: null }, tail: [] });
+    const summary = JSON.parse(flood.lines.find((l) => l.includes('"flood done"'))!);
+    expect(summary).toMatchObject({ webhooks: 10_000, unique: 7_000, repeated: 3_000 });
+    expect(api.child.exitCode).toBeNull();
 
-  const flooded = Date.now();
-  const r = await eventually(() => reconcile(stack.api, plan.phoneNumberId, floodExpectation(plan)), (x) => x.recorded >= x.sent, { timeoutMs: 480_000, intervalMs: 5_000 });
-  expect(r).toEqual({ sent: uniqueCount(plan), recorded: uniqueCount(plan), duplicated: 0, missing: 0, unexpected: 0 });
+    const flooded = Date.now();
+    const r = await eventually(
+      () => reconcile(stack.api, plan.phoneNumberId, floodExpectation(plan)),
+      (x) => x.recorded >= x.sent,
+      { timeoutMs: 480_000, intervalMs: 5_000 },
+    );
+    expect(r).toEqual({ sent: uniqueCount(plan), recorded: uniqueCount(plan), duplicated: 0, missing: 0, unexpected: 0 });
 
-  const recordedAfterMs = Date.now() - flooded;
-  const baseline = samples[0]!.rss;
-  const peak = Math.max(...samples.map((s) => s.rss));
-  const early = Math.max(...samples.filter((s) => s.accepted <= 2_000).map((s) => s.rss));
-  const late = Math.max(...samples.filter((s) => s.accepted >= 8_000).map((s) => s.rss));
-  console.log(
-    `flood: webhooks ${summary.webhooks} (unique ${summary.unique}, repeated ${summary.repeated}) in ${(summary.durationMs / 1000).toFixed(1)} s at concurrency ${plan.concurrency}; ` +
-      `answers ${JSON.stringify(summary.answers)}; recorded ${r.recorded} (all within ${(recordedAfterMs / 1000).toFixed(0)} s of the flood's end), duplicated ${r.duplicated}, missing ${r.missing}; ` +
-      `API RSS baseline ${(baseline / MB).toFixed(0)} MB, peak ${(peak / MB).toFixed(0)} MB, up to 2000 accepted ${(early / MB).toFixed(0)} MB, from 8000 ${(late / MB).toFixed(0)} MB (${samples.length} samples)`,
-  );
-  // Bounded: well under a container's memory, and no growth with the count once the flood runs.
-  expect(peak).toBeLessThan(baseline + 400 * MB);
-  expect(late - early).toBeLessThan(150 * MB);
-});
+    const recordedAfterMs = Date.now() - flooded;
+    const baseline = samples[0]!.rss;
+    const peak = Math.max(...samples.map((s) => s.rss));
+    const early = Math.max(...samples.filter((s) => s.accepted <= 2_000).map((s) => s.rss));
+    const late = Math.max(...samples.filter((s) => s.accepted >= 8_000).map((s) => s.rss));
+    console.log(
+      `flood: webhooks ${summary.webhooks} (unique ${summary.unique}, repeated ${summary.repeated}) in ${(summary.durationMs / 1000).toFixed(1)} s at concurrency ${plan.concurrency}; ` +
+        `answers ${JSON.stringify(summary.answers)}; recorded ${r.recorded} (all within ${(recordedAfterMs / 1000).toFixed(0)} s of the flood's end), duplicated ${r.duplicated}, missing ${r.missing}; ` +
+        `API RSS baseline ${(baseline / MB).toFixed(0)} MB, peak ${(peak / MB).toFixed(0)} MB, up to 2000 accepted ${(early / MB).toFixed(0)} MB, from 8000 ${(late / MB).toFixed(0)} MB (${samples.length} samples)`,
+    );
+    // Bounded: well under a container's memory, and no growth with the count once the flood runs.
+    expect(peak).toBeLessThan(baseline + 400 * MB);
+    expect(late - early).toBeLessThan(150 * MB);
+  },
+);

@@ -64,9 +64,14 @@ function body(plan: FloodPlan, i: number): string {
     messaging_product: 'whatsapp',
     metadata: { display_phone_number: plan.displayPhoneNumber, phone_number_id: plan.phoneNumberId },
     contacts: [{ profile: { name: `Customer ${waId.slice(-4)}` }, wa_id: waId }],
-    messages: [{ from: waId, id: floodWamid(i), timestamp: String(1_796_000_000 + i), type: 'text', text: { body: `flood message ${i}` } }],
+    messages: [
+      { from: waId, id: floodWamid(i), timestamp: String(1_796_000_000 + i), type: 'text', text: { body: `flood message ${i}` } },
+    ],
   };
-  return JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: plan.wabaId, time: 1_796_000_000 + i, changes: [{ field: 'messages', value }] }] });
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: plan.wabaId, time: 1_796_000_000 + i, changes: [{ field: 'messages', value }] }],
+  });
 }
 
 async function flood(plan: FloodPlan, url: string) {
@@ -77,7 +82,10 @@ async function flood(plan: FloodPlan, url: string) {
         method: 'POST',
         agent,
         timeout: 30_000,
-        headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', plan.appSecret).update(raw).digest('hex')}` },
+        headers: {
+          'content-type': 'application/json',
+          'x-hub-signature-256': `sha256=${createHmac('sha256', plan.appSecret).update(raw).digest('hex')}`,
+        },
       });
       req.once('response', (res) => {
         res.resume();
@@ -96,7 +104,8 @@ async function flood(plan: FloodPlan, url: string) {
   const started = Date.now();
   const lane = async () => {
     while (next < order.length) {
-      if (Date.now() - started > plan.deadlineMs) throw new Error(`flood past its deadline of ${plan.deadlineMs} ms at ${accepted}/${order.length}`);
+      if (Date.now() - started > plan.deadlineMs)
+        throw new Error(`flood past its deadline of ${plan.deadlineMs} ms at ${accepted}/${order.length}`);
       const raw = body(plan, order[next++]!);
       for (;;) {
         const status = await post(raw);
@@ -110,7 +119,14 @@ async function flood(plan: FloodPlan, url: string) {
   };
   await Promise.all(Array.from({ length: plan.concurrency }, lane));
   agent.destroy();
-  return { webhooks: order.length, unique: uniqueCount(plan), repeated: order.length - uniqueCount(plan), answers, redeliveries, durationMs: Date.now() - started };
+  return {
+    webhooks: order.length,
+    unique: uniqueCount(plan),
+    repeated: order.length - uniqueCount(plan),
+    answers,
+    redeliveries,
+    durationMs: Date.now() - started,
+  };
 }
 
 if (require.main === module) {

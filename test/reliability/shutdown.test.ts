@@ -54,7 +54,11 @@ if (missing) console.warn(`shutdown tests on separate processes SKIPPED: ${missi
     await throughSignup(stack, phone);
     await stack.sim('PUT', '/faults', { latencyMs: 5_000, endpoints: ['waba/subscribed_apps'] });
     await scan(stack, phone);
-    await eventually(() => stack.sim('GET', '/requests'), (r) => r.body['POST waba/subscribed_apps'] === 1, { timeoutMs: 60_000 });
+    await eventually(
+      () => stack.sim('GET', '/requests'),
+      (r) => r.body['POST waba/subscribed_apps'] === 1,
+      { timeoutMs: 60_000 },
+    );
 
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toEqual({ code: 0, signal: null });
@@ -67,7 +71,9 @@ if (missing) console.warn(`shutdown tests on separate processes SKIPPED: ${missi
     await stack.onboardingWhen(phone, (o) => o.stage === 'active');
     const requests = (await stack.sim('GET', '/requests')).body;
     expect(requests['POST waba/subscribed_apps']).toBe(1);
-    console.log(`shutdown worker: subscribed_apps in flight at SIGTERM, requests 1, applied 1, exit 0; onboarding active on the next worker`);
+    console.log(
+      `shutdown worker: subscribed_apps in flight at SIGTERM, requests 1, applied 1, exit 0; onboarding active on the next worker`,
+    );
   });
 });
 
@@ -81,11 +87,19 @@ describe('SIGTERM on npm start', () => {
     stack = startStack(await stackEnvironment());
     await stack.waitForLine(/API listening/);
     const phone = '+15550900003';
-    const slow = slowRequest(`${stack.apiUrl}/onboardings`, 'POST', { phoneNumber: phone }, { 'x-api-key': 'local-backend-api-key' });
+    const slow = slowRequest(
+      `${stack.apiUrl}/onboardings`,
+      'POST',
+      { phoneNumber: phone },
+      { 'x-api-key': 'local-backend-api-key' },
+    );
     await slow.inFlight;
     stack.child.kill('SIGTERM');
     await stack.waitForLine(/"msg":"stopping"/);
-    await eventually(() => connectionError(`${stack!.apiUrl}/health`), (e) => e === 'ECONNREFUSED');
+    await eventually(
+      () => connectionError(`${stack!.apiUrl}/health`),
+      (e) => e === 'ECONNREFUSED',
+    );
     slow.finish();
     const answer = await slow.answer;
     expect(answer.status).toBe(201);

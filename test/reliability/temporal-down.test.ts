@@ -29,7 +29,12 @@ afterAll(async () => {
  * Customers writing to `phone` through the simulator, `lanes` at a time, until `total` are sent
  * or `stop()`; resolves the wamids sent per customer.
  */
-function customerStream(s: SeparateStack, phone: string, customers: string[], { lanes, total }: { lanes: number; total: number }) {
+function customerStream(
+  s: SeparateStack,
+  phone: string,
+  customers: string[],
+  { lanes, total }: { lanes: number; total: number },
+) {
   const sent = new Map<string, string[]>(customers.map((c) => [c, []]));
   let count = 0;
   let stopped = false;
@@ -52,81 +57,117 @@ function customerStream(s: SeparateStack, phone: string, customers: string[], { 
 
 /** Until the simulator holds no undelivered webhook; its counts then. */
 const allDelivered = (s: SeparateStack) =>
-  eventually(() => s.sim('GET', '/webhooks?field=none'), (r) => r.body.pending === 0, { timeoutMs: 300_000, intervalMs: 500 }).then((r) => r.body);
+  eventually(
+    () => s.sim('GET', '/webhooks?field=none'),
+    (r) => r.body.pending === 0,
+    { timeoutMs: 300_000, intervalMs: 500 },
+  ).then((r) => r.body);
 
 const customersOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 
-(missing ? test.skip : test)('Temporal SIGKILLed with onboardings waiting on timers and conversations mid-stream: everything resumes, timers fire, nothing lost', async () => {
-  const s = stack;
-  const timed = ['+15550920001', '+15550920002'];
-  const business = '+15550920003';
-  for (const phone of [...timed, business]) await createPhone(s, phone);
-  // The QR's lapse is a durable timer; it comes due while Temporal is down.
-  // Enough attempts that the QR keeps lapsing until the test scans it, however slow the machine.
-  for (const phone of timed) await throughSignup(s, phone, { ...fastOnboarding, linkingAttemptTtlMs: 15_000, maxLinkingAttempts: 20 });
-  for (const phone of timed) expect((await s.api('GET', `/onboardings/${phone}`)).body.linking.attempts).toBe(1);
-  const { phoneNumberId } = s.simulator.world.numbers.get(business)!;
-  const webhooksBefore = (await s.sim('GET', '/webhooks?field=none')).body.answers;
+(missing ? test.skip : test)(
+  'Temporal SIGKILLed with onboardings waiting on timers and conversations mid-stream: everything resumes, timers fire, nothing lost',
+  async () => {
+    const s = stack;
+    const timed = ['+15550920001', '+15550920002'];
+    const business = '+15550920003';
+    for (const phone of [...timed, business]) await createPhone(s, phone);
+    // The QR's lapse is a durable timer; it comes due while Temporal is down.
+    // Enough attempts that the QR keeps lapsing until the test scans it, however slow the machine.
+    for (const phone of timed)
+      await throughSignup(s, phone, { ...fastOnboarding, linkingAttemptTtlMs: 15_000, maxLinkingAttempts: 20 });
+    for (const phone of timed) expect((await s.api('GET', `/onboardings/${phone}`)).body.linking.attempts).toBe(1);
+    const { phoneNumberId } = s.simulator.world.numbers.get(business)!;
+    const webhooksBefore = (await s.sim('GET', '/webhooks?field=none')).body.answers;
 
-  const stream = customerStream(s, business, customersOf('16505552', 5), { lanes: 2, total: 100_000 });
-  await eventually(stream.sent, (n) => n >= 40);
-  await s.temporal.kill();
-  const killedAt = Date.now();
-  await eventually(() => s.sim('GET', '/webhooks?field=none'), (r) => r.body.answers['503'] > (webhooksBefore['503'] ?? 0), { timeoutMs: 60_000 });
-  // Down past the timers' due time.
-  await eventually(() => Date.now() - killedAt, (ms) => ms > 20_000, { timeoutMs: 60_000, intervalMs: 500 });
-  await s.temporal.restart();
-  const sentAtRestart = stream.sent();
-  await eventually(stream.sent, (n) => n >= sentAtRestart + 40, { timeoutMs: 120_000 });
-  const sent = await stream.stop();
+    const stream = customerStream(s, business, customersOf('16505552', 5), { lanes: 2, total: 100_000 });
+    await eventually(stream.sent, (n) => n >= 40);
+    await s.temporal.kill();
+    const killedAt = Date.now();
+    await eventually(
+      () => s.sim('GET', '/webhooks?field=none'),
+      (r) => r.body.answers['503'] > (webhooksBefore['503'] ?? 0),
+      { timeoutMs: 60_000 },
+    );
+    // Down past the timers' due time.
+    await eventually(
+      () => Date.now() - killedAt,
+      (ms) => ms > 20_000,
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    await s.temporal.restart();
+    const sentAtRestart = stream.sent();
+    await eventually(stream.sent, (n) => n >= sentAtRestart + 40, { timeoutMs: 120_000 });
+    const sent = await stream.stop();
 
-  for (const phone of timed) await s.onboardingWhen(phone, (o) => o.stage === 'linking' && o.linking.attempts >= 2, 180_000);
-  for (const phone of timed) await scan(s, phone);
-  for (const phone of timed) await s.onboardingWhen(phone, (o) => o.stage === 'active', 180_000);
+    for (const phone of timed) await s.onboardingWhen(phone, (o) => o.stage === 'linking' && o.linking.attempts >= 2, 180_000);
+    for (const phone of timed) await scan(s, phone);
+    for (const phone of timed) await s.onboardingWhen(phone, (o) => o.stage === 'active', 180_000);
 
-  const webhooks = await allDelivered(s);
-  const r = await eventually(() => reconcile(s.api, phoneNumberId, sent), (x) => x.recorded >= x.sent, { timeoutMs: 180_000, intervalMs: 1_000 });
-  expect(r).toEqual({ sent: stream.sent(), recorded: stream.sent(), duplicated: 0, missing: 0, unexpected: 0 });
-  expect(api.child.exitCode).toBeNull();
-  console.log(
-    `Temporal SIGKILL: kills survived 1; timers fired after restart ${timed.length}/${timed.length} (a new linking attempt), onboardings active ${timed.length}/${timed.length}; ` +
-      `messages sent ${r.sent} recorded ${r.recorded} duplicated ${r.duplicated}; webhook answers ${JSON.stringify(webhooks.answers)}`,
-  );
-});
+    const webhooks = await allDelivered(s);
+    const r = await eventually(
+      () => reconcile(s.api, phoneNumberId, sent),
+      (x) => x.recorded >= x.sent,
+      { timeoutMs: 180_000, intervalMs: 1_000 },
+    );
+    expect(r).toEqual({ sent: stream.sent(), recorded: stream.sent(), duplicated: 0, missing: 0, unexpected: 0 });
+    expect(api.child.exitCode).toBeNull();
+    console.log(
+      `Temporal SIGKILL: kills survived 1; timers fired after restart ${timed.length}/${timed.length} (a new linking attempt), onboardings active ${timed.length}/${timed.length}; ` +
+        `messages sent ${r.sent} recorded ${r.recorded} duplicated ${r.duplicated}; webhook answers ${JSON.stringify(webhooks.answers)}`,
+    );
+  },
+);
 
-(missing ? test.skip : test)('Temporal stopped during a webhook flood: 503 while down, the API stays up, redeliveries recorded once after recovery', async () => {
-  const s = stack;
-  const business = '+15550930001';
-  await createPhone(s, business);
-  const { phoneNumberId } = s.simulator.world.numbers.get(business)!;
-  const before = (await s.sim('GET', '/webhooks?field=none')).body.answers as Record<string, number>;
+(missing ? test.skip : test)(
+  'Temporal stopped during a webhook flood: 503 while down, the API stays up, redeliveries recorded once after recovery',
+  async () => {
+    const s = stack;
+    const business = '+15550930001';
+    await createPhone(s, business);
+    const { phoneNumberId } = s.simulator.world.numbers.get(business)!;
+    const before = (await s.sim('GET', '/webhooks?field=none')).body.answers as Record<string, number>;
 
-  const total = 600;
-  const stream = customerStream(s, business, customersOf('16505553', 10), { lanes: 8, total });
-  await eventually(stream.sent, (n) => n >= 100);
-  await s.temporal.stop();
-  // Down: webhooks are refused 503, the API answers its health as degraded, and stays up.
-  await eventually(() => s.sim('GET', '/webhooks?field=none'), (r) => (r.body.answers['503'] ?? 0) > (before['503'] ?? 0), { timeoutMs: 60_000 });
-  const health = await s.api('GET', '/health');
-  expect(health).toEqual({ status: 503, body: { status: 'degraded', temporal: 'unreachable' } });
-  const sent = await stream.done;
-  const duringOutage = (await s.sim('GET', '/webhooks?field=none')).body;
-  expect(duringOutage.pending).toBeGreaterThan(0);
-  expect(api.child.exitCode).toBeNull();
+    const total = 600;
+    const stream = customerStream(s, business, customersOf('16505553', 10), { lanes: 8, total });
+    await eventually(stream.sent, (n) => n >= 100);
+    await s.temporal.stop();
+    // Down: webhooks are refused 503, the API answers its health as degraded, and stays up.
+    await eventually(
+      () => s.sim('GET', '/webhooks?field=none'),
+      (r) => (r.body.answers['503'] ?? 0) > (before['503'] ?? 0),
+      { timeoutMs: 60_000 },
+    );
+    const health = await s.api('GET', '/health');
+    expect(health).toEqual({ status: 503, body: { status: 'degraded', temporal: 'unreachable' } });
+    const sent = await stream.done;
+    const duringOutage = (await s.sim('GET', '/webhooks?field=none')).body;
+    expect(duringOutage.pending).toBeGreaterThan(0);
+    expect(api.child.exitCode).toBeNull();
 
-  await s.temporal.restart();
-  const webhooks = await allDelivered(s);
-  const r = await eventually(() => reconcile(s.api, phoneNumberId, sent), (x) => x.recorded >= x.sent, { timeoutMs: 180_000, intervalMs: 1_000 });
-  expect(r).toEqual({ sent: total, recorded: total, duplicated: 0, missing: 0, unexpected: 0 });
-  // What the API could not hand over it refused with 503 (or, on a loaded machine, had not answered
-  // within the simulator's 10 s, which Meta also redelivers); never another answer.
-  const answers: Record<string, number> = {};
-  for (const [k, v] of Object.entries(webhooks.answers as Record<string, number>)) if (v > (before[k] ?? 0)) answers[k] = v - (before[k] ?? 0);
-  expect(Object.keys(answers).filter((k) => k !== 'TimeoutError').sort()).toEqual(['200', '503']);
-  expect(answers['503']).toBeGreaterThan(0);
-  expect((await s.api('GET', '/health')).body).toEqual({ status: 'ok', temporal: 'serving' });
-  console.log(
-    `Temporal outage: messages sent ${r.sent} recorded ${r.recorded} duplicated ${r.duplicated} missing ${r.missing}; ` +
-      `pending at the end of the flood ${duringOutage.pending}; webhook answers ${JSON.stringify(answers)}; API up throughout`,
-  );
-});
+    await s.temporal.restart();
+    const webhooks = await allDelivered(s);
+    const r = await eventually(
+      () => reconcile(s.api, phoneNumberId, sent),
+      (x) => x.recorded >= x.sent,
+      { timeoutMs: 180_000, intervalMs: 1_000 },
+    );
+    expect(r).toEqual({ sent: total, recorded: total, duplicated: 0, missing: 0, unexpected: 0 });
+    // What the API could not hand over it refused with 503 (or, on a loaded machine, had not answered
+    // within the simulator's 10 s, which Meta also redelivers); never another answer.
+    const answers: Record<string, number> = {};
+    for (const [k, v] of Object.entries(webhooks.answers as Record<string, number>))
+      if (v > (before[k] ?? 0)) answers[k] = v - (before[k] ?? 0);
+    expect(
+      Object.keys(answers)
+        .filter((k) => k !== 'TimeoutError')
+        .sort(),
+    ).toEqual(['200', '503']);
+    expect(answers['503']).toBeGreaterThan(0);
+    expect((await s.api('GET', '/health')).body).toEqual({ status: 'ok', temporal: 'serving' });
+    console.log(
+      `Temporal outage: messages sent ${r.sent} recorded ${r.recorded} duplicated ${r.duplicated} missing ${r.missing}; ` +
+        `pending at the end of the flood ${duringOutage.pending}; webhook answers ${JSON.stringify(answers)}; API up throughout`,
+    );
+  },
+);

@@ -34,7 +34,12 @@ function usageError(argv: string[], env: NodeJS.ProcessEnv = local): string {
 
 describe('parsing', () => {
   test('list with every filter', () => {
-    expect(parseCli(['ops', 'list', '--stage', 'linking', '--stuck', '--blocked-reason', 'qr_not_scanned', '--limit', '20', '--json'], local)).toEqual({
+    expect(
+      parseCli(
+        ['ops', 'list', '--stage', 'linking', '--stuck', '--blocked-reason', 'qr_not_scanned', '--limit', '20', '--json'],
+        local,
+      ),
+    ).toEqual({
       kind: 'run',
       command: { name: 'list', query: { stage: 'linking', stuck: true, blockedReason: 'qr_not_scanned', limit: 20 }, json: true },
       connection,
@@ -46,8 +51,12 @@ describe('parsing', () => {
   });
 
   test('show and the actions take one phone number, E.164 with or without the +', () => {
-    expect(parseCli(['ops', 'show', '+15550783881'], local)).toMatchObject({ command: { name: 'show', phoneNumber: '+15550783881', json: false } });
-    expect(parseCli(['ops', 'show', '15550783881', '--json'], local)).toMatchObject({ command: { name: 'show', phoneNumber: '+15550783881', json: true } });
+    expect(parseCli(['ops', 'show', '+15550783881'], local)).toMatchObject({
+      command: { name: 'show', phoneNumber: '+15550783881', json: false },
+    });
+    expect(parseCli(['ops', 'show', '15550783881', '--json'], local)).toMatchObject({
+      command: { name: 'show', phoneNumber: '+15550783881', json: true },
+    });
     const actions: [string, object][] = [
       ['retry', { action: 'retry' }],
       ['refresh-linking', { action: 'refreshLinking' }],
@@ -56,7 +65,9 @@ describe('parsing', () => {
       ['cancel', { action: 'cancel' }],
     ];
     for (const [command, body] of actions) {
-      expect(parseCli(['ops', command, '+15550783881'], local)).toMatchObject({ command: { name: 'action', phoneNumber: '+15550783881', body } });
+      expect(parseCli(['ops', command, '+15550783881'], local)).toMatchObject({
+        command: { name: 'action', phoneNumber: '+15550783881', body },
+      });
     }
     expect(parseCli(['ops', 'reset', '+15550783881', '--to', 'signup'], local)).toMatchObject({
       command: { name: 'action', body: { action: 'reset', to: 'signup' } },
@@ -99,7 +110,13 @@ describe('where to call and with which token', () => {
 
   test('defaults from the config: API_HOST and API_PORT, and the first ops token when local', () => {
     expect(parseCli(list, {})).toMatchObject({ connection });
-    expect(parseCli(list, { API_HOST: '0.0.0.0', API_PORT: '3100', OPS_TOKENS: 'alice:alice-token-0123456789,bob:bob-token-0123456789' })).toMatchObject({
+    expect(
+      parseCli(list, {
+        API_HOST: '0.0.0.0',
+        API_PORT: '3100',
+        OPS_TOKENS: 'alice:alice-token-0123456789,bob:bob-token-0123456789',
+      }),
+    ).toMatchObject({
       connection: { apiUrl: 'http://127.0.0.1:3100', token: 'alice-token-0123456789' },
     });
     expect(parseCli(list, { API_HOST: '::' })).toMatchObject({ connection: { apiUrl: 'http://[::1]:3000' } });
@@ -107,7 +124,9 @@ describe('where to call and with which token', () => {
 
   test('the environment over the config, flags over the environment; empty counts as unset', () => {
     const env = { COEXIST_API_URL: 'https://coexist.example.com/', COEXIST_OPS_TOKEN: 'env-token-0123456789' };
-    expect(parseCli(list, env)).toMatchObject({ connection: { apiUrl: 'https://coexist.example.com', token: 'env-token-0123456789' } });
+    expect(parseCli(list, env)).toMatchObject({
+      connection: { apiUrl: 'https://coexist.example.com', token: 'env-token-0123456789' },
+    });
     expect(parseCli([...list, '--api', 'http://10.0.0.5:3000', '--token', 'flag-token'], env)).toMatchObject({
       connection: { apiUrl: 'http://10.0.0.5:3000', token: 'flag-token' },
     });
@@ -116,7 +135,9 @@ describe('where to call and with which token', () => {
 
   test('no default token in production', () => {
     expect(usageError(list, { COEXIST_ENV: 'production' })).toMatch(/no ops token: pass --token or set COEXIST_OPS_TOKEN/);
-    expect(parseCli([...list, '--token', 'prod-token-0123456789'], { COEXIST_ENV: 'production' })).toMatchObject({ connection: { token: 'prod-token-0123456789' } });
+    expect(parseCli([...list, '--token', 'prod-token-0123456789'], { COEXIST_ENV: 'production' })).toMatchObject({
+      connection: { token: 'prod-token-0123456789' },
+    });
   });
 
   test('bad addresses and config values are usage errors naming them', () => {
@@ -138,7 +159,24 @@ describe('requests', () => {
 
   test('list: the filters as the query string', () => {
     expect(requestFor(command(['ops', 'list']), api)).toEqual({ method: 'GET', url: `${api}/ops/onboardings` });
-    expect(requestFor(command(['ops', 'list', '--stage', 'blocked', '--stuck', '--blocked-reason', 'qr_not_scanned', '--limit', '5', '--page-token', 'tok']), api)).toEqual({
+    expect(
+      requestFor(
+        command([
+          'ops',
+          'list',
+          '--stage',
+          'blocked',
+          '--stuck',
+          '--blocked-reason',
+          'qr_not_scanned',
+          '--limit',
+          '5',
+          '--page-token',
+          'tok',
+        ]),
+        api,
+      ),
+    ).toEqual({
       method: 'GET',
       url: `${api}/ops/onboardings?stage=blocked&stuck=true&blockedReason=qr_not_scanned&limit=5&pageToken=tok`,
     });
@@ -146,13 +184,19 @@ describe('requests', () => {
   });
 
   test('show and actions: the + URL-encoded, the action as the body', () => {
-    expect(requestFor(command(['ops', 'show', '+15550783881']), api)).toEqual({ method: 'GET', url: `${api}/ops/onboardings/%2B15550783881` });
+    expect(requestFor(command(['ops', 'show', '+15550783881']), api)).toEqual({
+      method: 'GET',
+      url: `${api}/ops/onboardings/%2B15550783881`,
+    });
     expect(requestFor(command(['ops', 'refresh-linking', '+15550783881']), api)).toEqual({
       method: 'POST',
       url: `${api}/ops/onboardings/%2B15550783881/actions`,
       body: { action: 'refreshLinking' },
     });
-    expect(requestFor(command(['ops', 'reset', '+15550783881', '--to', 'linking']), api).body).toEqual({ action: 'reset', to: 'linking' });
+    expect(requestFor(command(['ops', 'reset', '+15550783881', '--to', 'linking']), api).body).toEqual({
+      action: 'reset',
+      to: 'linking',
+    });
   });
 });
 
@@ -194,7 +238,14 @@ const listAnswer: ListAnswer = {
 
 describe('rendering', () => {
   test('durations', () => {
-    expect([0, 42_000, 192_000, 2 * 3_600_000 + 5 * 60_000, 3 * 86_400_000 + 4 * 3_600_000, -5].map(formatDuration)).toEqual(['0s', '42s', '3m12s', '2h05m', '3d04h', '0s']);
+    expect([0, 42_000, 192_000, 2 * 3_600_000 + 5 * 60_000, 3 * 86_400_000 + 4 * 3_600_000, -5].map(formatDuration)).toEqual([
+      '0s',
+      '42s',
+      '3m12s',
+      '2h05m',
+      '3d04h',
+      '0s',
+    ]);
     expect(truncate('a  long\n text', 20)).toBe('a long text');
     expect(truncate('abcdefghij', 6)).toBe('abcde…');
   });
@@ -203,7 +254,9 @@ describe('rendering', () => {
     const text = renderList(listAnswer, { now: NOW, columns: 120 });
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^PHONE\s+STAGE\s+SINCE\s+AGE\s+STUCK\s+LINK\s+REASON\s+REMEDY$/);
-    expect(lines[1]).toMatch(/^\+15550000001\s+blocked\s+2025-11-25 09:30:00Z\s+2h30m\s+STUCK\s+3\s+qr_not_scanned\s+The QR code was not scanned/);
+    expect(lines[1]).toMatch(
+      /^\+15550000001\s+blocked\s+2025-11-25 09:30:00Z\s+2h30m\s+STUCK\s+3\s+qr_not_scanned\s+The QR code was not scanned/,
+    );
     expect(lines[1]).toMatch(/…$/);
     expect(lines[2]).toMatch(/^\+15550000002\s+prerequisites\s+2025-11-25 11:59:18Z\s+42s\s+0$/);
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
@@ -251,14 +304,29 @@ describe('rendering', () => {
     // The remedy is wrapped, not cut: every word is there.
     expect(text.replace(/\s+/g, ' ')).toContain(REMEDY);
     expect(text).toMatch(/status card +qualityRating=GREEN, throughput\.level=STANDARD, throughput\.messagesPerSecond=20/);
-    expect(text).toMatch(/Timeline \(2\)\n {2}2025-11-25 09:00:00Z {2}prerequisites +→ signup +prerequisites\.report {2}by backend\n/);
+    expect(text).toMatch(
+      /Timeline \(2\)\n {2}2025-11-25 09:00:00Z {2}prerequisites +→ signup +prerequisites\.report {2}by backend\n/,
+    );
     expect(text).toMatch(/linking\.awaitingScan → blocked +xstate\.after\.attemptTtl$/m);
     expect(text).toMatch(/Pending timers\n {2}payment\.recheck {2}due 2025-11-25 12:10:00Z \(in 10m00s\)/);
     expect(text).toMatch(/Activities\n {2}fetchStatusCard {2}attempt 4 {2}last failure: Graph API 500: try again later/);
   });
 
   test('show: not blocked, nothing pending', () => {
-    const text = renderShow({ ...detail, stuck: false, stage: 'linking', state: 'linking.awaitingScan', blocked: null, budgetMs: 600_000, timeline: [], pendingTimers: [], activities: [] }, { now: NOW, columns: 100 });
+    const text = renderShow(
+      {
+        ...detail,
+        stuck: false,
+        stage: 'linking',
+        state: 'linking.awaitingScan',
+        blocked: null,
+        budgetMs: 600_000,
+        timeline: [],
+        pendingTimers: [],
+        activities: [],
+      },
+      { now: NOW, columns: 100 },
+    );
     expect(text).not.toContain('STUCK');
     expect(text).toMatch(/stage +linking, since .*, budget 10m00s/);
     expect(text).toMatch(/blocked +no/);
@@ -286,7 +354,8 @@ describe('run: exit codes and what is printed', () => {
     };
     return { cli, out, err, calls };
   }
-  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
   test('0 with the table, the token as a bearer', async () => {
     const t = io(() => json(200, listAnswer));
@@ -303,7 +372,17 @@ describe('run: exit codes and what is printed', () => {
   });
 
   test('an action posts JSON and prints the block', async () => {
-    const t = io(() => json(200, { ...listAnswer.onboardings[0], state: 'linking.awaitingScan', status: 'active', blocked: null, timeline: [], pendingTimers: [], activities: [] }));
+    const t = io(() =>
+      json(200, {
+        ...listAnswer.onboardings[0],
+        state: 'linking.awaitingScan',
+        status: 'active',
+        blocked: null,
+        timeline: [],
+        pendingTimers: [],
+        activities: [],
+      }),
+    );
     expect(await run(['ops', 'retry', '+15550000001'], t.cli)).toBe(EXIT_OK);
     expect(t.calls[0]!.init.method).toBe('POST');
     expect(t.calls[0]!.init.body).toBe('{"action":"retry"}');
@@ -312,7 +391,9 @@ describe('run: exit codes and what is printed', () => {
   });
 
   test('1 with the API code and message', async () => {
-    const t = io(() => json(409, { error: { code: 'event_refused', message: 'state prerequisites cannot take retry', hint: 'wait' } }));
+    const t = io(() =>
+      json(409, { error: { code: 'event_refused', message: 'state prerequisites cannot take retry', hint: 'wait' } }),
+    );
     expect(await run(['ops', 'retry', '+15550000001'], t.cli)).toBe(EXIT_API_ERROR);
     expect(t.err.join('\n')).toBe('error: event_refused: state prerequisites cannot take retry (HTTP 409)\n  hint: wait');
     expect(t.out).toEqual([]);

