@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { EnqueueSendParams, OutboundContent } from '../machines/conversation';
-import { META_API_ERROR, type MetaErrorDetails } from '../machines/effects';
+import { META_API_ERROR, type MetaErrorDetails } from '../machines/interpreter-contract';
 import type { MessageRecord, MessageStatusUpdate } from '../machines/messages';
 import type { OnboardingContext } from '../machines/onboarding';
 import { sends } from '../observability/metrics';

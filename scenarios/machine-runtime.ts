@@ -16,7 +16,7 @@ import {
   type AnyTransitionDefinition,
   type EventObject,
 } from 'xstate';
-import type { InvocationError } from '../machines/effects';
+import type { InvocationError } from '../machines/interpreter-contract';
 import { formatStateValue, type MachineEvent, type MachineView, type TimelineEntry } from '../workflows/machine-api';
 import type { EffectFailedEvent } from '../workflows/interpreter';
 import { transitionKey } from './coverage';

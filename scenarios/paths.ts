@@ -7,7 +7,7 @@
  */
 import { initialTransition, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode } from 'xstate';
 import { conversationMachine } from '../machines/conversation';
-import { META_API_ERROR, type InvocationError } from '../machines/effects';
+import { META_API_ERROR, type InvocationError } from '../machines/interpreter-contract';
 import { onboardingMachine, type OnboardingContext } from '../machines/onboarding';
 import { Coverage, transitionKey } from './coverage';
 import { transitionRecording } from './machine-runtime';

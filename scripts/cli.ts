@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { configSchema } from '../config';
 import type { BlockableStage, Stage } from '../machines/onboarding';
-import { BLOCKED_REASONS } from '../machines/remedies';
+import { BLOCKED_REASONS } from '../machines/onboarding';
 import { toE164 } from '../workflows/ids';
 
 export const EXIT_OK = 0;

@@ -39,7 +39,7 @@ import {
   type EventObject,
   type InputFrom,
 } from 'xstate';
-import type { InvocationError } from '../machines/effects';
+import type { InvocationError } from '../machines/interpreter-contract';
 import {
   eventSignal,
   formatStateValue,

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { META_API_ERROR, type MetaErrorDetails } from '../../machines/effects';
+import { META_API_ERROR, type MetaErrorDetails } from '../../machines/interpreter-contract';
 
 /**
  * Meta error codes that a later attempt can fix by itself (meta-reference §7): service trouble

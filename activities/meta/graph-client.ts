@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import { META_API_ERROR, type MetaErrorDetails } from '../../machines/effects';
+import { META_API_ERROR, type MetaErrorDetails } from '../../machines/interpreter-contract';
 import { metaCallDuration, metaCalls } from '../../observability/metrics';
 import { metaFailure, networkFailure, unexpectedResponse } from './errors';
 import {

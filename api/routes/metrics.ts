@@ -5,7 +5,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { logContext } from '../../logger';
 import type { Stage } from '../../machines/onboarding';
-import { BLOCKED_REASONS } from '../../machines/remedies';
+import { BLOCKED_REASONS } from '../../machines/onboarding';
 import {
   collectProcessMetrics,
   httpRequestDuration,

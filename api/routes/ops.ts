@@ -9,7 +9,7 @@ import {
   type OnboardingEvent,
   type Stage,
 } from '../../machines/onboarding';
-import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/remedies';
+import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/onboarding';
 import { onboardingWorkflowId } from '../../workflows/ids';
 import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
 import type { ApiDeps } from '../app';

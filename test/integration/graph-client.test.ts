@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { GraphClient } from '../../activities/meta/graph-client';
 import { isRetryableMetaError } from '../../activities/meta/errors';
-import { META_API_ERROR, type MetaErrorDetails } from '../../machines/effects';
+import { META_API_ERROR, type MetaErrorDetails } from '../../machines/interpreter-contract';
 import { createSimulator } from '../../simulator/app';
 
 const appSecret = 'graph-client-test-secret';

@@ -17,13 +17,8 @@ import {
   type OnboardingSnapshot,
   type Stage,
 } from '../../machines/onboarding';
-import {
-  BLOCKED_REASONS,
-  SENDING_BLOCKS,
-  SIGNUP_ERROR_REASONS,
-  SYNC_FAILURES,
-  type BlockedReason,
-} from '../../machines/remedies';
+import { SIGNUP_ERROR_REASONS } from '../../machines/meta-codes';
+import { BLOCKED_REASONS, SENDING_BLOCKS, SYNC_FAILURES, type BlockedReason } from '../../machines/onboarding';
 
 const PHONE = '+15550783881';
 const T0 = 1_750_000_000_000;

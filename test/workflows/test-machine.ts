@@ -1,6 +1,6 @@
 /** A small machine that exercises every feature of the durable interpreter. */
 import { assign, cancel, fromPromise, raise, setup } from 'xstate';
-import { runsAsActivity, type InvocationError } from '../../machines/effects';
+import { runsAsActivity, type InvocationError } from '../../machines/interpreter-contract';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const PONG_DELAY_MS = 60_000;

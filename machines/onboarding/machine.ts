@@ -14,604 +14,58 @@
  * history arrives for hours after the stage that requested it. Its silence / stall timers are
  * re-armed when the stage changes, so a verdict can come later than the setting, never earlier.
  */
-import { and, assertEvent, assign, fromPromise, not, setup, type SnapshotFrom, type StateValue } from 'xstate';
-import { metaErrorCode, runsAsActivity } from './effects';
+import { and, assertEvent, assign, fromPromise, not, setup, type SnapshotFrom } from 'xstate';
+import { metaErrorCode, runsAsActivity } from '../interpreter-contract';
+import { isAuthorizationErrorCode, isSendingBlockCode, PAYMENT_REFUSAL_CODE, signupErrorReason } from '../meta-codes';
+import type { BlockParams, HistoryStatus, OnboardingContext } from './context';
+import type { OnboardingEffects, SyncType } from './effects';
+import type { OnboardingEvent } from './events';
+import { blockedNotice, historyOutcomeNotice, linkingLapsedNotice, paymentRequiredNotice, syncFailedNotice } from './notices';
+import { BLOCKED_REASONS, offboardingRemedy, remedyFor, WARNINGS } from './remedies';
 import {
-  BLOCKED_REASONS,
-  HISTORY_OUTCOMES,
-  PAYMENT_REFUSAL_CODE,
-  SEND_REFUSAL_REASONS,
-  SENDING_BLOCKS,
-  SYNC_FAILURES,
-  WARNINGS,
-  graphErrorReason,
-  isAuthorizationErrorCode,
-  linkingLapsedRemedy,
-  offboardingRemedy,
-  remedyFor,
-  signupErrorReason,
-  syncFailureReason,
-  type BlockedReason,
-  type HistoryOutcome,
-  type SendingBlockReason,
-  type SyncFailureReason,
-  type WarningCode,
-} from './remedies';
-
-// --- settings and input -------------------------------------------------------------------------
-
-export type LinkingMethod = 'qr' | 'code';
-
-export interface OnboardingSettings {
-  /** Method of the first linking attempt: the help article's QR, or Meta's verification code. */
-  linkingMethod: LinkingMethod;
-  /** Lifetime of one QR / code attempt. Meta documents none; the article says "a minute or two". */
-  linkingAttemptTtlMs: number;
-  maxLinkingAttempts: number;
-  /** Confirming the number on the Cloud API longer than this: `registration.stuck`. */
-  registrationDeadlineMs: number;
-  registrationPollIntervalMs: number;
-  /** History requested and no `history` webhook at all for this long: "history never arrived". */
-  historySilenceMs: number;
-  /** Some history chunks, then none for this long: history incomplete. */
-  historyStallMs: number;
-  /** Payment missing: re-check Meta this often even without a `payment.added`. */
-  paymentRecheckMs: number;
-}
-
-export const DEFAULT_ONBOARDING_SETTINGS: OnboardingSettings = {
-  linkingMethod: 'qr',
-  linkingAttemptTtlMs: 2 * 60_000,
-  maxLinkingAttempts: 5,
-  registrationDeadlineMs: 10 * 60_000,
-  registrationPollIntervalMs: 15_000,
-  historySilenceMs: 24 * 60 * 60_000,
-  historyStallMs: 2 * 60 * 60_000,
-  paymentRecheckMs: 60 * 60_000,
-};
-
-export interface OnboardingInput {
-  /** E.164, e.g. +15550783881. */
-  phoneNumber: string;
-  settings?: Partial<OnboardingSettings>;
-}
-
-export const MIN_APP_VERSION = '2.24.17';
-
-/** WhatsApp Business app version ≥ 2.24.17, compared number by number (2.24.9 < 2.24.17). */
-export function isAppVersionSupported(version: string): boolean {
-  const parts = version
-    .trim()
-    .split('.')
-    .map((part) => (/^\d+$/.test(part) ? Number(part) : NaN));
-  if (parts.some(Number.isNaN)) return false;
-  const min = MIN_APP_VERSION.split('.').map(Number);
-  for (let i = 0; i < Math.max(parts.length, min.length); i++) {
-    const diff = (parts[i] ?? 0) - (min[i] ?? 0);
-    if (diff !== 0) return diff > 0;
-  }
-  return true;
-}
-
-// --- stages -------------------------------------------------------------------------------------
-
-export type Stage =
-  | 'prerequisites'
-  | 'signup'
-  | 'linking'
-  | 'registration'
-  | 'sync'
-  | 'payment'
-  | 'active'
-  | 'blocked'
-  | 'cancelled'
-  | 'offboarded';
-
-/** Stages that can block, and that ops may `reset` a blocked onboarding to. */
-export type BlockableStage = 'prerequisites' | 'signup' | 'linking' | 'registration';
-
-/** The stage of a snapshot (or of the interpreter's view): its top-level state, also its tag. */
-export function stageOf(snapshot: { value: StateValue }): Stage {
-  const value = snapshot.value;
-  return (typeof value === 'string' ? value : Object.keys(value)[0]) as Stage;
-}
-
-// --- events -------------------------------------------------------------------------------------
-
-export type OnboardingEvent =
-  // From the backend (`at`: epoch ms).
-  | {
-      type: 'prerequisites.report';
-      appVersion: string;
-      hasBusinessPortfolio: boolean;
-      connectedElsewhere: boolean;
-      hasPaymentMethod?: boolean;
-      at?: number;
-    }
-  /** FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING (only waba_id) joined with the FB.login code. */
-  | { type: 'signup.finished'; wabaId: string; code: string; phoneNumberId?: string; at: number }
-  /** CANCEL: with `errorCode` the user hit an Embedded Signup error (Meta sends it as a string). */
-  | {
-      type: 'signup.cancelled';
-      currentStep?: string;
-      errorCode?: number | string;
-      errorMessage?: string;
-      sessionId?: string;
-      at: number;
-    }
-  /** QR scanned from Linked devices, or verification code entered. */
-  | { type: 'linking.confirmed'; method: LinkingMethod; at: number }
-  /** A new attempt now (counts as one); `method` switches between QR and code. */
-  | { type: 'linking.refresh'; method?: LinkingMethod; by?: string }
-  /** A webhook showed the number on the Cloud API; fields, when given, must say so. */
-  | { type: 'registration.confirmed'; isOnBizApp?: boolean; platformType?: string; at?: number }
-  | { type: 'history.progress'; progress: number; phase: number; chunkOrder: number; at: number }
-  /** `history` webhook with error 2593109: the business chose "Don't share chats". */
-  | { type: 'history.declined'; at: number }
-  | { type: 'payment.added'; at: number; by?: string }
-  /** A send or status failed with a code that blocks sending (131042, 368, 131031). */
-  | { type: 'send.refused'; code: number; at: number }
-  | { type: 'statusCard.refresh'; by?: string }
-  // Meta webhooks (`eventTime`: entry[].time, Unix seconds).
-  | { type: 'account.qualityUpdate'; event?: string; messagingLimitTier?: string; qualityRating?: string; eventTime: number }
-  | {
-      type: 'account.nameUpdate';
-      decision: string;
-      requestedVerifiedName?: string;
-      rejectionReason?: string | null;
-      eventTime: number;
-    }
-  /** account_update: PARTNER_REMOVED (reason e.g. PRIMARY_INACTIVITY), ACCOUNT_OFFBOARDED, ACCOUNT_RECONNECTED, … */
-  | { type: 'account.update'; event: string; reason?: string; initiatedBy?: string; eventTime: number }
-  // Ops.
-  | { type: 'cancel'; by?: string }
-  | { type: 'retry'; by?: string }
-  | { type: 'reset'; to: BlockableStage; by?: string };
-
-// --- actors (activities) --------------------------------------------------------------------------
-
-/** Meta's open enums: known values listed, anything else kept as Meta sent it. */
-export type OpenEnum<T extends string> = T | (string & {});
-export type CanSendMessage = OpenEnum<'AVAILABLE' | 'LIMITED' | 'BLOCKED'>;
-export type SyncType = 'smb_app_state_sync' | 'history';
-
-export interface ExchangeSignupCodeInput {
-  code: string;
-}
-/** The business token, encrypted by the activity; the only form a token takes in a workflow. */
-export interface ExchangeSignupCodeOutput {
-  sealedToken: string;
-}
-
-export interface LookupPhoneNumberInput {
-  wabaId: string;
-  phoneNumber: string;
-  sealedToken: string;
-  /** From Embedded Signup when it sent one; the lookup still checks it against the WABA. */
-  phoneNumberId?: string;
-}
-export interface LookupPhoneNumberOutput {
-  phoneNumberId: string;
-  displayPhoneNumber: string;
-  isOnBizApp: boolean;
-  platformType?: string;
-}
-
-export interface SubscribeAppInput {
-  wabaId: string;
-  sealedToken: string;
-}
-export type SubscribeAppOutput = void;
-
-export interface CheckRegistrationInput {
-  phoneNumberId: string;
-  sealedToken: string;
-}
-export interface CheckRegistrationOutput {
-  isOnBizApp: boolean;
-  platformType: string;
-  status?: string;
-}
-
-export interface RequestSyncInput {
-  phoneNumberId: string;
-  syncType: SyncType;
-  sealedToken: string;
-}
-export interface RequestSyncOutput {
-  requestId: string;
-}
-
-export interface CheckPaymentMethodInput {
-  phoneNumberId: string;
-  wabaId: string;
-  sealedToken: string;
-}
-export interface CheckPaymentMethodOutput {
-  canSendMessage: CanSendMessage;
-  /** Health entity error 141006. */
-  paymentMissing: boolean;
-  errorCodes: number[];
-}
-
-export interface FetchStatusCardInput {
-  phoneNumberId: string;
-  sealedToken: string;
-}
-export interface FetchStatusCardOutput {
-  displayName?: string;
-  nameStatus?: string;
-  qualityRating?: string;
-  messagingLimitTier?: string;
-  throughput?: string;
-  status?: string;
-  canSendMessage?: CanSendMessage;
-  isOnBizApp?: boolean;
-  platformType?: string;
-}
-
-// --- actions (activities) -------------------------------------------------------------------------
-
-export interface StartLinkingAttemptParams {
-  phoneNumber: string;
-  attempt: number;
-  maxAttempts: number;
-  method: LinkingMethod;
-  expiresInMs: number;
-}
-
-/** Backend callbacks. Type aliases (not interfaces) so each is a plain JSON record. */
-export type NotifyBackendParams =
-  | BlockedNotice
-  | LinkingLapsedNotice
-  | PaymentRequiredNotice
-  | ActiveNotice
-  | OffboardedNotice
-  | SyncFailedNotice
-  | HistoryOutcomeNotice;
-
-export type BlockedNotice = {
-  kind: 'blocked';
-  phoneNumber: string;
-  stage: BlockableStage;
-  reason: BlockedReason;
-  remedy: string;
-  code?: number;
-  detail?: string;
-};
-export type LinkingLapsedNotice = {
-  kind: 'linkingLapsed';
-  phoneNumber: string;
-  lapsedAttempt: number;
-  nextAttempt: number;
-  maxAttempts: number;
-  method: LinkingMethod;
-  remedy: string;
-};
-export type PaymentRequiredNotice = { kind: 'paymentRequired'; phoneNumber: string; remedy: string };
-export type ActiveNotice = {
-  kind: 'active';
-  phoneNumber: string;
-  wabaId: string;
-  phoneNumberId: string;
-  displayPhoneNumber?: string;
-};
-export type OffboardedNotice = {
-  kind: 'offboarded';
-  phoneNumber: string;
-  event: string;
-  reason?: string;
-  initiatedBy?: string;
-  remedy: string;
-};
-export type SyncFailedNotice = {
-  kind: 'syncFailed';
-  phoneNumber: string;
-  syncType: SyncType;
-  reason: SyncFailureReason;
-  code?: number;
-  remedy: string;
-};
-export type HistoryOutcomeNotice = { kind: 'historyOutcome'; phoneNumber: string; outcome: HistoryOutcome; message: string };
-
-// --- context --------------------------------------------------------------------------------------
-
-export interface Blocked {
-  reason: BlockedReason;
-  remedy: string;
-  stage: BlockableStage;
-  /** Meta's error code (Embedded Signup or Graph) when there was one. */
-  code?: number;
-  /** Meta's own text, or the Embedded Signup step that was abandoned. */
-  detail?: string;
-}
-
-export interface Warning {
-  code: WarningCode;
-  message: string;
-}
-
-export interface PrerequisitesReport {
-  appVersion: string;
-  hasBusinessPortfolio: boolean;
-  connectedElsewhere: boolean;
-  hasPaymentMethod?: boolean;
-}
-
-export interface SyncRequest {
-  /** `requesting` from the moment the call is made: a request cut short counts as maybe sent. */
-  status: 'not_requested' | 'requesting' | 'requested' | 'failed';
-  requestId?: string;
-  failure?: { reason: SyncFailureReason; code?: number; message: string; remedy: string };
-}
-
-export type HistoryStatus = 'not_requested' | 'awaiting' | 'receiving' | 'complete' | 'declined' | 'not_received' | 'incomplete';
-
-export interface HistoryProgress {
-  status: HistoryStatus;
-  /** Overall percent (Meta's `progress`); chunks come out of order, so the highest seen. */
-  progress: number;
-  chunks: number;
-  phase?: number;
-  chunkOrder?: number;
-  lastChunkAt?: number;
-  declinedAt?: number;
-}
-
-export interface RegistrationProgress {
-  checks: number;
-  lastCheck?: CheckRegistrationOutput;
-  lastError?: string;
-  confirmedBy?: 'check' | 'webhook';
-}
-
-export interface PaymentProgress {
-  /** Inferred (Meta offers no read): 141006 in health; undefined until first checked. */
-  missing?: boolean;
-  checks: number;
-  lastCheck?: CheckPaymentMethodOutput;
-  lastError?: string;
-  addedAt?: number;
-}
-
-export interface StatusCard extends FetchStatusCardOutput {
-  /** Last `phone_number_name_update` decision (APPROVED, DEFERRED, REJECTED, …). */
-  nameDecision?: string;
-  lastError?: string;
-}
-
-export interface SendingState {
-  canSend: boolean;
-  reason?: SendingBlockReason;
-  remedy?: string;
-}
-
-export interface Offboarding {
-  event: string;
-  reason?: string;
-  initiatedBy?: string;
-  eventTime: number;
-  remedy: string;
-}
-
-export interface OnboardingContext {
-  phoneNumber: string;
-  settings: OnboardingSettings;
-  prerequisites?: PrerequisitesReport;
-  warnings: Warning[];
-  signupFinishedAt?: number;
-  wabaId?: string;
-  phoneNumberId?: string;
-  displayPhoneNumber?: string;
-  sealedToken?: string;
-  linkingMethod: LinkingMethod;
-  linkingAttempts: number;
-  linkedAt?: number;
-  registration: RegistrationProgress;
-  contactsSync: SyncRequest;
-  historySync: SyncRequest;
-  history: HistoryProgress;
-  payment: PaymentProgress;
-  statusCard: StatusCard;
-  /** Refusals (131042, 368, 131031) not resolved since. */
-  unresolvedSendErrors: number[];
-  sendingState: SendingState;
-  /** Newest `account.update` eventTime applied (seconds); 0 before any. Older or equal ones are stale. */
-  lastLifecycleEventTime: number;
-  offboarding?: Offboarding;
-  blocked?: Blocked;
-  cancelledBy?: string;
-}
-
-// --- pure rules -----------------------------------------------------------------------------------
-
-/** Coexistence on the Cloud API: still on the app and `platform_type` CLOUD_API. */
-export function isOnCloudApiAndApp(n: { isOnBizApp?: boolean; platformType?: string }): boolean {
-  return n.isOnBizApp === true && n.platformType === 'CLOUD_API';
-}
-
-const DISCONNECTIONS = ['PARTNER_REMOVED', 'ACCOUNT_OFFBOARDED'];
-const RECONNECTION = 'ACCOUNT_RECONNECTED';
-
-/** The card's "Sending state": Active, or the first reason it cannot send (meta-reference §6). */
-export function sendingStateOf(
-  c: Pick<OnboardingContext, 'offboarding' | 'payment' | 'unresolvedSendErrors' | 'statusCard'>,
-): SendingState {
-  const reason = firstSendingBlock(c);
-  return reason === undefined ? { canSend: true } : { canSend: false, reason, remedy: SENDING_BLOCKS[reason].remedy };
-}
-
-function firstSendingBlock(
-  c: Pick<OnboardingContext, 'offboarding' | 'payment' | 'unresolvedSendErrors' | 'statusCard'>,
-): SendingBlockReason | undefined {
-  if (c.offboarding) return 'offboarded';
-  if (c.payment.missing === true) return 'payment_missing';
-  const refused = [PAYMENT_REFUSAL_CODE, 368, 131031].find((code) => c.unresolvedSendErrors.includes(code));
-  if (refused !== undefined) return SEND_REFUSAL_REASONS[refused];
-  const card = c.statusCard;
-  if (card.status === undefined) return 'status_unknown';
-  if (card.status !== 'CONNECTED') return 'number_not_connected';
-  if (!isOnCloudApiAndApp(card)) return 'coexistence_inactive';
-  if (card.canSendMessage === 'BLOCKED') return 'health_blocked';
-  return undefined;
-}
-
-/** Older APIs say TIER_1K where webhooks and newer APIs say TIER_2K. */
-function normaliseTier(tier: string | undefined): string | undefined {
-  return tier === 'TIER_1K' ? 'TIER_2K' : tier;
-}
-
-/** Coexistence numbers are fixed at 20 messages per second, whatever `throughput.level` says. */
-export const COEXISTENCE_MESSAGES_PER_SECOND = 20;
-
-/** The WhatsApp Account Status card on the main screen. */
-export function statusCardOf(context: OnboardingContext) {
-  const card = context.statusCard;
-  return {
-    displayName: card.displayName,
-    nameStatus: card.nameStatus,
-    qualityRating: card.qualityRating,
-    messagingLimitTier: card.messagingLimitTier,
-    throughput: { level: card.throughput, messagesPerSecond: COEXISTENCE_MESSAGES_PER_SECOND },
-    sendingState: context.sendingState,
-  };
-}
-
-function need<T>(value: T | undefined, name: string): T {
-  if (value === undefined) throw new Error(`onboarding context has no ${name} yet`);
-  return value;
-}
-
-function tokenOf(context: OnboardingContext) {
-  return need(context.sealedToken, 'sealedToken');
-}
-
-function blockedByGraphError(stage: BlockableStage, error: unknown): BlockParams {
-  const code = metaErrorCode(error);
-  return { stage, reason: graphErrorReason(code), ...(code !== undefined ? { code } : {}), detail: errorMessage(error) };
-}
-
-function errorMessage(error: unknown): string {
-  return (error as { message?: unknown } | undefined)?.message?.toString() ?? 'unknown error';
-}
-
-function syncFailure(error: unknown): SyncRequest {
-  const code = metaErrorCode(error);
-  const reason = syncFailureReason(code);
-  return {
-    status: 'failed',
-    failure: {
-      reason,
-      ...(code !== undefined ? { code } : {}),
-      message: errorMessage(error),
-      remedy: SYNC_FAILURES[reason].remedy,
-    },
-  };
-}
-
-/** Everything one Embedded Signup produces; a new signup starts from this. */
-function freshOnboarding(settings: OnboardingSettings) {
-  return {
-    signupFinishedAt: undefined,
-    wabaId: undefined,
-    phoneNumberId: undefined,
-    displayPhoneNumber: undefined,
-    sealedToken: undefined,
-    linkingMethod: settings.linkingMethod,
-    linkingAttempts: 0,
-    linkedAt: undefined,
-    registration: { checks: 0 },
-    contactsSync: { status: 'not_requested' },
-    historySync: { status: 'not_requested' },
-    history: { status: 'not_requested', progress: 0, chunks: 0 },
-    payment: { checks: 0 },
-    statusCard: {},
-    unresolvedSendErrors: [],
-    offboarding: undefined,
-  } satisfies Partial<OnboardingContext>;
-}
-
-function withSendingState(context: OnboardingContext, patch: Partial<OnboardingContext>): Partial<OnboardingContext> {
-  return { ...patch, sendingState: sendingStateOf({ ...context, ...patch }) };
-}
-
-function registrationChecked(context: OnboardingContext, result: Partial<RegistrationProgress>): Partial<OnboardingContext> {
-  return { registration: { ...context.registration, checks: context.registration.checks + 1, ...result } };
-}
-
-function paymentChecked(context: OnboardingContext, output: CheckPaymentMethodOutput): Partial<OnboardingContext> {
-  return withSendingState(context, {
-    payment: {
-      ...context.payment,
-      missing: output.paymentMissing,
-      checks: context.payment.checks + 1,
-      lastCheck: output,
-      lastError: undefined,
-    },
-  });
-}
-
-// --- backend notices --------------------------------------------------------------------------------
-
-function blockedNotice(context: OnboardingContext): BlockedNotice {
-  const blocked = need(context.blocked, 'blocked');
-  return { kind: 'blocked', phoneNumber: context.phoneNumber, ...blocked };
-}
-
-function linkingLapsedNotice(context: OnboardingContext): LinkingLapsedNotice {
-  return {
-    kind: 'linkingLapsed',
-    phoneNumber: context.phoneNumber,
-    lapsedAttempt: context.linkingAttempts,
-    nextAttempt: context.linkingAttempts + 1,
-    maxAttempts: context.settings.maxLinkingAttempts,
-    method: context.linkingMethod,
-    remedy: linkingLapsedRemedy(context.linkingMethod),
-  };
-}
-
-function paymentRequiredNotice(context: OnboardingContext): PaymentRequiredNotice {
-  return { kind: 'paymentRequired', phoneNumber: context.phoneNumber, remedy: SENDING_BLOCKS.payment_missing.remedy };
-}
-
-function historyOutcomeNotice(context: OnboardingContext): HistoryOutcomeNotice {
-  const outcome = context.history.status as HistoryOutcome;
-  return { kind: 'historyOutcome', phoneNumber: context.phoneNumber, outcome, message: HISTORY_OUTCOMES[outcome] };
-}
-
-function syncFailedNotice(context: OnboardingContext, syncType: SyncType): SyncFailedNotice {
-  const failure = need((syncType === 'history' ? context.historySync : context.contactsSync).failure, 'sync failure');
-  return {
-    kind: 'syncFailed',
-    phoneNumber: context.phoneNumber,
-    syncType,
-    reason: failure.reason,
-    ...(failure.code !== undefined ? { code: failure.code } : {}),
-    remedy: failure.remedy,
-  };
-}
-
-// --- machine --------------------------------------------------------------------------------------
-
-export interface BlockParams {
-  stage: BlockableStage;
-  reason: BlockedReason;
-  code?: number;
-  detail?: string;
-}
-
-const activity = <TOutput, TInput>(name: string) => fromPromise<TOutput, TInput>(async () => runsAsActivity(name));
+  blockedByGraphError,
+  definedOnly,
+  DISCONNECTIONS,
+  errorMessage,
+  freshOnboarding,
+  isAppVersionSupported,
+  isOnCloudApiAndApp,
+  need,
+  normaliseTier,
+  paymentChecked,
+  RECONNECTION,
+  registrationChecked,
+  sendingStateOf,
+  syncFailure,
+  tokenOf,
+  withSendingState,
+} from './rules';
+import { DEFAULT_ONBOARDING_SETTINGS, type OnboardingInput } from './settings';
+import type { BlockableStage, Stage } from './stages';
+
+type Effect<K extends keyof OnboardingEffects> = OnboardingEffects[K];
+
+/** An invoked actor that the durable interpreter runs as the activity of the same name. */
+const activity = <K extends keyof OnboardingEffects>(name: K) =>
+  fromPromise<Awaited<ReturnType<Effect<K>>>, Parameters<Effect<K>>[0]>(async () => runsAsActivity(name));
 
 const HISTORY_SETTLED: HistoryStatus[] = ['complete', 'declined'];
 
+// --- named fragments ------------------------------------------------------------------------------
+
+const notifyHistoryOutcome = {
+  type: 'notifyBackend',
+  params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context),
+} as const;
+
+const notifyBlocked = {
+  type: 'notifyBackend',
+  params: ({ context }: { context: OnboardingContext }) => blockedNotice(context),
+} as const;
+
+/** History stopped short of complete: the verdict is recorded and the backend told. */
 const historyVerdict = (status: 'not_received' | 'incomplete') =>
-  ({
-    target: 'idle',
-    actions: [
-      { type: 'markHistory', params: { status } },
-      { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
-    ],
-  }) as const;
+  ({ target: 'idle', actions: [{ type: 'markHistory', params: { status } }, notifyHistoryOutcome] }) as const;
 
 /**
  * Follows chat history once requested: silence → not received, stall → incomplete, progress 100
@@ -621,37 +75,13 @@ const historyVerdict = (status: 'not_received' | 'incomplete') =>
 const historyEvents = {
   'history.progress': [
     { guard: 'historySettled', actions: 'recordHistoryChunk' },
-    {
-      guard: 'historyChunkCompletes',
-      target: '.idle',
-      actions: [
-        'recordHistoryChunk',
-        { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
-      ],
-    },
+    { guard: 'historyChunkCompletes', target: '.idle', actions: ['recordHistoryChunk', notifyHistoryOutcome] },
     { target: '.receiving', actions: 'recordHistoryChunk' },
   ],
-  'history.declined': {
-    guard: not('historySettled'),
-    target: '.idle',
-    actions: [
-      'recordHistoryDeclined',
-      { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
-    ],
-  },
+  'history.declined': { guard: not('historySettled'), target: '.idle', actions: ['recordHistoryDeclined', notifyHistoryOutcome] },
 } as const;
 
-const historyReceiving = {
-  after: {
-    historyStall: {
-      target: 'idle',
-      actions: [
-        { type: 'markHistory', params: { status: 'incomplete' } },
-        { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
-      ],
-    },
-  },
-} as const;
+const historyReceiving = { after: { historyStall: historyVerdict('incomplete') } } as const;
 
 /** Nothing to time: not requested, complete, declined, not received or incomplete. */
 const historyIdle = {} as const;
@@ -669,17 +99,7 @@ const historyTracking = {
         { target: 'idle' },
       ],
     },
-    awaitingFirstChunk: {
-      after: {
-        historySilence: {
-          target: 'idle',
-          actions: [
-            { type: 'markHistory', params: { status: 'not_received' } },
-            { type: 'notifyBackend', params: ({ context }: { context: OnboardingContext }) => historyOutcomeNotice(context) },
-          ],
-        },
-      },
-    },
+    awaitingFirstChunk: { after: { historySilence: historyVerdict('not_received') } },
     receiving: historyReceiving,
     idle: historyIdle,
   },
@@ -695,6 +115,21 @@ const historyBeforeRequest = {
   states: { receiving: historyReceiving, idle: historyIdle },
 } as const;
 
+/** A newer lifecycle event (account_update) is recorded; older or repeated ones are stale. */
+const recordNewerLifecycleEvent = { guard: 'isNewerLifecycleEvent', actions: 'recordLifecycleEvent' } as const;
+
+/** From payment or active: a disconnection offboards the number. */
+const lifecycleWhileConnected = [
+  { guard: and(['isNewerLifecycleEvent', 'isDisconnection']), target: 'offboarded', actions: 'recordLifecycleEvent' },
+  recordNewerLifecycleEvent,
+] as const;
+
+/** Quality and name webhooks update the card where no refresh of it is running. */
+const statusCardUpdates = {
+  'account.qualityUpdate': { actions: 'recordQualityUpdate' },
+  'account.nameUpdate': { actions: 'recordNameUpdate' },
+} as const;
+
 export const onboardingMachine = setup({
   types: {
     context: {} as OnboardingContext,
@@ -704,8 +139,8 @@ export const onboardingMachine = setup({
     tags: {} as Stage,
   },
   actions: {
-    startLinkingAttempt: (_, _params: StartLinkingAttemptParams) => {},
-    notifyBackend: (_, _params: NotifyBackendParams) => {},
+    startLinkingAttempt: (_, _params: Parameters<Effect<'startLinkingAttempt'>>[0]) => {},
+    notifyBackend: (_, _params: Parameters<Effect<'notifyBackend'>>[0]) => {},
 
     block: assign((_, { stage, reason, code, detail }: BlockParams) => ({
       blocked: {
@@ -847,13 +282,13 @@ export const onboardingMachine = setup({
     }),
   },
   actors: {
-    exchangeSignupCode: activity<ExchangeSignupCodeOutput, ExchangeSignupCodeInput>('exchangeSignupCode'),
-    lookupPhoneNumber: activity<LookupPhoneNumberOutput, LookupPhoneNumberInput>('lookupPhoneNumber'),
-    subscribeApp: activity<SubscribeAppOutput, SubscribeAppInput>('subscribeApp'),
-    checkRegistration: activity<CheckRegistrationOutput, CheckRegistrationInput>('checkRegistration'),
-    requestSync: activity<RequestSyncOutput, RequestSyncInput>('requestSync'),
-    checkPaymentMethod: activity<CheckPaymentMethodOutput, CheckPaymentMethodInput>('checkPaymentMethod'),
-    fetchStatusCard: activity<FetchStatusCardOutput, FetchStatusCardInput>('fetchStatusCard'),
+    exchangeSignupCode: activity('exchangeSignupCode'),
+    lookupPhoneNumber: activity('lookupPhoneNumber'),
+    subscribeApp: activity('subscribeApp'),
+    checkRegistration: activity('checkRegistration'),
+    requestSync: activity('requestSync'),
+    checkPaymentMethod: activity('checkPaymentMethod'),
+    fetchStatusCard: activity('fetchStatusCard'),
   },
   guards: {
     appTooOld: ({ event }) => event.type === 'prerequisites.report' && !isAppVersionSupported(event.appVersion),
@@ -879,7 +314,7 @@ export const onboardingMachine = setup({
     paymentAlreadyRequired: ({ context }) => context.sendingState.reason === 'payment_missing',
     paymentNotConfirmed: ({ context }) => context.payment.missing !== false,
     isPaymentRefusal: ({ event }) => event.type === 'send.refused' && event.code === PAYMENT_REFUSAL_CODE,
-    isSendingBlockRefusal: ({ event }) => event.type === 'send.refused' && event.code in SEND_REFUSAL_REASONS,
+    isSendingBlockRefusal: ({ event }) => event.type === 'send.refused' && isSendingBlockCode(event.code),
 
     isNewerLifecycleEvent: ({ context, event }) =>
       event.type === 'account.update' && event.eventTime > context.lastLifecycleEventTime,
@@ -1184,10 +619,7 @@ export const onboardingMachine = setup({
           },
         },
         stuck: {
-          entry: [
-            { type: 'block', params: { stage: 'registration', reason: 'registration_not_confirmed' } },
-            { type: 'notifyBackend', params: ({ context }) => blockedNotice(context) },
-          ],
+          entry: [{ type: 'block', params: { stage: 'registration', reason: 'registration_not_confirmed' } }, notifyBlocked],
           exit: 'clearBlocked',
           on: {
             'registration.confirmed': {
@@ -1207,9 +639,8 @@ export const onboardingMachine = setup({
       tags: 'sync',
       type: 'parallel',
       on: {
-        'account.update': { guard: 'isNewerLifecycleEvent', actions: 'recordLifecycleEvent' },
-        'account.qualityUpdate': { actions: 'recordQualityUpdate' },
-        'account.nameUpdate': { actions: 'recordNameUpdate' },
+        'account.update': recordNewerLifecycleEvent,
+        ...statusCardUpdates,
       },
       states: {
         requests: {
@@ -1291,13 +722,9 @@ export const onboardingMachine = setup({
       tags: 'payment',
       type: 'parallel',
       on: {
-        'account.update': [
-          { guard: and(['isNewerLifecycleEvent', 'isDisconnection']), target: 'offboarded', actions: 'recordLifecycleEvent' },
-          { guard: 'isNewerLifecycleEvent', actions: 'recordLifecycleEvent' },
-        ],
+        'account.update': lifecycleWhileConnected,
         'send.refused': { guard: 'isSendingBlockRefusal', actions: 'recordSendRefusal' },
-        'account.qualityUpdate': { actions: 'recordQualityUpdate' },
-        'account.nameUpdate': { actions: 'recordNameUpdate' },
+        ...statusCardUpdates,
       },
       states: {
         paymentMethod: {
@@ -1372,10 +799,7 @@ export const onboardingMachine = setup({
         }),
       },
       on: {
-        'account.update': [
-          { guard: and(['isNewerLifecycleEvent', 'isDisconnection']), target: 'offboarded', actions: 'recordLifecycleEvent' },
-          { guard: 'isNewerLifecycleEvent', actions: 'recordLifecycleEvent' },
-        ],
+        'account.update': lifecycleWhileConnected,
       },
       states: {
         // The WhatsApp Account Status card: re-read on entry, on quality / name webhooks, on a new
@@ -1439,7 +863,7 @@ export const onboardingMachine = setup({
 
     blocked: {
       tags: 'blocked',
-      entry: { type: 'notifyBackend', params: ({ context }) => blockedNotice(context) },
+      entry: notifyBlocked,
       exit: 'clearBlocked',
       on: {
         retry: [
@@ -1489,10 +913,9 @@ export const onboardingMachine = setup({
             actions: 'recordLifecycleEvent',
           },
           { guard: and(['isNewerLifecycleEvent', 'isReconnection']), target: 'active', actions: 'recordLifecycleEvent' },
-          { guard: 'isNewerLifecycleEvent', actions: 'recordLifecycleEvent' },
+          recordNewerLifecycleEvent,
         ],
-        'account.qualityUpdate': { actions: 'recordQualityUpdate' },
-        'account.nameUpdate': { actions: 'recordNameUpdate' },
+        ...statusCardUpdates,
         retry: { guard: 'canReonboard', target: 'signup' },
       },
       states: {
@@ -1501,9 +924,5 @@ export const onboardingMachine = setup({
     },
   },
 });
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 export type OnboardingSnapshot = SnapshotFrom<typeof onboardingMachine>;

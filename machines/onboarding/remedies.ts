@@ -1,7 +1,7 @@
 /**
  * What the user is told when onboarding or sending stops, in the help article's words
- * ("Before you start", "Common issues"), and how Meta's error codes map to those reasons
- * (meta-reference section 7). Pure data and lookups: no I/O.
+ * ("Before you start", "Common issues"). Meta's codes that lead to these reasons are in
+ * ../meta-codes.ts. Pure data and lookups: no I/O.
  */
 
 /** Why onboarding is blocked. Each one has a remedy the user can act on. */
@@ -161,80 +161,28 @@ export function remedyFor(reason: BlockedReason): string {
   return BLOCKED_REASONS[reason].remedy;
 }
 
-// --- Embedded Signup ------------------------------------------------------------------------
-
-/** Embedded Signup error codes (CANCEL `error_code`) with a reason of their own. */
-export const SIGNUP_ERROR_REASONS: Readonly<Record<number, BlockedReason>> = {
-  4563015: 'app_too_old',
-  3441049: 'connected_elsewhere',
-  2655094: 'connected_elsewhere',
-  2655093: 'already_shared_with_partner',
-  2655049: 'already_shared_with_partner',
-  2494028: 'already_shared_with_partner',
-  3441045: 'number_not_eligible',
-  3441042: 'region_not_supported',
-  3441041: 'wrong_business_portfolio',
-  2655095: 'not_on_business_app',
-  2655048: 'not_on_business_app',
-  3441030: 'number_already_registered',
-  2655089: 'waba_restricted',
-  3441040: 'waba_restricted',
-  2655082: 'linked_to_facebook_page',
-  3441047: 'waba_uses_marketing_messages',
-  3441033: 'too_many_attempts',
-  3441046: 'too_many_attempts',
-};
-
-/** Any other code keeps the generic `signup_error` (the code itself is kept with the block). */
-export function signupErrorReason(code: number): BlockedReason {
-  return SIGNUP_ERROR_REASONS[code] ?? 'signup_error';
-}
-
-// --- Graph calls after signup -----------------------------------------------------------------
-
-/** A failed Graph call (after the activity's own retries) as a blocked reason. */
-export function graphErrorReason(code: number | undefined): BlockedReason {
-  if (code === 0 || code === 190) return 'reauthorization_required';
-  if (code === 3 || code === 10 || (code !== undefined && code >= 200 && code <= 299)) return 'permission_missing';
-  return 'meta_api_error';
-}
-
-/** Token invalid or expired, or a permission missing: only a new Embedded Signup helps. */
-export function isAuthorizationErrorCode(code: number | undefined): boolean {
-  return graphErrorReason(code) !== 'meta_api_error';
-}
-
 // --- Sync (POST /<PHONE_ID>/smb_app_data) -----------------------------------------------------
 
-/** Why a contacts or history sync request failed. None of them is ever retried. */
+/** Why a contacts or history sync request failed (../meta-codes.ts has Meta's codes). None of them is ever retried. */
 export type SyncFailureReason = 'sync_already_used' | 'sync_window_passed' | 'sync_request_failed';
 
 export const SYNC_FAILURES = {
   sync_already_used: {
-    code: 2593107,
     remedy:
       'Meta allows this sync once per number and it was already used. Getting the missing data needs a disconnect in ' +
       'the WhatsApp Business app and a new connection.',
   },
   sync_window_passed: {
-    code: 2593108,
     remedy:
       'Meta allows sync only within 24 hours of connecting. To sync, disconnect in the WhatsApp Business app and ' +
       'connect again.',
   },
   sync_request_failed: {
-    code: undefined,
     remedy:
       'Meta did not confirm the sync request. It may have been accepted and cannot be sent again; if the data never ' +
       'arrives, disconnect in the WhatsApp Business app and connect again.',
   },
-} as const satisfies Record<SyncFailureReason, { code: number | undefined; remedy: string }>;
-
-export function syncFailureReason(code: number | undefined): SyncFailureReason {
-  if (code === SYNC_FAILURES.sync_already_used.code) return 'sync_already_used';
-  if (code === SYNC_FAILURES.sync_window_passed.code) return 'sync_window_passed';
-  return 'sync_request_failed';
-}
+} as const satisfies Record<SyncFailureReason, { remedy: string }>;
 
 /** How chat history ended up, when it is not (or not yet) simply complete. */
 export const HISTORY_OUTCOMES = {
@@ -294,18 +242,6 @@ export const SENDING_BLOCKS = {
       'poor quality or a missing approved Display Name.',
   },
 } as const satisfies Record<SendingBlockReason, { remedy: string }>;
-
-/** Send errors (status `errors[].code` or a refused send) that block sending until resolved. */
-export const SEND_REFUSAL_REASONS: Readonly<Record<number, SendingBlockReason>> = {
-  131042: 'payment_missing',
-  368: 'policy_restricted',
-  131031: 'account_locked',
-};
-
-export const PAYMENT_REFUSAL_CODE = 131042;
-
-/** Health entity error meaning "no valid payment method" (health_status.entities[].errors). */
-export const PAYMENT_HEALTH_ERROR_CODE = 141006;
 
 // --- Linking, offboarding, warnings -----------------------------------------------------------
 

@@ -1,0 +1,16 @@
+/** What the API and ops show of an onboarding, read from its context. */
+import { COEXISTENCE_MESSAGES_PER_SECOND } from '../meta-codes';
+import type { OnboardingContext } from './context';
+
+/** The WhatsApp Account Status card on the main screen. */
+export function statusCardOf(context: OnboardingContext) {
+  const card = context.statusCard;
+  return {
+    displayName: card.displayName,
+    nameStatus: card.nameStatus,
+    qualityRating: card.qualityRating,
+    messagingLimitTier: card.messagingLimitTier,
+    throughput: { level: card.throughput, messagesPerSecond: COEXISTENCE_MESSAGES_PER_SECOND },
+    sendingState: context.sendingState,
+  };
+}
