@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { BUDGETED_STAGES } from './machines/onboarding';
 
 /**
  * The one configuration schema. Every process (worker, API, simulator, `npm start`) reads its
@@ -15,14 +16,7 @@ const url = z.url({ protocol: /^https?$/ });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const stageBudgetsSchema = z
-  .object(
-    Object.fromEntries(
-      ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment'].map((stage) => [
-        stage,
-        z.number().int().positive().optional(),
-      ]),
-    ),
-  )
+  .object(Object.fromEntries(BUDGETED_STAGES.map((stage) => [stage, z.number().int().positive().optional()])))
   .strict();
 
 export const configSchema = z.object({

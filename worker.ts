@@ -1,11 +1,11 @@
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
-import { openMessageStore } from './activities/store';
+import { openMessageStore } from './store';
 import { createTemporalClient } from './client';
 import { loadConfig, temporalAddress, type Config } from './config';
 import { createLogger } from './logger';
 import { dataConverter } from './security/payload-codec';
-import { COEXISTENCE_MESSAGES_PER_SECOND } from './workflows/sender-api';
+import { COEXISTENCE_MESSAGES_PER_SECOND } from './machines/meta-codes';
 import {
   freeLoopbackAddress,
   serveWorkerMetrics,

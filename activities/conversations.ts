@@ -3,17 +3,22 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import type { EnqueueSendParams, OutboundContent } from '../machines/conversation';
+import type { ConversationEffects, OutboundContent } from '../machines/conversation';
 import { META_API_ERROR, type MetaErrorDetails } from '../machines/interpreter-contract';
-import type { MessageRecord, MessageStatusUpdate } from '../machines/messages';
+import { isSendThrottlingCode, RETRYABLE_META_CODES } from '../machines/meta-codes';
 import type { OnboardingContext } from '../machines/onboarding';
 import { sends } from '../observability/metrics';
-import { META_ID, senderWorkflowId } from '../workflows/ids';
-import { stateQuery, type MachineView } from '../workflows/machine-api';
-import { enqueueSignal, type SendAnswer, type SendMessageInput, type SendOutcome } from '../workflows/sender-api';
-import { RETRYABLE_META_CODES } from './meta/errors';
+import { META_ID, senderWorkflowId } from '../contracts/ids';
+import { stateQuery, type MachineView } from '../contracts/machine-api';
+import {
+  enqueueSignal,
+  type SendAnswer,
+  type SenderActivities,
+  type SendMessageInput,
+  type SendOutcome,
+} from '../contracts/sender';
 import { GraphClient } from './meta/graph-client';
-import type { MessageStore } from './store/message-store';
+import type { MessageStore } from '../store/message-store';
 import { unsealToken } from './token-vault';
 
 export interface ConversationActivityDeps {
@@ -46,16 +51,16 @@ export function createConversationActivities({
   });
 
   return {
-    async recordMessage(record: MessageRecord): Promise<void> {
+    async recordMessage(record) {
       await store.recordMessage(record);
     },
 
-    async recordStatus(update: MessageStatusUpdate): Promise<void> {
+    async recordStatus(update) {
       await store.applyStatus(update);
     },
 
     /** Hands an accepted send to the number's sender, starting it if needed (idempotent). */
-    async enqueueSend({ phoneNumberId, waId, clientMessageId, message }: EnqueueSendParams): Promise<void> {
+    async enqueueSend({ phoneNumberId, waId, clientMessageId, message }) {
       const conversationWorkflowId = Context.current().info.workflowExecution?.workflowId;
       if (!conversationWorkflowId) throw ApplicationFailure.nonRetryable('enqueueSend runs only for a conversation workflow');
       await client.workflow.signalWithStart('senderWorkflow', {
@@ -80,7 +85,7 @@ export function createConversationActivities({
         throw err;
       }
     },
-  };
+  } satisfies ConversationEffects & SenderActivities;
 
   async function send(input: SendMessageInput): Promise<SendOutcome> {
     const onboarding = await credentials(input.phoneNumberId);
@@ -94,8 +99,8 @@ export function createConversationActivities({
       if (!(err instanceof ApplicationFailure)) throw err;
       if (err.type === META_API_ERROR) {
         const { code, detail } = err.details?.[0] as MetaErrorDetails;
-        if (code === 130429 || code === 131056) return { outcome: 'throttled', code };
-        if (RETRYABLE_META_CODES.has(code) || (!err.nonRetryable && code >= 500))
+        if (isSendThrottlingCode(code)) return { outcome: 'throttled', code };
+        if (RETRYABLE_META_CODES.includes(code) || (!err.nonRetryable && code >= 500))
           return { outcome: 'retry', code, reason: err.message };
         return { outcome: 'refused', code, title: detail ?? err.message, onboardingWorkflowId };
       }

@@ -4,7 +4,7 @@ import { createLogger } from '../logger';
 import { createConversationActivities, type CredentialsLookup } from './conversations';
 import { withLogContext } from './log-context';
 import { createOnboardingActivities } from './onboarding';
-import type { MessageStore } from './store/message-store';
+import type { MessageStore } from '../store/message-store';
 
 export interface ActivityDeps {
   /** For activities that start or signal workflows (the sender queue, token lookup). */

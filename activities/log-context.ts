@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { logContext, type LogContext } from '../logger';
-import { META_ID } from '../workflows/ids';
+import { META_ID } from '../contracts/ids';
 
 type ActivityFunctions = Record<string, (...args: never[]) => Promise<unknown>>;
 

@@ -13,11 +13,13 @@ import type {
   LookupPhoneNumberInput,
   LookupPhoneNumberOutput,
   NotifyBackendParams,
+  OnboardingEffects,
   RequestSyncInput,
   RequestSyncOutput,
   StartLinkingAttemptParams,
   SubscribeAppInput,
 } from '../machines/onboarding';
+import { PAYMENT_HEALTH_ERROR_CODE } from '../machines/meta-codes';
 import { deliverCallback } from './backend';
 import { GraphClient } from './meta/graph-client';
 import { sealToken, unsealToken } from './token-vault';
@@ -63,7 +65,7 @@ export function createOnboardingActivities(config: Config, log: Logger) {
       const errorCodes = (health?.entities ?? []).flatMap((e) => (e.errors ?? []).map((x) => x.error_code));
       return {
         canSendMessage: health?.can_send_message ?? 'AVAILABLE',
-        paymentMissing: errorCodes.includes(141006),
+        paymentMissing: errorCodes.includes(PAYMENT_HEALTH_ERROR_CODE),
         errorCodes,
       };
     },
@@ -105,7 +107,7 @@ export function createOnboardingActivities(config: Config, log: Logger) {
     async notifyBackend(params: NotifyBackendParams): Promise<void> {
       await deliverCallback(config, log, params);
     },
-  };
+  } satisfies OnboardingEffects;
 }
 
 /** The WABA's number for this onboarding: the one signup named, else the one on the app (§1.5). */

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import type { MessageStore } from '../activities/store/message-store';
+import type { MessageStore } from '../store/message-store';
 import type { Config } from '../config';
 import { errorHandler, notFound } from './errors';
 import { codecRoutes } from './routes/codec';

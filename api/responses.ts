@@ -6,7 +6,7 @@
  */
 import type { StateValue } from 'xstate';
 import { z } from 'zod';
-import { MESSAGE_STATUS_ORDER } from '../machines/messages';
+import { MESSAGE_STATUS_ORDER } from '../machines/conversation/messages';
 import { BLOCKED_REASONS, HISTORY_OUTCOMES, SENDING_BLOCKS, SYNC_FAILURES, WARNINGS } from '../machines/onboarding';
 
 const keysOf = <T extends object>(o: T) => Object.keys(o) as [keyof T & string, ...(keyof T & string)[]];

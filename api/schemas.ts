@@ -1,7 +1,7 @@
 /** Request schemas of the backend's routes: the single source of their types (and of OpenAPI). */
 import { z } from 'zod';
 import type { OutboundContent } from '../machines/conversation';
-import { E164, WA_ID } from '../workflows/ids';
+import { E164, WA_ID } from '../contracts/ids';
 
 export const phoneNumberSchema = z.string().regex(E164, 'must be an E.164 phone number, e.g. +15550783881');
 

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { openMessageStore } from '../activities/store';
-import type { MessageStore } from '../activities/store/message-store';
+import { openMessageStore } from '../store';
+import type { MessageStore } from '../store/message-store';
 import { createTemporalClient } from '../client';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';

@@ -7,7 +7,7 @@
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { dataConverter } from '../security/payload-codec';
-import { conversationWorkflowId } from '../workflows/ids';
+import { conversationWorkflowId } from '../contracts/ids';
 import { runLoad } from './lib/load';
 import { Failures, option, percentile, printTable, progress, runBench } from './lib/report';
 import { startStack, type Stack } from './lib/stack';

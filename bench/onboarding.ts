@@ -3,7 +3,7 @@
  * simulator (no Meta latency), driven by a second process, against the same count of bare
  * workflows running as many no-op activities as one onboarding runs.
  */
-import { onboardingWorkflowId } from '../workflows/ids';
+import { onboardingWorkflowId } from '../contracts/ids';
 import { runLoad, throughput } from './lib/load';
 import type { LoadResult } from './lib/load-process';
 import { Failures, option, percentile, printTable, progress, runBench } from './lib/report';

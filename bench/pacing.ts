@@ -5,8 +5,9 @@
  * busiest one-second interval, and the 130429 answers; for one number, then for 10 at once.
  */
 import { onboardToActive } from '../test/helpers/onboard';
-import { conversationWorkflowId, senderWorkflowId } from '../workflows/ids';
-import { COEXISTENCE_MESSAGES_PER_SECOND, senderQuery } from '../workflows/sender-api';
+import { conversationWorkflowId, senderWorkflowId } from '../contracts/ids';
+import { senderQuery } from '../contracts/sender';
+import { COEXISTENCE_MESSAGES_PER_SECOND } from '../machines/meta-codes';
 import { stackHttp } from './lib/http';
 import { runLoad } from './lib/load';
 import { Failures, option, percentile, printGrid, printTable, progress, runBench, type Row } from './lib/report';

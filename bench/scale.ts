@@ -3,7 +3,7 @@
  * webhooks from a second process, on a fresh stack per N. Worker RSS, the dev server's disk,
  * webhook throughput and the longest history of any run, against N; the smallest N is the baseline.
  */
-import { conversationWorkflowId } from '../workflows/ids';
+import { conversationWorkflowId } from '../contracts/ids';
 import { runLoad, throughput } from './lib/load';
 import { Failures, listOption, option, printGrid, printTable, progress, runBench } from './lib/report';
 import { startStack } from './lib/stack';

@@ -9,7 +9,7 @@ import { Failures, option, percentile, printTable, progress, runBench } from './
 import { startStack, type Stack } from './lib/stack';
 import { customerWaId, operations, type TrafficSpec } from './lib/traffic';
 import { inspect, waitIdle } from './lib/workflows';
-import { conversationWorkflowId } from '../workflows/ids';
+import { conversationWorkflowId } from '../contracts/ids';
 
 const BENCH = 'bench:webhooks';
 const number = { phoneNumberId: '900000000001', wabaId: '800000000001', displayPhoneNumber: '15550990001' };

@@ -5,10 +5,10 @@
 import { condition, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { ConversationInput, InboundMessage } from '../machines/conversation';
 import { DEFAULT_CONVERSATION_SETTINGS } from '../machines/conversation';
-import { INBOUND_PRICING } from '../machines/conversation-rules';
-import type { MessageRecord } from '../machines/messages';
+import { INBOUND_PRICING } from '../machines/conversation/rules';
+import type { MessageRecord } from '../machines/conversation/messages';
 import { conversationActivities } from '../workflows/conversation';
-import { eventSignal, stateQuery, type MachineEvent, type MachineView } from '../workflows/machine-api';
+import { eventSignal, stateQuery, type MachineEvent, type MachineView } from '../contracts/machine-api';
 
 export * from '../workflows';
 

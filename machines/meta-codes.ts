@@ -127,7 +127,7 @@ export const HISTORY_DECLINED_CODE = 2593109;
 
 // --- conversations --------------------------------------------------------------------------------
 
-/** An inbound message Meta could not deliver to the Cloud API (e.g. a view-once message). */
+/** The message is not available through the API (Coexistence first contact, unsupported companion). */
 export const MESSAGE_UNAVAILABLE_CODE = 131060;
-/** An inbound message of a type the Cloud API does not support. */
+/** Meta's "Message type unknown": the Cloud API does not carry this kind of message. */
 export const MESSAGE_TYPE_UNKNOWN_CODE = 131051;

@@ -17,7 +17,7 @@ import {
   type EventObject,
 } from 'xstate';
 import type { InvocationError } from '../machines/interpreter-contract';
-import { formatStateValue, type MachineEvent, type MachineView, type TimelineEntry } from '../workflows/machine-api';
+import { formatStateValue, type MachineEvent, type MachineView, type TimelineEntry } from '../contracts/machine-api';
 import type { EffectFailedEvent } from '../workflows/interpreter';
 import { transitionKey } from './coverage';
 

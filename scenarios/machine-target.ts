@@ -15,8 +15,8 @@ import pino from 'pino';
 import { z } from 'zod';
 import { createConversationActivities } from '../activities/conversations';
 import { createOnboardingActivities } from '../activities/onboarding';
-import { openMessageStore } from '../activities/store';
-import type { MessageStore } from '../activities/store/message-store';
+import { openMessageStore } from '../store';
+import type { MessageStore } from '../store/message-store';
 import { prerequisitesEvent, sendEvent, signupEvent, userEvent } from '../api/events';
 import { presentConversation } from '../api/routes/conversations';
 import { presentOnboarding } from '../api/routes/onboardings';
@@ -41,9 +41,10 @@ import {
 import { onboardingMachine, type OnboardingContext, type OnboardingEvent } from '../machines/onboarding';
 import { createSimulator } from '../simulator/app';
 import { onboardingActivities } from '../workflows/onboarding';
-import { conversationWorkflowId, onboardingWorkflowId } from '../workflows/ids';
-import type { MachineEvent, MachineView } from '../workflows/machine-api';
-import { SENDING_BLOCK_CODES, type SendOutcome } from '../workflows/sender-api';
+import { conversationWorkflowId, onboardingWorkflowId } from '../contracts/ids';
+import type { MachineEvent, MachineView } from '../contracts/machine-api';
+import type { SendOutcome } from '../contracts/sender';
+import { isSendingBlockCode } from '../machines/meta-codes';
 import type { Coverage } from './coverage';
 import { MachineRuntime, type ActivityFunction } from './machine-runtime';
 import type { Answer, ScenarioTarget } from './target';
@@ -204,7 +205,7 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
         const title = outcome.outcome === 'refused' ? outcome.title : `gave up after ${SEND_ATTEMPTS} attempts`;
         conversation.receive({ type: 'send.failed', clientMessageId, title, at, ...(code !== undefined ? { code } : {}) });
         const onboardingId = outcome.outcome === 'refused' ? outcome.onboardingWorkflowId : undefined;
-        if (code !== undefined && SENDING_BLOCK_CODES.has(code) && onboardingId) {
+        if (isSendingBlockCode(code) && onboardingId) {
           onboardingById(onboardingId)?.receive({ type: 'send.refused', code, at } satisfies OnboardingEvent as MachineEvent);
         }
       }

@@ -13,9 +13,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { configSchema } from '../config';
-import type { BlockableStage, Stage } from '../machines/onboarding';
+import { BLOCKABLE_STAGES, STAGES, type BlockableStage, type Stage } from '../machines/onboarding';
 import { BLOCKED_REASONS } from '../machines/onboarding';
-import { toE164 } from '../workflows/ids';
+import { toE164 } from '../contracts/ids';
 
 export const EXIT_OK = 0;
 export const EXIT_API_ERROR = 1;
@@ -45,25 +45,6 @@ Exit codes: 0 ok, 1 API error, 2 usage error.`;
 
 // --- parsing ------------------------------------------------------------------------------------
 
-const STAGES = [
-  'prerequisites',
-  'signup',
-  'linking',
-  'registration',
-  'sync',
-  'payment',
-  'active',
-  'blocked',
-  'cancelled',
-  'offboarded',
-] as const satisfies readonly Stage[];
-const RESET_STAGES = ['prerequisites', 'signup', 'linking', 'registration'] as const satisfies readonly BlockableStage[];
-// Fails to compile when the machine gains a stage (or a resettable stage) the CLI does not know.
-const allStages: [Exclude<Stage, (typeof STAGES)[number]>] extends [never] ? true : never = true;
-const allResetStages: [Exclude<BlockableStage, (typeof RESET_STAGES)[number]>] extends [never] ? true : never = true;
-void allStages;
-void allResetStages;
-
 const BLOCKED_REASON_CODES = Object.keys(BLOCKED_REASONS) as [keyof typeof BLOCKED_REASONS, ...(keyof typeof BLOCKED_REASONS)[]];
 
 /** Subcommand → the API action it posts (`null`: not an action). */
@@ -76,8 +57,7 @@ const ACTIONS = {
   reset: 'reset',
 } as const;
 type ActionCommand = keyof typeof ACTIONS;
-export type ActionBody =
-  { action: Exclude<(typeof ACTIONS)[ActionCommand], 'reset'> } | { action: 'reset'; to: (typeof RESET_STAGES)[number] };
+export type ActionBody = { action: Exclude<(typeof ACTIONS)[ActionCommand], 'reset'> } | { action: 'reset'; to: BlockableStage };
 
 export interface ListQuery {
   stage?: Stage;
@@ -147,14 +127,14 @@ const listOptions = z
   .strict()
   .refine((o) => !(o.stuck && o['not-stuck']), { message: '--stuck and --not-stuck exclude each other' });
 const oneOnboardingOptions = z.object({ json }).strict();
-const resetOptions = z.object({ json, to: z.enum(RESET_STAGES) }).strict();
+const resetOptions = z.object({ json, to: z.enum(BLOCKABLE_STAGES) }).strict();
 
 /** The first zod issue as a usage message naming the option. */
 function optionIssue(error: z.ZodError, command: string): UsageError {
   const issue = error.issues[0]!;
   if (issue.code === 'unrecognized_keys') return new UsageError(`--${issue.keys[0]} does not apply to \`ops ${command}\``);
   if (issue.path[0] === 'to' && issue.code === 'invalid_value')
-    return new UsageError(`--to must be one of ${RESET_STAGES.join(', ')}`);
+    return new UsageError(`--to must be one of ${BLOCKABLE_STAGES.join(', ')}`);
   if (issue.code === 'invalid_value' && issue.path.length > 0) {
     return new UsageError(`--${String(issue.path[0])} must be one of ${issue.values.map(String).join(', ')}`);
   }
@@ -208,7 +188,7 @@ export function parseCommand(argv: string[]): { kind: 'help' } | { kind: 'run'; 
     return { kind: 'run', command: { name: 'show', phoneNumber: onePhone(rest, command), json: o.json ?? false }, ...connection };
   }
   if (command === 'reset') {
-    if (values.to === undefined) throw new UsageError(`\`ops reset\` needs --to <stage> (${RESET_STAGES.join(', ')})`);
+    if (values.to === undefined) throw new UsageError(`\`ops reset\` needs --to <stage> (${BLOCKABLE_STAGES.join(', ')})`);
     const o = parseOptions(resetOptions, values, command);
     return {
       kind: 'run',

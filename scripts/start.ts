@@ -4,7 +4,7 @@
  * the worker and the API; logs where each listens; stops them all, in reverse order, on Ctrl-C.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { openMessageStore } from '../activities/store';
+import { openMessageStore } from '../store';
 import { startApi } from '../api/server';
 import { createTemporalClient } from '../client';
 import { ConfigError, loadConfig, temporalAddress, type Config } from '../config';
@@ -13,7 +13,7 @@ import { temporalPrometheus, workerMetricsAddress } from '../observability/worke
 import { createWorker } from '../worker';
 import { startDevServer } from './dev-server';
 import { startSimulatorServer } from '../simulator/server';
-import { devServerSearchAttributeArgs } from '../workflows/search-attributes';
+import { devServerSearchAttributeArgs } from '../contracts/search-attributes';
 import { ensureTemporalBinaries } from './temporal-binaries';
 
 async function main(): Promise<void> {

@@ -49,7 +49,7 @@ import {
   type MachineEvent,
   type MachineView,
   type TimelineEntry,
-} from './machine-api';
+} from '../contracts/machine-api';
 
 export interface InterpreterOptions<TMachine extends AnyStateMachine> {
   machine: TMachine;

@@ -11,7 +11,7 @@ import {
   OnboardingStageEnteredAt,
   PhoneNumberId,
   WabaId,
-} from './search-attributes';
+} from '../contracts/search-attributes';
 
 /** Activity options by action / actor name; the reasons are Meta's (meta-reference §1.5, §2). */
 export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>['activities'] = {

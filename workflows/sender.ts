@@ -31,19 +31,19 @@ import {
 } from '@temporalio/workflow';
 import type { ConversationEvent } from '../machines/conversation';
 import type { OnboardingEvent } from '../machines/onboarding';
-import { eventSignal, type MachineEvent } from './machine-api';
+import { eventSignal, type MachineEvent } from '../contracts/machine-api';
+import { COEXISTENCE_MESSAGES_PER_SECOND, isSendingBlockCode, NUMBER_RATE_LIMIT_CODE } from '../machines/meta-codes';
 import {
-  COEXISTENCE_MESSAGES_PER_SECOND,
   enqueueSignal,
   senderQuery,
   type SendAnswer,
+  type SenderActivities,
   type SendMessageInput,
   type SendRequest,
   type SenderView,
-  SENDING_BLOCK_CODES,
-} from './sender-api';
+} from '../contracts/sender';
 
-const { sendMessage } = proxyActivities<{ sendMessage(input: SendMessageInput): Promise<SendAnswer> }>({
+const { sendMessage } = proxyActivities<SenderActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
 });
@@ -221,7 +221,7 @@ export async function senderWorkflow({
         });
       case 'throttled':
         counts.throttled++;
-        if (outcome.code === 130429) {
+        if (outcome.code === NUMBER_RATE_LIMIT_CODE) {
           throttleStreak++;
           pausedUntil = Math.max(pausedUntil, at + backoff(1_000, throttleStreak, 60_000));
         } else {
@@ -263,7 +263,7 @@ export async function senderWorkflow({
       at,
       ...(code !== undefined ? { code } : {}),
     });
-    if (code !== undefined && SENDING_BLOCK_CODES.has(code) && onboardingWorkflowId) {
+    if (isSendingBlockCode(code) && onboardingWorkflowId) {
       await tell(onboardingWorkflowId, { type: 'send.refused', code, at } satisfies OnboardingEvent);
     }
   }

@@ -1,18 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { META_API_ERROR, type MetaErrorDetails } from '../../machines/interpreter-contract';
-
-/**
- * Meta error codes that a later attempt can fix by itself (meta-reference §7): service trouble
- * and throttling. Every other code needs a person or a code change, so Temporal must not retry.
- */
-export const RETRYABLE_META_CODES = new Set([1, 2, 4, 17, 80007, 130429, 131000, 131016, 131056, 131057, 133004]);
-
-/** Throttling codes, for which a longer first delay is used. */
-const THROTTLING_CODES = new Set([4, 17, 80007, 130429, 131056]);
+import { RETRYABLE_META_CODES, THROTTLING_CODES } from '../../machines/meta-codes';
 
 /** Retryable: a known transient code, or a 5xx that carried no Meta error code at all. */
 export function isRetryableMetaError(code: number | undefined, httpStatus: number): boolean {
-  return code === undefined ? httpStatus >= 500 || httpStatus === 429 : RETRYABLE_META_CODES.has(code);
+  return code === undefined ? httpStatus >= 500 || httpStatus === 429 : RETRYABLE_META_CODES.includes(code);
 }
 
 export interface MetaErrorEnvelope {
@@ -46,7 +38,7 @@ export function metaFailure(
     type: META_API_ERROR,
     nonRetryable: !retryable,
     details: [details],
-    ...(retryable && (retryAfterMs ?? (THROTTLING_CODES.has(code) ? 2_000 : undefined))
+    ...(retryable && (retryAfterMs ?? (THROTTLING_CODES.includes(code) ? 2_000 : undefined))
       ? { nextRetryDelay: retryAfterMs ?? 2_000 }
       : {}),
   });

@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Router } from 'express';
 import { stageOf, statusCardOf, type OnboardingContext, type OnboardingEvent } from '../../machines/onboarding';
-import { sendUpdate, stateQuery, type MachineEvent, type MachineView } from '../../workflows/machine-api';
-import { onboardingWorkflowId } from '../../workflows/ids';
+import { sendUpdate, stateQuery, type MachineEvent, type MachineView } from '../../contracts/machine-api';
+import { onboardingWorkflowId } from '../../contracts/ids';
 import type { onboardingWorkflow } from '../../workflows/onboarding';
 import type { ApiDeps } from '../app';
 import { requireApiKey } from '../auth';

@@ -10,8 +10,8 @@ import {
   type Stage,
 } from '../../machines/onboarding';
 import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/onboarding';
-import { onboardingWorkflowId } from '../../workflows/ids';
-import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
+import { onboardingWorkflowId } from '../../contracts/ids';
+import { sendUpdate, type MachineEvent, type MachineView } from '../../contracts/machine-api';
 import type { ApiDeps } from '../app';
 import { requireOpsToken } from '../auth';
 import { jsonBody } from '../json-body';

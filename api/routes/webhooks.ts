@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { countWebhookChanges } from '../../observability/metrics';
-import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
+import { eventSignal, type MachineEvent } from '../../contracts/machine-api';
 import type { ApiDeps } from '../app';
 import { constantTimeEqual } from '../auth';
 import { ApiError, parseRequest } from '../errors';

@@ -3,7 +3,7 @@
  * message or status, for the conversation of (phone_number_id, customer wa_id).
  */
 import type { ConversationEvent, ConversationInput } from '../../machines/conversation';
-import { conversationWorkflowId, toWaId } from '../../workflows/ids';
+import { conversationWorkflowId, toWaId } from '../../contracts/ids';
 import type { echoesValueSchema, historySchema, messagesValueSchema, WebhookMessage, WebhookStatus } from './schemas';
 import type { z } from 'zod';
 

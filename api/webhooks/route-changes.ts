@@ -1,5 +1,5 @@
 import type { OnboardingEvent } from '../../machines/onboarding';
-import { onboardingWorkflowId, toE164 } from '../../workflows/ids';
+import { onboardingWorkflowId, toE164 } from '../../contracts/ids';
 import { echoChanges, historyMessageChanges, messagesChanges, type ConversationDelivery } from './conversation-changes';
 import {
   accountUpdateSchema,

@@ -9,9 +9,9 @@ import { dataConverter } from '../../security/payload-codec';
 import { routeChanges } from '../../api/webhooks/route-changes';
 import { envelopeSchema } from '../../api/webhooks/schemas';
 import { onboardToActive } from '../../test/helpers/onboard';
-import { conversationWorkflowId, senderWorkflowId } from '../../workflows/ids';
-import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
-import { enqueueSignal } from '../../workflows/sender-api';
+import { conversationWorkflowId, senderWorkflowId } from '../../contracts/ids';
+import { eventSignal, type MachineEvent } from '../../contracts/machine-api';
+import { enqueueSignal } from '../../contracts/sender';
 import { postRaw, retryingUnavailable, stackHttp } from './http';
 import { operations, webhookBody, type TrafficSpec } from './traffic';
 

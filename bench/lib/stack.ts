@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
-import { openMessageStore } from '../../activities/store';
+import { openMessageStore } from '../../store';
 import { startApi } from '../../api/server';
 import { loadConfig, type Config } from '../../config';
 import { startDevServer, type DevServer } from '../../scripts/dev-server';
@@ -18,7 +18,7 @@ import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { createSimulator, type SimulatorOptions } from '../../simulator/app';
 import { freePort } from '../../test/helpers/ports';
 import { findPostgres, startPostgres, type TestPostgres } from '../../test/helpers/postgres';
-import { devServerSearchAttributeArgs } from '../../workflows/search-attributes';
+import { devServerSearchAttributeArgs } from '../../contracts/search-attributes';
 import type { WorkerUsage } from './worker-process';
 
 const APP_SECRET = 'bench-meta-app-secret';

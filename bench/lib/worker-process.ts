@@ -5,7 +5,7 @@
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { openMessageStore } from '../../activities/store';
+import { openMessageStore } from '../../store';
 import { createTemporalClient } from '../../client';
 import { loadConfig, temporalAddress } from '../../config';
 import { dataConverter } from '../../security/payload-codec';

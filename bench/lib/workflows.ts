@@ -1,7 +1,7 @@
 /** Reading the workflows a benchmark drove: idle, processed counts, history lengths, task latencies. */
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { stateQuery, type MachineView } from '../../workflows/machine-api';
+import { stateQuery, type MachineView } from '../../contracts/machine-api';
 import { progress } from './report';
 
 /** Runs `fn` over `items`, `concurrency` at a time. */

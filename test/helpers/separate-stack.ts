@@ -11,7 +11,7 @@ import { loadConfig } from '../../config';
 import { startDevServer, type DevServer } from '../../scripts/dev-server';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { createSimulator } from '../../simulator/app';
-import { devServerSearchAttributeArgs } from '../../workflows/search-attributes';
+import { devServerSearchAttributeArgs } from '../../contracts/search-attributes';
 import { jsonClients } from './harness';
 import { freePort } from './ports';
 import { findPostgres, startPostgres } from './postgres';

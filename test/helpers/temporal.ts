@@ -3,7 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
-import { devServerSearchAttributeArgs, onboardingSearchAttributes } from '../../workflows/search-attributes';
+import { devServerSearchAttributeArgs, onboardingSearchAttributes } from '../../contracts/search-attributes';
 
 // Workers log only warnings in tests; the Runtime can be installed once per process.
 try {

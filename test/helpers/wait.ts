@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { stateQuery, type MachineView } from '../../workflows/machine-api';
+import { stateQuery, type MachineView } from '../../contracts/machine-api';
 
 /** Polls a condition (real time) until it holds; fails with the last value seen. */
 export async function eventually<T>(

@@ -4,8 +4,8 @@
  * without waiting for them, and the window's one timer re-checks the deadline instead of being
  * restarted by every message.
  */
-import { conversationWorkflowId } from '../../workflows/ids';
-import { stateQuery } from '../../workflows/machine-api';
+import { conversationWorkflowId } from '../../contracts/ids';
+import { stateQuery } from '../../contracts/machine-api';
 import { startHarness, type Harness } from '../helpers/harness';
 import { eventually } from '../helpers/wait';
 

@@ -5,7 +5,7 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { sendUpdate, stateQuery } from '../../workflows/machine-api';
+import { sendUpdate, stateQuery } from '../../contracts/machine-api';
 import { createTestActivities } from '../helpers/test-activities';
 import { devServerEnvironment, workflowBundle } from '../helpers/temporal';
 

@@ -6,7 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { eventSignal, stateQuery } from '../../workflows/machine-api';
+import { eventSignal, stateQuery } from '../../contracts/machine-api';
 import { createTestActivities } from '../helpers/test-activities';
 import { timeSkippingEnvironment, workflowBundle } from '../helpers/temporal';
 import { viewWhen, eventually } from '../helpers/wait';

@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidMessageQueryError, openMessageStore, type MessageStore } from '../../activities/store';
-import type { MessageRecord, MessageStatusUpdate, PricingClass } from '../../machines/messages';
+import { InvalidMessageQueryError, openMessageStore, type MessageStore } from '../../store';
+import type { MessageRecord, MessageStatusUpdate, PricingClass } from '../../machines/conversation/messages';
 import { findPostgres, startPostgres, type TestPostgres } from '../helpers/postgres';
 
 let unique = 0;

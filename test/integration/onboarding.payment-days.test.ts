@@ -7,8 +7,8 @@
  * does too); the API starts and reads the onboarding.
  */
 import type { OnboardingEvent } from '../../machines/onboarding';
-import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
-import { onboardingWorkflowId } from '../../workflows/ids';
+import { eventSignal, type MachineEvent } from '../../contracts/machine-api';
+import { onboardingWorkflowId } from '../../contracts/ids';
 import { startHarness, type Harness } from '../helpers/harness';
 import { eventually } from '../helpers/wait';
 

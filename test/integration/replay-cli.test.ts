@@ -10,7 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { eventSignal } from '../../workflows/machine-api';
+import { eventSignal } from '../../contracts/machine-api';
 import { createTestActivities } from '../helpers/test-activities';
 import { devServerEnvironment, workflowBundle } from '../helpers/temporal';
 import { eventually, viewWhen } from '../helpers/wait';

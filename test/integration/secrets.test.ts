@@ -22,7 +22,7 @@ import { loadScenario } from '../../scenarios/load';
 import { playScenario } from '../../scenarios/runner';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { dataConverter } from '../../security/payload-codec';
-import { stateQuery, type MachineView } from '../../workflows/machine-api';
+import { stateQuery, type MachineView } from '../../contracts/machine-api';
 import { stackEnvironment, startStack, type StackProcess } from '../helpers/stack';
 
 const run = promisify(execFile);

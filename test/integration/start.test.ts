@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../config';
 import { dataConverter } from '../../security/payload-codec';
-import { stateQuery } from '../../workflows/machine-api';
+import { stateQuery } from '../../contracts/machine-api';
 import { stackEnvironment, startStack, type StackProcess } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
 

@@ -19,8 +19,8 @@ import {
   type InboundMessage,
   type OutboundContent,
 } from '../../machines/conversation';
-import { UNSUPPORTED_NOTICES } from '../../machines/conversation-rules';
-import type { MessageRecord, MessageStatusUpdate } from '../../machines/messages';
+import { UNSUPPORTED_NOTICES } from '../../machines/conversation/rules';
+import type { MessageRecord, MessageStatusUpdate } from '../../machines/conversation/messages';
 
 const PNID = '106540352242922';
 const WA_ID = '16505551234';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import { configSchema, loadConfig, requiredInProduction } from '../../config';
-import { devServerSearchAttributeArgs } from '../../workflows/search-attributes';
+import { devServerSearchAttributeArgs } from '../../contracts/search-attributes';
 
 // The Compose specification's schema, draft 2019-09. It names its parts with the old `id` keyword
 // and itself with a `$schema` URL form that Ajv does not know; both only name, so they are dropped.

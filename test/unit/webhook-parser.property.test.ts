@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { assertSafeJson } from '../../api/json-body';
 import { routeChanges } from '../../api/webhooks/route-changes';
 import { envelopeSchema } from '../../api/webhooks/schemas';
-import { conversationWorkflowId } from '../../workflows/ids';
+import { conversationWorkflowId } from '../../contracts/ids';
 
 const FIELDS = [
   'messages',

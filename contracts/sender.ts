@@ -4,12 +4,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { OutboundContent } from '../machines/conversation';
-
-/** Meta's Coexistence throughput: 20 messages per second per number (meta-reference §5). */
-export const COEXISTENCE_MESSAGES_PER_SECOND = 20;
-
-/** Send refusals that make the onboarding's sending state blocked (meta-reference §2). */
-export const SENDING_BLOCK_CODES = new Set([131042, 368, 131031]);
+import type { SendThrottlingCode } from '../machines/meta-codes';
 
 export interface SendRequest {
   /** The conversation told of the outcome (`send.accepted`, `send.failed`, `send.unconfirmed`). */
@@ -35,7 +30,7 @@ export interface SendMessageInput {
 export type SendOutcome =
   | { outcome: 'accepted'; wamid: string; onboardingWorkflowId?: string }
   /** 130429 (the number's 20/s) or 131056 (too many to this customer). */
-  | { outcome: 'throttled'; code: 130429 | 131056 }
+  | { outcome: 'throttled'; code: SendThrottlingCode }
   /** Meta's transient codes, or no connection at all: the request was not taken. */
   | { outcome: 'retry'; code?: number; reason: string }
   | { outcome: 'refused'; code?: number; title: string; onboardingWorkflowId?: string }
@@ -51,6 +46,11 @@ export interface SenderView {
   /** 130429 backoff: no send starts before this (ISO), if set. */
   pausedUntil?: string;
   counts: { accepted: number; refused: number; unconfirmed: number; throttled: number; retried: number };
+}
+
+/** The sender's one activity: a send to Meta (activities/conversations.ts). */
+export interface SenderActivities {
+  sendMessage(input: SendMessageInput): Promise<SendAnswer>;
 }
 
 export const enqueueSignal = defineSignal<[SendRequest]>('enqueue');

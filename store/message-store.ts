@@ -4,7 +4,7 @@ import {
   type MessageStatus,
   type MessageStatusUpdate,
   type PricingClass,
-} from '../../machines/messages';
+} from '../machines/conversation/messages';
 
 /**
  * The durable record of every message of every conversation. Workflows write it through

@@ -1,22 +1,11 @@
 /**
- * Tables of the conversation machine (./conversation): what coexist shows for messages Coexistence
- * cannot carry (the help article's "Sync limitations after connecting", meta-reference §3.3 and §4),
- * which Meta codes say the customer service window is closed (§7), and what a platform send is
- * expected to cost (§5 "Pricing since 2025-07-01"). Pure data and lookups: no I/O, no clock.
+ * Tables of the conversation machine: what coexist shows for messages Coexistence cannot carry
+ * (the help article's "Sync limitations after connecting"; docs/meta.md#webhooks) and what a
+ * platform send is expected to cost (docs/meta.md#pricing). Pure data and lookups: no I/O, no clock.
  */
-import type { OutboundContent } from './conversation';
+import { MESSAGE_TYPE_UNKNOWN_CODE, MESSAGE_UNAVAILABLE_CODE } from '../meta-codes';
+import type { OutboundContent } from './events';
 import type { MessageNotice, PricingClass } from './messages';
-
-// --- Meta's codes -----------------------------------------------------------------------------
-
-/** 131047: more than 24 h since the customer's last message; 470: the same in older payloads. */
-export const WINDOW_CLOSED_CODES: readonly number[] = [131047, 470];
-
-/** The message is not available through the API (Coexistence first contact, unsupported companion). */
-export const MESSAGE_UNAVAILABLE_CODE = 131060;
-
-/** Meta's "Message type unknown": Cloud API does not carry this kind of message. */
-export const MESSAGE_TYPE_UNKNOWN_CODE = 131051;
 
 // --- unsupported messages -------------------------------------------------------------------------
 

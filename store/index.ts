@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
-import type { Config } from '../../config';
+import type { Config } from '../config';
 import { createSqlMessageStore, type MessageStore, type SqlPort } from './message-store';
 
 export {
