@@ -38,7 +38,6 @@ import {
   senderQuery,
   type SendAnswer,
   type SenderActivities,
-  type SendMessageInput,
   type SendRequest,
   type SenderView,
 } from '../contracts/sender';

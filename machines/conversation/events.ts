@@ -1,5 +1,4 @@
 /** Everything a conversation reacts to, with the messages as Meta's webhooks carry them. */
-import type { MessageStatus } from './messages';
 
 /** Click-to-WhatsApp ad or Facebook Page call-to-action the customer came from (`referral`). */
 export interface Referral {

@@ -15,20 +15,7 @@
  * counters and deadlines, never messages, so it stays the same size however long the conversation
  * runs. Times are epoch ms: `at` is when coexist received an event, `timestamp` is Meta's.
  */
-import {
-  and,
-  assertEvent,
-  assign,
-  cancel,
-  enqueueActions,
-  not,
-  or,
-  raise,
-  setup,
-  stateIn,
-  type SnapshotFrom,
-  type StateValue,
-} from 'xstate';
+import { and, assertEvent, assign, cancel, enqueueActions, not, or, raise, setup, stateIn, type SnapshotFrom } from 'xstate';
 import { WINDOW_CLOSED_CODES } from '../meta-codes';
 import type { ConversationContext } from './context';
 import type { ConversationEffects } from './effects';

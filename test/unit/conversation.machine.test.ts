@@ -298,15 +298,13 @@ describe('customer service window', () => {
   it('closes at once when Meta refuses a free-form message with 131047, cancelling its check', () => {
     const run = opened();
     const sent = send(text, T0 + HOUR);
-    run
-      .send(sent)
-      .send({
-        type: 'send.failed',
-        clientMessageId: sent.clientMessageId,
-        code: 131047,
-        title: 'Re-engagement message',
-        at: T0 + HOUR + SECOND,
-      });
+    run.send(sent).send({
+      type: 'send.failed',
+      clientMessageId: sent.clientMessageId,
+      code: 131047,
+      title: 'Re-engagement message',
+      at: T0 + HOUR + SECOND,
+    });
     expect(run.window.customerServiceWindow.status).toBe('closed');
     expect(run.effects('xstate.cancel')).toEqual([{ sendId: CHECK }]);
     expect(run.timers.size).toBe(0);
