@@ -256,8 +256,12 @@ function withSecretFiles(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; issu
 
 export function loadConfig(given: NodeJS.ProcessEnv = process.env): Config {
   const { env, issues } = withSecretFiles(given);
+  // A secret set to nothing is a mistake, never a wish for the published development value.
+  for (const name of SECRET_VARIABLES) {
+    if (env[name] === '') issues.push({ variable: name, reason: 'is set but empty: give it a value, or unset it' });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
-  // Empty strings count as unset, as in most shells and compose files.
+  // Other empty strings count as unset, as in most shells and compose files.
   const raw = Object.fromEntries(
     Object.keys(configSchema.shape)
       .filter((k) => env[k] !== undefined && env[k] !== '')

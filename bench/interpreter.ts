@@ -6,7 +6,7 @@
  * histories, and the worker's part of it, started → completed) and replay time per history.
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { dataConverter } from '../security/payload-codec';
+import { dataConverter, FAILURE_CONVERTER_PATH } from '../security/payload-codec';
 import { conversationWorkflowId } from '../contracts/ids';
 import { runLoad } from './lib/load';
 import { Failures, option, percentile, printTable, progress, runBench } from './lib/report';
@@ -41,6 +41,7 @@ async function main(): Promise<Failures> {
   try {
     const bundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('./workflows'),
+      failureConverterPath: FAILURE_CONVERTER_PATH,
       logger: new DefaultLogger('ERROR'),
     });
     const variant = async (

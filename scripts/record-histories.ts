@@ -17,7 +17,7 @@ import { conversationWorkflowId, onboardingWorkflowId, senderWorkflowId } from '
 import { eventSignal } from '../contracts/machine-api';
 import { harnessPool } from '../test/helpers/scenario-targets';
 import { createTestActivities } from '../test/helpers/test-activities';
-import { timeSkippingEnvironment, workflowBundle } from '../test/helpers/temporal';
+import { timeSkippingEnvironment, workflowBundle, testDataConverter } from '../test/helpers/temporal';
 import { viewWhen } from '../test/helpers/wait';
 import { DAY_MS, PONG_DELAY_MS, type TestEvent } from '../test/workflows/test-machine';
 
@@ -70,6 +70,7 @@ async function recordTestMachine(): Promise<void> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
+    dataConverter: testDataConverter,
     workflowBundle: await workflowBundle(require.resolve('../test/workflows/index')),
     activities: createTestActivities().activities,
   });

@@ -271,7 +271,10 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     logger: { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop },
   });
   try {
-    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: dataConverter(config) }, history, args.workflowId);
+    // Failures are decoded whatever the failure converter; replay encodes none, so the failure it
+    // reports stays readable here.
+    const { payloadCodecs } = dataConverter(config);
+    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: { payloadCodecs } }, history, args.workflowId);
   } catch (err) {
     if (err instanceof DeterminismViolationError) {
       const divergence = describeDivergence(err.message, history);

@@ -14,6 +14,9 @@ import type { Config } from '../config';
  * payloads use it, older ones still decrypt with theirs. Payloads that are not encrypted (histories
  * from before the codec) pass through unchanged.
  */
+/** Given to every workflow bundle too (bundleWorkflowCode), since workflows convert failures themselves. */
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
 
@@ -84,7 +87,14 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 }
 
-/** The data converter of every worker and client of the configured Temporal. */
+/**
+ * The data converter of every worker and client of the configured Temporal. Failures too: their
+ * message and stack trace (which can quote a Meta answer) travel as an encoded attribute payload,
+ * so the history holds only "Encoded failure" in plain text (./failure-converter).
+ */
 export function dataConverter(config: Pick<Config, 'PAYLOAD_CODEC_KEYS'>): DataConverter {
-  return { payloadCodecs: [new AesGcmPayloadCodec(config.PAYLOAD_CODEC_KEYS)] };
+  return {
+    payloadCodecs: [new AesGcmPayloadCodec(config.PAYLOAD_CODEC_KEYS)],
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+  };
 }

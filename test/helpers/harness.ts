@@ -18,7 +18,7 @@ import { loadConfig, type Config } from '../../config';
 import { createSimulator } from '../../simulator/app';
 import { startCallbackReceiver } from './callback-receiver';
 import { freePort } from './ports';
-import { devServerEnvironment, timeSkippingEnvironment, workflowBundle } from './temporal';
+import { devServerEnvironment, testDataConverter, timeSkippingEnvironment, workflowBundle } from './temporal';
 import { eventually } from './wait';
 
 export const API_KEY = 'scenario-backend-api-key';
@@ -67,6 +67,7 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
     connection: env.nativeConnection,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await workflowBundle(require.resolve('../../workflows/index')),
+    dataConverter: testDataConverter,
     activities: createActivities(config, {
       client: env.client,
       store,

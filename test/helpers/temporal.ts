@@ -2,8 +2,13 @@ import type { ConnectionPlugin } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
+import { loadConfig } from '../../config';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
+import { dataConverter, FAILURE_CONVERTER_PATH } from '../../security/payload-codec';
 import { devServerSearchAttributeArgs, onboardingSearchAttributes } from '../../contracts/search-attributes';
+
+/** The production data converter with the local codec key: what test clients and workers use. */
+export const testDataConverter = dataConverter(loadConfig({}));
 
 // Workers log only warnings in tests; the Runtime can be installed once per process.
 try {
@@ -32,6 +37,7 @@ const timeSkippingKeepalive: ConnectionPlugin = {
 export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   const { testServer } = ensureTemporalBinaries();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
+    client: { dataConverter: testDataConverter },
     server: { executable: { type: 'existing-path', path: testServer } },
     plugins: [timeSkippingKeepalive],
   });
@@ -48,10 +54,14 @@ export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment
   return env;
 }
 
-/** A real dev server (what `npm start` runs, with its search attributes), in memory, on a free port. */
+/**
+ * A real dev server (what `npm start` runs, with its search attributes), in memory, on a free port;
+ * its client uses the production data converter (payload codec and failure encoding).
+ */
 export function devServerEnvironment(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
   const { cli } = ensureTemporalBinaries();
   return TestWorkflowEnvironment.createLocal({
+    client: { dataConverter: testDataConverter },
     server: {
       executable: { type: 'existing-path', path: cli },
       extraArgs: ['--log-level', 'error', ...devServerSearchAttributeArgs(), ...extraArgs],
@@ -65,7 +75,7 @@ const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 export function workflowBundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
   let bundle = bundles.get(workflowsPath);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    bundle = bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
     bundles.set(workflowsPath, bundle);
   }
   return bundle;

@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { sendUpdate, stateQuery } from '../../contracts/machine-api';
 import { createTestActivities } from '../helpers/test-activities';
-import { devServerEnvironment, workflowBundle } from '../helpers/temporal';
+import { devServerEnvironment, workflowBundle, testDataConverter } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -19,6 +19,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
+    dataConverter: testDataConverter,
     workflowBundle: await workflowBundle(require.resolve('../workflows/index')),
     activities: createTestActivities().activities,
   });

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { eventSignal, stateQuery } from '../../contracts/machine-api';
 import { createTestActivities } from '../helpers/test-activities';
-import { timeSkippingEnvironment, workflowBundle } from '../helpers/temporal';
+import { timeSkippingEnvironment, workflowBundle, testDataConverter } from '../helpers/temporal';
 import { viewWhen, eventually } from '../helpers/wait';
 import { DAY_MS, PONG_DELAY_MS, type TestEvent, type TestInput } from '../workflows/test-machine';
 
@@ -30,6 +30,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
+    dataConverter: testDataConverter,
     workflowBundle: await workflowBundle(require.resolve('../workflows/index')),
     activities: effects.activities,
   });

@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { eventSignal } from '../../contracts/machine-api';
 import { createTestActivities } from '../helpers/test-activities';
-import { devServerEnvironment, workflowBundle } from '../helpers/temporal';
+import { devServerEnvironment, workflowBundle, testDataConverter } from '../helpers/temporal';
 import { eventually, viewWhen } from '../helpers/wait';
 
 const root = join(__dirname, '..', '..');
@@ -25,6 +25,7 @@ async function startWorker(taskQueue: string, workflowsModule: string) {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
+    dataConverter: testDataConverter,
     workflowBundle: await workflowBundle(require.resolve(workflowsModule)),
     activities: createTestActivities().activities,
   });

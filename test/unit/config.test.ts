@@ -135,3 +135,11 @@ test('secrets may come from <NAME>_FILE instead of the environment, never from b
   );
   for (const name of requiredInProduction.filter((n) => /KEY|SECRET|TOKEN/.test(n))) expect(SECRET_VARIABLES).toContain(name);
 });
+
+test('a secret set explicitly to nothing refuses to start, even locally; other empty variables count as unset', () => {
+  for (const variable of ['META_APP_SECRET', 'META_WEBHOOK_VERIFY_TOKEN', 'BACKEND_CALLBACK_SECRET'] as const) {
+    expect(() => loadConfig({ [variable]: '' })).toThrow(new RegExp(`${variable}: is set but empty`));
+  }
+  expect(() => loadConfig({ COEXIST_ENV: 'local', META_APP_SECRET: '' })).toThrow(ConfigError);
+  expect(loadConfig({ LOG_LEVEL: '', API_PORT: '' })).toMatchObject({ LOG_LEVEL: 'info', API_PORT: 3000 });
+});
