@@ -40,6 +40,7 @@ import {
   type InputFrom,
 } from 'xstate';
 import type { InvocationError } from '../machines/interpreter-contract';
+import { compact, iso } from '../machines/plain';
 import {
   eventSignal,
   formatStateValue,
@@ -138,8 +139,8 @@ export async function runMachine<TMachine extends AnyStateMachine>(
   const machine: AnyStateMachine = options.machine;
   const settings = {
     ...DEFAULTS,
-    ...stripUndefined(options),
-    ...stripUndefined({ continueAsNewAfterEvents: args.continueAsNewAfterEvents }),
+    ...(compact(options) as Partial<typeof options>),
+    ...(compact({ continueAsNewAfterEvents: args.continueAsNewAfterEvents }) as Partial<typeof DEFAULTS>),
   };
 
   const carried = args.carried;
@@ -480,14 +481,6 @@ export function toInvocationError(err: unknown): InvocationError {
     };
   }
   return { message: cause instanceof Error ? cause.message : String(cause), nonRetryable: false };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 function nowIso(): string {

@@ -20,7 +20,8 @@ import { WINDOW_CLOSED_CODES } from '../meta-codes';
 import type { ConversationContext } from './context';
 import type { ConversationEffects } from './effects';
 import type { ConversationEvent } from './events';
-import { compact, customerMessageRecord, echoRecord, historyRecord, platformRecord, statusUpdate } from './records';
+import { compact } from '../plain';
+import { customerMessageRecord, echoRecord, historyRecord, platformRecord, statusUpdate } from './records';
 import { predictPricing } from './rules';
 import { DEFAULT_CONVERSATION_SETTINGS, type ConversationInput } from './settings';
 

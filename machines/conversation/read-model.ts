@@ -1,7 +1,7 @@
 /** What the API shows of a conversation, and why a send is refused, read from its state. */
 import type { StateValue } from 'xstate';
 import type { ConversationContext } from './context';
-import { compact, iso } from './records';
+import { compact, iso } from '../plain';
 
 export type CustomerServiceWindowStatus = 'closed' | 'open';
 export type FreeEntryPointStatus = 'none' | 'eligible' | 'open';

@@ -3,6 +3,7 @@ import { assertEvent } from 'xstate';
 import type { ConversationContext } from './context';
 import type { ConversationEvent, EchoedMessage } from './events';
 import type { MessageRecord, MessageStatusUpdate, PricingClass } from './messages';
+import { compact } from '../plain';
 import { APP_ECHO_PRICING, classifyInbound, INBOUND_PRICING, metaPricing } from './rules';
 
 type Args = { context: ConversationContext; event: ConversationEvent };
@@ -115,13 +116,4 @@ export function statusUpdate({ context, event }: Args): MessageStatusUpdate {
     default:
       throw new Error(`${event.type} carries no message status`);
   }
-}
-
-/** The object without its undefined fields: records and context stay plain JSON. */
-export function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

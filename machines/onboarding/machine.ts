@@ -20,11 +20,11 @@ import { isAuthorizationErrorCode, isSendingBlockCode, PAYMENT_REFUSAL_CODE, sig
 import type { BlockParams, HistoryStatus, OnboardingContext } from './context';
 import type { OnboardingEffects, SyncType } from './effects';
 import type { OnboardingEvent } from './events';
+import { compact } from '../plain';
 import { blockedNotice, historyOutcomeNotice, linkingLapsedNotice, paymentRequiredNotice, syncFailedNotice } from './notices';
 import { BLOCKED_REASONS, offboardingRemedy, remedyFor, WARNINGS } from './remedies';
 import {
   blockedByGraphError,
-  definedOnly,
   DISCONNECTIONS,
   errorMessage,
   freshOnboarding,
@@ -352,7 +352,7 @@ export const onboardingMachine = setup({
   id: 'onboarding',
   initial: 'prerequisites',
   context: ({ input }) => {
-    const settings = { ...DEFAULT_ONBOARDING_SETTINGS, ...definedOnly(input.settings ?? {}) };
+    const settings = { ...DEFAULT_ONBOARDING_SETTINGS, ...compact(input.settings ?? {}) };
     const context: OnboardingContext = {
       phoneNumber: input.phoneNumber,
       settings,
@@ -837,7 +837,7 @@ export const onboardingMachine = setup({
                     withSendingState(context, {
                       statusCard: {
                         ...context.statusCard,
-                        ...definedOnly(event.output),
+                        ...compact(event.output),
                         messagingLimitTier: normaliseTier(
                           event.output.messagingLimitTier ?? context.statusCard.messagingLimitTier,
                         ),

@@ -136,7 +136,3 @@ export function paymentChecked(context: OnboardingContext, output: CheckPaymentM
     },
   });
 }
-
-export function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
