@@ -327,3 +327,8 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): Config {
 export function temporalAddress(config: Config): string {
   return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_SERVER_PORT}`;
 }
+
+/** Where a process on this machine reaches the API (its `API_HOST`, or loopback when that is every interface). */
+export function localApiUrl(config: Pick<Config, 'API_HOST' | 'API_PORT'>): string {
+  return `http://${config.API_HOST === '0.0.0.0' ? '127.0.0.1' : config.API_HOST}:${config.API_PORT}`;
+}

@@ -80,7 +80,9 @@ async function waitUntilServing(
       const connection = await Connection.connect({ address, connectTimeout: '1s' });
       try {
         await connection.healthService.check({});
-        return;
+        // Serving, but maybe another server on the port while this one failed to bind: never adopt it.
+        if (child.exitCode !== null || child.signalCode !== null) failed = true;
+        else return;
       } finally {
         await connection.close();
       }
