@@ -100,7 +100,9 @@ async function main(): Promise<void> {
         started('codec relay', relay.close);
         codecEndpoint = relay.url;
       }
-      const server = await startDevServer(config, cli, [...devServerSearchAttributeArgs(), '--ui-codec-endpoint', codecEndpoint]);
+      const server = await step('the Temporal dev server', () =>
+        startDevServer(config, cli, [...devServerSearchAttributeArgs(), '--ui-codec-endpoint', codecEndpoint]),
+      );
       started('Temporal dev server', server.stop);
       log.info({ address: server.address, webUi: server.uiUrl, db: server.dbFile, codecEndpoint }, 'Temporal dev server ready');
       stack.devServer = { uiUrl: server.uiUrl, dbFile: server.dbFile, codecRelay: config.COEXIST_ENV === 'local' };
@@ -109,18 +111,18 @@ async function main(): Promise<void> {
     }
 
     if (config.SIMULATOR_ENABLED) {
-      const simulator = await startSimulatorServer(config);
+      const simulator = await step('the simulator (SIMULATOR_PORT)', () => startSimulatorServer(config));
       started('simulator', simulator.close);
       log.info({ url: simulator.url }, 'Meta Graph API simulator listening');
       stack.simulatorUrl = simulator.url;
     }
 
-    const store = await openMessageStore(config);
+    const store = await step('the message store (DATABASE_URL)', () => openMessageStore(config));
     started('message store', () => store.close());
-    const client = await createTemporalClient(config);
+    const client = await step(`the Temporal client (${temporalAddress(config)})`, () => createTemporalClient(config));
     started('Temporal client', () => client.connection.close());
 
-    const worker = await createWorker(config, { client, store });
+    const worker = await step('the worker', () => createWorker(config, { client, store }));
     const running = worker.run();
     started('worker', async () => {
       worker.shutdown();
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
       'worker polling',
     );
 
-    const api = await startApi(config, client, store, log);
+    const api = await step('the API (API_HOST, API_PORT)', () => startApi(config, client, store, log));
     started('API', api.close);
     log.info({ url: api.url }, 'API listening');
 
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (stopping) return;
     stopping = true;
+    log.debug({ err }, 'start failed');
     await stopAll();
     console.error(`npm start: ${describeFailure(err, config)}`);
     process.exit(1);
@@ -167,15 +170,26 @@ async function untilHealthy(apiUrl: string): Promise<void> {
   throw new StartError(`the API at ${apiUrl} did not report healthy within 60 s (${last})`);
 }
 
-/** One line for what the user can fix (a port taken after the check), the error in full otherwise. */
-function describeFailure(err: unknown, config: Config): string {
-  if (err instanceof StartError) return err.message;
-  const e = err as NodeJS.ErrnoException & { port?: number };
-  if (e?.code === 'EADDRINUSE' && e.port !== undefined) {
-    const variable = plannedPorts(config).find((p) => p.port === e.port)?.variable;
-    if (variable) return `${variable}=${e.port} was taken while starting: set ${variable} to a free port`;
+/** Runs one part's start; its failure names the part (and the variables that set it up). */
+async function step<T>(part: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    throw new StartError(`${part} did not start: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
-  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/**
+ * What went wrong, without a stack trace (LOG_LEVEL=debug logs it): a port taken after the check
+ * names its variable.
+ */
+function describeFailure(err: unknown, config: Config): string {
+  const cause = (err instanceof StartError ? err.cause : err) as NodeJS.ErrnoException & { port?: number };
+  if (cause?.code === 'EADDRINUSE' && cause.port !== undefined) {
+    const variable = plannedPorts(config).find((p) => p.port === cause.port)?.variable;
+    if (variable) return `${variable}=${cause.port} was taken while starting: set ${variable} to a free port`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 main().catch((err) => {

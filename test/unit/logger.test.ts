@@ -146,7 +146,7 @@ test('LOG_FORMAT=pretty writes one readable line per entry, secrets still redact
   log.info({ url: 'http://127.0.0.1:3000', authorization: 'Bearer ops-token-value', settings: { a: 1 } }, 'API listening');
   log.error({ err: new Error('port taken') }, 'API failed');
   expect(raw[0]).toMatch(
-    /^\d\d:\d\d:\d\d\.\d{3} INFO  start: API listening {2}url=http:\/\/127\.0\.0\.1:3000 authorization=\[redacted\] settings=\{"a":1\}\n$/,
+    /^\d\d:\d\d:\d\d\.\d{3} INFO {2}start: API listening {2}url=http:\/\/127\.0\.0\.1:3000 authorization=\[redacted\] settings=\{"a":1\}\n$/,
   );
   expect(raw[1]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR start: API failed\n {4}Error: port taken\n\s+at /);
   expect(raw.join('')).not.toContain('ops-token-value');
