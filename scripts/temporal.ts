@@ -16,6 +16,8 @@ import { constants } from 'node:os';
 import { ConfigError, loadConfig, localApiUrl, temporalAddress, type Config } from '../config';
 import { ensureTemporalBinaries } from './temporal-binaries';
 
+const LOCAL_COMMANDS = ['server', 'help', 'completion', 'config', 'env', 'version', 'options'];
+
 /** The Temporal CLI's environment for this stack; the codec only when the API is up to serve it. */
 export function temporalCliEnvironment(config: Config, apiAnswers: boolean): Record<string, string> {
   return {
@@ -49,8 +51,11 @@ export async function runTemporal(args: string[], env: NodeJS.ProcessEnv = proce
     return 2;
   }
   const { cli } = ensureTemporalBinaries(env);
-  // `temporal server …` starts a server: it takes no client options.
-  const connects = args[0] !== 'server' && args.length > 0 && !args.includes('--help') && !args.includes('-h');
+  // Commands that start a server, print help or a version, or edit the CLI's own settings connect to none.
+  const connects =
+    args.length > 0 &&
+    !LOCAL_COMMANDS.includes(args[0]!) &&
+    !args.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-v');
   const up = connects && (await apiAnswers(config));
   if (connects && !up)
     console.error(

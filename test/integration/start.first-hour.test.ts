@@ -96,6 +96,16 @@ test('once the stack answers, a plain-text banner shows every URL, the key and t
         { timeoutMs: 90_000, intervalMs: 250 },
       );
       expect(text).not.toMatch(/Codec Server could not connect/i);
+
+      // The relay answers the Web UI's origin only: another site's page cannot read through it.
+      const { codecEndpoint } = JSON.parse(stack!.lines.find((l) => l.includes('"msg":"Temporal dev server ready"'))!);
+      const preflight = (origin: string) =>
+        fetch(`${codecEndpoint}/decode`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        });
+      expect((await preflight(stack!.uiUrl)).headers.get('access-control-allow-origin')).toBe(stack!.uiUrl);
+      expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
       const dir = resolve(__dirname, '..', 'artifacts');
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: join(dir, 'web-ui-decoded.png') });
