@@ -101,9 +101,10 @@ async function main(): Promise<void> {
         codecEndpoint = relay.url;
       }
       const server = await step('the Temporal dev server', () =>
-        startDevServer(config, cli, [...devServerSearchAttributeArgs(), '--ui-codec-endpoint', codecEndpoint]),
+        startDevServer(config, cli, [...devServerSearchAttributeArgs(), '--ui-codec-endpoint', codecEndpoint], (stop) =>
+          started('Temporal dev server', stop),
+        ),
       );
-      started('Temporal dev server', server.stop);
       log.info({ address: server.address, webUi: server.uiUrl, db: server.dbFile, codecEndpoint }, 'Temporal dev server ready');
       stack.devServer = { uiUrl: server.uiUrl, dbFile: server.dbFile, codecRelay: config.COEXIST_ENV === 'local' };
     } else {
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
     log.info({ url: api.url }, 'API listening');
 
     await untilHealthy(api.url);
-    process.stdout.write(startBanner(config, stack));
+    if (!stopping) process.stdout.write(startBanner(config, stack));
   } catch (err) {
     if (stopping) return;
     stopping = true;
