@@ -20,71 +20,93 @@ const stageBudgetsSchema = z
   .strict();
 
 export const configSchema = z.object({
-  COEXIST_ENV: z.enum(['local', 'production']).default('local'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  COEXIST_ENV: z
+    .enum(['local', 'production'])
+    .default('local')
+    .describe(
+      '`local` fills in loopback defaults and the development secrets; `production` requires the variables marked so and refuses the published development secrets',
+    ),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('The lowest level logged'),
+  LOG_FORMAT: z
+    .enum(['json', 'pretty'])
+    .optional()
+    .describe(
+      '`json`: one JSON object a line, for machines; `pretty`: time, level, part and message, for a person. Unset: `pretty` on a terminal, else `json`',
+    ),
 
-  /** Set: use that Temporal server and start none. Unset: `npm start` runs the dev server. */
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:]+:\d+$/, 'must be host:port')
-    .optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('coexist'),
-  TEMPORAL_DEV_SERVER_PORT: port.default(7233),
-  TEMPORAL_DEV_UI_PORT: port.default(8233),
-  TEMPORAL_DATA_DIR: z.string().min(1).default('.data'),
+    .optional()
+    .describe(
+      'The Temporal frontend (`host:port`) to use. Unset: `npm start` runs its own dev server on TEMPORAL_DEV_SERVER_PORT, and refuses a server it did not start',
+    ),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('The Temporal namespace of every workflow'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('coexist').describe('The task queue the worker polls'),
+  TEMPORAL_DEV_SERVER_PORT: port.default(7233).describe("The port of `npm start`'s Temporal dev server (gRPC)"),
+  TEMPORAL_DEV_UI_PORT: port.default(8233).describe("The port of the dev server's Temporal Web UI"),
+  TEMPORAL_DATA_DIR: z
+    .string()
+    .min(1)
+    .default('.data')
+    .describe("Where the dev server's SQLite file and the embedded message store live"),
 
-  /**
-   * The message store's PostgreSQL (`postgres://` or `postgresql://`), or `memory://` for a
-   * throw-away one. Unset: an embedded PGlite under TEMPORAL_DATA_DIR, which only one process can
-   * open, so `npm start` but not `npm run worker` and `npm run api` apart.
-   */
   DATABASE_URL: z
     .string()
     .refine(
       (v) => v === 'memory://' || (/^postgres(ql)?:\/\/[^/]/.test(v) && URL.canParse(v)),
       'must be a postgres:// or postgresql:// URL, or memory://',
     )
-    .optional(),
+    .optional()
+    .describe(
+      "The message store's PostgreSQL (`postgres://…`), or `memory://` for a throw-away one. Unset: an embedded PGlite under TEMPORAL_DATA_DIR, which only one process can open (so `npm start`, not `npm run worker` and `npm run api` apart)",
+    ),
 
-  /** Worker tuning; the reasons for each default are in worker.ts. */
-  WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(1000),
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100),
-  WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
-  /**
-   * The worker's Prometheus endpoint (`/metrics`): Temporal's worker metrics (`temporal_*`), and,
-   * when the worker runs on its own (`npm run worker`), coexist's activity metrics. 0: none.
-   */
-  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  /** How long `GET /metrics` reuses the onboarding gauges it read from Temporal visibility (ms; 0: every scrape). */
-  METRICS_VISIBILITY_CACHE_MS: z.coerce.number().int().min(0).default(15_000),
+  // Worker tuning; the reasons for each default are in worker.ts.
+  WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(1000).describe('Workflows the worker keeps in its cache'),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40).describe('Workflow tasks the worker runs at once'),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100).describe('Activities the worker runs at once'),
+  WORKER_SHUTDOWN_GRACE_MS: positiveInt
+    .default(10_000)
+    .describe('On SIGTERM, how long running activities may finish before they are cancelled (ms)'),
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe("The address of the worker's Prometheus endpoint"),
+  WORKER_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(9464)
+    .describe(
+      "The worker's Prometheus endpoint (`/metrics`): Temporal's worker metrics, and coexist's activity metrics when the worker runs on its own. 0: none",
+    ),
+  METRICS_VISIBILITY_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(15_000)
+    .describe('How long `GET /metrics` reuses the onboarding gauges it read from Temporal visibility (ms; 0: every scrape)'),
 
-  API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_PORT: port.default(3000),
-  /** Key the backend sends in `X-Api-Key`. */
-  BACKEND_API_KEY: z.string().min(16).default('local-backend-api-key'),
+  API_HOST: z.string().min(1).default('127.0.0.1').describe('The address the API listens on'),
+  API_PORT: port.default(3000).describe('The port of the API, its /docs and the /ops page'),
+  BACKEND_API_KEY: z.string().min(16).default('local-backend-api-key').describe('The key the backend sends in `X-Api-Key`'),
 
-  /** Where the backend is told of changes it must act on; unset: changes are only logged. */
-  BACKEND_CALLBACK_URL: url.optional(),
-  /** HMAC-SHA256 key of the `X-Coexist-Signature` header on callbacks. */
-  BACKEND_CALLBACK_SECRET: z.string().min(16).default('local-backend-callback-secret'),
+  BACKEND_CALLBACK_URL: url
+    .optional()
+    .describe('Where the backend is told of changes it must act on. Unset: changes are only logged'),
+  BACKEND_CALLBACK_SECRET: z
+    .string()
+    .min(16)
+    .default('local-backend-callback-secret')
+    .describe('The HMAC-SHA256 key of the `X-Coexist-Signature` header on callbacks'),
 
-  /**
-   * AES-256-GCM key (base64, 32 bytes) that seals business access tokens before they enter
-   * workflow state, so history never holds a token in plain text.
-   */
   TOKEN_SEALING_KEY: z
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
-    .default(Buffer.from('coexist-local-token-sealing-key!').toString('base64')),
+    .default(Buffer.from('coexist-local-token-sealing-key!').toString('base64'))
+    .describe(
+      'AES-256-GCM key (32 bytes, base64) that seals business access tokens before they enter workflow state, so history never holds a token in plain text',
+    ),
 
-  /**
-   * Keys of the Temporal payload codec (security/payload-codec.ts): comma-separated `id:key` pairs,
-   * each key 32 bytes base64-encoded. The first encrypts every new payload; all of them decrypt,
-   * so a rotation puts the new key first and keeps the old ones until their histories are gone.
-   */
   PAYLOAD_CODEC_KEYS: z
     .string()
     .transform((v, ctx) => {
@@ -111,11 +133,10 @@ export const configSchema = z.object({
       }
       return keys;
     })
-    .default([{ id: 'local-1', key: Buffer.from('coexist-local-payload-codec-key!') }]),
-  /**
-   * Origins allowed to call the codec endpoint from a browser (the Temporal Web UI), comma-separated;
-   * unset: the local dev server's Web UI.
-   */
+    .prefault(`local-1:${Buffer.from('coexist-local-payload-codec-key!').toString('base64')}`)
+    .describe(
+      'Keys of the Temporal payload codec (security/payload-codec.ts): comma-separated `id:key` pairs, each key 32 bytes base64. The first encrypts every new payload; all decrypt, so a rotation puts the new key first and keeps the old ones until their histories are gone',
+    ),
   CODEC_CORS_ORIGINS: z
     .string()
     .transform((v) =>
@@ -133,22 +154,31 @@ export const configSchema = z.object({
         )
         .min(1),
     )
-    .optional(),
+    .optional()
+    .describe(
+      "Origins allowed to call the API's codec endpoint from a browser (a Temporal Web UI), comma-separated. Unset: the local dev server's Web UI",
+    ),
 
-  /** Meta's Graph API (https://graph.facebook.com); unset: the simulator at SIMULATOR_PORT. */
-  META_GRAPH_BASE_URL: url.optional(),
+  META_GRAPH_BASE_URL: url
+    .optional()
+    .describe("Meta's Graph API (https://graph.facebook.com). Unset: the simulator at SIMULATOR_PORT"),
   META_GRAPH_API_VERSION: z
     .string()
     .regex(/^v\d+\.\d+$/, 'must look like v24.0')
-    .default('v24.0'),
-  META_APP_ID: z.string().min(1).default('1000000000000001'),
-  META_APP_SECRET: z.string().min(16).default('local-meta-app-secret'),
-  META_WEBHOOK_VERIFY_TOKEN: z.string().min(8).default('local-verify-token'),
+    .default('v24.0')
+    .describe('The Graph API version in every Meta URL'),
+  META_APP_ID: z.string().min(1).default('1000000000000001').describe("The Meta app's id"),
+  META_APP_SECRET: z
+    .string()
+    .min(16)
+    .default('local-meta-app-secret')
+    .describe("The Meta app's secret: exchanges signup codes and checks webhook signatures"),
+  META_WEBHOOK_VERIFY_TOKEN: z
+    .string()
+    .min(8)
+    .default('local-verify-token')
+    .describe("The token Meta's webhook subscription check must present"),
 
-  /**
-   * Operators who may use the ops routes and page: comma-separated `name:token` pairs (the name
-   * goes to the audit trail as `ops:<name>`). Tokens of at least 16 characters.
-   */
   OPS_TOKENS: z
     .string()
     .transform((v, ctx) => {
@@ -169,11 +199,10 @@ export const configSchema = z.object({
       }
       return pairs;
     })
-    .default([{ name: 'ops', token: 'local-ops-token-change-me' }]),
-  /**
-   * Time budgets per onboarding stage (JSON, ms), over the defaults: past its budget an onboarding
-   * is stuck. A blocked onboarding is always stuck.
-   */
+    .prefault('ops:local-ops-token-change-me')
+    .describe(
+      'Operators who may use the ops routes, the /ops page and the codec: comma-separated `name:token` pairs (tokens of 16+ characters). An operator signs in with the token, the part after the colon; the name goes to the audit trail as `ops:<name>`',
+    ),
   OPS_STAGE_BUDGETS: z
     .string()
     .transform((v, ctx) => {
@@ -184,11 +213,13 @@ export const configSchema = z.object({
         return z.NEVER;
       }
     })
-    .default({}),
+    .prefault('{}')
+    .describe(
+      `Time budgets per onboarding stage (JSON of stage: ms, over the defaults; stages ${BUDGETED_STAGES.join(', ')}): past its budget an onboarding is stuck. A blocked onboarding is always stuck`,
+    ),
 
-  /** `npm start` runs the Graph API simulator on this port unless SIMULATOR_ENABLED=false. */
-  SIMULATOR_ENABLED: bool.default(true),
-  SIMULATOR_PORT: port.default(4010),
+  SIMULATOR_ENABLED: bool.default(true).describe("`npm start` runs the Meta Graph API simulator (`false`: it doesn't)"),
+  SIMULATOR_PORT: port.default(4010).describe("The simulator's port"),
 });
 
 export type Config = Omit<z.infer<typeof configSchema>, 'META_GRAPH_BASE_URL'> & { META_GRAPH_BASE_URL: string };
@@ -299,4 +330,9 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): Config {
 /** The address clients and workers connect to: the configured server or the local dev server. */
 export function temporalAddress(config: Config): string {
   return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_SERVER_PORT}`;
+}
+
+/** Where a process on this machine reaches the API (its `API_HOST`, or loopback when that is every interface). */
+export function localApiUrl(config: Pick<Config, 'API_HOST' | 'API_PORT'>): string {
+  return `http://${config.API_HOST === '0.0.0.0' ? '127.0.0.1' : config.API_HOST}:${config.API_PORT}`;
 }

@@ -45,7 +45,23 @@ export interface LogContext {
  */
 export const logContext = new AsyncLocalStorage<LogContext>();
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string, destination?: DestinationStream): Logger {
+/**
+ * LOG_FORMAT, or when unset: `pretty` for a person at a terminal, `json` for everything else (a
+ * pipe, a file, a container's log collector, or a destination the caller gives).
+ */
+export function logFormat(config: Partial<Pick<Config, 'LOG_FORMAT'>>, destination?: DestinationStream): 'json' | 'pretty' {
+  return config.LOG_FORMAT ?? (destination === undefined && process.stdout.isTTY ? 'pretty' : 'json');
+}
+
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL'> & Partial<Pick<Config, 'LOG_FORMAT'>>,
+  name: string,
+  destination?: DestinationStream,
+): Logger {
+  const out =
+    logFormat(config, destination) === 'pretty'
+      ? prettyStream(destination ?? { write: (text: string) => void process.stdout.write(text) })
+      : destination;
   return pino(
     {
       name,
@@ -57,8 +73,40 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string, de
         censor: '[redacted]',
       },
     },
-    destination,
+    out,
   );
+}
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/**
+ * `LOG_FORMAT=pretty`: each JSON line (already redacted) as `time LEVEL part: message key=value…`,
+ * an error's stack on the lines below.
+ */
+export function prettyStream(out: DestinationStream): DestinationStream {
+  return {
+    write(line: string) {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        out.write(line);
+        return;
+      }
+      const { time, level, name, msg, err, pid: _pid, hostname: _hostname, ...fields } = entry;
+      const clock = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '';
+      const rest = Object.entries(fields)
+        .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+        .join(' ');
+      const stack =
+        err && typeof err === 'object'
+          ? `\n    ${String((err as { stack?: unknown }).stack ?? JSON.stringify(err)).replace(/\n/g, '\n    ')}`
+          : '';
+      out.write(
+        `${clock} ${(LEVELS[level as number] ?? String(level)).padEnd(5)} ${name}: ${msg ?? ''}${rest ? `  ${rest}` : ''}${stack}\n`,
+      );
+    },
+  };
 }
 
 /** A redaction path; names that are not identifiers (`x-api-key`, `hub.verify_token`) in brackets. */

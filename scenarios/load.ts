@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { scenarioSchema, type Scenario } from './schema';
+import { movesClock, scenarioSchema, type Scenario } from './schema';
 
 /** A scenario file that cannot be played: the file, the step and the field, in the message. */
 export class ScenarioFileError extends Error {
@@ -53,4 +53,18 @@ function problem(raw: unknown, issue: z.core.$ZodIssue) {
     };
   }
   return { field: path.join('.') || '(scenario)', message: issue.message };
+}
+
+/** Where the committed scenario files are. */
+export const SCENARIOS_DIR = resolve(__dirname, '..', 'test', 'scenarios');
+
+/** Every scenario file of a folder, by file name: what it shows and whether it moves the clock. */
+export function listScenarios(dir: string = SCENARIOS_DIR) {
+  return readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/i.test(f))
+    .sort()
+    .map((file) => {
+      const scenario = loadScenario(join(dir, file));
+      return { file, name: scenario.name, description: scenario.description, movesClock: movesClock(scenario) };
+    });
 }

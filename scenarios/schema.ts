@@ -92,7 +92,9 @@ export const stepSchema = z.preprocess(
 
 export const scenarioSchema = z
   .object({
+    /** One line: what the scenario shows (`npm run scenario` lists it). */
     name: z.string().min(1),
+    /** A paragraph: the case, step by step, in the user's and Meta's words. */
     description: z.string().optional(),
     /** The business number, live in the simulated WhatsApp Business app. */
     phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number'),
@@ -105,3 +107,6 @@ export const scenarioSchema = z
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type Step = z.infer<typeof stepSchema>;
 export type Expectation = z.infer<typeof expectationSchema>;
+
+/** A scenario with `advance` steps moves the clock: only the time-skipping server (`npm test`) can play it. */
+export const movesClock = (s: Pick<Scenario, 'steps'>): boolean => s.steps.some((step) => step.do === 'advance');

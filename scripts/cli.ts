@@ -1,5 +1,6 @@
 /**
- * `npx coexist ops ...`: the operators' command line over the ops API (`api/routes/ops.ts`).
+ * `npx coexist ops ...`: the operators' command line over the ops API (`api/routes/ops.ts`);
+ * `npx coexist temporal ...`: the Temporal CLI pointed at this stack (scripts/temporal.ts).
  *
  *   coexist ops list [--stage S] [--stuck | --not-stuck] [--blocked-reason R] [--limit N] [--page-token T] [--json]
  *   coexist ops show <phone> [--json]
@@ -16,12 +17,14 @@ import { configSchema } from '../config';
 import { BLOCKABLE_STAGES, STAGES, type BlockableStage, type Stage } from '../machines/onboarding';
 import { BLOCKED_REASONS } from '../machines/onboarding';
 import { toE164 } from '../contracts/ids';
+import { runTemporal } from './temporal';
 
 export const EXIT_OK = 0;
 export const EXIT_API_ERROR = 1;
 export const EXIT_USAGE = 2;
 
 export const USAGE = `Usage: coexist ops <command> [options]
+       coexist temporal <arguments>   the Temporal CLI, pointed at this stack (address, namespace, codec)
 
 Commands:
   list [--stage S] [--stuck | --not-stuck] [--blocked-reason R] [--limit N] [--page-token T]
@@ -603,6 +606,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
 /** The process entry point (`bin/coexist.js`, or `tsx scripts/cli.ts`). */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  if (argv[0] === 'temporal') {
+    process.exitCode = await runTemporal(argv.slice(1));
+    return;
+  }
   const code = await run(argv, {
     env: process.env,
     fetch: globalThis.fetch,

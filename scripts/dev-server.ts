@@ -18,7 +18,13 @@ export interface DevServer {
  * Runs `temporal server start-dev` with its state in a SQLite file under TEMPORAL_DATA_DIR, so
  * workflows survive a restart, and waits until the frontend answers health checks.
  */
-export async function startDevServer(config: Config, cliPath: string, extraArgs: string[] = []): Promise<DevServer> {
+export async function startDevServer(
+  config: Config,
+  cliPath: string,
+  extraArgs: string[] = [],
+  /** Told how to stop the process as soon as it runs, before it serves (a stop asked for during start-up). */
+  onSpawn?: (stop: () => Promise<void>) => void,
+): Promise<DevServer> {
   const dataDir = resolve(config.TEMPORAL_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const dbFile = resolve(dataDir, 'temporal.sqlite');
@@ -51,6 +57,7 @@ export async function startDevServer(config: Config, cliPath: string, extraArgs:
     stderr.splice(0, stderr.length - 20);
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  onSpawn?.(() => stopProcess(child, exited));
 
   await waitUntilServing(address, child, exited, stderr);
   return {
@@ -80,7 +87,9 @@ async function waitUntilServing(
       const connection = await Connection.connect({ address, connectTimeout: '1s' });
       try {
         await connection.healthService.check({});
-        return;
+        // Serving, but maybe another server on the port while this one failed to bind: never adopt it.
+        if (child.exitCode !== null || child.signalCode !== null) failed = true;
+        else return;
       } finally {
         await connection.close();
       }

@@ -1,4 +1,7 @@
 /**
+ * `npm run scenario`: lists the scenario files (test/scenarios/), each with its one-line name and
+ * whether it moves the clock.
+ *
  * `npm run scenario -- <file> [--phone +1555…]`: plays one scenario file against the running stack
  * (`npm start`: its API and simulator, on its Temporal), printing each step and every transition of
  * the onboarding, and checking the file's expectations as `npm test` does. A customer's case,
@@ -11,17 +14,38 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { httpTarget } from '../scenarios/http-target';
-import { loadScenario, ScenarioFileError } from '../scenarios/load';
+import { relative } from 'node:path';
+import { listScenarios, loadScenario, ScenarioFileError, SCENARIOS_DIR } from '../scenarios/load';
+import { movesClock } from '../scenarios/schema';
 import { playScenario, ScenarioFailure } from '../scenarios/runner';
 
 const usage = 'usage: npm run scenario -- <scenario file> [--phone +E164] [--api URL] [--simulator URL]';
+
+/** The committed scenario files, one line each. */
+function scenarioList(): string {
+  const scenarios = listScenarios();
+  const width = Math.max(...scenarios.map((s) => s.file.length));
+  const clock = 'moves the clock';
+  const dir = relative(process.cwd(), SCENARIOS_DIR) || '.';
+  return [
+    `Scenario files in ${dir}/; play one against the running stack (npm start) with`,
+    `  npm run scenario -- ${dir}/<file> [--phone +E164]`,
+    `Files marked "${clock}" play only in npm test (on the time-skipping server).`,
+    '',
+    ...scenarios.map((s) => `  ${s.file.padEnd(width)}  ${(s.movesClock ? clock : '').padEnd(clock.length)}  ${s.name}`),
+  ].join('\n');
+}
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { phone: { type: 'string' }, api: { type: 'string' }, simulator: { type: 'string' }, help: { type: 'boolean' } },
   });
-  if (values.help || positionals.length !== 1) {
+  if (values.help || positionals.length === 0) {
+    console.log(`${usage}\n\n${scenarioList()}`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
     console.error(usage);
     return 2;
   }
@@ -34,7 +58,7 @@ async function main(): Promise<number> {
     }
     scenario.phone = values.phone;
   }
-  if (scenario.steps.some((s) => s.do === 'advance')) {
+  if (movesClock(scenario)) {
     console.error(
       `${scenario.file} moves the clock (advance): the running stack's Temporal cannot; npm test plays it on the time-skipping server`,
     );
@@ -57,6 +81,7 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(`${scenario.name}  (${scenario.file}, ${scenario.phone})`);
+  if (scenario.description) console.log(`  ${scenario.description.trim().replace(/\s*\n\s*/g, ' ')}`);
   const transcript = await playScenario(scenario, target, { print: (line) => console.log(line), expectTimeoutMs: 60_000 });
   console.log(`passed: ${transcript.stages.join(' → ')}; now ${transcript.finalState}`);
   return 0;

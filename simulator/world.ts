@@ -101,12 +101,19 @@ export class World {
   readonly codes = new Map<string, SignupCode>();
   /** Issued access tokens → the WABA they are for. */
   readonly tokens = new Map<string, string>();
-  private nextId = 100_000_000_000_000;
+  private lastId = 0;
 
   constructor(public healthLagMs: number) {}
 
+  /**
+   * A fresh Meta id (phone number, WABA, media): the wall clock in microseconds-like steps (ms × 1000,
+   * 16 digits like Meta's), and never below the last one. A restarted simulator keeps no state, yet
+   * its ids start past every id it handed out before, so onboardings that outlived it keep ids of
+   * their own (unless it handed out more than 1000 ids per millisecond on average).
+   */
   id(): string {
-    return String(++this.nextId);
+    this.lastId = Math.max(this.lastId + 1, Date.now() * 1000);
+    return String(this.lastId);
   }
 
   secret(prefix: string): string {

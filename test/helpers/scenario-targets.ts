@@ -1,9 +1,9 @@
 import { httpTarget } from '../../scenarios/http-target';
-import type { Scenario } from '../../scenarios/schema';
+import { movesClock, type Scenario } from '../../scenarios/schema';
 import { API_KEY, startHarness, type Harness } from './harness';
 
 /** Scenarios that move the clock run on the time-skipping server; the others on the dev server. */
-export const movesClock = (s: Scenario) => s.steps.some((step) => step.do === 'advance');
+export { movesClock };
 
 /** The real stack of a harness as a scenario target; on the time-skipping server events go as signals. */
 export function workflowTarget(h: Harness, skipping: boolean) {

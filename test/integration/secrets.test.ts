@@ -167,9 +167,19 @@ test('the codec endpoint decrypts them for an operator only, and the CLI shows h
   const plain = decoded.payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8')).join('\n');
   for (const text of messageTexts.slice(1)) expect(plain).toContain(text);
 
-  // The Web UI is given the endpoint, and calls it from its own origin with the ops page's cookie.
+  // Locally the dev server's Web UI is given npm start's relay on loopback, which calls the
+  // endpoint with the ops token (scripts/codec-relay.ts); from the Web UI's origin it decrypts.
   const settings = (await (await fetch(`${stack.uiUrl}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
-  expect(settings.Codec?.Endpoint).toBe(`${stack.apiUrl}/codec`);
+  const relay = settings.Codec?.Endpoint ?? '';
+  expect(relay).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  const relayed = await fetch(`${relay}/decode`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-namespace': 'default', origin: stack.uiUrl },
+    body: JSON.stringify({ payloads: encrypted }),
+  });
+  expect(relayed.headers.get('access-control-allow-origin')).toBe(stack.uiUrl);
+  expect(await relayed.json()).toEqual(decoded);
+  // A Web UI elsewhere calls the endpoint from its origin with the ops page's cookie.
   const withCookie = await decode({ cookie: `other=1; ${CODEC_COOKIE}=${encodeURIComponent(opsToken)}`, origin: stack.uiUrl });
   expect(withCookie.status).toBe(200);
   expect(withCookie.headers.get('access-control-allow-origin')).toBe(stack.uiUrl);

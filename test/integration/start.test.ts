@@ -43,15 +43,17 @@ function scenarioScript(args: string[], env: Record<string, string>): Promise<{ 
 test('npm start runs the whole stack, starts a workflow through the API, and stops cleanly', async () => {
   const env = await stackEnvironment();
   stack = startStack(env);
-  await stack.waitForLine(/API listening/);
+  // The banner's last line: printed once the API answered its own /health.
+  await stack.waitForLine(/^Ctrl-C stops everything\.$/);
   for (const part of ['Temporal dev server ready', 'Meta Graph API simulator listening', 'worker polling']) {
     expect(stack.lines.some((l) => l.includes(part))).toBe(true);
   }
 
   expect((await api('/health')).body).toEqual({ status: 'ok', temporal: 'serving' });
-  // Prometheus: the API's /metrics, and Temporal's worker metrics on WORKER_METRICS_PORT.
+  // Prometheus: the API's /metrics (npm start's health check before the banner, and this one),
+  // and Temporal's worker metrics on WORKER_METRICS_PORT.
   expect(await (await fetch(`${stack.apiUrl}/metrics`)).text()).toMatch(
-    /^coexist_http_requests_total\{route="GET \/health",status="200"\} 1$/m,
+    /^coexist_http_requests_total\{route="GET \/health",status="200"\} 2$/m,
   );
   await eventually(
     () => fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`).then((r) => r.text()),

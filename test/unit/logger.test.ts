@@ -4,7 +4,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { withLogContext } from '../../activities/log-context';
-import { createLogger, logContext } from '../../logger';
+import { createLogger, logContext, logFormat } from '../../logger';
 
 function capture() {
   const lines: Record<string, any>[] = [];
@@ -136,4 +136,24 @@ test('activities log with their workflow id, name and phone number id', async ()
     },
     { msg: 'notifying', workflowId: 'onboarding:+15550783881', activity: 'notifyBackend', phoneNumberId: undefined },
   ]);
+});
+
+test('LOG_FORMAT=pretty writes one readable line per entry, secrets still redacted; json stays the default off a terminal', () => {
+  const raw: string[] = [];
+  const log = createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' }, 'start', {
+    write: (line: string) => void raw.push(line),
+  });
+  log.info({ url: 'http://127.0.0.1:3000', authorization: 'Bearer ops-token-value', settings: { a: 1 } }, 'API listening');
+  log.error({ err: new Error('port taken') }, 'API failed');
+  expect(raw[0]).toMatch(
+    /^\d\d:\d\d:\d\d\.\d{3} INFO {2}start: API listening {2}url=http:\/\/127\.0\.0\.1:3000 authorization=\[redacted\] settings=\{"a":1\}\n$/,
+  );
+  expect(raw[1]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR start: API failed\n {4}Error: port taken\n\s+at /);
+  expect(raw.join('')).not.toContain('ops-token-value');
+
+  expect(logFormat({ LOG_FORMAT: 'json' })).toBe('json');
+  expect(logFormat({}, { write: () => undefined })).toBe('json');
+  const json: string[] = [];
+  createLogger({ LOG_LEVEL: 'info' }, 'api', { write: (line: string) => void json.push(line) }).info('up');
+  expect(JSON.parse(json[0]!)).toMatchObject({ name: 'api', msg: 'up', level: 30 });
 });
