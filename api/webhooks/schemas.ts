@@ -146,3 +146,19 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 
 /** History sync declined by the business (`history[].errors[].code`). */
 export const HISTORY_DECLINED = 2593109;
+
+// --- our side: the verification handshake and the answer ------------------------------------------
+
+export const handshakeSchema = z.object({
+  'hub.mode': z.literal('subscribe'),
+  'hub.verify_token': z.string(),
+  'hub.challenge': z.string().min(1).max(200),
+});
+
+export const webhookAnswerSchema = z.strictObject({
+  received: z.int().describe('events in the request'),
+  delivered: z.int().describe('events Temporal accepted'),
+  unrouted: z.array(z.string()).describe('what no workflow took, classified (e.g. field:<name>); kept in the store'),
+});
+
+export type WebhookAnswer = z.infer<typeof webhookAnswerSchema>;

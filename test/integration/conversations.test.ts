@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { createApp } from '../../api/app';
-import { signWebhook } from '../../api/routes/webhooks';
+import { signWebhook } from '../../api/webhooks/signature';
 import { conversationWorkflowId } from '../../workflows/ids';
 import { stateQuery } from '../../workflows/machine-api';
 import { senderQuery } from '../../workflows/sender-api';
