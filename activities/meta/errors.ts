@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { META_API_ERROR, type MetaErrorDetails } from '../../machines/effects';
 
 /**
- * Meta error codes that a later attempt can fix by itself (meta-reference §7): service trouble
+ * Meta error codes that a later attempt can fix by itself (docs/meta.md#graph-call-codes): service trouble
  * and throttling. Every other code needs a person or a code change, so Temporal must not retry.
  */
 export const RETRYABLE_META_CODES = new Set([1, 2, 4, 17, 80007, 130429, 131000, 131016, 131056, 131057, 133004]);

@@ -20,7 +20,7 @@ const media = z
   .strict()
   .refine((m) => (m.id === undefined) !== (m.link === undefined), 'exactly one of id or link');
 
-/** What the backend may send (meta-reference §5); mirrors the conversation machine's OutboundContent. */
+/** What the backend may send (docs/meta.md#sending); mirrors the conversation machine's OutboundContent. */
 export const outboundContentSchema = z.discriminatedUnion('type', [
   z
     .object({

@@ -67,7 +67,7 @@ export const prerequisitesSchema = z
   .strict();
 
 /**
- * What the Embedded Signup page received (meta-reference §1.4): the session-info message, and
+ * What the Embedded Signup page received (docs/meta.md#session-info-events): the session-info message, and
  * with a finish the authorization code from FB.login's callback.
  */
 export const signupResultSchema = z.discriminatedUnion('event', [

@@ -1,5 +1,5 @@
 /**
- * Meta's webhook payloads (meta-reference §3), parsed by zod. Only the fields routed here are
+ * Meta's webhook payloads (docs/meta.md#webhooks), parsed by zod. Only the fields routed here are
  * required; everything else is kept (`loose`) and unknown fields are classified, never refused.
  */
 import { z } from 'zod';
@@ -71,7 +71,7 @@ const statusSchema = z
   })
   .loose();
 
-/** `messages`: inbound messages of customers and statuses of our sends (§3.3, §3.4). */
+/** `messages`: inbound messages of customers and statuses of our sends (docs/meta.md#inbound-messages, docs/meta.md#statuses-of-our-sends). */
 export const messagesValueSchema = z
   .object({
     metadata: metadataSchema,
@@ -84,12 +84,12 @@ export const messagesValueSchema = z
   })
   .loose();
 
-/** `smb_message_echoes`: what the business sent from the phone app (§3.5). */
+/** `smb_message_echoes`: what the business sent from the phone app (docs/meta.md#echoes-from-the-phone-app). */
 export const echoesValueSchema = z
   .object({ metadata: metadataSchema, message_echoes: z.array(messageSchema.extend({ to: z.string() })) })
   .loose();
 
-/** `smb_app_state_sync`: contacts added, edited or removed in the phone app (§3.6). */
+/** `smb_app_state_sync`: contacts added, edited or removed in the phone app (docs/meta.md#contacts-from-the-phone-app). */
 export const stateSyncValueSchema = z
   .object({
     metadata: metadataSchema,
