@@ -12,8 +12,6 @@ import { opsPageRoutes } from './ops/page';
 import { opsRoutes } from './ops/routes';
 import { webhookRoutes } from './webhooks/routes';
 
-export type { ApiDeps } from './deps';
-
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
