@@ -18,7 +18,7 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  { files: ['api/ops-page/*.js'], languageOptions: { globals: globals.browser } },
+  { files: ['api/ops/page/*.js'], languageOptions: { globals: globals.browser } },
   // Tests, scenarios, the demo and benchmarks read JSON answers loosely and poke at SDK internals.
   { files: ['test/**', 'bench/**', 'scenarios/**', 'scripts/demo.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   prettier,

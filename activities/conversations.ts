@@ -118,7 +118,7 @@ export function createConversationActivities({
   }
 }
 
-/** Meta's `/messages` body for an outbound message (meta-reference §5). */
+/** Meta's `/messages` body for an outbound message (docs/meta.md#sending). */
 export function metaMessage({ waId, clientMessageId, message }: Pick<SendMessageInput, 'waId' | 'clientMessageId' | 'message'>) {
   return { to: waId, biz_opaque_callback_data: clientMessageId, ...metaContent(message) };
 }

@@ -110,7 +110,7 @@ export function createOnboardingActivities(config: Config, log: Logger) {
   } satisfies OnboardingEffects;
 }
 
-/** The WABA's number for this onboarding: the one signup named, else the one on the app (§1.5). */
+/** The WABA's number for this onboarding: the one signup named, else the one on the app (docs/meta.md#onboarding-calls-in-order). */
 async function lookup(graph: GraphClient, input: LookupPhoneNumberInput, accessToken: string): Promise<LookupPhoneNumberOutput> {
   const numbers = await graph.listPhoneNumbers(input.wabaId, accessToken);
   const digits = (n: string) => n.replace(/\D/g, '');

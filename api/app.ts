@@ -1,31 +1,23 @@
-import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
-import type { Logger } from 'pino';
-import type { MessageStore } from '../store/message-store';
-import type { Config } from '../config';
-import { errorHandler, notFound } from './errors';
-import { codecRoutes } from './routes/codec';
-import { healthRoutes } from './routes/health';
-import { metricsRoutes } from './routes/metrics';
-import { conversationRoutes } from './routes/conversations';
-import { onboardingRoutes } from './routes/onboardings';
-import { openApiRoutes } from './routes/openapi';
-import { opsRoutes } from './routes/ops';
-import { opsPageRoutes } from './routes/ops-page';
-import { webhookRoutes } from './routes/webhooks';
-
-export interface ApiDeps {
-  config: Config;
-  client: Client;
-  log: Logger;
-  store: MessageStore;
-}
+import { codecRoutes } from './codec/routes';
+import { conversationRoutes } from './conversations/routes';
+import type { ApiDeps } from './deps';
+import { healthRoutes } from './health/routes';
+import { errorHandler, notFound } from './http/errors';
+import { requestContext } from './http/request-context';
+import { metricsRoutes } from './metrics/routes';
+import { onboardingRoutes } from './onboardings/routes';
+import { openApiRoutes } from './openapi/routes';
+import { opsPageRoutes } from './ops/page';
+import { opsRoutes } from './ops/routes';
+import { webhookRoutes } from './webhooks/routes';
 
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(metricsRoutes(deps)); // first: request ids, request metrics, GET /metrics
+  app.use(requestContext(deps.log)); // first: request ids, request metrics
+  app.use(metricsRoutes(deps));
   app.use(healthRoutes(deps));
   app.use(onboardingRoutes(deps));
   app.use(conversationRoutes(deps));

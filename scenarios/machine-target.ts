@@ -15,19 +15,15 @@ import pino from 'pino';
 import { z } from 'zod';
 import { createConversationActivities } from '../activities/conversations';
 import { createOnboardingActivities } from '../activities/onboarding';
-import { openMessageStore } from '../store';
-import type { MessageStore } from '../store/message-store';
-import { prerequisitesEvent, sendEvent, signupEvent, userEvent } from '../api/events';
-import { presentConversation } from '../api/routes/conversations';
-import { presentOnboarding } from '../api/routes/onboardings';
-import { signWebhook } from '../api/routes/webhooks';
-import {
-  prerequisitesSchema,
-  sendMessageSchema,
-  signupResultSchema,
-  startOnboardingSchema,
-  userEventSchema,
-} from '../api/schemas';
+import { openMessageStore } from '../activities/store';
+import type { MessageStore } from '../activities/store/message-store';
+import { sendEvent } from '../api/conversations/events';
+import { presentConversation } from '../api/conversations/presenter';
+import { sendMessageSchema } from '../api/conversations/schemas';
+import { prerequisitesEvent, signupEvent, userEvent } from '../api/onboardings/events';
+import { presentOnboarding } from '../api/onboardings/presenter';
+import { signWebhook } from '../api/webhooks/signature';
+import { prerequisitesSchema, signupResultSchema, startOnboardingSchema, userEventSchema } from '../api/onboardings/schemas';
 import { routeChanges } from '../api/webhooks/route-changes';
 import { envelopeSchema } from '../api/webhooks/schemas';
 import { loadConfig, type Config } from '../config';

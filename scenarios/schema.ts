@@ -7,7 +7,8 @@
  * the ids the simulator gave it.
  */
 import { z } from 'zod';
-import { prerequisitesSchema, sendMessageSchema, startOnboardingSchema, userEventSchema, type UserEvent } from '../api/schemas';
+import { sendMessageSchema } from '../api/conversations/schemas';
+import { prerequisitesSchema, startOnboardingSchema, userEventSchema, type UserEvent } from '../api/onboardings/schemas';
 
 const json = z.record(z.string(), z.unknown());
 const waId = z.string().regex(/^\d{6,20}$/, 'must be a wa_id (digits)');

@@ -345,7 +345,7 @@ export function createSimulator(options: SimulatorOptions) {
   );
   control.patch('/numbers/:phoneNumber', (req, res) => res.json(Object.assign(numberParam(req), body(numberSettings, req))));
 
-  /** Plays Meta's hosted Embedded Signup for business-app users (meta-reference §1.4). */
+  /** Plays Meta's hosted Embedded Signup for business-app users (docs/meta.md#session-info-events). */
   control.post('/signup', (req, res) => {
     const { phoneNumber, abandonAt } = body(z.object({ phoneNumber: phone, abandonAt: z.string().optional() }).strict(), req);
     const n = world.addNumber({ phoneNumber });

@@ -1,7 +1,8 @@
 /**
  * Messaging on a Coexistence number: `POST /<PHONE_ID>/messages` with Meta's checks (payment, 20
  * messages per second, pair rate, the customer service window) and status webhooks, plus `/_sim`
- * controls that play the customer and the business on the phone app (meta-reference §3.3–3.5, 4, 5).
+ * controls that play the customer and the business on the phone app (docs/meta.md#webhooks,
+ * #conversation-windows, #sending).
  * Windows and rates are measured on the simulator's clock.
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
@@ -69,7 +70,7 @@ const media = z
   .object({ id: z.string().min(1).optional(), link: z.url().optional(), caption: z.string().optional() })
   .loose()
   .refine((m) => m.id || m.link, 'id or link is required');
-/** The content object each message type needs (meta-reference §5). */
+/** The content object each message type needs (docs/meta.md#sending). */
 const contents: Record<string, z.ZodType> = {
   text: z.object({ body: z.string().min(1).max(4096), preview_url: z.boolean().optional() }).loose(),
   template: z
@@ -156,7 +157,7 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   const metadata = (n: SimNumber) => ({ display_phone_number: ctx.display(n), phone_number_id: n.phoneNumberId });
   const newWamid = () => `wamid.${world.secret('')}`;
 
-  /** Free-form only inside the window; the pricing Meta reports for the message otherwise (§4, §5). */
+  /** Free-form only inside the window; the pricing Meta reports for the message otherwise (docs/meta.md#conversation-windows, docs/meta.md#pricing). */
   function pricingFor(c: Conversation, isTemplate: boolean, now: number): Pricing {
     const open = windowOpen(c, now);
     if (!isTemplate && !open) {

@@ -30,7 +30,7 @@ export interface SimNumber {
   syncRequests: Partial<Record<'smb_app_state_sync' | 'history', string>>;
 }
 
-/** An error in Meta's envelope (meta-reference §7), thrown by any Graph route. */
+/** An error in Meta's envelope (docs/meta.md#error-codes), thrown by any Graph route. */
 export class MetaError extends Error {
   constructor(
     readonly httpStatus: number,
@@ -151,7 +151,7 @@ export class World {
     return [...this.numbers.values()].filter((n) => n.wabaId === wabaId);
   }
 
-  /** Health lags the link (meta-reference §1.5 step 6). */
+  /** Health lags the link (docs/meta.md#onboarding-calls-in-order, step 5). */
   onCloudApi(n: SimNumber): boolean {
     return n.linkedAt !== undefined && !n.partnerRemoved && this.clock.now() >= n.linkedAt + this.healthLagMs;
   }

@@ -1,5 +1,6 @@
 /**
- * Graph API responses as Meta documents them (meta-reference §1.5, §2, §5, §6). Enums stay open:
+ * Graph API responses as Meta documents them (docs/meta.md: #onboarding-calls-in-order,
+ * #contacts-and-history-sync, #sending, #account-status-card). Enums stay open:
  * an unknown value is kept as the string Meta sent, never a parse failure.
  */
 import { z } from 'zod';
@@ -96,7 +97,7 @@ export type PhoneNumberEntry = z.infer<typeof phoneNumberEntrySchema>;
 export type HealthStatus = z.infer<typeof healthStatusSchema>;
 export type PhoneNumberField = Exclude<keyof PhoneNumber, 'id'>;
 
-/** POST /<PHONE_ID>/messages body (§5): `type` names the content object (`text`, `template`, `image`, ...). */
+/** POST /<PHONE_ID>/messages body (docs/meta.md#sending): `type` names the content object (`text`, `template`, `image`, ...). */
 export interface OutboundMessage {
   to: string;
   type: string;

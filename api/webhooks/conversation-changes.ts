@@ -83,7 +83,7 @@ export function historyMessageChanges(
   for (const chunk of value.history) {
     for (const thread of chunk.threads ?? []) {
       for (const m of thread.messages) {
-        // `to` is set only on messages the business sent (§3.7).
+        // `to` is set only on messages the business sent (docs/meta.md#history-chunks).
         const fromBusiness = m.to !== undefined || toWaId(m.from ?? '') === toWaId(business);
         push(out, unrouted, phoneNumberId, thread.id, 'history', {
           type: 'history.message',

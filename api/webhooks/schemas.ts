@@ -1,5 +1,5 @@
 /**
- * Meta's webhook payloads (meta-reference §3), parsed by zod. Only the fields routed here are
+ * Meta's webhook payloads (docs/meta.md#webhooks), parsed by zod. Only the fields routed here are
  * required; everything else is kept (`loose`) and unknown fields are classified, never refused.
  */
 import { z } from 'zod';
@@ -71,7 +71,7 @@ const statusSchema = z
   })
   .loose();
 
-/** `messages`: inbound messages of customers and statuses of our sends (§3.3, §3.4). */
+/** `messages`: inbound messages of customers and statuses of our sends (docs/meta.md#inbound-messages, docs/meta.md#statuses-of-our-sends). */
 export const messagesValueSchema = z
   .object({
     metadata: metadataSchema,
@@ -84,12 +84,12 @@ export const messagesValueSchema = z
   })
   .loose();
 
-/** `smb_message_echoes`: what the business sent from the phone app (§3.5). */
+/** `smb_message_echoes`: what the business sent from the phone app (docs/meta.md#echoes-from-the-phone-app). */
 export const echoesValueSchema = z
   .object({ metadata: metadataSchema, message_echoes: z.array(messageSchema.extend({ to: z.string() })) })
   .loose();
 
-/** `smb_app_state_sync`: contacts added, edited or removed in the phone app (§3.6). */
+/** `smb_app_state_sync`: contacts added, edited or removed in the phone app (docs/meta.md#contacts-from-the-phone-app). */
 export const stateSyncValueSchema = z
   .object({
     metadata: metadataSchema,
@@ -146,3 +146,19 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 
 /** History sync declined by the business (`history[].errors[].code`). */
 export const HISTORY_DECLINED = 2593109;
+
+// --- our side: the verification handshake and the answer ------------------------------------------
+
+export const handshakeSchema = z.object({
+  'hub.mode': z.literal('subscribe'),
+  'hub.verify_token': z.string(),
+  'hub.challenge': z.string().min(1).max(200),
+});
+
+export const webhookAnswerSchema = z.strictObject({
+  received: z.int().describe('events in the request'),
+  delivered: z.int().describe('events Temporal accepted'),
+  unrouted: z.array(z.string()).describe('what no workflow took, classified (e.g. field:<name>); kept in the store'),
+});
+
+export type WebhookAnswer = z.infer<typeof webhookAnswerSchema>;

@@ -3,7 +3,7 @@
  * most `concurrency` in flight, and reports each operation's latency, the errors and progress.
  */
 import { Client, Connection } from '@temporalio/client';
-import { signWebhook } from '../../api/routes/webhooks';
+import { signWebhook } from '../../api/webhooks/signature';
 import { loadConfig } from '../../config';
 import { dataConverter } from '../../security/payload-codec';
 import { routeChanges } from '../../api/webhooks/route-changes';

@@ -2,7 +2,7 @@
  * The API's answers to bad input: a clear JSON error (status, code, message, field) and nothing
  * changed. Real Temporal, real HTTP, real signatures.
  */
-import { signWebhook } from '../../api/routes/webhooks';
+import { signWebhook } from '../../api/webhooks/signature';
 import { API_KEY, startHarness, type Harness } from '../helpers/harness';
 
 let h: Harness;

@@ -9,8 +9,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
-import { ROUTES, type RouteDoc } from '../../api/openapi';
-import { signWebhook } from '../../api/routes/webhooks';
+import { ROUTES, type RouteDoc } from '../../api/openapi/document';
+import { signWebhook } from '../../api/webhooks/signature';
 import { API_KEY, startHarness, type Harness } from '../helpers/harness';
 import { onboardToActive } from '../helpers/onboard';
 import { eventually } from '../helpers/wait';

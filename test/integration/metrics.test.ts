@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createApp } from '../../api/app';
-import { signWebhook } from '../../api/routes/webhooks';
+import { signWebhook } from '../../api/webhooks/signature';
 import { createLogger } from '../../logger';
 import { startHarness, type Harness } from '../helpers/harness';
 import { createPhone, throughSignup } from '../helpers/onboard';

@@ -6,10 +6,10 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import pino from 'pino';
 import { createApp } from '../../api/app';
-import { openApiDocument, openApiPath, ROUTES, type Method, type RouteDoc } from '../../api/openapi';
-import type { OpsOnboardingView } from '../../api/responses';
-import type { OpsOnboarding } from '../../api/routes/ops';
-import { signWebhook } from '../../api/routes/webhooks';
+import { openApiDocument, openApiPath, ROUTES, type Method, type RouteDoc } from '../../api/openapi/document';
+import type { OpsOnboardingView } from '../../api/ops/schemas';
+import type { OpsOnboarding } from '../../api/ops/presenter';
+import { signWebhook } from '../../api/webhooks/signature';
 import { API_KEY, startHarness, type Harness } from '../helpers/harness';
 import { onboardToActive } from '../helpers/onboard';
 import { eventually } from '../helpers/wait';

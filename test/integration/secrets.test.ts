@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { unsealToken } from '../../activities/token-vault';
-import { CODEC_COOKIE } from '../../api/routes/codec';
+import { CODEC_COOKIE } from '../../api/codec/routes';
 import { loadConfig } from '../../config';
 import type { OnboardingContext } from '../../machines/onboarding';
 import { httpTarget } from '../../scenarios/http-target';

@@ -5,19 +5,12 @@
  */
 import fc from 'fast-check';
 import type { z } from 'zod';
-import { ApiError, parseRequest } from '../../api/errors';
-import { assertSafeJson, MAX_JSON_DEPTH } from '../../api/json-body';
-import { ROUTES } from '../../api/openapi';
-import { codecRequestSchema } from '../../api/routes/codec';
-import {
-  conversationParamsSchema,
-  listMessagesQuerySchema,
-  prerequisitesSchema,
-  sendMessageSchema,
-  signupResultSchema,
-  startOnboardingSchema,
-  userEventSchema,
-} from '../../api/schemas';
+import { ApiError, parseRequest } from '../../api/http/errors';
+import { assertSafeJson, MAX_JSON_DEPTH } from '../../api/http/json-body';
+import { ROUTES } from '../../api/openapi/document';
+import { codecRequestSchema } from '../../api/codec/schemas';
+import { conversationParamsSchema, listMessagesQuerySchema, sendMessageSchema } from '../../api/conversations/schemas';
+import { prerequisitesSchema, signupResultSchema, startOnboardingSchema, userEventSchema } from '../../api/onboardings/schemas';
 
 type Part = 'body' | 'params' | 'query';
 

@@ -4,7 +4,7 @@
  * never thrown on; well-formed customer messages each go to their own conversation.
  */
 import fc from 'fast-check';
-import { assertSafeJson } from '../../api/json-body';
+import { assertSafeJson } from '../../api/http/json-body';
 import { routeChanges } from '../../api/webhooks/route-changes';
 import { envelopeSchema } from '../../api/webhooks/schemas';
 import { conversationWorkflowId } from '../../contracts/ids';

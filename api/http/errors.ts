@@ -1,8 +1,8 @@
 import { ApplicationFailure, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import { InvalidMessageQueryError } from '../store/message-store';
-import type { ErrorBody } from './responses';
+import { InvalidMessageQueryError } from '../../activities/store/message-store';
+import type { ErrorBody } from './schemas';
 
 /** Every error answer: `{ error: { code, message, field?, hint? } }`. */
 export class ApiError extends Error {

@@ -1,20 +1,4 @@
-import { Router } from 'express';
-import { openApiDocument, type JsonSchema, type OpenApiDocument, type OpenApiOperation } from '../openapi';
-
-/** The OpenAPI document and a page that shows it; no key needed, as neither holds a secret. */
-export function openApiRoutes(): Router {
-  const router = Router();
-  router.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
-  });
-  let page: string | undefined;
-  router.get('/docs', (_req, res) => {
-    page ??= docsPage(openApiDocument());
-    // Rendered on the server: the page needs no script, so it is allowed none.
-    res.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").type('html').send(page);
-  });
-  return router;
-}
+import type { JsonSchema, OpenApiDocument, OpenApiOperation } from './document';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** Descriptions are CommonMark; of it they use only `code`. */
@@ -65,7 +49,8 @@ function operationHtml(doc: OpenApiDocument, path: string, method: string, op: O
 ${parametersHtml(op)}${body}<h3>Responses</h3><ul>${responses}</ul></section>`;
 }
 
-function docsPage(doc: OpenApiDocument): string {
+/** The document as one HTML page: rendered here, so it needs no script. */
+export function docsPage(doc: OpenApiDocument): string {
   const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({ path, method, op: op as OpenApiOperation })),
   );

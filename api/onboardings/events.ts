@@ -1,11 +1,10 @@
 /**
- * What each backend request means to a machine: the one translation from a parsed request body to
- * the machine event, used by the routes and by the scenario runner's machine and signal modes.
+ * What each onboarding request means to the machine: the one translation from a parsed request body
+ * to the machine event, used by the routes and by the scenario runner's machine and signal modes.
  * `at` is when the API received it (epoch ms): machines never read a clock.
  */
-import type { ConversationEvent } from '../machines/conversation';
-import type { OnboardingEvent } from '../machines/onboarding';
-import type { Prerequisites, SendMessage, SignupResult, UserEvent } from './schemas';
+import type { OnboardingEvent } from '../../machines/onboarding';
+import type { Prerequisites, SignupResult, UserEvent } from './schemas';
 
 export function prerequisitesEvent(report: Prerequisites, at: number): OnboardingEvent {
   return { type: 'prerequisites.report', ...report, at };
@@ -49,8 +48,4 @@ export function userEvent(event: UserEvent, at: number): OnboardingEvent {
     case 'cancel':
       return { type: 'cancel', by: 'backend' };
   }
-}
-
-export function sendEvent({ clientMessageId, message }: SendMessage, at: number): ConversationEvent {
-  return { type: 'send', clientMessageId, message, at, by: 'backend' };
 }

@@ -43,3 +43,40 @@ const guard: RequestHandler = (req, _res, next) => {
 export function jsonBody(limit: string): RequestHandler[] {
   return [requireJson, express.json({ limit }), guard];
 }
+
+/**
+ * A JSON body kept raw (a Buffer in `req.body`), for a route that must check the bytes as sent
+ * before it parses them (readRawJson): declared application/json in UTF-8, at most `limit`.
+ */
+export function rawJsonBody(limit: string): RequestHandler[] {
+  return [express.raw({ type: () => true, limit }), requireJson, requireUtf8];
+}
+
+const requireUtf8: RequestHandler = (req, _res, next) => {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get('content-type') ?? '')?.[1];
+  if (charset && !/^utf-?8$/i.test(charset)) {
+    next(
+      new ApiError(
+        415,
+        'unsupported_encoding',
+        `unsupported charset "${charset.slice(0, 40)}": Meta's webhooks are UTF-8`,
+        'headers.content-type',
+      ),
+    );
+    return;
+  }
+  next();
+};
+
+/** Parses a raw body read by rawJsonBody: 400 when it is not JSON or not safe to pass on (assertSafeJson). */
+export function readRawJson(body: unknown): unknown {
+  const raw: Buffer = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');
+  }
+  assertSafeJson(json);
+  return json;
+}

@@ -1,46 +1,18 @@
 import type { Payload } from '@temporalio/common';
 import { Router, type RequestHandler } from 'express';
-import { z } from 'zod';
 import { AesGcmPayloadCodec } from '../../security/payload-codec';
-import type { ApiDeps } from '../app';
-import { requireOpsToken } from '../auth';
-import { jsonBody } from '../json-body';
-import { ApiError, parseRequest } from '../errors';
-import type { CodecPayloads } from '../responses';
+import type { ApiDeps } from '../deps';
+import { requireOpsToken } from '../http/auth';
+import { ApiError, parseRequest } from '../http/errors';
+import { jsonBody } from '../http/json-body';
+import { fromWire, toWire } from './presenter';
+import { codecRequestSchema, type CodecPayloads } from './schemas';
 
 /**
  * The Web UI cannot send an ops token header; signed in on the ops page, the browser holds the token
  * in this cookie (Path=/codec, SameSite=Strict), which the UI sends with "include cross-origin credentials".
  */
 export const CODEC_COOKIE = 'coexist_ops_codec';
-
-const base64 = z
-  .string()
-  .max(4_000_000)
-  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
-
-/** Temporal's codec server protocol: `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }`. */
-export const codecRequestSchema = z
-  .object({
-    payloads: z
-      .array(z.object({ metadata: z.record(z.string().max(256), base64).optional(), data: base64.optional() }).strict())
-      .max(1000),
-  })
-  .strict();
-
-type Wire = z.infer<typeof codecRequestSchema>['payloads'][number];
-
-const fromWire = (p: Wire): Payload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
-  data: new Uint8Array(Buffer.from(p.data ?? '', 'base64')),
-});
-
-const toWire = (p: Payload): CodecPayloads['payloads'][number] => ({
-  metadata: Object.fromEntries(
-    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
-  ),
-  data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
-});
 
 /**
  * Browsers (the Temporal Web UI) call the codec from another origin: CORS for the configured

@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import type { ApiDeps } from '../app';
-import type { Degraded, Healthy } from '../responses';
+import type { ApiDeps } from '../deps';
+import type { Degraded, Healthy } from './schemas';
 
 /** Liveness of the API and reachability of Temporal. */
 export function healthRoutes({ client }: ApiDeps): Router {

@@ -1,22 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { Router, type RequestHandler } from 'express';
-import { Gauge, Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import { logContext } from '../../logger';
+import { Gauge, Registry } from 'prom-client';
 import type { Stage } from '../../machines/onboarding';
-import { BLOCKED_REASONS } from '../../machines/onboarding';
-import {
-  collectProcessMetrics,
-  httpRequestDuration,
-  httpRequests,
-  registry,
-  webhookOutcome,
-  webhookRequests,
-} from '../../observability/metrics';
-import type { ApiDeps } from '../app';
-
-export const REQUEST_ID_HEADER = 'x-request-id';
+import { BLOCKED_REASONS } from '../../machines/remedies';
 
 const STAGES: Stage[] = [
   'prerequisites',
@@ -41,58 +27,11 @@ const QUERY_CONCURRENCY = 8;
 const VISIBILITY_DEADLINE_MS = 5_000;
 
 /**
- * Observability of the API, mounted before every route:
- * - each request gets a request id (the caller's `X-Request-Id` when it is a sane token, else a new
- *   UUID), echoed in the answer's `X-Request-Id` and put on every log line written while serving it;
- * - each answer is counted (coexist_http_requests_total, duration) and, for POST /webhooks/meta,
- *   classified by its status (coexist_webhook_requests_total);
- * - `GET /metrics` (no auth, as Prometheus scrapes) serves the process's registry and the onboarding
- *   gauges read from Temporal visibility.
- */
-export function metricsRoutes({ client, config, log }: ApiDeps): Router {
-  const router = Router();
-  collectProcessMetrics();
-  const onboardings = onboardingGauges(client, config.METRICS_VISIBILITY_CACHE_MS, log);
-
-  router.use(requestContext(log));
-
-  router.get('/metrics', async (_req, res) => {
-    await onboardings.refresh();
-    const text = [await registry.metrics(), await onboardings.registry.metrics()].join('\n');
-    res.set('content-type', registry.contentType).send(text);
-  });
-
-  return router;
-}
-
-function requestContext(log: Logger): RequestHandler {
-  return (req, res, next) => {
-    const given = req.get(REQUEST_ID_HEADER);
-    const requestId = given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
-    res.set(REQUEST_ID_HEADER, requestId);
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      // The pattern of the route that answered (no ids in labels); none for 404s and early refusals.
-      const route = req.route?.path ? `${req.method} ${String(req.route.path)}` : 'unmatched';
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      httpRequests.inc({ route, status: String(res.statusCode) });
-      httpRequestDuration.observe({ route }, seconds);
-      if (route === 'POST /webhooks/meta') webhookRequests.inc({ outcome: webhookOutcome(res.statusCode) });
-      // The route's pattern, not its path: paths name numbers and customers.
-      const line = { requestId, method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000) };
-      if (res.statusCode >= 400) log.info(line, 'request answered');
-      else log.debug(line, 'request answered');
-    });
-    logContext.run({ requestId }, next);
-  };
-}
-
-/**
  * `coexist_onboardings{stage}`, `coexist_onboardings_blocked{reason}` and the age per stage, counted
  * by Temporal visibility (`client.workflow.count`) over running onboardings, on scrape. Reused for
  * `cacheMs` (concurrent scrapes share one refresh), since one refresh is tens of count queries.
  */
-function onboardingGauges(client: Client, cacheMs: number, log: Logger) {
+export function onboardingGauges(client: Client, cacheMs: number, log: Logger) {
   const gauges = new Registry();
   const byStage = new Gauge({
     name: 'coexist_onboardings',

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 
-const PAGE_DIR = join(__dirname, '..', 'ops-page');
+const PAGE_DIR = join(__dirname, 'page');
 
 /** The page holds no data: scripts and styles from here only, never framed, no referrer leaks. */
 const pageHeaders: RequestHandler = (_req, res, next) => {

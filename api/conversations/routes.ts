@@ -1,16 +1,21 @@
-import { WithStartWorkflowOperation } from '@temporalio/client';
 import { Router } from 'express';
-import { windowOf, type ConversationContext, type ConversationInput } from '../../machines/conversation';
-import { sendEvent } from '../events';
-import { conversationWorkflowId } from '../../contracts/ids';
-import { sendUpdate, type MachineEvent, type MachineView } from '../../contracts/machine-api';
-import type { ApiDeps } from '../app';
-import { requireApiKey } from '../auth';
-import { jsonBody } from '../json-body';
-import { parseRequest } from '../errors';
+import type { ConversationContext } from '../../machines/conversation';
+import { conversationWorkflowId } from '../../workflows/ids';
+import type { ApiDeps } from '../deps';
+import { requireApiKey } from '../http/auth';
+import { parseRequest } from '../http/errors';
+import { jsonBody } from '../http/json-body';
 import { machineView } from '../machine-view';
-import type { ConversationView, MessagePage, SendAnswer } from '../responses';
-import { conversationParamsSchema, listMessagesQuerySchema, sendMessageSchema } from '../schemas';
+import { sendEvent } from './events';
+import { presentConversation } from './presenter';
+import {
+  conversationParamsSchema,
+  listMessagesQuerySchema,
+  sendMessageSchema,
+  type MessagePage,
+  type SendAnswer,
+} from './schemas';
+import { sendToConversation } from './workflow';
 
 /** The backend's conversation routes: send, read the window, read the messages. */
 export function conversationRoutes({ client, config, store }: ApiDeps): Router {
@@ -23,17 +28,12 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
     const request = parseRequest(sendMessageSchema, req.body, 'body');
     const { clientMessageId } = request;
-    const input: ConversationInput = { phoneNumberId, waId };
-    const event = sendEvent(request, Date.now());
-    const view = (await client.workflow.executeUpdateWithStart(sendUpdate, {
-      args: [event as MachineEvent],
-      startWorkflowOperation: new WithStartWorkflowOperation('conversationWorkflow', {
-        workflowId: conversationWorkflowId(phoneNumberId, waId),
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ input }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }),
-    })) as MachineView<ConversationContext>;
+    const view = await sendToConversation(
+      client,
+      config.TEMPORAL_TASK_QUEUE,
+      { phoneNumberId, waId },
+      sendEvent(request, Date.now()),
+    );
     res.status(202).json({ clientMessageId, status: 'queued', conversation: presentConversation(view) } satisfies SendAnswer);
   });
 
@@ -49,9 +49,4 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
   });
 
   return router;
-}
-
-export function presentConversation(view: MachineView<ConversationContext>) {
-  const { phoneNumberId, waId, counts } = view.context;
-  return { phoneNumberId, waId, ...windowOf(view.context, view.value), counts, state: view.state } satisfies ConversationView;
 }

@@ -1,28 +1,19 @@
 /**
- * The OpenAPI 3.1 document, generated with zod's `z.toJSONSchema` from the request schemas
- * (api/schemas.ts and the routes' own) and the response schemas (api/responses.ts): nothing in it
- * is written by hand but the summaries. ROUTES is the one table of routes: the document is built
- * from it, and a test checks it against the routes the express app really has.
+ * The OpenAPI 3.1 document, generated with zod's `z.toJSONSchema` from each resource's schemas
+ * (api/<resource>/schemas.ts, requests and answers): nothing in it is written by hand but the
+ * summaries. ROUTES is the one table of routes: the document is built from it, and a test checks it
+ * against the routes the express app really has.
  */
 import { z } from 'zod';
-import { version } from '../package.json';
-import * as res from './responses';
-import { codecRequestSchema } from './routes/codec';
-import { actionSchema as opsActionSchema, listQuerySchema as opsListQuerySchema } from './routes/ops';
-import { handshakeSchema } from './routes/webhooks';
-import {
-  conversationParamsSchema,
-  listMessagesQuerySchema,
-  onboardingSettingsSchema,
-  outboundContentSchema,
-  phoneNumberParamsSchema,
-  prerequisitesSchema,
-  sendMessageSchema,
-  signupResultSchema,
-  startOnboardingSchema,
-  userEventSchema,
-} from './schemas';
-import { envelopeSchema } from './webhooks/schemas';
+import { version } from '../../package.json';
+import { codecPayloadsSchema, codecRequestSchema } from '../codec/schemas';
+import * as conversations from '../conversations/schemas';
+import { degradedSchema, healthySchema } from '../health/schemas';
+import { errorSchema, timelineEntrySchema } from '../http/schemas';
+import * as onboardings from '../onboardings/schemas';
+import * as ops from '../ops/schemas';
+import * as webhooks from '../webhooks/schemas';
+import { openApiDocumentSchema } from './schemas';
 
 export type Method = 'get' | 'post';
 type Auth = 'backend' | 'ops' | 'metaSignature' | 'none';
@@ -54,43 +45,43 @@ export interface RouteDoc {
 
 /** Request bodies and response bodies by component name (requests read as input, responses as output). */
 const REQUEST_COMPONENTS = {
-  StartOnboarding: startOnboardingSchema,
-  OnboardingSettings: onboardingSettingsSchema,
-  Prerequisites: prerequisitesSchema,
-  SignupResult: signupResultSchema,
-  UserEvent: userEventSchema,
-  SendMessage: sendMessageSchema,
-  OutboundContent: outboundContentSchema,
-  OpsAction: opsActionSchema,
-  MetaWebhookEnvelope: envelopeSchema,
+  StartOnboarding: onboardings.startOnboardingSchema,
+  OnboardingSettings: onboardings.onboardingSettingsSchema,
+  Prerequisites: onboardings.prerequisitesSchema,
+  SignupResult: onboardings.signupResultSchema,
+  UserEvent: onboardings.userEventSchema,
+  SendMessage: conversations.sendMessageSchema,
+  OutboundContent: conversations.outboundContentSchema,
+  OpsAction: ops.actionSchema,
+  MetaWebhookEnvelope: webhooks.envelopeSchema,
   CodecPayloads: codecRequestSchema,
 };
 
 const RESPONSE_COMPONENTS = {
-  Error: res.errorSchema,
-  TimelineEntry: res.timelineEntrySchema,
-  Blocked: res.blockedSchema,
-  StatusCard: res.statusCardSchema,
-  OnboardingView: res.onboardingViewSchema,
-  ConversationView: res.conversationViewSchema,
-  SendAnswer: res.sendAnswerSchema,
-  MessageRecord: res.messageRecordSchema,
-  MessagePage: res.messagePageSchema,
-  OpsRow: res.opsRowSchema,
-  OpsList: res.opsListSchema,
-  StateValue: res.stateValueSchema,
-  DiagramNode: res.diagramNodeSchema,
-  OpsOnboarding: res.opsOnboardingSchema,
-  WebhookAnswer: res.webhookAnswerSchema,
-  Healthy: res.healthySchema,
-  Degraded: res.degradedSchema,
-  OpenApiDocument: res.openApiDocumentSchema,
-  CodecPayloadsAnswer: res.codecPayloadsSchema,
+  Error: errorSchema,
+  TimelineEntry: timelineEntrySchema,
+  Blocked: onboardings.blockedSchema,
+  StatusCard: onboardings.statusCardSchema,
+  OnboardingView: onboardings.onboardingViewSchema,
+  ConversationView: conversations.conversationViewSchema,
+  SendAnswer: conversations.sendAnswerSchema,
+  MessageRecord: conversations.messageRecordSchema,
+  MessagePage: conversations.messagePageSchema,
+  OpsRow: ops.opsRowSchema,
+  OpsList: ops.opsListSchema,
+  StateValue: ops.stateValueSchema,
+  DiagramNode: ops.diagramNodeSchema,
+  OpsOnboarding: ops.opsOnboardingSchema,
+  WebhookAnswer: webhooks.webhookAnswerSchema,
+  Healthy: healthySchema,
+  Degraded: degradedSchema,
+  OpenApiDocument: openApiDocumentSchema,
+  CodecPayloadsAnswer: codecPayloadsSchema,
 };
 
 const json = (description: string, schema: z.ZodType): Answer => ({ description, schema });
-const onboarding = (description: string) => json(description, res.onboardingViewSchema);
-const inspected = (description: string) => json(description, res.opsOnboardingSchema);
+const onboarding = (description: string) => json(description, onboardings.onboardingViewSchema);
+const inspected = (description: string) => json(description, ops.opsOnboardingSchema);
 const JSON_BODY_ERRORS: ErrorStatus[] = [400, 401, 404, 409, 413, 415, 503];
 
 export const ROUTES: RouteDoc[] = [
@@ -102,8 +93,8 @@ export const ROUTES: RouteDoc[] = [
     auth: 'none',
     summary: 'Liveness of the API and reachability of Temporal',
     responses: {
-      200: json('Temporal is serving', res.healthySchema),
-      503: json('Temporal cannot be reached', res.degradedSchema),
+      200: json('Temporal is serving', healthySchema),
+      503: json('Temporal cannot be reached', degradedSchema),
     },
     errors: [],
   },
@@ -134,7 +125,7 @@ export const ROUTES: RouteDoc[] = [
     tag: 'service',
     auth: 'none',
     summary: 'This document',
-    responses: { 200: json('OpenAPI 3.1', res.openApiDocumentSchema) },
+    responses: { 200: json('OpenAPI 3.1', openApiDocumentSchema) },
     errors: [],
   },
   {
@@ -156,7 +147,7 @@ export const ROUTES: RouteDoc[] = [
     tag: 'onboardings',
     auth: 'backend',
     summary: 'Start the onboarding of a number (idempotent)',
-    body: startOnboardingSchema,
+    body: onboardings.startOnboardingSchema,
     responses: { 200: onboarding('the live onboarding of the number'), 201: onboarding('started') },
     errors: [400, 401, 413, 415, 503],
   },
@@ -167,7 +158,7 @@ export const ROUTES: RouteDoc[] = [
     tag: 'onboardings',
     auth: 'backend',
     summary: 'Stage, state, blocked reason and remedy, linking, sync, status card, timeline',
-    params: phoneNumberParamsSchema,
+    params: onboardings.phoneNumberParamsSchema,
     responses: { 200: onboarding('the onboarding') },
     errors: [400, 401, 404, 503],
   },
@@ -178,8 +169,8 @@ export const ROUTES: RouteDoc[] = [
     tag: 'onboardings',
     auth: 'backend',
     summary: 'What the user reported of the "Before you start" checks',
-    params: phoneNumberParamsSchema,
-    body: prerequisitesSchema,
+    params: onboardings.phoneNumberParamsSchema,
+    body: onboardings.prerequisitesSchema,
     responses: { 200: onboarding('the onboarding after the event') },
     errors: JSON_BODY_ERRORS,
   },
@@ -190,8 +181,8 @@ export const ROUTES: RouteDoc[] = [
     tag: 'onboardings',
     auth: 'backend',
     summary: 'What the Embedded Signup page received: finished with the code, or cancelled',
-    params: phoneNumberParamsSchema,
-    body: signupResultSchema,
+    params: onboardings.phoneNumberParamsSchema,
+    body: onboardings.signupResultSchema,
     responses: { 200: onboarding('the onboarding after the event') },
     errors: JSON_BODY_ERRORS,
   },
@@ -202,8 +193,8 @@ export const ROUTES: RouteDoc[] = [
     tag: 'onboardings',
     auth: 'backend',
     summary: 'Something the user did: QR scanned, code entered, payment added, retry, cancel, …',
-    params: phoneNumberParamsSchema,
-    body: userEventSchema,
+    params: onboardings.phoneNumberParamsSchema,
+    body: onboardings.userEventSchema,
     responses: { 200: onboarding('the onboarding after the event') },
     errors: JSON_BODY_ERRORS,
   },
@@ -214,9 +205,9 @@ export const ROUTES: RouteDoc[] = [
     tag: 'conversations',
     auth: 'backend',
     summary: 'Send a message; a repeated clientMessageId is the same message',
-    params: conversationParamsSchema,
-    body: sendMessageSchema,
-    responses: { 202: json('queued for the number’s sender', res.sendAnswerSchema) },
+    params: conversations.conversationParamsSchema,
+    body: conversations.sendMessageSchema,
+    responses: { 202: json('queued for the number’s sender', conversations.sendAnswerSchema) },
     errors: [400, 401, 409, 413, 415, 503],
   },
   {
@@ -226,8 +217,8 @@ export const ROUTES: RouteDoc[] = [
     tag: 'conversations',
     auth: 'backend',
     summary: 'The windows (customer service, free entry point, inbox), what may be sent, message counts',
-    params: conversationParamsSchema,
-    responses: { 200: json('the conversation', res.conversationViewSchema) },
+    params: conversations.conversationParamsSchema,
+    responses: { 200: json('the conversation', conversations.conversationViewSchema) },
     errors: [400, 401, 404, 503],
   },
   {
@@ -237,9 +228,9 @@ export const ROUTES: RouteDoc[] = [
     tag: 'conversations',
     auth: 'backend',
     summary: 'One page of the conversation’s messages, from the message store',
-    params: conversationParamsSchema,
-    query: listMessagesQuerySchema,
-    responses: { 200: json('a page; follow nextCursor for the next', res.messagePageSchema) },
+    params: conversations.conversationParamsSchema,
+    query: conversations.listMessagesQuerySchema,
+    responses: { 200: json('a page; follow nextCursor for the next', conversations.messagePageSchema) },
     errors: [400, 401],
   },
   {
@@ -249,8 +240,8 @@ export const ROUTES: RouteDoc[] = [
     tag: 'ops',
     auth: 'ops',
     summary: 'Running onboardings from Temporal visibility, newest first, with stuck and blocked filters',
-    query: opsListQuerySchema,
-    responses: { 200: json('a page; pass nextPageToken for the next', res.opsListSchema) },
+    query: ops.listQuerySchema,
+    responses: { 200: json('a page; pass nextPageToken for the next', ops.opsListSchema) },
     errors: [400, 401, 503],
   },
   {
@@ -260,7 +251,7 @@ export const ROUTES: RouteDoc[] = [
     tag: 'ops',
     auth: 'ops',
     summary: 'Everything an operator needs about one onboarding',
-    params: phoneNumberParamsSchema,
+    params: onboardings.phoneNumberParamsSchema,
     responses: { 200: inspected('the onboarding') },
     errors: [400, 401, 404, 503],
   },
@@ -271,8 +262,8 @@ export const ROUTES: RouteDoc[] = [
     tag: 'ops',
     auth: 'ops',
     summary: 'A repair, recorded with the operator’s name',
-    params: phoneNumberParamsSchema,
-    body: opsActionSchema,
+    params: onboardings.phoneNumberParamsSchema,
+    body: ops.actionSchema,
     responses: { 200: inspected('the onboarding after the repair') },
     errors: JSON_BODY_ERRORS,
   },
@@ -287,7 +278,7 @@ export const ROUTES: RouteDoc[] = [
         ? 'Temporal codec server: encrypts payloads with the current PAYLOAD_CODEC_KEYS key'
         : 'Temporal codec server: decrypts payloads for the Web UI and `temporal --codec-endpoint`',
     body: codecRequestSchema,
-    responses: { 200: json(`the payloads, ${direction}d, in the same order`, res.codecPayloadsSchema) },
+    responses: { 200: json(`the payloads, ${direction}d, in the same order`, codecPayloadsSchema) },
     errors: [400, 401, 413, 415],
   })),
   {
@@ -297,7 +288,7 @@ export const ROUTES: RouteDoc[] = [
     tag: 'webhooks',
     auth: 'none',
     summary: 'Meta’s verification handshake: answers hub.challenge for our verify token',
-    query: handshakeSchema,
+    query: webhooks.handshakeSchema,
     responses: { 200: { description: 'hub.challenge', schema: z.string(), mediaType: 'text/plain' } },
     errors: [400, 403],
   },
@@ -308,8 +299,8 @@ export const ROUTES: RouteDoc[] = [
     tag: 'webhooks',
     auth: 'metaSignature',
     summary: 'Meta’s webhook deliveries; 200 only once Temporal accepted every event, else 503 and Meta redelivers',
-    body: envelopeSchema,
-    responses: { 200: json('every event delivered, or classified and kept', res.webhookAnswerSchema) },
+    body: webhooks.envelopeSchema,
+    responses: { 200: json('every event delivered, or classified and kept', webhooks.webhookAnswerSchema) },
     errors: [400, 401, 413, 415, 503],
   },
 ];

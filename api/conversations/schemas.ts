@@ -1,0 +1,132 @@
+/**
+ * The conversations resource's schemas: what the backend may send, the conversation and the
+ * message page it reads back.
+ */
+import { z } from 'zod';
+import type { OutboundContent } from '../../machines/conversation';
+import { MESSAGE_STATUS_ORDER } from '../../machines/messages';
+import { WA_ID } from '../../workflows/ids';
+import { epochMs, metaIdSchema as id } from '../http/schemas';
+
+// --- requests ------------------------------------------------------------------------------------
+
+export const conversationParamsSchema = z.object({
+  phoneNumberId: id,
+  waId: z.string().regex(WA_ID, "must be the customer's WhatsApp id: digits only, e.g. 16505551234"),
+});
+
+const media = z
+  .object({ id: z.string().min(1).max(200).optional(), link: z.url().optional(), caption: z.string().max(1024).optional() })
+  .strict()
+  .refine((m) => (m.id === undefined) !== (m.link === undefined), 'exactly one of id or link');
+
+/** What the backend may send (docs/meta.md#sending); mirrors the conversation machine's OutboundContent. */
+export const outboundContentSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('text'),
+      text: z.object({ body: z.string().min(1).max(4096), previewUrl: z.boolean().optional() }).strict(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('template'),
+      template: z
+        .object({
+          name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be a template name: lowercase letters, digits and _'),
+          language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code like en_US'),
+          category: z.enum(['marketing', 'utility', 'authentication']).optional(),
+          components: z.array(z.object({}).loose()).max(20).optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z.object({ type: z.literal('image'), image: media }).strict(),
+  z.object({ type: z.literal('document'), document: media }).strict(),
+  z.object({ type: z.literal('audio'), audio: media }).strict(),
+  z.object({ type: z.literal('video'), video: media }).strict(),
+  z.object({ type: z.literal('sticker'), sticker: media }).strict(),
+  z
+    .object({
+      type: z.literal('reaction'),
+      reaction: z.object({ messageId: z.string().min(1), emoji: z.string().min(1).max(16) }).strict(),
+    })
+    .strict(),
+  z.object({ type: z.literal('interactive'), interactive: z.object({ type: z.string().min(1) }).loose() }).strict(),
+]) satisfies z.ZodType<OutboundContent>;
+
+export const sendMessageSchema = z
+  .object({
+    /** The backend's id for this message: a repeat with the same id is the same message. */
+    clientMessageId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1–128 letters, digits or ._:-'),
+    message: outboundContentSchema,
+  })
+  .strict();
+
+export const listMessagesQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().min(1).max(500).optional(),
+    order: z.enum(['asc', 'desc']).default('desc'),
+  })
+  .strict();
+
+export type SendMessage = z.infer<typeof sendMessageSchema>;
+
+// --- answers -----------------------------------------------------------------------------------
+
+export const conversationViewSchema = z.strictObject({
+  phoneNumberId: z.string(),
+  waId: z.string(),
+  customerServiceWindow: z.strictObject({
+    status: z.enum(['open', 'closed']),
+    expiresAt: epochMs.optional(),
+    openedAt: epochMs.optional(),
+  }),
+  freeEntryPoint: z.strictObject({ status: z.enum(['none', 'eligible', 'open']), expiresAt: epochMs.optional() }),
+  inbox: z.enum(['open', 'closed']),
+  allowedToSend: z
+    .enum(['any', 'templates_only'])
+    .describe('free-form only inside the customer service window; templates always'),
+  counts: z.strictObject({ customer: z.int(), platform: z.int(), echoes: z.int(), history: z.int() }),
+  state: z.string(),
+});
+
+export const sendAnswerSchema = z.strictObject({
+  clientMessageId: z.string(),
+  status: z.literal('queued'),
+  conversation: conversationViewSchema,
+});
+
+export const messageRecordSchema = z.strictObject({
+  id: z.string().describe("Meta's wamid, or client:<clientMessageId> for a send Meta has not answered yet"),
+  wamid: z.string().optional(),
+  clientMessageId: z.string().optional(),
+  phoneNumberId: z.string(),
+  waId: z.string(),
+  direction: z.enum(['inbound', 'outbound']),
+  source: z.enum(['customer', 'platform', 'app_echo', 'history']),
+  type: z.string().describe("Meta's message type, verbatim"),
+  content: z.record(z.string(), z.unknown()),
+  timestamp: epochMs,
+  status: z.enum([...MESSAGE_STATUS_ORDER, 'received']),
+  statusAt: epochMs.optional(),
+  errorCode: z.int().optional(),
+  errorTitle: z.string().optional(),
+  pricing: z.strictObject({
+    billable: z.boolean(),
+    type: z.enum(['business_app', 'inbound', 'free_customer_service', 'free_entry_point', 'regular']),
+    category: z.string().optional(),
+    basis: z.enum(['predicted', 'meta']),
+  }),
+  notice: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+});
+
+export const messagePageSchema = z.strictObject({
+  messages: z.array(messageRecordSchema),
+  nextCursor: z.string().optional().describe('absent on the last page'),
+});
+
+export type ConversationView = z.infer<typeof conversationViewSchema>;
+export type SendAnswer = z.infer<typeof sendAnswerSchema>;
+export type MessagePage = z.infer<typeof messagePageSchema>;

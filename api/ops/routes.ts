@@ -1,0 +1,50 @@
+import { Router } from 'express';
+import { onboardingWorkflowId } from '../../workflows/ids';
+import type { ApiDeps } from '../deps';
+import { requireOpsToken } from '../http/auth';
+import { parseRequest } from '../http/errors';
+import { jsonBody } from '../http/json-body';
+import { phoneNumberParamsSchema } from '../onboardings/schemas';
+import { repairEvent } from './events';
+import { presentInspection, presentRow } from './presenter';
+import { actionSchema, listQuerySchema, type OpsList } from './schemas';
+import { stageBudgets } from './stuck';
+import { inspectOnboarding, listOnboardings, repairOnboarding } from './workflow';
+
+/** Operators: find stuck onboardings from Temporal visibility, inspect one, repair it. */
+export function opsRoutes({ client, config }: ApiDeps): Router {
+  const router = Router();
+  const budgets = stageBudgets(config.OPS_STAGE_BUDGETS);
+  router.use('/ops/onboardings', requireOpsToken(config.OPS_TOKENS));
+
+  router.get('/ops/onboardings', async (req, res) => {
+    const { stuck, ...q } = parseRequest(listQuerySchema, req.query, 'query');
+    const now = Date.now();
+    const filter = { ...q, ...(stuck ? { stuck: stuck === 'true' } : {}) };
+    const page = await listOnboardings(client, config.TEMPORAL_NAMESPACE, filter, now, budgets);
+    const onboardings = page.onboardings.map(({ workflowId, attributes }) => presentRow(workflowId, attributes, now, budgets));
+    res.json({ onboardings, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) } satisfies OpsList);
+  });
+
+  router.get('/ops/onboardings/:phoneNumber', async (req, res) => {
+    const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
+    const workflowId = onboardingWorkflowId(phoneNumber);
+    const inspection = await inspectOnboarding(client, workflowId);
+    res.json(presentInspection(workflowId, inspection, Date.now(), budgets));
+  });
+
+  router.post('/ops/onboardings/:phoneNumber/actions', ...jsonBody('8kb'), async (req, res) => {
+    const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
+    const action = parseRequest(actionSchema, req.body, 'body');
+    const workflowId = onboardingWorkflowId(phoneNumber);
+    const view = await repairOnboarding(
+      client,
+      workflowId,
+      repairEvent(action, `ops:${String(res.locals.operator)}`, Date.now()),
+    );
+    const inspection = await inspectOnboarding(client, workflowId, view);
+    res.json(presentInspection(workflowId, inspection, Date.now(), budgets));
+  });
+
+  return router;
+}

@@ -1,0 +1,110 @@
+/** The ops resource's schemas: the list's query, the repairs, the rows and the inspection of one onboarding. */
+import type { StateValue } from 'xstate';
+import { z } from 'zod';
+import type { DiagramNode } from './diagram';
+import { blockedSchema, stageSchema, statusCardSchema } from '../onboardings/schemas';
+import { isoTime, machineStatusSchema, timelineEntrySchema } from '../http/schemas';
+
+// --- requests ------------------------------------------------------------------------------------
+
+const STAGES = [
+  'prerequisites',
+  'signup',
+  'linking',
+  'registration',
+  'sync',
+  'payment',
+  'active',
+  'blocked',
+  'cancelled',
+  'offboarded',
+] as const;
+
+export const listQuerySchema = z
+  .object({
+    stage: z.enum(STAGES).optional(),
+    stuck: z.enum(['true', 'false']).optional(),
+    blockedReason: z
+      .string()
+      .regex(/^[a-z0-9_]{1,64}$/, 'must be a blocked reason code like qr_not_scanned')
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    pageToken: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,2000}$/, 'must be a nextPageToken')
+      .optional(),
+  })
+  .strict();
+
+export const actionSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('retry') }).strict(),
+  z.object({ action: z.literal('refreshLinking') }).strict(),
+  z.object({ action: z.literal('refreshStatusCard') }).strict(),
+  z.object({ action: z.literal('recheckPayment') }).strict(),
+  z.object({ action: z.literal('cancel') }).strict(),
+  z.object({ action: z.literal('reset'), to: z.enum(['prerequisites', 'signup', 'linking', 'registration']) }).strict(),
+]);
+
+// --- answers -----------------------------------------------------------------------------------
+
+export const opsRowSchema = z.strictObject({
+  id: z.string(),
+  phoneNumber: z.string().nullable(),
+  wabaId: z.string().nullable(),
+  stage: stageSchema,
+  since: isoTime.nullable().describe('when it entered the stage'),
+  ageMs: z.number().nullable(),
+  budgetMs: z.number().nullable(),
+  stuck: z.boolean(),
+  blockedReason: z.string().nullable(),
+  remedy: z.string().nullable(),
+  linkingAttempts: z.int(),
+});
+
+export const opsListSchema = z.strictObject({
+  onboardings: z.array(opsRowSchema),
+  nextPageToken: z.string().optional(),
+});
+
+/** XState's state value: a state's key, or an object of parallel or nested regions. */
+export const stateValueSchema: z.ZodType<StateValue> = z.lazy(() =>
+  z.union([z.string(), z.record(z.string(), stateValueSchema)]),
+);
+
+export const diagramNodeSchema: z.ZodType<DiagramNode> = z.lazy(() =>
+  z.strictObject({
+    id: z.string(),
+    key: z.string(),
+    type: z.string(),
+    initial: z.string().optional(),
+    states: z.array(diagramNodeSchema),
+    transitions: z.array(z.strictObject({ event: z.string(), targets: z.array(z.string()) })),
+  }),
+);
+
+export const opsOnboardingSchema = opsRowSchema.extend({
+  state: z.string(),
+  status: machineStatusSchema,
+  stateValue: stateValueSchema,
+  blocked: blockedSchema.nullable(),
+  statusCard: statusCardSchema,
+  context: z
+    .looseObject({
+      phoneNumber: z.string(),
+      linkingMethod: z.enum(['qr', 'code']),
+      linkingAttempts: z.int(),
+      wabaId: z.string().optional(),
+      phoneNumberId: z.string().optional(),
+      sealedToken: z.string().optional().describe('[redacted] once there is a token: the token itself never leaves the workflow'),
+    })
+    .describe("the machine's context, the business token redacted"),
+  timeline: z.array(timelineEntrySchema),
+  pendingTimers: z.array(z.strictObject({ id: z.string(), event: z.string(), dueAt: isoTime })),
+  activities: z.array(z.strictObject({ type: z.string(), attempt: z.int(), lastFailure: z.string().optional() })),
+  effectFailures: z.array(z.strictObject({ at: isoTime, action: z.string(), message: z.string() })),
+  machine: diagramNodeSchema.describe("the machine's states and transitions, read from its definition"),
+});
+
+export type OpsList = z.infer<typeof opsListSchema>;
+export type OpsOnboardingView = z.infer<typeof opsOnboardingSchema>;
+export type OpsAction = z.infer<typeof actionSchema>;
