@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { sha256Signature } from '../security/hmac';
 import { onboardingMilestones } from '../observability/metrics';
 
 /** A change the backend must act on, POSTed to BACKEND_CALLBACK_URL. */
@@ -15,7 +15,7 @@ export const CALLBACK_SIGNATURE_HEADER = 'x-coexist-signature';
 export const CALLBACK_DELIVERY_HEADER = 'x-coexist-delivery-id';
 
 export function signCallback(body: string | Buffer, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return sha256Signature(body, secret);
 }
 
 /**

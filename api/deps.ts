@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { MessageStore } from '../activities/store/message-store';
+import type { MessageStore } from '../store/message-store';
 import type { Config } from '../config';
 
 /** What the API's routes are given: its own module, so that the routes and the app that mounts them need not import each other. */

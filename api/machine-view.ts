@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { stateQuery, type MachineView } from '../workflows/machine-api';
+import { stateQuery, type MachineView } from '../contracts/machine-api';
 import { ApiError } from './http/errors';
 
 /** A machine workflow's view by its state query; 404 when there is no such workflow. */

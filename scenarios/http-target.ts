@@ -9,8 +9,8 @@ import { sendEvent } from '../api/conversations/events';
 import { sendMessageSchema } from '../api/conversations/schemas';
 import { prerequisitesEvent, signupEvent, userEvent } from '../api/onboardings/events';
 import { prerequisitesSchema, signupResultSchema, userEventSchema } from '../api/onboardings/schemas';
-import { conversationWorkflowId, onboardingWorkflowId } from '../workflows/ids';
-import { eventSignal, type MachineEvent } from '../workflows/machine-api';
+import { conversationWorkflowId, onboardingWorkflowId } from '../contracts/ids';
+import { eventSignal, type MachineEvent } from '../contracts/machine-api';
 import type { Answer, ScenarioTarget } from './target';
 
 export interface HttpTargetOptions {

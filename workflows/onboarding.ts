@@ -13,7 +13,7 @@ import {
   WabaId,
 } from '../contracts/search-attributes';
 
-/** Activity options by action / actor name; the reasons are Meta's (meta-reference §1.5, §2). */
+/** Activity options by action / actor name; the reasons are Meta's (docs/meta.md#onboarding-calls-in-order, #contacts-and-history-sync). */
 export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>['activities'] = {
   // Meta calls: retried with backoff until they succeed or Meta answers with a non-retryable code.
   default: {

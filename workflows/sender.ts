@@ -1,7 +1,7 @@
 /**
  * The per-number sender (`sender:<phone_number_id>`): the only place that sends a number's
  * messages to Meta, so that all of its conversations together stay within Coexistence's 20
- * messages per second (meta-reference §5).
+ * messages per second (docs/meta.md#throughput).
  *
  * Pacing: `messagesPerSecond` slots, each a chain of sends in which a send reaches Meta no sooner
  * than a second after Meta answered the one before it (`answeredAt`, taken by the activity). Meta
@@ -47,7 +47,7 @@ const { sendMessage } = proxyActivities<SenderActivities>({
   retry: { maximumAttempts: 1 },
 });
 
-/** Meta's codes that stop all sending of the number: the onboarding shows why (§7). */
+/** Tries of a send that Meta did not take (retry or throttled) before it is failed. */
 const MAX_ATTEMPTS = 10;
 const SENDS_PER_RUN = 2_000;
 const SEEN_KEPT = 20_000;

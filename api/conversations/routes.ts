@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { ConversationContext } from '../../machines/conversation';
-import { conversationWorkflowId } from '../../workflows/ids';
+import { conversationWorkflowId } from '../../contracts/ids';
 import type { ApiDeps } from '../deps';
 import { requireApiKey } from '../http/auth';
 import { parseRequest } from '../http/errors';

@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import type { OutboundContent } from '../../machines/conversation';
-import { MESSAGE_STATUS_ORDER } from '../../machines/messages';
-import { WA_ID } from '../../workflows/ids';
+import { MESSAGE_STATUS_ORDER } from '../../machines/conversation';
+import { WA_ID } from '../../contracts/ids';
 import { epochMs, metaIdSchema as id } from '../http/schemas';
 
 // --- requests ------------------------------------------------------------------------------------

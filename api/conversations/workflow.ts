@@ -1,8 +1,8 @@
 /** The conversations' Temporal side: a send applied by Workflow Update, starting the conversation if need be. */
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { ConversationContext, ConversationEvent, ConversationInput } from '../../machines/conversation';
-import { conversationWorkflowId } from '../../workflows/ids';
-import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
+import { conversationWorkflowId } from '../../contracts/ids';
+import { sendUpdate, type MachineEvent, type MachineView } from '../../contracts/machine-api';
 
 export type ConversationMachineView = MachineView<ConversationContext>;
 

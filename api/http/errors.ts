@@ -1,7 +1,7 @@
 import { ApplicationFailure, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import { InvalidMessageQueryError } from '../../activities/store/message-store';
+import { InvalidMessageQueryError } from '../../store/message-store';
 import type { ErrorBody } from './schemas';
 
 /** Every error answer: `{ error: { code, message, field?, hint? } }`. */

@@ -1,25 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
-import type { Stage } from '../../machines/onboarding';
-import { BLOCKED_REASONS } from '../../machines/remedies';
+import { BLOCKED_REASONS, DEFAULT_STAGE_BUDGETS_MS, STAGES, WAITING_STAGES } from '../../machines/onboarding';
 
-const STAGES: Stage[] = [
-  'prerequisites',
-  'signup',
-  'linking',
-  'registration',
-  'sync',
-  'payment',
-  'active',
-  'blocked',
-  'cancelled',
-  'offboarded',
-];
-/** Stages an onboarding passes through (or waits in): their age distribution is worth reading. */
-const WAITING_STAGES: Stage[] = ['prerequisites', 'signup', 'linking', 'registration', 'sync', 'payment', 'blocked'];
-/** Age buckets (seconds): the default stage budgets (api/ops/stuck.ts), 10 min to 3 days. */
-export const STAGE_AGE_BUCKETS = [600, 1800, 3600, 7200, 86_400, 259_200];
+/** Age buckets (seconds): the default stage budgets, so each budget is a bucket's edge. */
+export const STAGE_AGE_BUCKETS = [...new Set(Object.values(DEFAULT_STAGE_BUDGETS_MS).map((ms) => ms / 1000))].sort(
+  (a, b) => a - b,
+);
 const RUNNING_ONBOARDINGS = "WorkflowType = 'onboardingWorkflow' AND ExecutionStatus = 'Running'";
 /** Visibility count queries in flight at once during one refresh. */
 const QUERY_CONCURRENCY = 8;

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { onboardingWorkflowId } from '../../workflows/ids';
+import { onboardingWorkflowId } from '../../contracts/ids';
 import type { OnboardingContext } from '../../machines/onboarding';
 import type { ApiDeps } from '../deps';
 import { requireApiKey } from '../http/auth';

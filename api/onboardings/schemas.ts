@@ -4,8 +4,16 @@
  * document (api/openapi/document.ts).
  */
 import { z } from 'zod';
-import { BLOCKED_REASONS, HISTORY_OUTCOMES, SENDING_BLOCKS, SYNC_FAILURES, WARNINGS } from '../../machines/remedies';
-import { E164 } from '../../workflows/ids';
+import {
+  BLOCKABLE_STAGES,
+  BLOCKED_REASONS,
+  HISTORY_OUTCOMES,
+  SENDING_BLOCKS,
+  STAGES,
+  SYNC_FAILURES,
+  WARNINGS,
+} from '../../machines/onboarding';
+import { E164 } from '../../contracts/ids';
 import { epochMs, keysOf, machineStatusSchema, metaIdSchema as id, timelineEntrySchema } from '../http/schemas';
 
 // --- requests ------------------------------------------------------------------------------------
@@ -108,23 +116,12 @@ export type Prerequisites = z.infer<typeof prerequisitesSchema>;
 
 // --- the view ----------------------------------------------------------------------------------
 
-export const stageSchema = z.enum([
-  'prerequisites',
-  'signup',
-  'linking',
-  'registration',
-  'sync',
-  'payment',
-  'active',
-  'blocked',
-  'cancelled',
-  'offboarded',
-]);
+export const stageSchema = z.enum(STAGES);
 
 export const blockedSchema = z.strictObject({
   reason: z.enum(keysOf(BLOCKED_REASONS)),
   remedy: z.string(),
-  stage: z.enum(['prerequisites', 'signup', 'linking', 'registration']),
+  stage: z.enum(BLOCKABLE_STAGES),
   code: z.int().optional().describe("Meta's error code, when there was one"),
   detail: z.string().optional(),
 });

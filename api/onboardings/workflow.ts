@@ -1,8 +1,8 @@
 /** The onboardings' Temporal side: start one, send it an event; each returns the machine's view. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { OnboardingContext, OnboardingEvent, OnboardingInput } from '../../machines/onboarding';
-import { onboardingWorkflowId } from '../../workflows/ids';
-import { sendUpdate, stateQuery, type MachineEvent, type MachineView } from '../../workflows/machine-api';
+import { onboardingWorkflowId } from '../../contracts/ids';
+import { sendUpdate, stateQuery, type MachineEvent, type MachineView } from '../../contracts/machine-api';
 import type { onboardingWorkflow } from '../../workflows/onboarding';
 import { ApiError } from '../http/errors';
 

@@ -1,5 +1,5 @@
 import { onboardingMachine, stageOf, statusCardOf } from '../../machines/onboarding';
-import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/remedies';
+import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/onboarding';
 import { machineDiagram } from './diagram';
 import type { OpsList } from './schemas';
 import { isStuck, type StageBudgets } from './stuck';

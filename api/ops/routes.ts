@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { onboardingWorkflowId } from '../../workflows/ids';
+import { onboardingWorkflowId } from '../../contracts/ids';
 import type { ApiDeps } from '../deps';
 import { requireOpsToken } from '../http/auth';
 import { parseRequest } from '../http/errors';

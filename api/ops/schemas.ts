@@ -1,24 +1,12 @@
 /** The ops resource's schemas: the list's query, the repairs, the rows and the inspection of one onboarding. */
 import type { StateValue } from 'xstate';
 import { z } from 'zod';
+import { BLOCKABLE_STAGES, STAGES } from '../../machines/onboarding';
 import type { DiagramNode } from './diagram';
 import { blockedSchema, stageSchema, statusCardSchema } from '../onboardings/schemas';
 import { isoTime, machineStatusSchema, timelineEntrySchema } from '../http/schemas';
 
 // --- requests ------------------------------------------------------------------------------------
-
-const STAGES = [
-  'prerequisites',
-  'signup',
-  'linking',
-  'registration',
-  'sync',
-  'payment',
-  'active',
-  'blocked',
-  'cancelled',
-  'offboarded',
-] as const;
 
 export const listQuerySchema = z
   .object({
@@ -42,7 +30,7 @@ export const actionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('refreshStatusCard') }).strict(),
   z.object({ action: z.literal('recheckPayment') }).strict(),
   z.object({ action: z.literal('cancel') }).strict(),
-  z.object({ action: z.literal('reset'), to: z.enum(['prerequisites', 'signup', 'linking', 'registration']) }).strict(),
+  z.object({ action: z.literal('reset'), to: z.enum(BLOCKABLE_STAGES) }).strict(),
 ]);
 
 // --- answers -----------------------------------------------------------------------------------

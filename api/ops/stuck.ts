@@ -1,17 +1,8 @@
-import type { Stage } from '../../machines/onboarding';
-
-/** How long an onboarding may stay in a stage before it is stuck (OPS_STAGE_BUDGETS overrides). */
-export const DEFAULT_STAGE_BUDGETS_MS: Partial<Record<Stage, number>> = {
-  prerequisites: 24 * 3_600_000,
-  signup: 3_600_000,
-  linking: 10 * 60_000,
-  registration: 30 * 60_000,
-  sync: 2 * 3_600_000,
-  payment: 3 * 24 * 3_600_000,
-};
+import { DEFAULT_STAGE_BUDGETS_MS, type Stage } from '../../machines/onboarding';
 
 export type StageBudgets = Partial<Record<Stage, number>>;
 
+/** The default budgets (derived from the machine's settings) under OPS_STAGE_BUDGETS. */
 export function stageBudgets(overrides: Partial<Record<string, number>>): StageBudgets {
   return { ...DEFAULT_STAGE_BUDGETS_MS, ...(overrides as StageBudgets) };
 }

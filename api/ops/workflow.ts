@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { OnboardingContext, OnboardingEvent, Stage } from '../../machines/onboarding';
-import { sendUpdate, type MachineEvent, type MachineView } from '../../workflows/machine-api';
+import { sendUpdate, type MachineEvent, type MachineView } from '../../contracts/machine-api';
 import { ApiError } from '../http/errors';
 import { machineView } from '../machine-view';
 import { stuckClause, type StageBudgets } from './stuck';

@@ -3,7 +3,7 @@
  * message or status, for the conversation of (phone_number_id, customer wa_id).
  */
 import type { ConversationEvent, ConversationInput } from '../../machines/conversation';
-import { conversationWorkflowId, toWaId } from '../../contracts/ids';
+import { conversationWorkflowId, META_ID, toWaId } from '../../contracts/ids';
 import type { echoesValueSchema, historySchema, messagesValueSchema, WebhookMessage, WebhookStatus } from './schemas';
 import type { z } from 'zod';
 
@@ -105,7 +105,7 @@ function push(
   event: ConversationEvent,
 ) {
   const waId = toWaId(customer);
-  if (!waId || !/^\d{1,32}$/.test(phoneNumberId)) {
+  if (!waId || !META_ID.test(phoneNumberId)) {
     unrouted.push(`${field}:unroutable_number`);
     return;
   }

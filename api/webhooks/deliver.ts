@@ -3,7 +3,8 @@
  * all of them. Returns what happened (the answer Meta gets); never changes what it was handed.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { eventSignal, type MachineEvent } from '../../workflows/machine-api';
+import { META_ID } from '../../contracts/ids';
+import { eventSignal, type MachineEvent } from '../../contracts/machine-api';
 import type { Routed } from './route-changes';
 import type { WebhookAnswer } from './schemas';
 
@@ -63,7 +64,7 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 
 /** The live onboardings of a WABA, from Temporal visibility (search attribute WabaId). */
 async function runningOnboardingsOfWaba(client: Client, wabaId: string): Promise<string[]> {
-  if (!/^\d{1,32}$/.test(wabaId)) return [];
+  if (!META_ID.test(wabaId)) return [];
   const ids: string[] = [];
   for await (const execution of client.workflow.list({ query: `WabaId = '${wabaId}' AND ExecutionStatus = 'Running'` })) {
     ids.push(execution.workflowId);

@@ -1,10 +1,10 @@
 import type { OnboardingEvent } from '../../machines/onboarding';
+import { HISTORY_DECLINED_CODE } from '../../machines/meta-codes';
 import { onboardingWorkflowId, toE164 } from '../../contracts/ids';
 import { echoChanges, historyMessageChanges, messagesChanges, type ConversationDelivery } from './conversation-changes';
 import {
   accountUpdateSchema,
   echoesValueSchema,
-  HISTORY_DECLINED,
   historySchema,
   messagesValueSchema,
   nameUpdateSchema,
@@ -79,7 +79,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           }
           conversations.push(...historyMessageChanges(v.data, receivedAt, unrouted));
           for (const chunk of v.data.history) {
-            if (chunk.errors?.some((e) => e.code === HISTORY_DECLINED)) {
+            if (chunk.errors?.some((e) => e.code === HISTORY_DECLINED_CODE)) {
               deliveries.push({ workflowId, event: { type: 'history.declined', at: receivedAt } });
             } else if (chunk.metadata?.progress !== undefined) {
               deliveries.push({

@@ -144,9 +144,6 @@ export const nameUpdateSchema = z
 
 export type Envelope = z.infer<typeof envelopeSchema>;
 
-/** History sync declined by the business (`history[].errors[].code`). */
-export const HISTORY_DECLINED = 2593109;
-
 // --- our side: the verification handshake and the answer ------------------------------------------
 
 export const handshakeSchema = z.object({

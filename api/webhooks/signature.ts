@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { sha256Signature } from '../../security/hmac';
 import { constantTimeEqual } from '../http/auth';
 import { ApiError } from '../http/errors';
 
@@ -7,7 +7,7 @@ export const SIGNATURE_HEADER = 'x-hub-signature-256';
 
 /** `sha256=<hex>` HMAC-SHA256 of the raw body keyed with the app secret, as Meta signs. */
 export function signWebhook(rawBody: Buffer | string, appSecret: string): string {
-  return `sha256=${createHmac('sha256', appSecret).update(rawBody).digest('hex')}`;
+  return sha256Signature(rawBody, appSecret);
 }
 
 /** Refuses (401) a body, read raw before it (rawJsonBody), that the app secret did not sign. */

@@ -3,7 +3,7 @@ import type { AnyEvent } from './read-model';
 
 /**
  * The key under which the interpreter drops a repeated event: Meta redelivers webhooks for up to
- * 7 days (§3.11), and a backend may retry a send. Undefined: never a duplicate.
+ * 7 days (docs/meta.md#duplicates), and a backend may retry a send. Undefined: never a duplicate.
  */
 export function conversationDedupeKey(event: AnyEvent): string | undefined {
   switch (event.type) {

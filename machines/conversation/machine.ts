@@ -7,7 +7,7 @@
  *   inbox                  closed ⇄ open      the conversation as the platform's agents see it
  *
  * Only the customer opens the customer service window: echoes of what the business wrote in the
- * app, and chat history from before onboarding, never open, reset or extend it (meta-reference §4).
+ * app, and chat history from before onboarding, never open, reset or extend it (docs/meta.md#conversation-windows).
  * Outside it only templates may be sent.
  *
  * Pure: the message store and the sender queue are named actions (`recordMessage`, `recordStatus`,
@@ -214,7 +214,7 @@ export const conversationMachine = conversation.createMachine({
       },
     },
 
-    // Pricing only (meta-reference §8): a customer from an ad or Page call-to-action makes the
+    // Pricing only (docs/meta.md#where-meta-is-unclear): a customer from an ad or Page call-to-action makes the
     // business's first reply inside the window start 72 h in which every message is free.
     freeEntryPoint: {
       initial: 'none',

@@ -1,5 +1,5 @@
 /**
- * Messages of one conversation as coexist records them (meta-reference §3.3–3.7, §5): the shape
+ * Messages of one conversation as coexist records them (docs/meta.md#webhooks, #sending): the shape
  * the conversation machine hands to its `recordMessage` / `recordStatus` effects, the message store
  * keeps, and the read API shows. Types only.
  */

@@ -3,7 +3,7 @@
 export interface ConversationSettings {
   /** Meta's customer service window: 24 h from the customer's last message. */
   customerServiceWindowMs: number;
-  /** Meta's free-entry-point window, from the business's first reply (72 h; disputed, §8). */
+  /** Meta's free-entry-point window, from the business's first reply (72 h; disputed: docs/meta.md#where-meta-is-unclear). */
   freeEntryPointWindowMs: number;
 }
 

@@ -26,7 +26,15 @@ const MAY_IMPORT: Record<Room, { rooms: readonly Room[]; packages: 'any' | reado
   simulator: { rooms: ['simulator'], packages: 'any' },
 };
 /** Top-level modules every room but the pure ones may use (configuration and logging). */
-const SHARED_TOP_LEVEL = ['config', 'logger', 'client', 'package.json', 'observability/metrics', 'security/payload-codec'];
+const SHARED_TOP_LEVEL = [
+  'config',
+  'logger',
+  'client',
+  'package.json',
+  'observability/metrics',
+  'security/payload-codec',
+  'security/hmac',
+];
 const PURE: readonly Room[] = ['machines', 'contracts', 'workflows'];
 
 function roomOf(path: string): Room | undefined {

@@ -3,6 +3,7 @@
  * machine's settings: a budget never runs out before the machine's own clock for that stage, and
  * a changed timing moves the budget with it.
  */
+import { STAGE_AGE_BUCKETS } from '../../api/metrics/onboarding-gauges';
 import {
   DEFAULT_ONBOARDING_SETTINGS,
   DEFAULT_STAGE_BUDGETS_MS,
@@ -36,4 +37,8 @@ test.each([
 test('the QR living 5 minutes moves the linking budget to 5 attempts × 5 minutes', () => {
   expect(DEFAULT_STAGE_BUDGETS_MS.linking).toBe(10 * 60_000);
   expect(stageBudgetsFor({ ...DEFAULT_ONBOARDING_SETTINGS, linkingAttemptTtlMs: 5 * 60_000 }).linking).toBe(25 * 60_000);
+});
+
+test('the stage-age histogram has a bucket edge at every default budget', () => {
+  for (const budget of Object.values(DEFAULT_STAGE_BUDGETS_MS)) expect(STAGE_AGE_BUCKETS).toContain(budget / 1000);
 });
