@@ -37,7 +37,7 @@ export const UNSUPPORTED_NOTICES = {
 
 /**
  * Meta's `unsupported.type` (lower case) → the gap it falls in. Meta publishes no list of these
- * values: the keys are the ones seen in integrators' payloads and the app's feature names [I].
+ * values: the keys are the ones seen in integrators' payloads and the app's feature names (inferred, not documented by Meta).
  */
 export const UNSUPPORTED_KINDS: Readonly<Record<string, CoexistenceGap>> = {
   group: 'group_chats',
