@@ -4,8 +4,9 @@
  * as the activity of the same name; activities/onboarding.ts `satisfies OnboardingEffects`, and the
  * machine's actor and action names are typed from it, so a renamed or missing activity fails tsc.
  */
-import type { NotifyBackendParams } from './notices';
+import type { BlockedReason, HistoryOutcome, SyncFailureReason } from './remedies';
 import type { LinkingMethod } from './settings';
+import type { BlockableStage } from './stages';
 
 export interface OnboardingEffects {
   // Meta's Graph API (invoked actors: their result or failure comes back as an event).
@@ -108,3 +109,58 @@ export interface StartLinkingAttemptParams {
   method: LinkingMethod;
   expiresInMs: number;
 }
+
+/** Backend callbacks (POSTed to BACKEND_CALLBACK_URL); ./notices builds them. */
+/** Type aliases (not interfaces) so each is a plain JSON record. */
+export type NotifyBackendParams =
+  | BlockedNotice
+  | LinkingLapsedNotice
+  | PaymentRequiredNotice
+  | ActiveNotice
+  | OffboardedNotice
+  | SyncFailedNotice
+  | HistoryOutcomeNotice;
+
+export type BlockedNotice = {
+  kind: 'blocked';
+  phoneNumber: string;
+  stage: BlockableStage;
+  reason: BlockedReason;
+  remedy: string;
+  code?: number;
+  detail?: string;
+};
+export type LinkingLapsedNotice = {
+  kind: 'linkingLapsed';
+  phoneNumber: string;
+  lapsedAttempt: number;
+  nextAttempt: number;
+  maxAttempts: number;
+  method: LinkingMethod;
+  remedy: string;
+};
+export type PaymentRequiredNotice = { kind: 'paymentRequired'; phoneNumber: string; remedy: string };
+export type ActiveNotice = {
+  kind: 'active';
+  phoneNumber: string;
+  wabaId: string;
+  phoneNumberId: string;
+  displayPhoneNumber?: string;
+};
+export type OffboardedNotice = {
+  kind: 'offboarded';
+  phoneNumber: string;
+  event: string;
+  reason?: string;
+  initiatedBy?: string;
+  remedy: string;
+};
+export type SyncFailedNotice = {
+  kind: 'syncFailed';
+  phoneNumber: string;
+  syncType: SyncType;
+  reason: SyncFailureReason;
+  code?: number;
+  remedy: string;
+};
+export type HistoryOutcomeNotice = { kind: 'historyOutcome'; phoneNumber: string; outcome: HistoryOutcome; message: string };

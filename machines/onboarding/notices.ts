@@ -1,74 +1,15 @@
-/**
- * What the backend is told (NotifyBackendParams, POSTed to BACKEND_CALLBACK_URL), and how each
- * notice is built from the onboarding's context.
- */
+/** How each notice the backend is told (./effects, NotifyBackendParams) is built from the onboarding's context. */
 import type { OnboardingContext } from './context';
-import type { SyncType } from './effects';
-import {
-  HISTORY_OUTCOMES,
-  SENDING_BLOCKS,
-  linkingLapsedRemedy,
-  type BlockedReason,
-  type HistoryOutcome,
-  type SyncFailureReason,
-} from './remedies';
+import type {
+  BlockedNotice,
+  HistoryOutcomeNotice,
+  LinkingLapsedNotice,
+  PaymentRequiredNotice,
+  SyncFailedNotice,
+  SyncType,
+} from './effects';
+import { HISTORY_OUTCOMES, SENDING_BLOCKS, linkingLapsedRemedy, type HistoryOutcome } from './remedies';
 import { need } from './rules';
-import type { LinkingMethod } from './settings';
-import type { BlockableStage } from './stages';
-
-/** Backend callbacks. Type aliases (not interfaces) so each is a plain JSON record. */
-export type NotifyBackendParams =
-  | BlockedNotice
-  | LinkingLapsedNotice
-  | PaymentRequiredNotice
-  | ActiveNotice
-  | OffboardedNotice
-  | SyncFailedNotice
-  | HistoryOutcomeNotice;
-
-export type BlockedNotice = {
-  kind: 'blocked';
-  phoneNumber: string;
-  stage: BlockableStage;
-  reason: BlockedReason;
-  remedy: string;
-  code?: number;
-  detail?: string;
-};
-export type LinkingLapsedNotice = {
-  kind: 'linkingLapsed';
-  phoneNumber: string;
-  lapsedAttempt: number;
-  nextAttempt: number;
-  maxAttempts: number;
-  method: LinkingMethod;
-  remedy: string;
-};
-export type PaymentRequiredNotice = { kind: 'paymentRequired'; phoneNumber: string; remedy: string };
-export type ActiveNotice = {
-  kind: 'active';
-  phoneNumber: string;
-  wabaId: string;
-  phoneNumberId: string;
-  displayPhoneNumber?: string;
-};
-export type OffboardedNotice = {
-  kind: 'offboarded';
-  phoneNumber: string;
-  event: string;
-  reason?: string;
-  initiatedBy?: string;
-  remedy: string;
-};
-export type SyncFailedNotice = {
-  kind: 'syncFailed';
-  phoneNumber: string;
-  syncType: SyncType;
-  reason: SyncFailureReason;
-  code?: number;
-  remedy: string;
-};
-export type HistoryOutcomeNotice = { kind: 'historyOutcome'; phoneNumber: string; outcome: HistoryOutcome; message: string };
 
 export function blockedNotice(context: OnboardingContext): BlockedNotice {
   const blocked = need(context.blocked, 'blocked');
