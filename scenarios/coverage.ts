@@ -4,6 +4,8 @@
  * (each guarded alternative counts apart), named by `transitionKey`.
  */
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
+import { getStateNodes } from 'xstate/graph';
+import { activeNodes } from './machine-driver';
 
 /** `<source state id> on <event>[#n] → <targets>`; eventless transitions are `always`. */
 export function transitionKey(t: AnyTransitionDefinition): string {
@@ -20,21 +22,16 @@ export interface MachineModel {
 }
 
 export function machineModel(machine: AnyStateMachine): MachineModel {
-  const states: string[] = [];
-  const transitions: string[] = [];
-  const visit = (node: AnyStateNode) => {
-    states.push(node.id);
-    for (const candidates of node.transitions.values()) for (const t of candidates) transitions.push(transitionKey(t));
-    for (const t of node.always ?? []) transitions.push(transitionKey(t));
-    for (const child of Object.values(node.states) as AnyStateNode[]) visit(child);
+  const nodes = [machine.root, ...getStateNodes(machine)];
+  return {
+    states: nodes.map((n) => n.id),
+    transitions: nodes.flatMap((node) => [...[...node.transitions.values()].flat(), ...(node.always ?? [])].map(transitionKey)),
   };
-  visit(machine.root);
-  return { states, transitions };
 }
 
 /** State node ids active in a snapshot. */
 export function activeStates(snapshot: AnyMachineSnapshot): string[] {
-  return (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes.map((n) => n.id);
+  return activeNodes(snapshot).map((n) => n.id);
 }
 
 export class Coverage {
