@@ -37,6 +37,8 @@ export function activeStates(snapshot: AnyMachineSnapshot): string[] {
 export class Coverage {
   readonly states = new Set<string>();
   readonly transitions = new Set<string>();
+  /** By transition: each effect it emitted in a run, and whether an expectation checked it. */
+  readonly effects = new Map<string, Map<string, boolean>>();
 
   constructor(readonly model: MachineModel) {}
 
@@ -45,10 +47,36 @@ export class Coverage {
     for (const id of activeStates(snapshot)) this.states.add(id);
   };
 
+  recordEffect = (transition: string, effect: string): void => {
+    const effects = this.effects.get(transition) ?? new Map<string, boolean>();
+    if (!effects.has(effect)) effects.set(effect, false);
+    this.effects.set(transition, effects);
+  };
+  checkEffect = (transition: string, effect: string): void => {
+    this.recordEffect(transition, effect);
+    this.effects.get(transition)!.set(effect, true);
+  };
+
   merge(other: Coverage): this {
     for (const s of other.states) this.states.add(s);
     for (const t of other.transitions) this.transitions.add(t);
+    for (const [t, effects] of other.effects)
+      for (const [e, checked] of effects) (checked ? this.checkEffect : this.recordEffect)(t, e);
     return this;
+  }
+
+  /** Covered transitions with effects: which effects an expectation checks (✓) and which none does (✗). */
+  effectsReport(): { lines: string[]; unchecked: string[] } {
+    const lines: string[] = [];
+    const unchecked: string[] = [];
+    for (const t of this.model.transitions) {
+      const effects = this.effects.get(t);
+      if (!effects?.size) continue;
+      const list = [...effects].map(([e, checked]) => `${checked ? '✓' : '✗'} ${e}`);
+      lines.push(`  ${t}: ${list.join(', ')}`);
+      if (![...effects.values()].some(Boolean)) unchecked.push(t);
+    }
+    return { lines, unchecked };
   }
 
   missing() {

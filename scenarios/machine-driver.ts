@@ -60,6 +60,13 @@ export interface DriverStep {
   /** Only when the driver records: the transitions taken and the snapshots of every microstep. */
   taken: AnyTransitionDefinition[];
   microsteps: AnyMachineSnapshot[];
+  /** Only when the driver records: each microstep's transitions and the actions they emitted. */
+  byMicrostep: MicrostepRecord[];
+}
+
+export interface MicrostepRecord {
+  taken: AnyTransitionDefinition[];
+  actions: Action[];
 }
 
 export interface MachineDriverOptions {
@@ -133,6 +140,7 @@ export class MachineDriver<TSnapshot extends AnyMachineSnapshot = AnyMachineSnap
       started: [],
       taken: recorded?.taken ?? [],
       microsteps: recorded?.microsteps ?? [],
+      byMicrostep: recorded?.byMicrostep ?? [],
     };
     const now = this.options.now?.() ?? 0;
     for (const action of actions) {
@@ -170,7 +178,7 @@ export class MachineDriver<TSnapshot extends AnyMachineSnapshot = AnyMachineSnap
   }
 
   private emptyStep(event: AnyEventObject): DriverStep {
-    return { event, snapshot: this.snapshot, actions: [], effects: [], started: [], taken: [], microsteps: [] };
+    return { event, snapshot: this.snapshot, actions: [], effects: [], started: [], taken: [], microsteps: [], byMicrostep: [] };
   }
 }
 
@@ -179,30 +187,49 @@ export class MachineDriver<TSnapshot extends AnyMachineSnapshot = AnyMachineSnap
 interface Recorded {
   taken: AnyTransitionDefinition[];
   microsteps: AnyMachineSnapshot[];
+  byMicrostep: MicrostepRecord[];
 }
 
 /**
- * The transitions an event takes and the snapshots of its microsteps. The event's own microstep
- * takes what `machine.getTransitionData` selects (XState's own selection); every later microstep
- * is eventless (the machines raise no undelayed events) and is explained by the `always`
- * transition whose source it left for the targets it entered.
+ * The transitions an event takes, the snapshots of its microsteps and what each emitted. The
+ * event's own microstep takes what `machine.getTransitionData` selects (XState's own selection);
+ * every later microstep is eventless (the machines raise no undelayed events) and is explained by
+ * the `always` transition whose source it left for the targets it entered.
  */
 export function microstepsOf(machine: AnyStateMachine, before: AnyMachineSnapshot, event: AnyEventObject): Recorded {
-  const steps = getMicrosteps(machine, before, event as never).map(([s]) => s as AnyMachineSnapshot);
-  const taken: AnyTransitionDefinition[] = [];
-  let previous = before;
-  steps.forEach((snapshot, i) => {
-    taken.push(...(i === 0 ? machine.getTransitionData(previous as never, event as never) : eventlessTaken(previous, snapshot)));
-    previous = snapshot;
-  });
-  return { taken, microsteps: steps };
+  return recorded(before, getMicrosteps(machine, before, event as never), (from) =>
+    machine.getTransitionData(from as never, event as never),
+  );
 }
 
 function initialMicrosteps(machine: AnyStateMachine, input: unknown): Recorded {
-  const steps = getInitialMicrosteps(machine, input as never).map(([s]) => s as AnyMachineSnapshot);
-  const taken: AnyTransitionDefinition[] = [];
-  for (let i = 1; i < steps.length; i++) taken.push(...eventlessTaken(steps[i - 1]!, steps[i]!));
-  return { taken, microsteps: steps };
+  const steps = getInitialMicrosteps(machine, input as never);
+  // The first microstep enters the initial states: no transition of the model.
+  const [first, ...rest] = steps;
+  const after = recorded(first![0] as AnyMachineSnapshot, rest, () => []);
+  return {
+    taken: after.taken,
+    microsteps: [first![0] as AnyMachineSnapshot, ...after.microsteps],
+    byMicrostep: [{ taken: [], actions: first![1] as Action[] }, ...after.byMicrostep],
+  };
+}
+
+function recorded(
+  before: AnyMachineSnapshot,
+  steps: [unknown, unknown[]][],
+  first: (from: AnyMachineSnapshot) => AnyTransitionDefinition[],
+): Recorded {
+  const result: Recorded = { taken: [], microsteps: [], byMicrostep: [] };
+  let previous = before;
+  steps.forEach(([s, actions], i) => {
+    const snapshot = s as AnyMachineSnapshot;
+    const taken = i === 0 ? first(previous) : eventlessTaken(previous, snapshot);
+    result.taken.push(...taken);
+    result.microsteps.push(snapshot);
+    result.byMicrostep.push({ taken, actions: actions as Action[] });
+    previous = snapshot;
+  });
+  return result;
 }
 
 function eventlessTaken(from: AnyMachineSnapshot, to: AnyMachineSnapshot): AnyTransitionDefinition[] {

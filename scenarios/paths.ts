@@ -13,6 +13,7 @@ import { conversationMachine } from '../machines/conversation';
 import { META_API_ERROR, type InvocationError } from '../machines/effects';
 import { onboardingMachine, type OnboardingContext } from '../machines/onboarding';
 import { Coverage, transitionKey } from './coverage';
+import { effectsOf } from './effects';
 import { MachineDriver, microstepsOf } from './machine-driver';
 
 const T0 = 1_767_225_600_000; // 2026-01-01
@@ -287,10 +288,13 @@ export function coverByGeneratedPaths(machine: AnyStateMachine, byScenarios: Cov
   for (const s of initial.last.microsteps) coverage.recordSnapshot(s);
 
   for (const { snapshot, events } of shortestPaths(adjacency, stateKey(initial.snapshot), stateKey)) {
+    if (complete(coverage)) break;
     for (const { event, state: after } of Object.values(adjacency[stateKey(snapshot) as never]!.transitions)) {
       if (after.status === 'error')
         throw new Error(`machine error on ${event.type} after ${events.map((e) => e.type).join(' → ')}`);
-      const { taken, microsteps } = microstepsOf(machine, snapshot, event);
+      const { taken, microsteps, byMicrostep } = microstepsOf(machine, snapshot, event);
+      for (const m of byMicrostep)
+        for (const t of m.taken) for (const e of effectsOf(m.actions)) coverage.recordEffect(transitionKey(t), e.name);
       const path = [...events, event];
       for (const key of taken.map(transitionKey)) {
         if (coverage.transitions.has(key)) continue;
@@ -303,6 +307,11 @@ export function coverByGeneratedPaths(machine: AnyStateMachine, byScenarios: Cov
     }
   }
   return coverage;
+}
+
+function complete(c: Coverage): boolean {
+  const m = c.missing();
+  return m.states.length === 0 && m.transitions.length === 0;
 }
 
 /** Every vertex with the shortest event sequence that reaches it, nearest first (breadth-first). */
