@@ -4,6 +4,8 @@
  * (each guarded alternative counts apart), named by `transitionKey`.
  */
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
+import { getStateNodes } from 'xstate/graph';
+import { activeNodes } from './machine-driver';
 
 /** `<source state id> on <event>[#n] → <targets>`; eventless transitions are `always`. */
 export function transitionKey(t: AnyTransitionDefinition): string {
@@ -20,26 +22,23 @@ export interface MachineModel {
 }
 
 export function machineModel(machine: AnyStateMachine): MachineModel {
-  const states: string[] = [];
-  const transitions: string[] = [];
-  const visit = (node: AnyStateNode) => {
-    states.push(node.id);
-    for (const candidates of node.transitions.values()) for (const t of candidates) transitions.push(transitionKey(t));
-    for (const t of node.always ?? []) transitions.push(transitionKey(t));
-    for (const child of Object.values(node.states) as AnyStateNode[]) visit(child);
+  const nodes = [machine.root, ...getStateNodes(machine)];
+  return {
+    states: nodes.map((n) => n.id),
+    transitions: nodes.flatMap((node) => [...[...node.transitions.values()].flat(), ...(node.always ?? [])].map(transitionKey)),
   };
-  visit(machine.root);
-  return { states, transitions };
 }
 
 /** State node ids active in a snapshot. */
 export function activeStates(snapshot: AnyMachineSnapshot): string[] {
-  return (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes.map((n) => n.id);
+  return activeNodes(snapshot).map((n) => n.id);
 }
 
 export class Coverage {
   readonly states = new Set<string>();
   readonly transitions = new Set<string>();
+  /** By transition: each effect it emitted in a run, and whether an expectation checked it. */
+  readonly effects = new Map<string, Map<string, boolean>>();
 
   constructor(readonly model: MachineModel) {}
 
@@ -48,10 +47,36 @@ export class Coverage {
     for (const id of activeStates(snapshot)) this.states.add(id);
   };
 
+  recordEffect = (transition: string, effect: string): void => {
+    const effects = this.effects.get(transition) ?? new Map<string, boolean>();
+    if (!effects.has(effect)) effects.set(effect, false);
+    this.effects.set(transition, effects);
+  };
+  checkEffect = (transition: string, effect: string): void => {
+    this.recordEffect(transition, effect);
+    this.effects.get(transition)!.set(effect, true);
+  };
+
   merge(other: Coverage): this {
     for (const s of other.states) this.states.add(s);
     for (const t of other.transitions) this.transitions.add(t);
+    for (const [t, effects] of other.effects)
+      for (const [e, checked] of effects) (checked ? this.checkEffect : this.recordEffect)(t, e);
     return this;
+  }
+
+  /** Covered transitions with effects: which effects an expectation checks (✓) and which none does (✗). */
+  effectsReport(): { lines: string[]; unchecked: string[] } {
+    const lines: string[] = [];
+    const unchecked: string[] = [];
+    for (const t of this.model.transitions) {
+      const effects = this.effects.get(t);
+      if (!effects?.size) continue;
+      const list = [...effects].map(([e, checked]) => `${checked ? '✓' : '✗'} ${e}`);
+      lines.push(`  ${t}: ${list.join(', ')}`);
+      if (![...effects.values()].some(Boolean)) unchecked.push(t);
+    }
+    return { lines, unchecked };
   }
 
   missing() {

@@ -2,24 +2,17 @@
  * A machine run in this process, for scenarios in machine mode: what workflows/interpreter.ts does
  * with Temporal, done with a virtual clock and plain async functions. Custom actions run one at a
  * time in emission order, invoked actors run concurrently and answer with `xstate.done.actor.<id>`
- * / `xstate.error.actor.<id>`, delayed raises wait for `fireTimersUntil`. No live XState actor is
- * created: the machine is driven by `initialTransition` / `transition`, as in the workflow.
- *
- * It also records every transition XState takes (microsteps included) for model coverage.
+ * / `xstate.error.actor.<id>`, delayed raises wait for `fireTimersDueAt`. The machine is driven by
+ * the pure driver (scenarios/machine-driver.ts), which also names every transition taken
+ * (microsteps included) for model coverage.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  createActor,
-  type AnyEventObject,
-  type AnyMachineSnapshot,
-  type AnyStateMachine,
-  type AnyTransitionDefinition,
-  type EventObject,
-} from 'xstate';
+import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { InvocationError } from '../machines/interpreter-contract';
 import { formatStateValue, type MachineEvent, type MachineView, type TimelineEntry } from '../contracts/machine-api';
 import type { EffectFailedEvent } from '../workflows/interpreter';
 import { transitionKey } from './coverage';
+import { MachineDriver, type DriverStep } from './machine-driver';
 
 export type ActivityFunction = (input: unknown) => Promise<unknown>;
 
@@ -37,34 +30,29 @@ export interface MachineRuntimeOptions {
   onTransitionTaken?: (key: string) => void;
   /** Every snapshot the machine reaches (for state coverage). */
   onSnapshot?: (snapshot: AnyMachineSnapshot) => void;
+  /** Every step, with the effects it asked for (for the effects report). */
+  onStep?: (step: DriverStep) => void;
 }
 
 export class MachineRuntime {
-  private snapshot: AnyMachineSnapshot;
-  private readonly timers = new Map<string, { event: EventObject; dueAt: number }>();
-  private readonly invocations = new Map<string, { src: string; startedAt: number; token: object }>();
+  private readonly driver: MachineDriver;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly seen = new Set<string>();
   private effectChain: Promise<void> = Promise.resolve();
-  private timerSeq = 0;
   private eventCount = 0;
   private duplicateCount = 0;
   readonly timeline: TimelineEntry[] = [];
   private readonly effectFailures: MachineView['effectFailures'] = [];
 
   constructor(private readonly options: MachineRuntimeOptions) {
-    const taken: AnyTransitionDefinition[] = [];
-    const steps: AnyMachineSnapshot[] = [];
-    const { scope, actions } = recordingScope(options.machine, taken, steps);
-    this.snapshot = options.machine.getInitialSnapshot(scope as never, options.input) as AnyMachineSnapshot;
-    for (const t of taken) options.onTransitionTaken?.(transitionKey(t));
-    for (const s of [...steps, this.snapshot]) options.onSnapshot?.(s);
-    this.execute(actions as { type: string; params: unknown }[]);
+    this.driver = new MachineDriver(options.machine, options.input, { now: options.now, record: true });
+    this.observe(this.driver.last);
+    this.execute(this.driver.last);
   }
 
   /** Whether the current state takes the event (the workflow's Update validator). */
   can(event: MachineEvent): boolean {
-    return this.snapshot.status === 'active' && this.snapshot.can(event);
+    return this.driver.can(event);
   }
 
   /** An effect or invocation is running. */
@@ -73,9 +61,8 @@ export class MachineRuntime {
   }
 
   get current(): AnyMachineSnapshot {
-    return this.snapshot;
+    return this.driver.snapshot;
   }
-
   /** An event from outside (a signal or an accepted Update): de-duplicated and stamped like the workflow does. */
   receive(event: MachineEvent): void {
     const key = this.options.dedupeKey?.(event);
@@ -93,17 +80,16 @@ export class MachineRuntime {
   /** The earliest pending timer due at or before `until`, if any. */
   nextTimerDue(until: number): number | undefined {
     let earliest: number | undefined;
-    for (const { dueAt } of this.timers.values())
+    for (const { dueAt } of this.driver.timers.values())
       if (dueAt <= until && (earliest === undefined || dueAt < earliest)) earliest = dueAt;
     return earliest;
   }
 
   /** Fires the timers due at `at` (the clock already stands there). */
   fireTimersDueAt(at: number): void {
-    for (const [id, timer] of [...this.timers]) {
-      if (timer.dueAt > at || this.timers.get(id) !== timer) continue;
-      this.timers.delete(id);
-      this.dispatch(timer.event);
+    for (const [id, timer] of [...this.driver.timers]) {
+      if (timer.dueAt > at || this.driver.timers.get(id) !== timer) continue;
+      this.dispatch(() => this.driver.fire(id));
     }
   }
 
@@ -114,14 +100,15 @@ export class MachineRuntime {
 
   view(): MachineView {
     const iso = (ms: number) => new Date(ms).toISOString();
+    const { snapshot, timers, invocations } = this.driver;
     return {
-      value: this.snapshot.value,
-      state: formatStateValue(this.snapshot.value),
-      status: this.snapshot.status,
-      context: this.snapshot.context,
+      value: snapshot.value,
+      state: formatStateValue(snapshot.value),
+      status: snapshot.status,
+      context: snapshot.context,
       timeline: [...this.timeline],
-      pendingTimers: [...this.timers].map(([id, t]) => ({ id, event: t.event.type, dueAt: iso(t.dueAt) })),
-      runningInvocations: [...this.invocations].map(([id, i]) => ({ id, src: i.src, startedAt: iso(i.startedAt) })),
+      pendingTimers: [...timers].map(([id, t]) => ({ id, event: t.event.type, dueAt: iso(t.dueAt) })),
+      runningInvocations: [...invocations].map(([id, i]) => ({ id, src: i.src, startedAt: iso(i.startedAt) })),
       effectFailures: [...this.effectFailures],
       eventCount: this.eventCount,
       duplicateCount: this.duplicateCount,
@@ -129,62 +116,39 @@ export class MachineRuntime {
     };
   }
 
-  private dispatch(event: AnyEventObject): void {
-    if (this.snapshot.status !== 'active') return;
-    const from = formatStateValue(this.snapshot.value);
-    const taken: AnyTransitionDefinition[] = [];
-    const steps: AnyMachineSnapshot[] = [];
-    const [next, actions] = transitionRecording(this.options.machine, this.snapshot, event, taken, steps);
-    this.snapshot = next;
+  /** One step of the driver, observed and its effects started. */
+  private dispatch(event: AnyEventObject | (() => DriverStep)): void {
+    if (this.driver.snapshot.status !== 'active') return;
+    const from = formatStateValue(this.driver.snapshot.value);
+    const step = typeof event === 'function' ? event() : this.driver.send(event);
     this.eventCount++;
-    if (next.status === 'error')
-      throw new Error(`machine error on ${event.type}: ${String((next as { error?: unknown }).error)}`);
-    for (const t of taken) this.options.onTransitionTaken?.(transitionKey(t));
-    for (const s of [...steps, next]) this.options.onSnapshot?.(s);
-    const to = formatStateValue(next.value);
-    if (taken.some((t) => (t.target?.length ?? 0) > 0) || from !== to) {
-      const by = (event as { by?: unknown }).by;
+    if (step.snapshot.status === 'error')
+      throw new Error(`machine error on ${step.event?.type}: ${String((step.snapshot as { error?: unknown }).error)}`);
+    this.observe(step);
+    const to = formatStateValue(step.snapshot.value);
+    if (step.taken.some((t) => (t.target?.length ?? 0) > 0) || from !== to) {
+      const by = (step.event as { by?: unknown } | undefined)?.by;
       this.timeline.push({
         at: new Date(this.options.now()).toISOString(),
         from,
         to,
-        event: event.type,
+        event: step.event?.type ?? '',
         ...(typeof by === 'string' ? { by } : {}),
       });
     }
-    this.execute(actions as { type: string; params: unknown }[]);
+    this.execute(step);
   }
 
-  private execute(actions: { type: string; params: unknown }[]): void {
-    for (const { type, params } of actions) {
-      const p = params as Record<string, unknown> | undefined;
-      switch (type) {
-        case 'xstate.raise': {
-          const { event, delay, id } = p as { event: EventObject; delay?: number; id?: string };
-          if (delay === undefined) throw new Error(`undelayed raise of ${event.type} escaped the macrostep`);
-          this.timers.set(id ?? `raise.${++this.timerSeq}`, { event, dueAt: this.options.now() + delay });
-          break;
-        }
-        case 'xstate.cancel':
-          this.timers.delete((p as { sendId: string }).sendId);
-          break;
-        case 'xstate.spawnChild': {
-          const { id, src, input } = p as { id: string; src: unknown; input?: unknown };
-          if (typeof src !== 'string') throw new Error(`invoke '${id}' must name its actor by src`);
-          this.invoke(id, src, input);
-          break;
-        }
-        case 'xstate.stopChild':
-          this.invocations.delete((p as { id: string }).id);
-          break;
-        case 'xstate.log':
-        case 'xstate.emit':
-          break;
-        default:
-          if (type.startsWith('xstate.')) throw new Error(`${type} cannot run durably`);
-          this.runEffect(type, params);
-      }
-    }
+  private observe(step: DriverStep): void {
+    for (const t of step.taken) this.options.onTransitionTaken?.(transitionKey(t));
+    for (const s of [...step.microsteps, step.snapshot]) this.options.onSnapshot?.(s);
+    this.options.onStep?.(step);
+  }
+
+  /** Effects one at a time in emission order; invocations concurrently. */
+  private execute(step: DriverStep): void {
+    for (const { type, params } of step.effects) this.runEffect(type, params);
+    for (const { id, src, input } of step.started) this.invoke(id, src, input);
   }
 
   private runEffect(type: string, params: unknown): void {
@@ -195,27 +159,22 @@ export class MachineRuntime {
         const error = toInvocationError(err);
         this.effectFailures.push({ at: new Date(this.options.now()).toISOString(), action: type, message: error.message });
         const failed: EffectFailedEvent = { type: 'effect.failed', action: type, error };
-        if (this.snapshot.status === 'active' && this.snapshot.can(failed)) this.dispatch(failed);
+        if (this.driver.can(failed)) this.dispatch(failed);
       }
     }));
     this.track(done);
   }
 
   private invoke(id: string, src: string, input: unknown): void {
-    const token = {};
-    this.invocations.set(id, { src, startedAt: this.options.now(), token });
-    const current = () => this.invocations.get(id)?.token === token;
+    const invocation = this.driver.invocations.get(id);
+    const current = () => invocation !== undefined && this.driver.invocations.get(id) === invocation;
     this.track(
       this.call(src, input).then(
         (output) => {
-          if (!current()) return;
-          this.invocations.delete(id);
-          this.dispatch({ type: `xstate.done.actor.${id}`, output });
+          if (current()) this.dispatch(() => this.driver.done(id, output));
         },
         (err: unknown) => {
-          if (!current()) return;
-          this.invocations.delete(id);
-          this.dispatch({ type: `xstate.error.actor.${id}`, error: toInvocationError(err) });
+          if (current()) this.dispatch(() => this.driver.fail(id, toInvocationError(err)));
         },
       ),
     );
@@ -240,61 +199,6 @@ export class MachineRuntime {
     void promise.finally(() => this.inFlight.delete(promise));
   }
 }
-
-/** XState's pure `transition`, with an inspector that collects the transitions of every microstep. */
-export function transitionRecording(
-  machine: AnyStateMachine,
-  snapshot: AnyMachineSnapshot,
-  event: AnyEventObject,
-  taken: AnyTransitionDefinition[],
-  steps?: AnyMachineSnapshot[],
-) {
-  const { scope, actions } = recordingScope(machine, taken, steps);
-  const next = machine.transition(snapshot, event, scope as never) as AnyMachineSnapshot;
-  return [next, actions] as const;
-}
-
-/**
- * What XState's `transition` / `initialTransition` run in, plus an inspector of microsteps. One
- * inspected actor a machine serves every call (creating one evaluates the machine's initial state).
- */
-function recordingScope(machine: AnyStateMachine, taken: AnyTransitionDefinition[], steps?: AnyMachineSnapshot[]) {
-  let recorder = recorders.get(machine);
-  if (!recorder) {
-    const sink: Recorder['sink'] = { taken: [] };
-    const self = createActor(machine, {
-      inspect: (e) => {
-        if (e.type !== '@xstate.microstep') return;
-        sink.taken.push(...(e as unknown as { _transitions: AnyTransitionDefinition[] })._transitions);
-        sink.steps?.push(e.snapshot as AnyMachineSnapshot);
-      },
-    });
-    recorder = { self, sink };
-    recorders.set(machine, recorder);
-  }
-  recorder.sink.taken = taken;
-  recorder.sink.steps = steps;
-  const actions: unknown[] = [];
-  const { self } = recorder;
-  const scope = {
-    self,
-    defer: () => {},
-    id: '',
-    logger: () => {},
-    sessionId: '',
-    stopChild: () => {},
-    system: self.system,
-    emit: () => {},
-    actionExecutor: (action: unknown) => void actions.push(action),
-  };
-  return { scope, actions };
-}
-
-interface Recorder {
-  self: ReturnType<typeof createActor>;
-  sink: { taken: AnyTransitionDefinition[]; steps?: AnyMachineSnapshot[] | undefined };
-}
-const recorders = new WeakMap<AnyStateMachine, Recorder>();
 
 function toInvocationError(err: unknown): InvocationError {
   if (err instanceof ApplicationFailure) {

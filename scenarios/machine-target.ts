@@ -42,6 +42,7 @@ import type { MachineEvent, MachineView } from '../contracts/machine-api';
 import type { SendOutcome } from '../contracts/sender';
 import { isSendingBlockCode } from '../machines/meta-codes';
 import type { Coverage } from './coverage';
+import { EffectLedger } from './effects';
 import { MachineRuntime, type ActivityFunction } from './machine-runtime';
 import type { Answer, ScenarioTarget } from './target';
 
@@ -62,6 +63,8 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
   const onboardings = new Map<string, MachineRuntime>();
   const conversations = new Map<string, MachineRuntime>();
   const callbacks: { phoneNumber: string; kind: string }[] = [];
+  /** The effects each machine emitted, until the expectations that check them hold. */
+  const effects = new EffectLedger();
 
   // Webhooks from the simulator: verified and routed exactly as the API does, delivered to the runtimes.
   let receiving = 0;
@@ -157,13 +160,20 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
     extra: Partial<ConstructorParameters<typeof MachineRuntime>[0]> = {},
   ) {
     const cov = machine === onboardingMachine ? coverage?.onboarding : coverage?.conversation;
+    const waId = (input as { waId?: string }).waId;
     const r = new MachineRuntime({
       machine,
       input,
       activities: activitiesOf(workflowId),
       maxAttempts,
       now: clock,
-      ...(cov ? { onTransitionTaken: cov.recordTransition, onSnapshot: cov.recordSnapshot } : {}),
+      ...(cov
+        ? {
+            onTransitionTaken: cov.recordTransition,
+            onSnapshot: cov.recordSnapshot,
+            onStep: (step) => effects.emitted(workflowId, cov, step.byMicrostep, waId),
+          }
+        : {}),
       ...extra,
     });
     return r;
@@ -331,6 +341,14 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
       }
       skipped = Math.max(skipped, until - Date.now());
       await quiescent();
+    },
+
+    expectationHeld(phone, expectation) {
+      const phoneNumberId = (onboardings.get(phone)?.current.context as OnboardingContext | undefined)?.phoneNumberId;
+      const ofNumber = [...conversations].filter(
+        ([, c]) => phoneNumberId !== undefined && (c.current.context as ConversationContext).phoneNumberId === phoneNumberId,
+      );
+      effects.held(expectation, [onboardingWorkflowId(phone), ...ofNumber.map(([id]) => id)]);
     },
 
     quiescent,

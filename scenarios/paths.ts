@@ -1,16 +1,20 @@
 /**
- * Generated paths: a breadth-first walk of a machine from its initial state, trying in every state
- * each event the active state nodes listen for, in the variants of the catalog below (the
- * outcomes an activity can have, the guards' cases). The first (shortest) event sequence that takes
- * a transition no scenario took is kept; each is played again from the start on a fresh machine and
+ * Generated paths: XState's graph traversal (`getAdjacencyMap` from `xstate/graph`) walks a
+ * machine from its initial state, trying in every state each event the active state nodes listen
+ * for (`getNextTransitions`), in the variants of the catalog below (the outcomes an activity can
+ * have, the guards' cases); snapshots that differ only in what no guard reads are one vertex. The
+ * edges are read in breadth-first order, so the first (shortest) event sequence that takes a
+ * transition no scenario took is kept; each is played again from the start on a fresh driver and
  * must take its transition there too. Whatever no path reaches stays missing, and the coverage test fails.
  */
-import { initialTransition, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode } from 'xstate';
+import { getNextTransitions, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { getAdjacencyMap, type AdjacencyMap } from 'xstate/graph';
 import { conversationMachine } from '../machines/conversation';
 import { META_API_ERROR, type InvocationError } from '../machines/interpreter-contract';
 import { onboardingMachine, type OnboardingContext } from '../machines/onboarding';
 import { Coverage, transitionKey } from './coverage';
-import { transitionRecording } from './machine-runtime';
+import { effectsOf } from './effects';
+import { MachineDriver, microstepsOf } from './machine-driver';
 
 const T0 = 1_767_225_600_000; // 2026-01-01
 const DAY = 86_400_000;
@@ -243,8 +247,8 @@ const models = new Map<AnyStateMachine, { input: unknown; catalog: Catalog; abst
   ],
 ]);
 
+/** The traversal's bound: a machine whose abstraction explodes fails loudly instead of running on. */
 const MAX_STATES = 20_000;
-const MAX_DEPTH = 40;
 
 export interface GeneratedPath {
   /** The transition this path was kept for. */
@@ -260,38 +264,47 @@ export function coverByGeneratedPaths(machine: AnyStateMachine, byScenarios: Cov
   const model = models.get(machine);
   if (!model) throw new Error(`no event catalog for machine ${machine.id}`);
   const coverage = Object.assign(new Coverage(byScenarios.model).merge(byScenarios), { paths: [] as GeneratedPath[] });
-  const [initial] = initialTransition(machine, model.input as never);
-  coverage.recordSnapshot(initial);
-
   const stateKey = (snapshot: AnyMachineSnapshot) => JSON.stringify(model.abstraction(snapshot));
-  const seen = new Set<string>([stateKey(initial)]);
-  let frontier: { snapshot: AnyMachineSnapshot; events: AnyEventObject[] }[] = [{ snapshot: initial, events: [] }];
-  for (let depth = 0; depth < MAX_DEPTH && frontier.length > 0 && !complete(coverage); depth++) {
-    const next: typeof frontier = [];
-    for (const { snapshot, events } of frontier) {
-      for (const event of candidateEvents(snapshot, model.catalog, events.length + 1)) {
-        const taken: Parameters<typeof transitionRecording>[3] = [];
-        const steps: AnyMachineSnapshot[] = [];
-        const [after] = transitionRecording(machine, snapshot, event, taken, steps);
-        if (after.status === 'error')
-          throw new Error(`machine error on ${event.type} after ${events.map((e) => e.type).join(' → ')}`);
-        const path = [...events, event];
-        for (const key of taken.map(transitionKey)) {
-          if (coverage.transitions.has(key)) continue;
-          if (!replayTakes(machine, model.input, path, key))
-            throw new Error(`generated path for ${key} does not take it when replayed`);
-          coverage.recordTransition(key);
-          coverage.paths.push({ covers: key, events: path });
-        }
-        for (const s of [...steps, after]) coverage.recordSnapshot(s);
-        const key = stateKey(after);
-        if (after.status === 'active' && !seen.has(key) && seen.size < MAX_STATES) {
-          seen.add(key);
-          next.push({ snapshot: after, events: path });
-        }
+
+  // Times move forward along a path: an event's variants are made for the length of the path that
+  // first reached its snapshot (the traversal names the previous snapshot when it serialises one).
+  const depth = new WeakMap<AnyMachineSnapshot, number>();
+  const adjacency = getAdjacencyMap(machine, {
+    input: model.input as never,
+    serializeState: (snapshot, _event, previous) => {
+      if (!depth.has(snapshot)) depth.set(snapshot, previous ? (depth.get(previous) ?? 0) + 1 : 0);
+      return stateKey(snapshot);
+    },
+    serializeEvent: (event) => JSON.stringify(event),
+    events: (snapshot) =>
+      snapshot.status === 'active' ? candidateEvents(snapshot, model.catalog, (depth.get(snapshot) ?? 0) + 1) : [],
+    limit: MAX_STATES * 50,
+  }) as AdjacencyMap<AnyMachineSnapshot, AnyEventObject>;
+  if (Object.keys(adjacency).length > MAX_STATES)
+    throw new Error(`${machine.id}: ${Object.keys(adjacency).length} abstract states, more than ${MAX_STATES}`);
+
+  const initial = new MachineDriver(machine, model.input, { record: true });
+  coverage.recordSnapshot(initial.snapshot);
+  for (const s of initial.last.microsteps) coverage.recordSnapshot(s);
+
+  for (const { snapshot, events } of shortestPaths(adjacency, stateKey(initial.snapshot), stateKey)) {
+    if (complete(coverage)) break;
+    for (const { event, state: after } of Object.values(adjacency[stateKey(snapshot) as never]!.transitions)) {
+      if (after.status === 'error')
+        throw new Error(`machine error on ${event.type} after ${events.map((e) => e.type).join(' → ')}`);
+      const { taken, microsteps, byMicrostep } = microstepsOf(machine, snapshot, event);
+      for (const m of byMicrostep)
+        for (const t of m.taken) for (const e of effectsOf(m.actions)) coverage.recordEffect(transitionKey(t), e.name);
+      const path = [...events, event];
+      for (const key of taken.map(transitionKey)) {
+        if (coverage.transitions.has(key)) continue;
+        if (!replayTakes(machine, model.input, path, key))
+          throw new Error(`generated path for ${key} does not take it when replayed`);
+        coverage.recordTransition(key);
+        coverage.paths.push({ covers: key, events: path });
       }
+      for (const s of [...microsteps, after]) coverage.recordSnapshot(s);
     }
-    frontier = next;
   }
   return coverage;
 }
@@ -301,20 +314,35 @@ function complete(c: Coverage): boolean {
   return m.states.length === 0 && m.transitions.length === 0;
 }
 
+/** Every vertex with the shortest event sequence that reaches it, nearest first (breadth-first). */
+function shortestPaths(
+  adjacency: AdjacencyMap<AnyMachineSnapshot, AnyEventObject>,
+  from: string,
+  key: (snapshot: AnyMachineSnapshot) => string,
+): { snapshot: AnyMachineSnapshot; events: AnyEventObject[] }[] {
+  const order = [{ snapshot: adjacency[from as never]!.state, events: [] as AnyEventObject[] }];
+  const reached = new Set([from]);
+  for (let i = 0; i < order.length; i++) {
+    const { snapshot, events } = order[i]!;
+    for (const { event, state } of Object.values(adjacency[key(snapshot) as never]!.transitions)) {
+      const k = key(state);
+      if (reached.has(k) || !adjacency[k as never]) continue;
+      reached.add(k);
+      order.push({ snapshot: adjacency[k as never]!.state, events: [...events, event] });
+    }
+  }
+  return order;
+}
+
 /** The events the active state nodes (and their ancestors) have transitions for. */
 function candidateEvents(snapshot: AnyMachineSnapshot, catalog: Catalog, step: number): AnyEventObject[] {
-  const types = new Set<string>();
-  for (const node of (snapshot as unknown as { _nodes: AnyStateNode[] })._nodes)
-    for (const type of node.transitions.keys()) types.add(type);
+  const types = new Set(getNextTransitions(snapshot).flatMap((t) => (t.eventType ? [t.eventType] : [])));
   return [...types].flatMap((type) => catalog(type, step) ?? [{ type }]);
 }
 
 function replayTakes(machine: AnyStateMachine, input: unknown, events: AnyEventObject[], key: string): boolean {
-  let [snapshot] = initialTransition(machine, input as never);
-  let taken: Parameters<typeof transitionRecording>[3] = [];
-  for (const event of events) {
-    taken = [];
-    [snapshot] = transitionRecording(machine, snapshot, event, taken);
-  }
-  return taken.map(transitionKey).includes(key);
+  const driver = new MachineDriver(machine, input, { record: true });
+  let taken: string[] = [];
+  for (const event of events) taken = driver.send(event).taken.map(transitionKey);
+  return taken.includes(key);
 }

@@ -78,7 +78,10 @@ export async function playScenario(
         step.do !== 'sim' && !target.answersEvents && step.do !== 'start',
         fail,
       );
-    if (step.expect) await expectEventually(target, scenario.phone, vars, step.expect, options.expectTimeoutMs ?? 30_000, fail);
+    if (step.expect) {
+      await expectEventually(target, scenario.phone, vars, step.expect, options.expectTimeoutMs ?? 30_000, fail);
+      target.expectationHeld?.(scenario.phone, step.expect);
+    }
     await followTimeline();
   }
 

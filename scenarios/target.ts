@@ -1,3 +1,5 @@
+import type { Expectation } from './schema';
+
 /** What a scenario plays against: the pure machine in this process, or the real stack over HTTP. */
 export interface Answer {
   status: number;
@@ -30,4 +32,7 @@ export interface ScenarioTarget {
   callbacks(phone: string): Promise<string[] | undefined>;
 
   advance(ms: number): Promise<void>;
+
+  /** An expectation held for the number (the machine target marks the effects it checks). */
+  expectationHeld?(phone: string, expectation: Expectation): void;
 }

@@ -5,7 +5,9 @@
  * every expectation and agree on the stages the onboarding went through.
  *
  * The machine runs also measure model coverage; generated paths (scenarios/paths.ts) cover what
- * no scenario reaches, and the last test fails unless every state and transition is covered.
+ * no scenario reaches, and the last test fails unless every state and transition is covered. It
+ * also prints, for each covered transition, which of its effects (custom actions, notices by
+ * kind, actors started) a scenario expectation checks, and the transitions whose effects none does.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,6 +67,7 @@ describe.each(scenarios.map((s) => [s.file, s] as const))('%s', (_file, scenario
 describe('model coverage', () => {
   test('every state and transition of both machines is covered (scenarios, then generated paths)', () => {
     const lines: string[] = [];
+    const checked = { onboarding: 0, conversation: 0 };
     for (const [name, machineDef] of [
       ['onboarding', onboardingMachine],
       ['conversation', conversationMachine],
@@ -74,7 +77,17 @@ describe('model coverage', () => {
       const total = coverByGeneratedPaths(machineDef, byScenarios);
       lines.push(`${total.summary(`${name} by scenarios + ${total.paths.length} generated paths`)}`);
       expect(total.missing()).toEqual({ states: [], transitions: [] });
+      const effects = total.effectsReport();
+      lines.push(`${name}: effects of each covered transition, ✓ where a scenario expectation checks it`, ...effects.lines);
+      lines.push(
+        `${name}: ${effects.unchecked.length} transitions whose effects no expectation checks:`,
+        ...effects.unchecked.map((t) => `  ${t}`),
+      );
+      checked[name] = effects.lines.filter((l) => l.includes('✓')).length;
     }
+    // The report is read from the scenarios' own expectations: each machine has transitions whose effects they check.
+    expect(checked.onboarding).toBeGreaterThan(0);
+    expect(checked.conversation).toBeGreaterThan(0);
     console.log(lines.join('\n'));
   });
 });

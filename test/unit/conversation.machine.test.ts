@@ -1,9 +1,10 @@
 /**
  * The conversation machine, driven only by XState's pure `initialTransition` / `transition` — the
- * way the durable interpreter drives it. The harness keeps what the interpreter would keep:
- * pending timers (delayed raises by id, cancelled by `xstate.cancel`), and the effects emitted.
+ * way the durable interpreter drives it — through the shared driver (scenarios/machine-driver.ts),
+ * which keeps what the interpreter would keep: pending timers (delayed raises by id, cancelled by
+ * `xstate.cancel`), and the effects emitted.
  */
-import { initialTransition, transition, type EventObject } from 'xstate';
+import { transition, type EventObject } from 'xstate';
 import {
   DEFAULT_CONVERSATION_SETTINGS,
   classifyInbound,
@@ -21,6 +22,7 @@ import {
 } from '../../machines/conversation';
 import { UNSUPPORTED_NOTICES } from '../../machines/conversation/rules';
 import type { MessageRecord, MessageStatusUpdate } from '../../machines/conversation/messages';
+import { MachineDriver, type Action } from '../../scenarios/machine-driver';
 
 const PNID = '106540352242922';
 const WA_ID = '16505551234';
@@ -29,56 +31,55 @@ const SECOND = 1000;
 const HOUR = 60 * 60 * SECOND;
 const DAY = 24 * HOUR;
 
-interface Action {
-  type: string;
-  params?: unknown;
-}
-
 const EFFECTS = ['recordMessage', 'recordStatus', 'enqueueSend'];
 const TIMER_ACTIONS = ['xstate.raise', 'xstate.cancel'];
 const CHECK = 'customerServiceWindow.check';
 
+/** The shared pure driver, with what these tests read and check after every step. */
 class Run {
-  snapshot: ConversationSnapshot;
+  private readonly driver: MachineDriver<ConversationSnapshot>;
   /** Actions of the last step. */
   actions: Action[] = [];
   /** Every action since the start. */
   all: Action[] = [];
-  timers = new Map<string, { event: EventObject; delay: number }>();
 
   constructor(settings?: Partial<ConversationSettings>) {
-    const [snapshot, actions] = initialTransition(conversationMachine, {
+    this.driver = new MachineDriver(conversationMachine, {
       phoneNumberId: PNID,
       waId: WA_ID,
       ...(settings ? { settings } : {}),
     });
-    this.snapshot = snapshot;
-    this.record(actions as Action[]);
+    this.record();
+  }
+
+  get snapshot(): ConversationSnapshot {
+    return this.driver.snapshot;
+  }
+  get timers() {
+    return this.driver.timers;
   }
 
   send(event: ConversationEvent | EventObject): this {
-    const [snapshot, actions] = transition(conversationMachine, this.snapshot, event as ConversationEvent);
-    expect(snapshot.status).toBe('active');
-    this.snapshot = snapshot;
-    this.record(actions as Action[]);
-    return this;
+    this.driver.send(event);
+    expect(this.snapshot.status).toBe('active');
+    return this.record();
   }
 
   can(event: ConversationEvent): boolean {
-    return this.snapshot.can(event);
+    return this.driver.can(event);
   }
 
   /** Delivers the one pending timer whose id contains `name`. */
   fire(name: string): this {
-    const matches = [...this.timers.entries()].filter(([id]) => id.includes(name));
-    expect(matches.map(([id]) => id)).toHaveLength(1);
-    const [id, timer] = matches[0]!;
-    this.timers.delete(id);
-    return this.send(timer.event);
+    const matches = [...this.timers.keys()].filter((id) => id.includes(name));
+    expect(matches).toHaveLength(1);
+    this.driver.fire(matches[0]!);
+    return this.record();
   }
 
   timer(name: string): { event: EventObject; delay: number } | undefined {
-    return [...this.timers.entries()].find(([id]) => id.includes(name))?.[1];
+    const found = [...this.timers.entries()].find(([id]) => id.includes(name))?.[1];
+    return found && { event: found.event, delay: found.delay };
   }
 
   get context() {
@@ -98,23 +99,17 @@ class Run {
     return this.effects<MessageStatusUpdate>('recordStatus', from);
   }
 
-  private record(actions: Action[]): void {
-    for (const action of actions) {
-      expect([...EFFECTS, ...TIMER_ACTIONS]).toContain(action.type);
-      if (action.type === 'xstate.raise') {
-        const { event, delay, id } = action.params as { event: EventObject; delay?: number; id: string };
-        expect(delay).toBeDefined(); // only delayed raises may reach the interpreter
-        expect(delay).toBeGreaterThan(0);
-        this.timers.set(id, { event, delay: delay! });
-      } else if (action.type === 'xstate.cancel') {
-        this.timers.delete((action.params as { sendId: string }).sendId);
-      } else {
-        expect(JSON.parse(JSON.stringify(action.params))).toEqual(action.params);
-      }
-    }
+  /** What the interpreter needs of every step: known actions, timers that wait, serialisable params and context. */
+  private record(): this {
+    const { actions, effects } = this.driver.last;
+    for (const { type } of actions) expect([...EFFECTS, ...TIMER_ACTIONS]).toContain(type);
+    for (const { params } of effects) expect(JSON.parse(JSON.stringify(params))).toEqual(params);
+    for (const { type, params } of actions)
+      if (type === 'xstate.raise') expect((params as { delay: number }).delay).toBeGreaterThan(0);
     expect(JSON.parse(JSON.stringify(this.snapshot.context))).toEqual(this.snapshot.context);
     this.actions = actions;
     this.all.push(...actions);
+    return this;
   }
 }
 

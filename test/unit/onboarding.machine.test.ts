@@ -1,9 +1,9 @@
 /**
  * The onboarding machine, driven only by XState's pure `initialTransition` / `transition` — the
- * way the durable interpreter drives it. A small harness keeps what the interpreter would keep:
- * pending timers (delayed raises, cancelled by `xstate.cancel`) and running invocations.
+ * way the durable interpreter drives it — through the shared driver (scenarios/machine-driver.ts),
+ * which keeps what the interpreter would keep: pending timers and running invocations.
  */
-import { initialTransition, transition, type EventObject } from 'xstate';
+import type { EventObject } from 'xstate';
 import {
   DEFAULT_ONBOARDING_SETTINGS,
   isAppVersionSupported,
@@ -19,6 +19,7 @@ import {
 } from '../../machines/onboarding';
 import { SIGNUP_ERROR_REASONS } from '../../machines/meta-codes';
 import { BLOCKED_REASONS, SENDING_BLOCKS, SYNC_FAILURES, type BlockedReason } from '../../machines/onboarding';
+import { INTERPRETER_ACTIONS, MachineDriver, type Action } from '../../scenarios/machine-driver';
 
 const PHONE = '+15550783881';
 const T0 = 1_750_000_000_000;
@@ -27,48 +28,50 @@ const PNID = 'pnid-1';
 const CODE = 'es-code-123';
 const SEALED = 'sealed:v1:abc';
 
-interface Action {
-  type: string;
-  params?: unknown;
-}
 interface Notice {
   kind: string;
   [key: string]: unknown;
 }
 
 const OUR_ACTIONS = ['notifyBackend', 'startLinkingAttempt'];
-const INTERPRETER_ACTIONS = ['xstate.raise', 'xstate.cancel', 'xstate.spawnChild', 'xstate.stopChild'];
 
+/** The shared pure driver, with what these tests read and check after every step. */
 class Run {
-  snapshot: OnboardingSnapshot;
+  private readonly driver: MachineDriver<OnboardingSnapshot>;
   /** Actions of the last step. */
   actions: Action[] = [];
   /** Every action since the start. */
   all: Action[] = [];
-  timers = new Map<string, { event: EventObject; delay: number }>();
-  running = new Map<string, { src: string; input: unknown }>();
 
   constructor(settings?: Partial<OnboardingSettings>) {
-    const [snapshot, actions] = initialTransition(onboardingMachine, { phoneNumber: PHONE, ...(settings ? { settings } : {}) });
-    this.snapshot = snapshot;
-    this.record(actions as Action[]);
+    this.driver = new MachineDriver(onboardingMachine, { phoneNumber: PHONE, ...(settings ? { settings } : {}) });
+    this.record();
+  }
+
+  get snapshot(): OnboardingSnapshot {
+    return this.driver.snapshot;
+  }
+  get timers() {
+    return this.driver.timers;
+  }
+  get running() {
+    return this.driver.invocations;
   }
 
   send(event: OnboardingEvent | EventObject): this {
-    const [snapshot, actions] = transition(onboardingMachine, this.snapshot, event as OnboardingEvent);
-    expect(snapshot.status).not.toBe('error');
-    this.snapshot = snapshot;
-    this.record(actions as Action[]);
-    return this;
+    this.driver.send(event);
+    expect(this.snapshot.status).not.toBe('error');
+    return this.record();
   }
 
   can(event: OnboardingEvent): boolean {
-    return this.snapshot.can(event);
+    return this.driver.can(event);
   }
 
   done(id: string, output: unknown = {}): this {
     expect(this.running.has(id)).toBe(true);
-    return this.send({ type: `xstate.done.actor.${id}`, output } as EventObject);
+    this.driver.done(id, output);
+    return this.record();
   }
 
   fail(id: string, code?: number, message = 'Meta said no'): this {
@@ -77,16 +80,16 @@ class Run {
       code === undefined
         ? { message, nonRetryable: false }
         : { message, type: 'MetaApiError', nonRetryable: true, details: { code, httpStatus: 400 } };
-    return this.send({ type: `xstate.error.actor.${id}`, error } as EventObject);
+    this.driver.fail(id, error);
+    return this.record();
   }
 
   /** Delivers the pending timer whose id contains `name` (e.g. 'linkingAttemptTtl'). */
   fire(name: string): this {
-    const matches = [...this.timers.entries()].filter(([id]) => id.includes(name));
-    expect(matches.map(([id]) => id)).toHaveLength(1);
-    const [id, timer] = matches[0]!;
-    this.timers.delete(id);
-    return this.send(timer.event);
+    const matches = [...this.timers.keys()].filter((id) => id.includes(name));
+    expect(matches).toHaveLength(1);
+    this.driver.fire(matches[0]!);
+    return this.record();
   }
 
   timerDelay(name: string): number | undefined {
@@ -119,37 +122,16 @@ class Run {
       .map(({ id, src: s, input }) => ({ id, src: s, input }));
   }
 
-  private record(actions: Action[]): void {
-    for (const action of actions) {
-      expect([...OUR_ACTIONS, ...INTERPRETER_ACTIONS]).toContain(action.type);
-      const params = action.params as Record<string, unknown> | undefined;
-      switch (action.type) {
-        case 'xstate.raise': {
-          const { event, delay, id } = params as { event: EventObject; delay?: number; id: string };
-          expect(delay).toBeDefined(); // only delayed raises may reach the interpreter
-          this.timers.set(id, { event, delay: delay! });
-          break;
-        }
-        case 'xstate.cancel':
-          this.timers.delete((params as { sendId: string }).sendId);
-          break;
-        case 'xstate.spawnChild': {
-          const { id, src, input } = params as { id: string; src: unknown; input: unknown };
-          expect(typeof src).toBe('string');
-          expect(JSON.parse(JSON.stringify(input))).toEqual(input);
-          this.running.set(id, { src: src as string, input });
-          break;
-        }
-        case 'xstate.stopChild':
-          this.running.delete((params as { id: string }).id);
-          break;
-        default:
-          expect(JSON.parse(JSON.stringify(params))).toEqual(params);
-      }
-    }
+  /** What the interpreter needs of every step: known actions, serialisable params, inputs and context. */
+  private record(): this {
+    const { actions, effects, started } = this.driver.last;
+    for (const { type } of actions) expect([...OUR_ACTIONS, ...INTERPRETER_ACTIONS]).toContain(type);
+    for (const { params } of effects) expect(JSON.parse(JSON.stringify(params))).toEqual(params);
+    for (const { input } of started) expect(JSON.parse(JSON.stringify(input))).toEqual(input);
     expect(JSON.parse(JSON.stringify(this.snapshot.context))).toEqual(this.snapshot.context);
     this.actions = actions;
     this.all.push(...actions);
+    return this;
   }
 }
 
