@@ -9,6 +9,8 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // The reliability suite kills processes for minutes: `npm run test:reliability`.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
+  // Skipped tests are named at the end and fail the run unless COEXIST_ALLOW_SKIPS=1.
+  reporters: ['default', '<rootDir>/test/skip-reporter.js'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   // Integration tests start Temporal servers and bundle workflows; a loaded 2-core machine is slow.
   testTimeout: 120_000,

@@ -28,6 +28,8 @@ export interface ConversationActivityDeps {
   log: Logger;
   /** Where a number's onboarding and sealed token are found; default: Temporal visibility and the state query. */
   credentials?: CredentialsLookup;
+  /** TEST HARNESS ONLY (./index.ts): ignore the sender's pacing. */
+  testOnlyUnpacedSends?: boolean;
 }
 
 export type CredentialsLookup = (phoneNumberId: string) => Promise<{ workflowId: string; sealedToken: string } | undefined>;
@@ -42,6 +44,7 @@ export function createConversationActivities({
   client,
   log,
   credentials = onboardingCredentials(client),
+  testOnlyUnpacedSends = false,
 }: ConversationActivityDeps) {
   const graph = new GraphClient({
     baseUrl: config.META_GRAPH_BASE_URL,
@@ -74,7 +77,7 @@ export function createConversationActivities({
 
     /** Counted by outcome in coexist_sends_total. */
     async sendMessage(input: SendMessageInput): Promise<SendAnswer> {
-      const wait = (input.notBefore ?? 0) - Date.now();
+      const wait = testOnlyUnpacedSends ? 0 : (input.notBefore ?? 0) - Date.now();
       if (wait > 0) await Context.current().sleep(wait);
       try {
         const result = await send(input);

@@ -12,17 +12,29 @@ export interface ActivityDeps {
   store: MessageStore;
   /** Where a number's onboarding and sealed token are found (default: Temporal visibility). */
   credentials?: CredentialsLookup;
+  /**
+   * TEST HARNESS ONLY: sends ignore the sender's pacing (`notBefore`), so that a test can show the
+   * rate assertions fail without it. Never set by the worker (worker.ts), nor by any configuration.
+   */
+  testOnlyUnpacedSends?: boolean;
 }
 
 /**
  * Every activity the worker runs, by name (the names machines use for actions and actors); each
  * logs with its workflow id and phone number id (./log-context).
  */
-export function createActivities(config: Config, { client, store, credentials }: ActivityDeps) {
+export function createActivities(config: Config, { client, store, credentials, testOnlyUnpacedSends }: ActivityDeps) {
   const log = createLogger(config, 'activities');
   return withLogContext({
     ...createOnboardingActivities(config, log),
-    ...createConversationActivities({ config, client, store, log, ...(credentials ? { credentials } : {}) }),
+    ...createConversationActivities({
+      config,
+      client,
+      store,
+      log,
+      ...(credentials ? { credentials } : {}),
+      ...(testOnlyUnpacedSends ? { testOnlyUnpacedSends } : {}),
+    }),
   });
 }
 

@@ -1,13 +1,15 @@
 /**
  * Benchmark 3, pacing: sends handed to a number's sender (`sender:<phone_number_id>`) by a second
  * process, faster than Meta allows, against the simulator enforcing Coexistence's 20 messages per
- * second with 130429. Read from the simulator's log of accepted sends: the sustained rate, the
- * busiest one-second interval, and the 130429 answers; for one number, then for 10 at once.
+ * second with 130429. Read from the simulator's logs: the sustained rate from the accepted sends;
+ * the busiest one-second interval of send *requests* (accepted or refused, as they arrived) and
+ * the 130429 answers; for one number, then for 10 at once.
  */
 import { onboardToActive } from '../test/helpers/onboard';
 import { conversationWorkflowId, senderWorkflowId } from '../contracts/ids';
 import { senderQuery } from '../contracts/sender';
 import { COEXISTENCE_MESSAGES_PER_SECOND } from '../machines/meta-codes';
+import { sendRate, type LoggedSendRequest } from '../test/helpers/send-rate';
 import { stackHttp } from './lib/http';
 import { runLoad } from './lib/load';
 import { Failures, option, percentile, printGrid, printTable, progress, runBench, type Row } from './lib/report';
@@ -185,8 +187,8 @@ async function paced(
   const accepted = () =>
     Promise.all(
       phones.map(async (phone) => {
-        const { sent, rejected } = (await http.sim('GET', `/numbers/${phone}/sent`)).body as SentLog;
-        return { sent: sent.filter((s) => s.bizOpaqueCallbackData?.startsWith(`bench-${run}-`)), rejected };
+        const { sent, requests } = (await http.sim('GET', `/numbers/${phone}/sent`)).body as SentLog;
+        return { sent: sent.filter((s) => s.bizOpaqueCallbackData?.startsWith(`bench-${run}-`)), requests };
       }),
     );
   const deadline = Date.now() + ((count / phones.length / LIMIT) * 4 + 300) * 1000;
@@ -208,27 +210,27 @@ async function paced(
   const ids = logs.flatMap((l) => l.sent.map((s) => s.bizOpaqueCallbackData));
   failures.check(new Set(ids).size === ids.length, `run ${run}: ${ids.length - new Set(ids).size} sends reached Meta twice`);
   failures.check(ids.length === count, `run ${run}: ${ids.length} of ${count} sends reached Meta`);
-  return logs.map(({ sent, rejected }) =>
+  return logs.map(({ sent, requests }) =>
     figures(
       sent.map((s) => s.acceptedAt),
-      rejected[130429] ?? 0,
+      requests,
     ),
   );
 }
 
 interface SentLog {
   sent: { bizOpaqueCallbackData: string | null; acceptedAt: number }[];
-  rejected: Record<number, number>;
+  /** Every send request the number received (each number serves one run), accepted or refused. */
+  requests: LoggedSendRequest[];
 }
 
-/** Sustained rate over the run, and the most sends accepted within any one second (t − 1 s, t]. */
-function figures(acceptedAt: number[], throttled: number): NumberFigures {
+/**
+ * Sustained rate over the run from the accepted sends; the most requests Meta received within any
+ * one second, and its 130429 answers, from the requests (the simulator's limit caps only the former).
+ */
+function figures(acceptedAt: number[], requests: LoggedSendRequest[]): NumberFigures {
   const times = [...acceptedAt].sort((a, b) => a - b);
-  let busiestSecond = 0;
-  for (let end = 0, start = 0; end < times.length; end++) {
-    while (times[start]! <= times[end]! - 1000) start++;
-    busiestSecond = Math.max(busiestSecond, end - start + 1);
-  }
+  const { busiestSecond, refused130429: throttled } = sendRate(requests);
   const spanSeconds = times.length > 1 ? (times[times.length - 1]! - times[0]!) / 1000 : NaN;
   return { accepted: times.length, spanSeconds, sustainedPerSecond: (times.length - 1) / spanSeconds, busiestSecond, throttled };
 }

@@ -1,7 +1,7 @@
 /**
  * coexist's Prometheus metrics: one prom-client registry per process. The API, the activities
  * and the Graph client record into it; the API serves it at `GET /metrics` (with the onboarding
- * gauges read from Temporal visibility, api/routes/metrics.ts), and a worker running on its own
+ * gauges read from Temporal visibility, api/metrics/), and a worker running on its own
  * serves it on WORKER_METRICS_PORT beside Temporal's worker metrics (observability/worker-metrics.ts).
  *
  * Labels take values from closed sets only (outcomes, route patterns, Meta's endpoint names and
@@ -47,7 +47,7 @@ export const SEND_OUTCOMES = ['accepted', 'throttled', 'retry', 'refused', 'unco
 
 export const sends = new Counter({
   name: 'coexist_sends_total',
-  help: 'sendMessage activity results by outcome (workflows/sender-api.ts SendOutcome); error: the activity threw',
+  help: 'sendMessage activity results by outcome (contracts/sender.ts SendOutcome); error: the activity threw',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });

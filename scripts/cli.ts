@@ -1,5 +1,5 @@
 /**
- * `npx coexist ops ...`: the operators' command line over the ops API (`api/routes/ops.ts`);
+ * `npx coexist ops ...`: the operators' command line over the ops API (`api/ops/routes.ts`);
  * `npx coexist temporal ...`: the Temporal CLI pointed at this stack (scripts/temporal.ts).
  *
  *   coexist ops list [--stage S] [--stuck | --not-stuck] [--blocked-reason R] [--limit N] [--page-token T] [--json]

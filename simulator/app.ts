@@ -576,6 +576,7 @@ export function createSimulator(options: SimulatorOptions) {
 }
 
 function sendError(res: Response, e: MetaError): void {
+  res.locals.metaCode = e.code;
   res.status(e.httpStatus).json({
     error: {
       message: e.message,

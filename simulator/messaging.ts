@@ -45,6 +45,20 @@ interface Pricing {
 }
 
 /** A message accepted through the Graph API. */
+/** One send request as it reached the simulator, before any latency or refusal: its time and its answer. */
+interface SendRequest {
+  /** When it arrived, on the simulator's clock (ms). */
+  at: number;
+  /** The recipient, as requested. */
+  to?: string;
+  /** When it was answered, on the simulator's clock. */
+  answeredAt?: number;
+  /** The HTTP status answered; absent while unanswered, `0` when the connection closed unanswered. */
+  status?: number;
+  /** Meta's error code when refused. */
+  code?: number;
+}
+
 interface SentMessage {
   wamid: string;
   to: string;
@@ -133,6 +147,13 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   const conversations = new Map<string, Conversation>();
   const sentLogs = new Map<string, SentMessage[]>();
   const rejections = new Map<string, Record<number, number>>();
+  /** Every send request by phone number id, accepted or refused, in arrival order. */
+  const sendRequests = new Map<string, SendRequest[]>();
+  const requestLog = (phoneNumberId: string) => {
+    let log = sendRequests.get(phoneNumberId);
+    if (!log) sendRequests.set(phoneNumberId, (log = []));
+    return log;
+  };
   const byWamid = new Map<string, SentMessage>();
   let pairRate = ctx.pairRate;
 
@@ -247,7 +268,20 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
 
   // --- Graph API -----------------------------------------------------------------------------------
   // No idempotency key exists at Meta: every accepted request is a new message with a new wamid.
-  graph.post('/:phoneNumberId/messages', ctx.faulty('messages'), (req, res) => {
+  /** Records the request on arrival, and its answer once given (whatever refused it). */
+  const recordSendRequest = (req: Request, res: Response, next: () => void) => {
+    const to: unknown = (req.body as { to?: unknown } | undefined)?.to;
+    const request: SendRequest = { at: world.clock.now(), ...(typeof to === 'string' ? { to } : {}) };
+    requestLog(req.params.phoneNumberId as string).push(request);
+    res.on('close', () => {
+      request.answeredAt = world.clock.now();
+      request.status = res.headersSent ? res.statusCode : 0;
+      if (typeof res.locals.metaCode === 'number') request.code = res.locals.metaCode;
+    });
+    next();
+  };
+
+  graph.post('/:phoneNumberId/messages', recordSendRequest, ctx.faulty('messages'), (req, res) => {
     const n = ctx.numberFor(req, req.params.phoneNumberId as string);
     let accepted: ReturnType<typeof accept>;
     try {
@@ -366,6 +400,7 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
         acceptedAt,
       })),
       rejected: rejections.get(n.phoneNumberId) ?? {},
+      requests: sendRequests.get(n.phoneNumberId) ?? [],
     });
   });
 

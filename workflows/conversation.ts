@@ -11,7 +11,7 @@ export const conversationActivities: InterpreterOptions<typeof conversationMachi
 
 /**
  * One conversation a (business number, customer): `conversation:<phone_number_id>:<wa_id>`
- * (workflows/ids.ts), started by the first webhook or send that names it. Messages live in the
+ * (contracts/ids.ts), started by the first webhook or send that names it. Messages live in the
  * message store, not here: the state stays small however long the conversation runs, and
  * continue-as-new carries the window deadlines and the de-duplication keys (Meta's redeliveries).
  */

@@ -40,7 +40,7 @@ export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>[
   },
 };
 
-/** One live onboarding a number: its workflow id is `onboarding:<E.164>` (workflows/ids.ts). */
+/** One live onboarding a number: its workflow id is `onboarding:<E.164>` (contracts/ids.ts). */
 export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInput>) {
   return runMachine(
     { machine: onboardingMachine, activities: onboardingActivities, searchAttributes: onboardingSearchAttributes() },

@@ -31,9 +31,15 @@ export interface HarnessOptions {
   timeSkipping?: boolean;
   /** Configuration variables over the harness's own. */
   env?: Record<string, string>;
+  /** TEST ONLY: the worker's sends ignore the sender's pacing (activities/index.ts), to prove the rate checks bite. */
+  testOnlyUnpacedSends?: boolean;
 }
 
-export async function startHarness({ timeSkipping = false, env: overrides = {} }: HarnessOptions = {}) {
+export async function startHarness({
+  timeSkipping = false,
+  env: overrides = {},
+  testOnlyUnpacedSends = false,
+}: HarnessOptions = {}) {
   const env: TestWorkflowEnvironment = await (timeSkipping ? timeSkippingEnvironment() : devServerEnvironment());
   const apiPort = await freePort();
   const callbacks = await startCallbackReceiver('scenario-callback-secret');
@@ -73,6 +79,7 @@ export async function startHarness({ timeSkipping = false, env: overrides = {} }
       store,
       // The time-skipping server has no visibility (ListWorkflowExecutions): the simulator knows the number.
       ...(timeSkipping ? { credentials: onboardingOfSimulatedNumber(env, simulator) } : {}),
+      testOnlyUnpacedSends,
     }),
   });
   const running = worker.run();

@@ -254,7 +254,13 @@ test('partner removed, then reconnected; duplicated and late lifecycle webhooks 
     () => h.sim('GET', '/webhooks'),
     (r) => r.body.pending === 0,
   );
-  await new Promise((r) => setTimeout(r, 500));
+  // Delivered means Temporal holds both signals; a workflow task completed after the last of them
+  // means the workflow has processed them.
+  const handle = h.env.client.workflow.getHandle(offboarded.id);
+  const events = async () => (await handle.fetchHistory()).events ?? [];
+  const lastSignal = (await events()).map((e) => Boolean(e.workflowExecutionSignaledEventAttributes)).lastIndexOf(true);
+  expect(lastSignal).toBeGreaterThan(0);
+  await eventually(events, (all) => all.slice(lastSignal + 1).some((e) => e.workflowTaskCompletedEventAttributes));
   const still = (await h.api('GET', `/onboardings/${phone}`)).body;
   expect(still.stage).toBe('active');
 });

@@ -388,6 +388,17 @@ test('too many to one customer is 131056 when a pair rate is set', async () => {
     await advance(6_000);
     expect((await b.template('16505550007')).status).toBe(200);
     expect((await b.sent()).rejected).toEqual({ 131056: 1 });
+    // Every request is logged as it arrived, on the simulator's clock, refused ones included.
+    const { requests } = await b.sent();
+    expect(requests.map((r: any) => [r.to, r.status, r.code])).toEqual([
+      ['16505550007', 200, undefined],
+      ['16505550007', 200, undefined],
+      ['16505550007', 200, undefined],
+      ['+16505550007', 400, 131056],
+      ['16505550008', 200, undefined],
+      ['16505550007', 200, undefined],
+    ]);
+    expect(requests[5].at - requests[0].at).toBe(6_000);
   } finally {
     await control('DELETE', '/pair-rate');
   }

@@ -97,7 +97,7 @@ function signedIn(on) {
 
 /**
  * The Temporal Web UI decrypts payloads through the API's /codec with this cookie (it can send no
- * header of ours); same name as CODEC_COOKIE in api/routes/codec.ts.
+ * header of ours); same name as CODEC_COOKIE in api/codec/routes.ts.
  */
 function codecCookie(value) {
   document.cookie = value
