@@ -118,6 +118,57 @@ test('an echo from the phone app is recorded as outgoing and opens nothing; the 
   expect(after.body.customerServiceWindow.expiresAt).toBe(opened.body.customerServiceWindow.expiresAt);
 });
 
+/** An `smb_message_echoes` change with these echoes, as Meta writes it. */
+function echoes(message_echoes: unknown[]) {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: wabaId,
+        time: Math.floor(Date.now() / 1000),
+        changes: [
+          {
+            field: 'smb_message_echoes',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId },
+              message_echoes,
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+test('an echo whose direction is reversed (from the customer, to the business) is filed under the customer, never the business', async () => {
+  const waId = nextCustomer();
+  const business = phone.slice(1);
+  const at = String(Math.floor(Date.now() / 1000));
+  await postSigned(
+    echoes([{ from: waId, to: business, id: `wamid.reversed-${waId}`, timestamp: at, type: 'text', text: { body: 'Reversed' } }]),
+  );
+  const [echo] = await eventually(
+    () => messages(waId),
+    (m) => m.length === 1,
+  );
+  expect(echo).toMatchObject({ id: `wamid.reversed-${waId}`, direction: 'outbound', source: 'app_echo' });
+  expect((await conversation(waId)).body.counts.echoes).toBe(1);
+  // An echo from the business to itself has no customer: classified and kept, not filed.
+  const kept = (await h.store.listUnroutedWebhooks(200)).length;
+  await postSigned(
+    echoes([{ from: business, to: business, id: `wamid.to-itself-${waId}`, timestamp: at, type: 'text', text: { body: 'Me' } }]),
+  );
+  const [latest] = await eventually(
+    () => h.store.listUnroutedWebhooks(200),
+    (w) => w.length === kept + 1,
+  );
+  expect(latest!.classifications).toContain('smb_message_echoes:business_to_itself');
+  // Nothing was ever filed under the business's own number.
+  expect((await conversation(business)).status).toBe(404);
+  expect(await messages(business)).toEqual([]);
+});
+
 test('free form outside the window is refused with 409 and the template hint; a template goes out once', async () => {
   const waId = nextCustomer();
   const refused = await send(waId, 'refused-1', text('Hello there'));
