@@ -169,6 +169,31 @@ test('an echo whose direction is reversed (from the customer, to the business) i
   expect(await messages(business)).toEqual([]);
 });
 
+test('Idempotency-Key on a send: the repeat gets the first answer, another message under the key is 409', async () => {
+  const waId = nextCustomer();
+  const post = (clientMessageId: string) =>
+    fetch(`${h.apiUrl}/numbers/${phoneNumberId}/conversations/${waId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': h.config.BACKEND_API_KEY, 'idempotency-key': `send-${waId}` },
+      body: JSON.stringify({ clientMessageId, message: template }),
+    });
+  const first = await post('keyed-1');
+  const firstText = await first.text();
+  expect(first.status).toBe(202);
+  const again = await post('keyed-1');
+  expect([again.status, again.headers.get('idempotent-replayed'), await again.text()]).toEqual([202, 'true', firstText]);
+  const other = await post('keyed-2');
+  expect([other.status, ((await other.json()) as { error: { code: string } }).error.code]).toEqual([
+    409,
+    'idempotency_key_reused',
+  ]);
+  const sent = await eventually(
+    () => messages(waId),
+    (m) => m.length === 1 && m[0].status !== 'queued',
+  );
+  expect(sent.map((m) => m.clientMessageId)).toEqual(['keyed-1']);
+});
+
 test('free form outside the window is refused with 409 and the template hint; a template goes out once', async () => {
   const waId = nextCustomer();
   const refused = await send(waId, 'refused-1', text('Hello there'));
