@@ -367,6 +367,14 @@ const IDEMPOTENCY_PARAMETER = {
   schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
 };
 
+/** On an answer that repeats the first one given to the request's Idempotency-Key. */
+const REPLAYED_HEADERS = {
+  'Idempotent-Replayed': {
+    description: '`true` when this is the kept first answer to the request’s Idempotency-Key',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
 export type JsonSchema = Record<string, unknown>;
 
 export interface OpenApiOperation {
@@ -449,6 +457,7 @@ function operation(route: RouteDoc): OpenApiOperation {
   for (const [status, answer] of Object.entries(route.responses)) {
     responses[status] = {
       description: answer.description,
+      ...(route.idempotent ? { headers: REPLAYED_HEADERS } : {}),
       content: content(answer.mediaType ?? 'application/json', schemaFor(answer.schema, 'output')),
     };
   }
