@@ -4,7 +4,9 @@ import { conversationRoutes } from './conversations/routes';
 import type { ApiDeps } from './deps';
 import { healthRoutes } from './health/routes';
 import { errorHandler, notFound } from './http/errors';
+import { methodNotAllowed } from './http/methods';
 import { requestContext } from './http/request-context';
+import { securityHeaders } from './http/security-headers';
 import { metricsRoutes } from './metrics/routes';
 import { onboardingRoutes } from './onboardings/routes';
 import { openApiRoutes } from './openapi/routes';
@@ -17,6 +19,8 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(deps.log)); // first: request ids, request metrics
+  app.use(securityHeaders);
+  app.use(methodNotAllowed(app)); // before any route's authentication or body checks
   app.use(metricsRoutes(deps));
   app.use(healthRoutes(deps));
   app.use(onboardingRoutes(deps));

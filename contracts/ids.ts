@@ -1,17 +1,65 @@
 /** Workflow ids: one live onboarding a number, one conversation a (number, customer), one sender a number. */
+import { parsePhoneNumberWithError, ParseError, validatePhoneNumberLength } from 'libphonenumber-js/min';
 
-export const E164 = /^\+[1-9]\d{6,14}$/;
+/** A phone number read to E.164, or why it cannot be. */
+export type PhoneNumberReading = { e164: string } | { refused: string };
+
+/** What a person or a backend may write around the digits: `+1 (555) 078-3881`. */
+const WRITTEN = /^\+?[\d ().-]{1,40}$/;
+
+const LENGTH_REASONS: Record<string, string> = {
+  NOT_A_NUMBER: 'is not a phone number',
+  INVALID_COUNTRY: 'has no known country calling code after the +',
+  TOO_SHORT: 'is too short for its country',
+  TOO_LONG: 'is too long for its country',
+  INVALID_LENGTH: 'has a length its country does not use',
+};
+
+/**
+ * A phone number as a backend or a person writes it, read with libphonenumber (its country's
+ * possible lengths, not its allocated ranges, so that test ranges such as +1 555 are accepted):
+ * - `+<country code> <number>` with spaces, dashes, dots and parentheses: `+1 (555) 078-3881`;
+ * - `00<country code><number>`, the international call prefix: `0015550783881`;
+ * - bare digits starting with the country code, as Meta writes numbers: `15550783881`.
+ * Anything else is ambiguous and refused with the reason: a national number (`0…`, or written
+ * with punctuation but no `+`) could belong to any country.
+ */
+export function readPhoneNumber(text: string): PhoneNumberReading {
+  if (!WRITTEN.test(text) || text.trim() !== text) {
+    return { refused: 'must be a phone number in digits, with + and the country code, e.g. +15550783881' };
+  }
+  let international: string;
+  if (text.startsWith('+')) international = text;
+  else if (/^00\d+$/.test(text)) international = `+${text.slice(2)}`;
+  else if (/^0/.test(text)) {
+    return { refused: 'is ambiguous: a national number (leading 0) needs its country code, e.g. +44 20 7946 0958' };
+  } else if (/^\d+$/.test(text)) international = `+${text}`;
+  else return { refused: 'is ambiguous without + and the country code, e.g. +1 (555) 078-3881' };
+  const length = validatePhoneNumberLength(international);
+  if (length) return { refused: LENGTH_REASONS[length] ?? 'is not a possible phone number' };
+  try {
+    return { e164: parsePhoneNumberWithError(international).number };
+  } catch (err) {
+    const reason = err instanceof ParseError ? LENGTH_REASONS[err.message] : undefined;
+    return { refused: reason ?? 'is not a possible phone number' };
+  }
+}
+
+/** True when `phoneNumber` is already E.164 exactly as readPhoneNumber writes it. */
+export function isE164(phoneNumber: string): boolean {
+  const reading = readPhoneNumber(phoneNumber);
+  return 'e164' in reading && reading.e164 === phoneNumber;
+}
 
 export function onboardingWorkflowId(phoneNumber: string): string {
-  if (!E164.test(phoneNumber)) throw new Error(`not an E.164 phone number: ${phoneNumber}`);
+  if (!isE164(phoneNumber)) throw new Error(`not an E.164 phone number: ${phoneNumber}`);
   return `onboarding:${phoneNumber}`;
 }
 
-/** Meta writes numbers without `+` (and `to` on echoes as typed): normalise to E.164. */
+/** Meta writes numbers in international form without `+` (and `to` on echoes as typed): normalise to E.164. */
 export function toE164(number: string): string | undefined {
-  const digits = number.replace(/[\s\-().]/g, '').replace(/^\+/, '');
-  const candidate = `+${digits}`;
-  return E164.test(candidate) ? candidate : undefined;
+  const reading = readPhoneNumber(`+${number.replace(/^\s*\+/, '')}`);
+  return 'e164' in reading ? reading.e164 : undefined;
 }
 
 /** Meta's ids (phone_number_id, WABA id) are digits; a customer's wa_id is digits too. */

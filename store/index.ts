@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 import type { Config } from '../config';
 import { createSqlMessageStore, type MessageStore, type SqlPort } from './message-store';
+export type { IdempotencyClaim, IdempotencyKeys, IdempotentAnswer } from './idempotency';
 
 export {
   InvalidMessageQueryError,

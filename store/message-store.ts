@@ -5,6 +5,7 @@ import {
   type MessageStatusUpdate,
   type PricingClass,
 } from '../machines/conversation/messages';
+import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
 
 /**
  * The durable record of every message of every conversation. Workflows write it through
@@ -13,7 +14,7 @@ import {
  * Every write is idempotent and commutative, so redeliveries, activity retries and statuses that
  * arrive shuffled or before their message all end in the same record.
  */
-export interface MessageStore {
+export interface MessageStore extends IdempotencyKeys {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -116,7 +117,7 @@ CREATE TABLE IF NOT EXISTS unrouted_webhooks (
   classifications jsonb NOT NULL,
   body jsonb NOT NULL
 );
-`;
+${IDEMPOTENCY_SCHEMA}`;
 
 interface MessageRow {
   seq: string | number;
@@ -225,6 +226,8 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
   let closed: Promise<void> | undefined;
 
   return {
+    ...idempotencyKeys(db),
+
     async recordMessage(record) {
       const wamid = record.wamid ?? (record.id.startsWith('client:') ? null : record.id);
       const clientMessageId = record.clientMessageId ?? null;

@@ -68,8 +68,17 @@ function toApiError(err: unknown): ApiError {
   // body-parser's errors carry a status and a type.
   if (e.type === 'entity.parse.failed') return new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');
   if (e.type === 'entity.too.large') return new ApiError(413, 'payload_too_large', 'the body is larger than allowed', 'body');
-  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-    return new ApiError(415, 'unsupported_encoding', e.message ?? 'unsupported encoding', 'body');
+  if (e.type === 'charset.unsupported') {
+    const charset = String((err as { charset?: unknown }).charset ?? '').slice(0, 40);
+    return new ApiError(
+      415,
+      'unsupported_encoding',
+      `unsupported charset "${charset}": a JSON body is read as UTF-8 (or UTF-16), never guessed; send UTF-8`,
+      'headers.content-type',
+    );
+  }
+  if (e.type === 'encoding.unsupported') {
+    return new ApiError(415, 'unsupported_encoding', e.message ?? 'unsupported encoding', 'headers.content-encoding');
   }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new ApiError(e.status, 'bad_request', e.message ?? 'bad request');

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type RequestHandler } from 'express';
 import { requireJson } from './auth';
 import { ApiError } from './errors';
@@ -34,14 +35,33 @@ export function assertSafeJson(value: unknown): void {
   }
 }
 
+/** Set by the body parser on a request whose UTF-8 body holds bytes that are not UTF-8. */
+const NOT_UTF8 = Symbol('not UTF-8');
+
 const guard: RequestHandler = (req, _res, next) => {
+  if ((req as unknown as Record<symbol, boolean>)[NOT_UTF8]) {
+    // Decoded, those bytes would have become U+FFFD without a trace: refused instead.
+    throw new ApiError(400, 'invalid_encoding', 'the body is not valid UTF-8', 'body');
+  }
   assertSafeJson(req.body);
   next();
 };
 
-/** A JSON request body: declared application/json, at most `limit`, and safe to pass on. */
+/**
+ * A JSON request body: declared application/json, at most `limit`, valid UTF-8 (the body parser
+ * also reads UTF-16; any other declared charset is 415), and safe to pass on.
+ */
 export function jsonBody(limit: string): RequestHandler[] {
-  return [requireJson, express.json({ limit }), guard];
+  return [
+    requireJson,
+    express.json({
+      limit,
+      verify: (req, _res, bytes, encoding) => {
+        if (/^utf-?8$/i.test(encoding) && !isUtf8(bytes)) (req as unknown as Record<symbol, boolean>)[NOT_UTF8] = true;
+      },
+    }),
+    guard,
+  ];
 }
 
 /**
@@ -59,7 +79,7 @@ const requireUtf8: RequestHandler = (req, _res, next) => {
       new ApiError(
         415,
         'unsupported_encoding',
-        `unsupported charset "${charset.slice(0, 40)}": Meta's webhooks are UTF-8`,
+        `unsupported charset "${charset.slice(0, 40)}": Meta's webhooks are UTF-8, and a signed body is read as sent, never re-encoded`,
         'headers.content-type',
       ),
     );
@@ -67,6 +87,12 @@ const requireUtf8: RequestHandler = (req, _res, next) => {
   }
   next();
 };
+
+/** The bytes a raw body read by rawJsonBody holds, and whether they are UTF-8. */
+export function rawBytes(body: unknown): { raw: Buffer; utf8: boolean } {
+  const raw: Buffer = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+  return { raw, utf8: isUtf8(raw) };
+}
 
 /** Parses a raw body read by rawJsonBody: 400 when it is not JSON or not safe to pass on (assertSafeJson). */
 export function readRawJson(body: unknown): unknown {

@@ -3,6 +3,7 @@ import { onboardingWorkflowId } from '../../contracts/ids';
 import type { OnboardingContext } from '../../machines/onboarding';
 import type { ApiDeps } from '../deps';
 import { requireApiKey } from '../http/auth';
+import { idempotent } from '../http/idempotency';
 import { parseRequest } from '../http/errors';
 import { jsonBody } from '../http/json-body';
 import { machineView } from '../machine-view';
@@ -18,9 +19,14 @@ import {
 import { sendToOnboarding, startOnboarding } from './workflow';
 
 /** The backend's routes: start and drive onboardings, read them. */
-export function onboardingRoutes({ client, config }: ApiDeps): Router {
+export function onboardingRoutes({ client, config, log, store }: ApiDeps): Router {
   const router = Router();
-  router.use('/onboardings', requireApiKey(config.BACKEND_API_KEY), ...jsonBody('64kb'));
+  router.use(
+    '/onboardings',
+    requireApiKey(config.BACKEND_API_KEY),
+    ...jsonBody('64kb'),
+    idempotent(store, log, () => 'backend'),
+  );
 
   router.post('/onboardings', async (req, res) => {
     const { phoneNumber, settings } = parseRequest(startOnboardingSchema, req.body, 'body');

@@ -13,12 +13,24 @@ import {
   SYNC_FAILURES,
   WARNINGS,
 } from '../../machines/onboarding';
-import { E164 } from '../../contracts/ids';
+import { readPhoneNumber } from '../../contracts/ids';
 import { epochMs, keysOf, machineStatusSchema, metaIdSchema as id, timelineEntrySchema } from '../http/schemas';
 
 // --- requests ------------------------------------------------------------------------------------
 
-export const phoneNumberSchema = z.string().regex(E164, 'must be an E.164 phone number, e.g. +15550783881');
+/** A phone number as the backend writes it, read to E.164 (readPhoneNumber); an ambiguous one is refused with the reason. */
+export const phoneNumberSchema = z
+  .string()
+  .max(40)
+  .transform((text, ctx) => {
+    const reading = readPhoneNumber(text);
+    if ('e164' in reading) return reading.e164;
+    ctx.addIssue({ code: 'custom', message: reading.refused });
+    return z.NEVER;
+  })
+  .describe(
+    'E.164 (+15550783881), or with the country code written with spaces, dashes, dots or parentheses (+1 (555) 078-3881), 00 for + (0015550783881) or as bare digits (15550783881); read to E.164. A number without its country code is refused as ambiguous.',
+  );
 
 export const phoneNumberParamsSchema = z.object({ phoneNumber: phoneNumberSchema });
 

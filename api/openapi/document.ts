@@ -9,6 +9,7 @@ import { version } from '../../package.json';
 import { codecPayloadsSchema, codecRequestSchema } from '../codec/schemas';
 import * as conversations from '../conversations/schemas';
 import { degradedSchema, healthySchema } from '../health/schemas';
+import { IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_MS } from '../http/idempotency';
 import { errorSchema, timelineEntrySchema } from '../http/schemas';
 import * as onboardings from '../onboardings/schemas';
 import * as ops from '../ops/schemas';
@@ -17,6 +18,7 @@ import { openApiDocumentSchema } from './schemas';
 
 export type Method = 'get' | 'post';
 type Auth = 'backend' | 'ops' | 'metaSignature' | 'none';
+/** 405 is on every route (methodNotAllowed), and 409 on every idempotent one: neither is listed by hand. */
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503;
 type MediaType = 'application/json' | 'text/plain' | 'text/html';
 
@@ -41,6 +43,8 @@ export interface RouteDoc {
   responses: Partial<Record<200 | 201 | 202 | 503, Answer>>;
   /** The error statuses the route can answer, each with the error envelope. */
   errors: ErrorStatus[];
+  /** Takes `Idempotency-Key` (a POST that creates or changes something: api/http/idempotency.ts). */
+  idempotent?: true;
 }
 
 /** Request bodies and response bodies by component name (requests read as input, responses as output). */
@@ -144,6 +148,7 @@ export const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/onboardings',
     operationId: 'startOnboarding',
+    idempotent: true,
     tag: 'onboardings',
     auth: 'backend',
     summary: 'Start the onboarding of a number (idempotent)',
@@ -166,6 +171,7 @@ export const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/onboardings/:phoneNumber/prerequisites',
     operationId: 'reportPrerequisites',
+    idempotent: true,
     tag: 'onboardings',
     auth: 'backend',
     summary: 'What the user reported of the "Before you start" checks',
@@ -178,6 +184,7 @@ export const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/onboardings/:phoneNumber/signup',
     operationId: 'reportSignup',
+    idempotent: true,
     tag: 'onboardings',
     auth: 'backend',
     summary: 'What the Embedded Signup page received: finished with the code, or cancelled',
@@ -190,6 +197,7 @@ export const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/onboardings/:phoneNumber/events',
     operationId: 'sendOnboardingEvent',
+    idempotent: true,
     tag: 'onboardings',
     auth: 'backend',
     summary: 'Something the user did: QR scanned, code entered, payment added, retry, cancel, …',
@@ -202,6 +210,7 @@ export const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/numbers/:phoneNumberId/conversations/:waId/messages',
     operationId: 'sendMessage',
+    idempotent: true,
     tag: 'conversations',
     auth: 'backend',
     summary: 'Send a message; a repeated clientMessageId is the same message',
@@ -259,6 +268,7 @@ export const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/ops/onboardings/:phoneNumber/actions',
     operationId: 'repairOnboarding',
+    idempotent: true,
     tag: 'ops',
     auth: 'ops',
     summary: 'A repair, recorded with the operator’s name',
@@ -290,7 +300,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Meta’s verification handshake: answers hub.challenge for our verify token',
     query: webhooks.handshakeSchema,
     responses: { 200: { description: 'hub.challenge', schema: z.string(), mediaType: 'text/plain' } },
-    errors: [400, 403],
+    errors: [403],
   },
   {
     method: 'post',
@@ -334,14 +344,35 @@ const UNAUTHORIZED: Record<Auth, string> = {
   none: '',
 };
 
-const ERRORS: Record<Exclude<ErrorStatus, 401>, string> = {
-  400: '`invalid_request` names the field (`body.…`, `params.…`, `query.…`); `invalid_json`: the body is not JSON; `undecodable_payload`: a codec payload whose key is unknown or whose ciphertext does not authenticate',
-  403: '`forbidden`: hub.verify_token is not ours',
+const ERRORS: Record<Exclude<ErrorStatus, 401> | 405, string> = {
+  400: '`invalid_request` names the field (`body.…`, `params.…`, `query.…`, `headers.…`); `invalid_json`: the body is not JSON; `invalid_encoding`: the body is not valid UTF-8; `undecodable_payload`: a codec payload whose key is unknown or whose ciphertext does not authenticate',
+  403: '`forbidden`: not Meta’s verification handshake for this app: hub.mode is not `subscribe`, a parameter is missing, repeated or bracketed, or hub.verify_token is not ours',
   404: '`not_found`: no such onboarding or conversation',
   409: 'The current state cannot take it: `event_refused`, `onboarding_closed`, or the machine’s own refusal (e.g. `customer_service_window_closed`) with a `hint`',
+  405: '`method_not_allowed`: the path has no such method; `Allow` lists the ones it has',
   413: '`payload_too_large`',
-  415: '`unsupported_media_type`: the body is not declared application/json; `unsupported_encoding`: a charset or Content-Encoding the API cannot read',
+  415: '`unsupported_media_type`: the body is not declared application/json; `unsupported_encoding`: a charset other than UTF-8 (UTF-16 too on the backend’s routes; Meta’s signed webhooks only UTF-8), or a Content-Encoding the API cannot read',
   503: '`temporal_unavailable`: Temporal cannot be reached; retry later',
+};
+
+const IDEMPOTENCY_CONFLICTS =
+  '`idempotency_key_reused`: this Idempotency-Key came with a different request (method, path or body) in the last 24 h; `idempotency_key_in_use`: the first request with this key is still being answered, retry';
+
+/** The `Idempotency-Key` header parameter of an idempotent route. */
+const IDEMPOTENCY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header' as const,
+  required: false,
+  description: `Any 1–255 visible ASCII characters (a UUID, say). The first answer to a request with this key is kept ${IDEMPOTENCY_TTL_MS / 3_600_000} h: a repeat of the same request (method, path, body) gets it again with \`Idempotent-Replayed: true\`; a different request under the same key is 409. Answers of 5xx are not kept.`,
+  schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
+};
+
+/** On an answer that repeats the first one given to the request's Idempotency-Key. */
+const REPLAYED_HEADERS = {
+  'Idempotent-Replayed': {
+    description: '`true` when this is the kept first answer to the request’s Idempotency-Key',
+    schema: { type: 'string', enum: ['true'] },
+  },
 };
 
 export type JsonSchema = Record<string, unknown>;
@@ -351,9 +382,16 @@ export interface OpenApiOperation {
   summary: string;
   tags: string[];
   security?: Record<string, string[]>[];
-  parameters?: { name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema; description?: string }[];
+  parameters?: { name: string; in: 'path' | 'query' | 'header'; required: boolean; schema: JsonSchema; description?: string }[];
   requestBody?: { required: true; content: Record<string, { schema: JsonSchema }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
+  responses: Record<
+    string,
+    {
+      description: string;
+      headers?: Record<string, { description: string; schema: JsonSchema }>;
+      content?: Record<string, { schema: JsonSchema }>;
+    }
+  >;
 }
 
 export interface OpenApiDocument {
@@ -410,18 +448,33 @@ const content = (mediaType: MediaType, schema: JsonSchema) => ({ [mediaType]: { 
 
 function operation(route: RouteDoc): OpenApiOperation {
   const scheme = SCHEME_OF[route.auth];
-  const params = [...parameters(route.params, 'path'), ...parameters(route.query, 'query')];
+  const params = [
+    ...parameters(route.params, 'path'),
+    ...parameters(route.query, 'query'),
+    ...(route.idempotent ? [IDEMPOTENCY_PARAMETER] : []),
+  ];
   const responses: OpenApiOperation['responses'] = {};
   for (const [status, answer] of Object.entries(route.responses)) {
     responses[status] = {
       description: answer.description,
+      ...(route.idempotent ? { headers: REPLAYED_HEADERS } : {}),
       content: content(answer.mediaType ?? 'application/json', schemaFor(answer.schema, 'output')),
     };
   }
+  const error = content('application/json', { $ref: `${SCHEMA_URI}Error` });
   for (const status of route.errors) {
     const description = status === 401 ? UNAUTHORIZED[route.auth] : ERRORS[status];
-    responses[status] = { description, content: content('application/json', { $ref: `${SCHEMA_URI}Error` }) };
+    responses[status] = { description, content: error };
   }
+  if (route.idempotent) {
+    const conflicts = route.errors.includes(409) ? `${ERRORS[409]}; ${IDEMPOTENCY_CONFLICTS}` : IDEMPOTENCY_CONFLICTS;
+    responses[409] = { description: conflicts, content: error };
+  }
+  responses[405] = {
+    description: ERRORS[405],
+    headers: { Allow: { description: 'the methods the path has, e.g. `GET, HEAD`', schema: { type: 'string' } } },
+    content: error,
+  };
   return {
     operationId: route.operationId,
     summary: route.summary,

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { openApiDocument } from './document';
+import { pagePolicy } from '../http/security-headers';
 import { docsPage } from './page';
 
 /** The OpenAPI document and a page that shows it; no key needed, as neither holds a secret. */
@@ -9,10 +10,10 @@ export function openApiRoutes(): Router {
     res.json(openApiDocument());
   });
   let page: string | undefined;
-  router.get('/docs', (_req, res) => {
+  // Rendered on the server: the page needs no script, so it is allowed none; its one style sheet is inline.
+  router.get('/docs', pagePolicy({ styleSrc: ["'unsafe-inline'"] }), (_req, res) => {
     page ??= docsPage(openApiDocument());
-    // Rendered on the server: the page needs no script, so it is allowed none.
-    res.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").type('html').send(page);
+    res.type('html').send(page);
   });
   return router;
 }

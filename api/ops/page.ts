@@ -1,19 +1,17 @@
 import { join } from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
+import { pagePolicy } from '../http/security-headers';
 
 const PAGE_DIR = join(__dirname, 'page');
 
-/** The page holds no data: scripts and styles from here only, never framed, no referrer leaks. */
-const pageHeaders: RequestHandler = (_req, res, next) => {
-  res.set({
-    'content-security-policy':
-      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-cache',
-  });
-  next();
-};
+/** The page holds no data: scripts, styles, images and calls to this origin only (the rest: securityHeaders). */
+const pageHeaders: RequestHandler[] = [
+  pagePolicy({ scriptSrc: ["'self'"], styleSrc: ["'self'"], connectSrc: ["'self'"], imgSrc: ["'self'"] }),
+  (_req, res, next) => {
+    res.set('cache-control', 'no-cache');
+    next();
+  },
+];
 
 /**
  * The ops page: static files, served without a token. It asks the operator for one and calls the
@@ -21,9 +19,9 @@ const pageHeaders: RequestHandler = (_req, res, next) => {
  */
 export function opsPageRoutes(): Router {
   const router = Router();
-  router.get('/ops', pageHeaders, (_req, res) => {
+  router.get('/ops', ...pageHeaders, (_req, res) => {
     res.sendFile('index.html', { root: PAGE_DIR });
   });
-  router.use('/ops/assets', pageHeaders, express.static(PAGE_DIR, { index: false, redirect: false }));
+  router.use('/ops/assets', ...pageHeaders, express.static(PAGE_DIR, { index: false, redirect: false }));
   return router;
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { onboardingWorkflowId } from '../../contracts/ids';
 import type { ApiDeps } from '../deps';
 import { requireOpsToken } from '../http/auth';
+import { idempotent } from '../http/idempotency';
 import { parseRequest } from '../http/errors';
 import { jsonBody } from '../http/json-body';
 import { phoneNumberParamsSchema } from '../onboardings/schemas';
@@ -12,7 +13,7 @@ import { stageBudgets } from './stuck';
 import { inspectOnboarding, listOnboardings, repairOnboarding } from './workflow';
 
 /** Operators: find stuck onboardings from Temporal visibility, inspect one, repair it. */
-export function opsRoutes({ client, config }: ApiDeps): Router {
+export function opsRoutes({ client, config, log, store }: ApiDeps): Router {
   const router = Router();
   const budgets = stageBudgets(config.OPS_STAGE_BUDGETS);
   router.use('/ops/onboardings', requireOpsToken(config.OPS_TOKENS));
@@ -33,18 +34,23 @@ export function opsRoutes({ client, config }: ApiDeps): Router {
     res.json(presentInspection(workflowId, inspection, Date.now(), budgets));
   });
 
-  router.post('/ops/onboardings/:phoneNumber/actions', ...jsonBody('8kb'), async (req, res) => {
-    const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
-    const action = parseRequest(actionSchema, req.body, 'body');
-    const workflowId = onboardingWorkflowId(phoneNumber);
-    const view = await repairOnboarding(
-      client,
-      workflowId,
-      repairEvent(action, `ops:${String(res.locals.operator)}`, Date.now()),
-    );
-    const inspection = await inspectOnboarding(client, workflowId, view);
-    res.json(presentInspection(workflowId, inspection, Date.now(), budgets));
-  });
+  router.post(
+    '/ops/onboardings/:phoneNumber/actions',
+    ...jsonBody('8kb'),
+    idempotent(store, log, (res) => `ops:${String(res.locals.operator)}`),
+    async (req, res) => {
+      const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
+      const action = parseRequest(actionSchema, req.body, 'body');
+      const workflowId = onboardingWorkflowId(phoneNumber);
+      const view = await repairOnboarding(
+        client,
+        workflowId,
+        repairEvent(action, `ops:${String(res.locals.operator)}`, Date.now()),
+      );
+      const inspection = await inspectOnboarding(client, workflowId, view);
+      res.json(presentInspection(workflowId, inspection, Date.now(), budgets));
+    },
+  );
 
   return router;
 }

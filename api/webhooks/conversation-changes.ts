@@ -62,8 +62,17 @@ export function echoChanges(
   unrouted: string[],
 ): ConversationDelivery[] {
   const out: ConversationDelivery[] = [];
+  const business = toWaId(value.metadata.display_phone_number);
   for (const m of value.message_echoes) {
-    push(out, unrouted, value.metadata.phone_number_id, m.to, 'smb_message_echoes', {
+    // An echo is the business's own message: `from` the business, `to` the customer. Written the
+    // other way round (as some SDK fixtures have it), the customer is `from`; never the business itself.
+    const reversed = business !== undefined && toWaId(m.to) === business;
+    const customer = reversed ? m.from : m.to;
+    if (business !== undefined && toWaId(customer ?? '') === business) {
+      unrouted.push('smb_message_echoes:business_to_itself');
+      continue;
+    }
+    push(out, unrouted, value.metadata.phone_number_id, customer ?? '', 'smb_message_echoes', {
       type: 'business.echo',
       message: common(m),
       at: receivedAt,

@@ -152,6 +152,8 @@ export const handshakeSchema = z.object({
   'hub.challenge': z.string().min(1).max(200),
 });
 
+export type Handshake = z.infer<typeof handshakeSchema>;
+
 export const webhookAnswerSchema = z.strictObject({
   received: z.int().describe('events in the request'),
   delivered: z.int().describe('events Temporal accepted'),

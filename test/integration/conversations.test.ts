@@ -120,6 +120,82 @@ test('an echo from the phone app is recorded as outgoing and opens nothing; the 
   expect(after.body.customerServiceWindow.expiresAt).toBe(opened.body.customerServiceWindow.expiresAt);
 });
 
+/** An `smb_message_echoes` change with these echoes, as Meta writes it. */
+function echoes(message_echoes: unknown[]) {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: wabaId,
+        time: Math.floor(Date.now() / 1000),
+        changes: [
+          {
+            field: 'smb_message_echoes',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId },
+              message_echoes,
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+test('an echo whose direction is reversed (from the customer, to the business) is filed under the customer, never the business', async () => {
+  const waId = nextCustomer();
+  const business = phone.slice(1);
+  const at = String(Math.floor(Date.now() / 1000));
+  await postSigned(
+    echoes([{ from: waId, to: business, id: `wamid.reversed-${waId}`, timestamp: at, type: 'text', text: { body: 'Reversed' } }]),
+  );
+  const [echo] = await eventually(
+    () => messages(waId),
+    (m) => m.length === 1,
+  );
+  expect(echo).toMatchObject({ id: `wamid.reversed-${waId}`, direction: 'outbound', source: 'app_echo' });
+  expect((await conversation(waId)).body.counts.echoes).toBe(1);
+  // An echo from the business to itself has no customer: classified and kept, not filed.
+  const kept = (await h.store.listUnroutedWebhooks(200)).length;
+  await postSigned(
+    echoes([{ from: business, to: business, id: `wamid.to-itself-${waId}`, timestamp: at, type: 'text', text: { body: 'Me' } }]),
+  );
+  const [latest] = await eventually(
+    () => h.store.listUnroutedWebhooks(200),
+    (w) => w.length === kept + 1,
+  );
+  expect(latest!.classifications).toContain('smb_message_echoes:business_to_itself');
+  // Nothing was ever filed under the business's own number.
+  expect((await conversation(business)).status).toBe(404);
+  expect(await messages(business)).toEqual([]);
+});
+
+test('Idempotency-Key on a send: the repeat gets the first answer, another message under the key is 409', async () => {
+  const waId = nextCustomer();
+  const post = (clientMessageId: string) =>
+    fetch(`${h.apiUrl}/numbers/${phoneNumberId}/conversations/${waId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': h.config.BACKEND_API_KEY, 'idempotency-key': `send-${waId}` },
+      body: JSON.stringify({ clientMessageId, message: template }),
+    });
+  const first = await post('keyed-1');
+  const firstText = await first.text();
+  expect(first.status).toBe(202);
+  const again = await post('keyed-1');
+  expect([again.status, again.headers.get('idempotent-replayed'), await again.text()]).toEqual([202, 'true', firstText]);
+  const other = await post('keyed-2');
+  expect([other.status, ((await other.json()) as { error: { code: string } }).error.code]).toEqual([
+    409,
+    'idempotency_key_reused',
+  ]);
+  const sent = await eventually(
+    () => messages(waId),
+    (m) => m.length === 1 && m[0].status !== 'queued',
+  );
+  expect(sent.map((m) => m.clientMessageId)).toEqual(['keyed-1']);
+});
+
 test('free form outside the window is refused with 409 and the template hint; a template goes out once', async () => {
   const waId = nextCustomer();
   const refused = await send(waId, 'refused-1', text('Hello there'));

@@ -300,6 +300,29 @@ test('malformed, mistyped, oversized and odd bodies: 4xx on every route that tak
         withBody(route, 'constructor.prototype', JSON.stringify({ ...valid, constructor: { prototype: { polluted: 'yes' } } })),
       );
       attempts.push(withBody(route, 'a huge array (20000 items)', JSON.stringify({ ...valid, huge: new Array(20000).fill(0) })));
+      // Bytes that are not UTF-8 inside a string: refused, never decoded into U+FFFD.
+      attempts.push(
+        withBody(
+          route,
+          'a byte that is not UTF-8',
+          Buffer.concat([Buffer.from(text.slice(0, -2)), Buffer.from([0xc3, 0x28]), Buffer.from(text.slice(-2))]),
+        ),
+      );
+    }
+    if (route.idempotent) {
+      for (const [kind, key] of [
+        ['empty', ''],
+        ['too long', 'k'.repeat(256)],
+        ['with a space', 'a key'],
+        ['non-ASCII', 'clé'],
+      ]) {
+        // Latin-1 on the wire, as a careless client would send it.
+        attempts.push(
+          withBody(route, `an Idempotency-Key ${kind}`, text, {
+            'idempotency-key': Buffer.from(key!, 'latin1').toString('binary'),
+          }),
+        );
+      }
     }
     // Every field of the valid body, one at a time: NUL inside, the wrong type, look-alike digits.
     const skip = route.auth === 'metaSignature' ? (path: string[]) => path.includes('value') : () => false;
@@ -417,7 +440,7 @@ test('odd queries and methods: 4xx on every route', async () => {
   const attempts: Attempt[] = [];
   for (const route of ROUTES) {
     const base = { path: pathOf(route), headers: credentials(route) };
-    // Methods the route does not have (same path): not found, as JSON.
+    // Methods the route does not have (same path): 405 with Allow, as JSON.
     for (const method of ['PUT', 'PATCH', 'DELETE'])
       attempts.push({ ...base, name: `${method} on a ${route.method.toUpperCase()} route`, method });
     if (!route.query) continue;

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidMessageQueryError, openMessageStore, type MessageStore } from '../../store';
+import { eventually } from '../helpers/wait';
 import type { MessageRecord, MessageStatusUpdate, PricingClass } from '../../machines/conversation/messages';
 import { findPostgres, startPostgres, type TestPostgres } from '../helpers/postgres';
 
@@ -299,6 +300,50 @@ function behaviour(store: () => MessageStore) {
     });
     expect(older).toMatchObject({ classifications: ['field:first'], body: { tag, n: 1 } });
     expect(Date.parse(newest!.receivedAt)).not.toBeNaN();
+  });
+
+  const DAY = 24 * 3_600_000;
+  const MINUTE = 60_000;
+
+  test('an idempotency key is claimed once, keeps its answer byte for byte, and holds its fingerprint', async () => {
+    const key = `backend:k-${Math.random()}`;
+    const claims = await Promise.all(Array.from({ length: 4 }, () => store().claimIdempotencyKey(key, 'f1', DAY, MINUTE)));
+    expect(claims.filter((c) => c.claimed)).toHaveLength(1);
+    // Claimed, not yet answered: the others are told so.
+    expect(claims.filter((c) => !c.claimed)).toEqual(new Array(3).fill({ claimed: false, fingerprint: 'f1' }));
+    const body = '{"z":1,"a":"ü"}';
+    await store().keepIdempotentAnswer(key, { status: 201, body });
+    expect(await store().claimIdempotencyKey(key, 'f2', DAY, MINUTE)).toEqual({
+      claimed: false,
+      fingerprint: 'f1',
+      answer: { status: 201, body },
+    });
+    // Released only while unanswered: an answered key stays.
+    await store().releaseIdempotencyKey(key);
+    expect(await store().claimIdempotencyKey(key, 'f1', DAY, MINUTE)).toMatchObject({ claimed: false, answer: { status: 201 } });
+  });
+
+  test('a released key, an expired key and a claim past its lease are claimed anew', async () => {
+    const released = `backend:r-${Math.random()}`;
+    await store().claimIdempotencyKey(released, 'f1', DAY, MINUTE);
+    await store().releaseIdempotencyKey(released);
+    expect(await store().claimIdempotencyKey(released, 'f2', DAY, MINUTE)).toEqual({ claimed: true });
+
+    const expiring = `backend:e-${Math.random()}`;
+    await store().claimIdempotencyKey(expiring, 'f1', 1, MINUTE);
+    await store().keepIdempotentAnswer(expiring, { status: 200, body: '{}' });
+    await eventually(
+      () => store().claimIdempotencyKey(expiring, 'f2', DAY, MINUTE),
+      (c) => c.claimed,
+    );
+    expect(await store().claimIdempotencyKey(expiring, 'f2', DAY, MINUTE)).toEqual({ claimed: false, fingerprint: 'f2' });
+
+    const abandoned = `backend:a-${Math.random()}`;
+    await store().claimIdempotencyKey(abandoned, 'f1', DAY, 1);
+    await eventually(
+      () => store().claimIdempotencyKey(abandoned, 'f1', DAY, 1),
+      (c) => c.claimed,
+    );
   });
 }
 

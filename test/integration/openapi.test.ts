@@ -139,6 +139,33 @@ describe('the document', () => {
     }
   });
 
+  test('states 405 with Allow on every route, 403 on the handshake, and Idempotency-Key with its 409 on every POST that changes something', () => {
+    const idempotent = [
+      'startOnboarding',
+      'reportPrerequisites',
+      'reportSignup',
+      'sendOnboardingEvent',
+      'sendMessage',
+      'repairOnboarding',
+    ];
+    for (const route of ROUTES) {
+      const op = doc.paths[openApiPath(route.path)]![route.method]!;
+      expect({ op: route.operationId, allow: op.responses[405]?.headers?.Allow?.schema }).toEqual({
+        op: route.operationId,
+        allow: { type: 'string' },
+      });
+      const header = (op.parameters ?? []).find((p) => p.in === 'header' && p.name === 'Idempotency-Key');
+      expect({ op: route.operationId, header: header !== undefined }).toEqual({
+        op: route.operationId,
+        header: idempotent.includes(route.operationId),
+      });
+      if (header) expect(op.responses[409]?.description).toContain('idempotency_key_reused');
+    }
+    const handshake = doc.paths['/webhooks/meta']!.get!;
+    expect(Object.keys(handshake.responses).sort()).toEqual(['200', '403', '405']);
+    expect(handshake.responses[403]!.description).toMatch(/missing, repeated or bracketed/);
+  });
+
   test('is served at /openapi.json, and /docs lists every operation', async () => {
     expect((await call('get', '/openapi.json')).body).toEqual(JSON.parse(JSON.stringify(doc)));
     const page = (await call('get', '/docs')).body as string;
@@ -161,6 +188,13 @@ describe('real answers match their documented schemas', () => {
     expect((await call('post', '/onboardings', { body: { phoneNumber: fresh } })).status).toBe(201);
     expect((await call('post', '/onboardings', { body: { phoneNumber: fresh } })).status).toBe(200);
     expect((await call('get', `/onboardings/${fresh}`)).body.stage).toBe('prerequisites');
+    const keyed = { 'x-api-key': API_KEY, 'idempotency-key': `oa-${Date.now()}` };
+    const other = '+15550610003';
+    expect((await call('post', '/onboardings', { body: { phoneNumber: other }, headers: keyed })).status).toBe(201);
+    expect((await call('post', '/onboardings', { body: { phoneNumber: other }, headers: keyed })).status).toBe(201);
+    expect((await call('post', '/onboardings', { body: { phoneNumber: fresh }, headers: keyed })).body.error.code).toBe(
+      'idempotency_key_reused',
+    );
     expect((await call('post', '/onboardings', { body: { phoneNumber: '555' } })).body.error.field).toBe('body.phoneNumber');
     expect((await call('post', '/onboardings', { body: '{"phoneNumber":' })).body.error.code).toBe('invalid_json');
     expect((await call('post', '/onboardings', { body: { phoneNumber: fresh }, headers: {} })).status).toBe(401);
@@ -232,7 +266,8 @@ describe('real answers match their documented schemas', () => {
     expect(
       (await call('get', '/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42', { headers: {} })).status,
     ).toBe(403);
-    expect((await call('get', '/webhooks/meta', { headers: {} })).status).toBe(400);
+    expect((await call('get', '/webhooks/meta', { headers: {} })).status).toBe(403);
+    expect((await call('get', '/webhooks/meta?hub.mode=subscribe&hub.mode=subscribe', { headers: {} })).status).toBe(403);
     const body = JSON.stringify({
       object: 'whatsapp_business_account',
       entry: [{ id: '1', time: 1, changes: [{ field: 'brand_new_field', value: {} }] }],

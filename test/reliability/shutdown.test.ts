@@ -2,11 +2,65 @@
  * SIGTERM drains (issue 9, item 7): the API stops accepting and finishes what is in flight, the
  * worker finishes the activity it runs, `npm start` does both for the whole stack, and each exits 0.
  */
+import { connect, type Socket } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { startApi } from '../../api/server';
+import { loadConfig } from '../../config';
+import { openMessageStore } from '../../store';
 import { createPhone, scan, throughSignup } from '../helpers/onboard';
+import { freePort } from '../helpers/ports';
 import { API_KEY, separateStackMissing, startSeparateStack, type SeparateStack } from '../helpers/separate-stack';
 import { connectionError, slowRequest } from '../helpers/slow-request';
 import { stackEnvironment, startStack, type StackProcess } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
+
+describe('a drain in process', () => {
+  test('a request that arrives on a connection already open during the drain gets 503 shutting_down and the connection closes', async () => {
+    const config = loadConfig({
+      API_PORT: String(await freePort()),
+      API_HOST: '127.0.0.1',
+      DATABASE_URL: 'memory://',
+      LOG_LEVEL: 'error',
+    });
+    const store = await openMessageStore(config);
+    // The 503 is answered before the app, so Temporal is never called: a lazy client never connects.
+    const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+    let serverSocket: Socket | undefined;
+    const api = await startApi(config, client, store, pino({ level: 'silent' }));
+    api.server.once('connection', (s: Socket) => (serverSocket = s));
+    try {
+      const { port } = new URL(api.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      const received: Buffer[] = [];
+      socket.on('data', (c: Buffer) => received.push(c));
+      const closed = new Promise<void>((done) => socket.once('close', () => done()));
+      // Headers begun but not finished: an open connection with a request under way, not an idle one.
+      const head = 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n';
+      socket.write(head);
+      await eventually(
+        async () => serverSocket?.bytesRead ?? 0,
+        (n) => n >= head.length,
+      );
+      const drained = api.close();
+      socket.write('\r\n');
+      await closed;
+      const answer = Buffer.concat(received).toString('utf8');
+      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+      expect(answer).toMatch(/\r\nretry-after: 1\r\n/i);
+      // The body as sent: chunked, one chunk.
+      const [, body] = /\r\n\r\n[0-9a-f]+\r\n([^]*?)\r\n0\r\n\r\n$/.exec(answer) ?? [];
+      expect(JSON.parse(body ?? '')).toEqual({
+        error: { code: 'shutting_down', message: 'the API is shutting down; retry' },
+      });
+      await drained;
+    } finally {
+      await api.close();
+      await store.close();
+    }
+  });
+});
 
 const missing = separateStackMissing();
 if (missing) console.warn(`shutdown tests on separate processes SKIPPED: ${missing}`);

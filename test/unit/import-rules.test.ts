@@ -14,7 +14,11 @@ type Room = (typeof ROOMS)[number];
 /** What each room may import: other rooms, and packages (a prefix of the package name). */
 const MAY_IMPORT: Record<Room, { rooms: readonly Room[]; packages: 'any' | readonly string[] }> = {
   machines: { rooms: ['machines'], packages: ['xstate'] },
-  contracts: { rooms: ['contracts', 'machines'], packages: ['@temporalio/common', '@temporalio/workflow', 'xstate'] },
+  // libphonenumber-js: pure and deterministic, it reads phone numbers to the E.164 of workflow ids.
+  contracts: {
+    rooms: ['contracts', 'machines'],
+    packages: ['@temporalio/common', '@temporalio/workflow', 'xstate', 'libphonenumber-js'],
+  },
   workflows: {
     rooms: ['workflows', 'contracts', 'machines'],
     packages: ['@temporalio/common', '@temporalio/workflow', 'xstate'],
