@@ -92,6 +92,7 @@ export function createOnboardingActivities(config: Config, log: Logger) {
         canSendMessage: n.health_status?.can_send_message,
         isOnBizApp: n.is_on_biz_app,
         platformType: n.platform_type,
+        readAt: Date.now(),
       };
     },
 
@@ -110,17 +111,20 @@ export function createOnboardingActivities(config: Config, log: Logger) {
   } satisfies OnboardingEffects;
 }
 
-/** The WABA's number for this onboarding: the one signup named, else the one on the app (§1.5). */
+/**
+ * The WABA's number for this onboarding: only the number the backend started (by its digits; an id
+ * from Embedded Signup must be that same number). A WABA that does not list it answers `found:
+ * false` with what it lists: never another number's id, which would run +A's onboarding on +B.
+ */
 async function lookup(graph: GraphClient, input: LookupPhoneNumberInput, accessToken: string): Promise<LookupPhoneNumberOutput> {
   const numbers = await graph.listPhoneNumbers(input.wabaId, accessToken);
   const digits = (n: string) => n.replace(/\D/g, '');
-  const match =
-    numbers.find((n) => n.id === input.phoneNumberId) ??
-    numbers.find((n) => digits(n.display_phone_number) === digits(input.phoneNumber)) ??
-    numbers.find((n) => n.is_on_biz_app === true);
-  if (!match) {
-    throw ApplicationFailure.nonRetryable(`no number of the WABA is on the WhatsApp Business app`, 'NumberNotFound');
-  }
+  const match = numbers.find(
+    (n) =>
+      digits(n.display_phone_number) === digits(input.phoneNumber) &&
+      (input.phoneNumberId === undefined || n.id === input.phoneNumberId),
+  );
+  if (!match) return { found: false, listed: numbers.map((n) => n.display_phone_number) };
   return {
     phoneNumberId: match.id,
     displayPhoneNumber: match.display_phone_number,

@@ -74,6 +74,8 @@ export const statusCardSchema = z.looseObject({
     reason: z.enum(keysOf(SENDING_BLOCKS)).optional(),
     remedy: z.string().optional(),
   }),
+  lastReadAt: epochMs.optional().describe('when Meta last answered a read of the number'),
+  syncDeadline: epochMs.optional().describe('contacts and history can be requested until then: 24 h from FINISH'),
 });
 
 const syncRequestSchema = z.strictObject({
@@ -134,6 +136,19 @@ export const onboardingViewSchema = z.strictObject({
       remedy: z.string(),
     })
     .nullable(),
+  lifecycleEvents: z
+    .array(
+      z.strictObject({
+        event: z.string(),
+        time: z.number().describe('entry[].time, or when received if Meta sent none (Unix seconds)'),
+        timeMissing: z.literal(true).optional(),
+        reason: z.string().optional(),
+        initiatedBy: z.string().optional(),
+        detail: z.string().optional(),
+        stale: z.literal(true).optional(),
+      }),
+    )
+    .describe('account_update events received, in arrival order, duplicates once'),
   timeline: z.array(timelineEntrySchema),
 });
 

@@ -42,6 +42,11 @@ export const onboardingSettingsSchema = z
       .int()
       .min(1_000)
       .max(7 * 24 * 60 * 60_000),
+    statusCardRefreshMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 60 * 60_000),
   })
   .partial()
   .strict();
@@ -89,6 +94,8 @@ export const signupResultSchema = z.discriminatedUnion('event', [
 
 /** Things the user did, as the backend reports them. */
 export const userEventSchema = z.discriminatedUnion('type', [
+  /** The Embedded Signup popup opened: the signup session (and its QR / code countdown) starts. */
+  z.object({ type: z.literal('signupStarted') }).strict(),
   z.object({ type: z.literal('qrScanned') }).strict(),
   z.object({ type: z.literal('codeEntered') }).strict(),
   z.object({ type: z.literal('refreshLinking') }).strict(),

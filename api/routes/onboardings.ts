@@ -120,6 +120,7 @@ export function presentOnboarding(workflowId: string, view: MachineView<Onboardi
     statusCard: statusCardOf(c),
     warnings: c.warnings,
     offboarding: c.offboarding ?? null,
+    lifecycleEvents: c.lifecycleEvents ?? [],
     timeline: view.timeline,
   } satisfies OnboardingView;
 }

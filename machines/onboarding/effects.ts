@@ -41,12 +41,13 @@ export interface LookupPhoneNumberInput {
   /** From Embedded Signup when it sent one; the lookup still checks it against the WABA. */
   phoneNumberId?: string;
 }
-export interface LookupPhoneNumberOutput {
-  phoneNumberId: string;
-  displayPhoneNumber: string;
-  isOnBizApp: boolean;
-  platformType?: string;
-}
+/**
+ * The number the onboarding started, found in the WABA; or, when the WABA does not list it,
+ * `found: false` with the numbers it does list (never another number in its place).
+ */
+export type LookupPhoneNumberOutput =
+  | { found?: true; phoneNumberId: string; displayPhoneNumber: string; isOnBizApp: boolean; platformType?: string }
+  | { found: false; listed: string[] };
 
 export interface SubscribeAppInput {
   wabaId: string;
@@ -99,6 +100,8 @@ export interface FetchStatusCardOutput {
   canSendMessage?: CanSendMessage;
   isOnBizApp?: boolean;
   platformType?: string;
+  /** When the read succeeded (epoch ms, the activity's clock). */
+  readAt?: number;
 }
 
 export interface StartLinkingAttemptParams {

@@ -10,6 +10,7 @@ import {
   linkingLapsedRemedy,
   type BlockedReason,
   type HistoryOutcome,
+  type SendingBlockReason,
   type SyncFailureReason,
 } from './remedies';
 import { need } from './rules';
@@ -24,7 +25,8 @@ export type NotifyBackendParams =
   | ActiveNotice
   | OffboardedNotice
   | SyncFailedNotice
-  | HistoryOutcomeNotice;
+  | HistoryOutcomeNotice
+  | SendingStateNotice;
 
 export type BlockedNotice = {
   kind: 'blocked';
@@ -68,6 +70,14 @@ export type SyncFailedNotice = {
   code?: number;
   remedy: string;
 };
+/** The number's sending state changed by an enforcement or lost access (or its lifting). */
+export type SendingStateNotice = {
+  kind: 'sendingState';
+  phoneNumber: string;
+  canSend: boolean;
+  reason?: SendingBlockReason;
+  remedy?: string;
+};
 export type HistoryOutcomeNotice = { kind: 'historyOutcome'; phoneNumber: string; outcome: HistoryOutcome; message: string };
 
 export function blockedNotice(context: OnboardingContext): BlockedNotice {
@@ -106,4 +116,8 @@ export function syncFailedNotice(context: OnboardingContext, syncType: SyncType)
     ...(failure.code !== undefined ? { code: failure.code } : {}),
     remedy: failure.remedy,
   };
+}
+
+export function sendingStateNotice(context: OnboardingContext): SendingStateNotice {
+  return { kind: 'sendingState', phoneNumber: context.phoneNumber, ...context.sendingState };
 }

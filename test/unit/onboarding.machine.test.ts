@@ -3,7 +3,7 @@
  * way the durable interpreter drives it. A small harness keeps what the interpreter would keep:
  * pending timers (delayed raises, cancelled by `xstate.cancel`) and running invocations.
  */
-import { initialTransition, transition, type EventObject } from 'xstate';
+import { initialTransition, transition, type EventObject, type StateValue } from 'xstate';
 import {
   DEFAULT_ONBOARDING_SETTINGS,
   isAppVersionSupported,
@@ -13,6 +13,7 @@ import {
   type CheckPaymentMethodOutput,
   type FetchStatusCardOutput,
   type OnboardingEvent,
+  type OnboardingFlow,
   type OnboardingSettings,
   type OnboardingSnapshot,
   type Stage,
@@ -48,8 +49,13 @@ class Run {
   timers = new Map<string, { event: EventObject; delay: number }>();
   running = new Map<string, { src: string; input: unknown }>();
 
-  constructor(settings?: Partial<OnboardingSettings>) {
-    const [snapshot, actions] = initialTransition(onboardingMachine, { phoneNumber: PHONE, ...(settings ? { settings } : {}) });
+  /** `legacy`: the flow of onboardings started before the signup session, kept for their replays. */
+  constructor(settings?: Partial<OnboardingSettings>, flow: OnboardingFlow = 'legacy') {
+    const [snapshot, actions] = initialTransition(onboardingMachine, {
+      phoneNumber: PHONE,
+      flow,
+      ...(settings ? { settings } : {}),
+    });
     this.snapshot = snapshot;
     this.record(actions as Action[]);
   }
@@ -99,8 +105,8 @@ class Run {
   get context() {
     return this.snapshot.context;
   }
-  matches(value: Parameters<OnboardingSnapshot['matches']>[0]): boolean {
-    return this.snapshot.matches(value);
+  matches(value: StateValue): boolean {
+    return this.snapshot.matches(value as never);
   }
 
   /** notifyBackend params of the last step (or of the whole run). */
