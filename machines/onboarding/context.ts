@@ -141,6 +141,8 @@ export interface OnboardingContext {
   /** The last lifecycle event that asks for a change of stage, applied if no read of Meta settles it. */
   pendingLifecycle?: LifecycleRecord;
   enforcement?: Enforcement;
+  /** A repair (a new authorisation) asks for the card to be read again. */
+  cardReadRequested?: boolean;
   /** The enforcement / access block the backend was last told of by a `sendingState` notice. */
   announcedSendingBlock?: string;
   offboarding?: Offboarding;

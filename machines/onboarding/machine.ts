@@ -157,8 +157,16 @@ const recordNewerLifecycleEvent = { guard: 'isNewerLifecycleEvent', actions: 're
  */
 const lifecycleReadsMeta = [
   { guard: and(['isSessionFlow', 'isRepeatedLifecycleEvent']) },
-  { guard: 'isSessionFlow', target: '.statusCard.refreshing', actions: 'recordLifecycleEvent' },
+  { guard: 'isSessionFlow', target: '.refreshing', actions: 'recordLifecycleEvent' },
 ] as const;
+
+/** Session flow, in payment and offboarded: webhooks and requests that re-read the card. */
+const sessionCardRefreshes = {
+  'statusCard.refresh': { guard: 'isSessionFlow', target: '.refreshing' },
+  'account.qualityUpdate': { guard: 'isSessionFlow', target: '.refreshing', actions: 'recordQualityUpdate' },
+  'account.nameUpdate': { guard: 'isSessionFlow', target: '.refreshing', actions: 'recordNameUpdate' },
+  'send.refused': { guard: and(['isSessionFlow', 'isSendingBlockRefusal']), target: '.refreshing', actions: 'recordSendRefusal' },
+} as const;
 
 /** Session flow: CANCEL in a signup session, with Meta's error code, at the phone step, or anywhere else. */
 const signupCancelled = [
@@ -239,6 +247,11 @@ const statusCardRegion = (stage: 'payment' | 'active' | 'offboarded') => {
   const decisions = stage === 'offboarded' ? reconnectionDecisions : disconnectionDecisions;
   return {
     initial: stage === 'active' ? 'refreshing' : 'start',
+    // The region's own transitions: the stage's other regions (history) are not re-entered.
+    on:
+      stage === 'active'
+        ? { 'account.update': lifecycleReadsMeta }
+        : { 'account.update': lifecycleReadsMeta, ...sessionCardRefreshes },
     states: {
       // Entered with a lifecycle change still to decide (e.g. one received during sync): read at once.
       start: {
@@ -270,8 +283,11 @@ const statusCardRegion = (stage: 'payment' | 'active' | 'offboarded') => {
       deciding: {
         always: [{ guard: 'sendingStateUnannounced', actions: ['announceSendingState', notifySendingState] }, ...decisions],
       },
-      // Session flow: re-read on the card's schedule.
-      scheduled: { after: { statusCardRefresh: 'refreshing' } },
+      // Session flow: re-read on the card's schedule, or at once when a repair asks for it.
+      scheduled: {
+        always: { guard: 'cardReadRequested', target: 'refreshing', actions: 'clearCardReadRequest' },
+        after: { statusCardRefresh: 'refreshing' },
+      },
       idle: {},
     },
   } as const;
@@ -283,6 +299,7 @@ const statusCardRegion = (stage: 'payment' | 'active' | 'offboarded') => {
  */
 const reauthorizationRegion = {
   initial: 'idle',
+  on: { 'signup.finished': { guard: and(['isSessionFlow', not('canReonboard')]), target: '.exchanging' } },
   states: {
     idle: {},
     exchanging: {
@@ -293,14 +310,12 @@ const reauthorizationRegion = {
           assertEvent(event, 'signup.finished');
           return { code: event.code };
         },
-        onDone: { target: 'idle', actions: ['recordReauthorized', 'requestStatusCardRefresh'] },
+        onDone: { target: 'idle', actions: 'recordReauthorized' },
         onError: { target: 'idle', actions: 'recordStatusCardFailure' },
       },
     },
   },
 } as const;
-
-const reauthorize = { guard: 'isSessionFlow', target: '.reauthorization.exchanging' } as const;
 
 /** From payment or active: a disconnection offboards the number. */
 const lifecycleWhileConnected = [
@@ -370,7 +385,6 @@ export const onboardingMachine = setup({
     closeSyncWindow: assign({ syncWindowClosed: true }),
     cancelSyncWindow: cancel('syncWindow'),
     scheduleSyncWindow: raise({ type: 'sync.windowClosed' }, { id: 'syncWindow', delay: 'syncWindow' }),
-    requestStatusCardRefresh: raise({ type: 'statusCard.refresh', by: 'reauthorization' }),
 
     beginLinking: assign(({ context }) => ({ linkingAttempts: 1, linkingMethod: context.settings.linkingMethod })),
     countLinkingAttempt: assign(({ context, event }) => ({
@@ -468,6 +482,8 @@ export const onboardingMachine = setup({
         sealedToken,
         unresolvedSendErrors: context.unresolvedSendErrors.filter((code) => !isAuthorizationErrorCode(code)),
         statusCard: { ...context.statusCard, lastError: undefined },
+        // The repair is checked: the card is read again with the new token.
+        cardReadRequested: true,
       });
     }),
     announceSendingState: assign(({ context }) => ({ announcedSendingBlock: announcedBlockOf(context) })),
@@ -479,6 +495,7 @@ export const onboardingMachine = setup({
     ),
     reconnectByRead: assign(({ context }) => withSendingState(context, { offboarding: undefined, pendingLifecycle: undefined })),
     clearPendingLifecycle: assign({ pendingLifecycle: undefined }),
+    clearCardReadRequest: assign({ cardReadRequested: false }),
 
     recordQualityUpdate: assign(({ context, event }) => {
       assertEvent(event, 'account.qualityUpdate');
@@ -548,6 +565,7 @@ export const onboardingMachine = setup({
       context.flow === 'session' && context.blocked !== undefined && context.blocked.stage !== 'prerequisites',
     syncWindowClosed: ({ context }) => context.flow === 'session' && context.syncWindowClosed === true,
     hasPendingLifecycle: ({ context }) => context.pendingLifecycle !== undefined,
+    cardReadRequested: ({ context }) => context.cardReadRequested === true,
     isRepeatedLifecycleEvent: ({ context, event }) => event.type === 'account.update' && isRepeatedLifecycleEvent(context, event),
     isEnforcementEvent: ({ event }) => event.type === 'account.update' && isEnforcement(event.event),
     decidesDisconnected: ({ context }) => lifecycleDecision(context) === 'disconnected',
@@ -1089,25 +1107,9 @@ export const onboardingMachine = setup({
       tags: 'payment',
       type: 'parallel',
       on: {
-        'account.update': [...lifecycleReadsMeta, ...lifecycleWhileConnected],
-        'send.refused': [
-          {
-            guard: and(['isSessionFlow', 'isSendingBlockRefusal']),
-            target: '.statusCard.refreshing',
-            actions: 'recordSendRefusal',
-          },
-          { guard: 'isSendingBlockRefusal', actions: 'recordSendRefusal' },
-        ],
-        'statusCard.refresh': { guard: 'isSessionFlow', target: '.statusCard.refreshing' },
-        'account.qualityUpdate': [
-          { guard: 'isSessionFlow', target: '.statusCard.refreshing', actions: 'recordQualityUpdate' },
-          { actions: 'recordQualityUpdate' },
-        ],
-        'account.nameUpdate': [
-          { guard: 'isSessionFlow', target: '.statusCard.refreshing', actions: 'recordNameUpdate' },
-          { actions: 'recordNameUpdate' },
-        ],
-        'signup.finished': reauthorize,
+        'account.update': lifecycleWhileConnected,
+        'send.refused': { guard: 'isSendingBlockRefusal', actions: 'recordSendRefusal' },
+        ...statusCardUpdates,
       },
       states: {
         paymentMethod: {
@@ -1184,8 +1186,7 @@ export const onboardingMachine = setup({
         }),
       },
       on: {
-        'account.update': [...lifecycleReadsMeta, ...lifecycleWhileConnected],
-        'signup.finished': reauthorize,
+        'account.update': lifecycleWhileConnected,
       },
       states: {
         // The WhatsApp Account Status card: re-read on entry, on quality / name webhooks, on a new
@@ -1193,6 +1194,7 @@ export const onboardingMachine = setup({
         statusCard: {
           ...statusCardRegion('active'),
           on: {
+            ...statusCardRegion('active').on,
             'statusCard.refresh': { target: '.refreshing', actions: 'forgetPolicyRefusals' },
             'account.qualityUpdate': { target: '.refreshing', actions: 'recordQualityUpdate' },
             'account.nameUpdate': { target: '.refreshing', actions: 'recordNameUpdate' },
@@ -1267,7 +1269,6 @@ export const onboardingMachine = setup({
       },
       on: {
         'account.update': [
-          ...lifecycleReadsMeta,
           // Back to active, through the payment check when payment was never confirmed.
           {
             guard: and(['isNewerLifecycleEvent', 'isReconnection', 'paymentNotConfirmed']),
@@ -1277,27 +1278,16 @@ export const onboardingMachine = setup({
           { guard: and(['isNewerLifecycleEvent', 'isReconnection']), target: 'active', actions: 'recordLifecycleEvent' },
           recordNewerLifecycleEvent,
         ],
-        'account.qualityUpdate': [
-          { guard: 'isSessionFlow', target: '.statusCard.refreshing', actions: 'recordQualityUpdate' },
-          { actions: 'recordQualityUpdate' },
-        ],
-        'account.nameUpdate': [
-          { guard: 'isSessionFlow', target: '.statusCard.refreshing', actions: 'recordNameUpdate' },
-          { actions: 'recordNameUpdate' },
-        ],
-        'statusCard.refresh': { guard: 'isSessionFlow', target: '.statusCard.refreshing' },
+        ...statusCardUpdates,
         retry: { guard: 'canReonboard', target: 'signup' },
         // Session flow: after PARTNER_REMOVED a new Embedded Signup onboards the number again;
         // otherwise a new code is a re-authorisation.
         'signup.started': { guard: and(['isSessionFlow', 'canReonboard']), target: 'linking', actions: 'recordSignupStarted' },
-        'signup.finished': [
-          {
-            guard: and(['isSessionFlow', 'canReonboard']),
-            target: '#onboarding.registration.exchangingCode',
-            actions: ['recordSignupFinished', ...scheduleSyncWindow],
-          },
-          reauthorize,
-        ],
+        'signup.finished': {
+          guard: and(['isSessionFlow', 'canReonboard']),
+          target: '#onboarding.registration.exchangingCode',
+          actions: ['recordSignupFinished', ...scheduleSyncWindow],
+        },
       },
       states: {
         history: historyTracking,
