@@ -120,7 +120,8 @@ async function perform(
       return finishSignup(target, phone, step.codeAgeMs, fail);
     case 'cancelSignup': {
       const cancelled = await target.sim('POST', `/signup/${phone}/cancel`, { currentStep: step.currentStep });
-      if (cancelled.status !== 200) throw fail(`the simulated popup answered ${cancelled.status}: ${JSON.stringify(cancelled.body)}`);
+      if (cancelled.status !== 200)
+        throw fail(`the simulated popup answered ${cancelled.status}: ${JSON.stringify(cancelled.body)}`);
       return target.signup(phone, { event: cancelled.body.message.event, data: cancelled.body.message.data });
     }
     case 'event':

@@ -506,7 +506,11 @@ export function createSimulator(options: SimulatorOptions) {
     const n = numberParam(req);
     const { reason, ...d } = body(delivery.extend({ reason: z.string().default('PRIMARY_INACTIVITY') }), req);
     n.partnerRemoved = true;
-    lifecycle(n, { phone_number: display(n), event: 'PARTNER_REMOVED', disconnection_info: { reason, initiated_by: 'SYSTEM' } }, d);
+    lifecycle(
+      n,
+      { phone_number: display(n), event: 'PARTNER_REMOVED', disconnection_info: { reason, initiated_by: 'SYSTEM' } },
+      d,
+    );
     res.json(n);
   });
   /** The phone re-registered: the Cloud API companion is paused (ACCOUNT_OFFBOARDED). */
@@ -608,7 +612,9 @@ export function createSimulator(options: SimulatorOptions) {
   /** Sends any change as Meta would (duplicates, late events, unknown fields). */
   control.post('/webhooks', async (req, res) => {
     const { wabaId, field, value, time } = body(
-      z.object({ wabaId: z.string(), field: z.string(), value: z.unknown(), time: z.number().int().nullable().optional() }).strict(),
+      z
+        .object({ wabaId: z.string(), field: z.string(), value: z.unknown(), time: z.number().int().nullable().optional() })
+        .strict(),
       req,
     );
     // `time: null`: the entry carries no time at all.
