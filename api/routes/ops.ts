@@ -18,7 +18,7 @@ import { jsonBody } from '../json-body';
 import { ApiError, parseRequest } from '../errors';
 import { machineView } from '../machine-view';
 import { machineDiagram } from '../ops/diagram';
-import { isStuck, stageBudgets, stuckClause, type StageBudgets } from '../ops/stuck';
+import { isStuck, stageBudgets, stuckClause, syncDeadlineNear, type StageBudgets } from '../ops/stuck';
 import { phoneNumberParamsSchema } from '../schemas';
 
 const STAGES = [
@@ -135,6 +135,7 @@ interface OnboardingAttributes {
   enteredAt?: Date;
   blockedReason?: string;
   linkingAttempts?: number;
+  syncDeadline?: Date;
 }
 
 /** Search attribute payloads as visibility returns them (JSON-encoded). */
@@ -144,6 +145,7 @@ function attributesOf(fields: Record<string, { data?: Uint8Array | null }> | nul
     return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
   };
   const enteredAt = read('OnboardingStageEnteredAt');
+  const syncDeadline = read('OnboardingSyncDeadline');
   return {
     phoneNumber: read('OnboardingPhoneNumber') as string | undefined,
     wabaId: read('WabaId') as string | undefined,
@@ -151,6 +153,7 @@ function attributesOf(fields: Record<string, { data?: Uint8Array | null }> | nul
     enteredAt: typeof enteredAt === 'string' ? new Date(enteredAt) : undefined,
     blockedReason: read('OnboardingBlockedReason') as string | undefined,
     linkingAttempts: read('LinkingAttempts') as number | undefined,
+    syncDeadline: typeof syncDeadline === 'string' ? new Date(syncDeadline) : undefined,
   };
 }
 
@@ -164,10 +167,12 @@ function row(id: string, a: OnboardingAttributes, now: number, budgets: StageBud
     since: a.enteredAt?.toISOString() ?? null,
     ageMs: a.enteredAt ? now - a.enteredAt.getTime() : null,
     budgetMs: budgets[stage] ?? null,
-    stuck: isStuck(stage, a.enteredAt, now, budgets),
+    stuck: isStuck(stage, a.enteredAt, now, budgets, a.syncDeadline),
     blockedReason: a.blockedReason ?? null,
     remedy: a.blockedReason && a.blockedReason in BLOCKED_REASONS ? remedyFor(a.blockedReason as BlockedReason) : null,
     linkingAttempts: a.linkingAttempts ?? 0,
+    syncDeadline: a.syncDeadline?.toISOString() ?? null,
+    syncDeadlineNear: syncDeadlineNear(stage, a.syncDeadline, now),
   };
 }
 

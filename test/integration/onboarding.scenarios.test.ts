@@ -26,12 +26,16 @@ test('happy path: a number live in the app reaches Active with its status card',
   const phone = nextNumber();
   const { phoneNumberId } = await createPhone(h, phone);
   const linking = await throughSignup(h, phone);
-  expect(linking.phoneNumberId).toBe(phoneNumberId);
+  // Meta's popup shows the QR; nothing of the WABA is known before FINISH.
+  expect(linking.phoneNumberId).toBeNull();
   expect(linking.linking.attempts).toBe(1);
-  expect(JSON.stringify(linking)).not.toMatch(/EAAG|sealedToken|code_/);
 
-  await scan(h, phone);
+  const finished = await scan(h, phone);
+  expect(JSON.stringify(finished.body)).not.toMatch(/EAAG|sealedToken|code_/);
   const active = await h.onboardingWhen(phone, (o) => o.stage === 'active' && o.statusCard.displayName !== undefined);
+  expect(active.phoneNumberId).toBe(phoneNumberId);
+  // Meta's 24 h sync window, from FINISH, on the card.
+  expect(active.statusCard.syncDeadline).toBeGreaterThan(Date.now() + 23 * 3_600_000);
   expect(active.statusCard).toMatchObject({
     displayName: 'Jasper’s Market',
     qualityRating: 'GREEN',
