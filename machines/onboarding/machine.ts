@@ -243,24 +243,45 @@ const disconnectionDecisions = [
  * the truth that lifecycle events, enforcement and lost access are decided by. Legacy flow: only
  * active reads it (on entry and on demand), and nothing is decided from the read.
  */
+/** Where each stage's card region starts: active reads at once; payment reads a change still to decide (one received during sync). */
+const cardStarts = {
+  active: [{ target: 'refreshing' }],
+  payment: [
+    { guard: and(['isSessionFlow', 'hasPendingLifecycle']), target: 'refreshing' },
+    { guard: 'isSessionFlow', target: 'scheduled' },
+    { target: 'idle' },
+  ],
+  offboarded: [{ guard: 'isSessionFlow', target: 'scheduled' }, { target: 'idle' }],
+} as const;
+
+/** A read's answer: only active reads the card in the legacy flow, and decides nothing from it. */
+const cardReadDone = {
+  withLegacy: [
+    { guard: 'isSessionFlow', target: 'deciding', actions: 'recordStatusCard' },
+    { target: 'idle', actions: 'recordStatusCard' },
+  ],
+  sessionOnly: [{ target: 'deciding', actions: 'recordStatusCard' }],
+} as const;
+const cardReadFailed = {
+  withLegacy: [
+    { guard: 'isSessionFlow', target: 'deciding', actions: 'recordStatusCardFailure' },
+    { target: 'idle', actions: 'recordStatusCardFailure' },
+  ],
+  sessionOnly: [{ target: 'deciding', actions: 'recordStatusCardFailure' }],
+} as const;
+
 const statusCardRegion = (stage: 'payment' | 'active' | 'offboarded') => {
   const decisions = stage === 'offboarded' ? reconnectionDecisions : disconnectionDecisions;
+  const reads = stage === 'active' ? 'withLegacy' : 'sessionOnly';
   return {
-    initial: stage === 'active' ? 'refreshing' : 'start',
+    initial: 'start',
     // The region's own transitions: the stage's other regions (history) are not re-entered.
     on:
       stage === 'active'
         ? { 'account.update': lifecycleReadsMeta }
         : { 'account.update': lifecycleReadsMeta, ...sessionCardRefreshes },
     states: {
-      // Entered with a lifecycle change still to decide (e.g. one received during sync): read at once.
-      start: {
-        always: [
-          { guard: and(['isSessionFlow', 'hasPendingLifecycle']), target: 'refreshing' },
-          { guard: 'isSessionFlow', target: 'scheduled' },
-          { target: 'idle' },
-        ],
-      },
+      start: { always: cardStarts[stage] },
       refreshing: {
         invoke: {
           id: 'fetchStatusCard',
@@ -269,14 +290,8 @@ const statusCardRegion = (stage: 'payment' | 'active' | 'offboarded') => {
             phoneNumberId: need(context.phoneNumberId, 'phoneNumberId'),
             sealedToken: tokenOf(context),
           }),
-          onDone: [
-            { guard: 'isSessionFlow', target: 'deciding', actions: 'recordStatusCard' },
-            { target: 'idle', actions: 'recordStatusCard' },
-          ],
-          onError: [
-            { guard: 'isSessionFlow', target: 'deciding', actions: 'recordStatusCardFailure' },
-            { target: 'idle', actions: 'recordStatusCardFailure' },
-          ],
+          onDone: cardReadDone[reads],
+          onError: cardReadFailed[reads],
         },
       },
       // Session flow: the backend hears of a changed enforcement / access state, then the read decides.
@@ -304,7 +319,7 @@ const reauthorizationRegion = {
     idle: {},
     exchanging: {
       invoke: {
-        id: 'reauthorize',
+        id: 'exchangeSignupCode',
         src: 'exchangeSignupCode',
         input: ({ event }: { event: OnboardingEvent }) => {
           assertEvent(event, 'signup.finished');

@@ -1248,8 +1248,8 @@ describe('signup session: enforcement and access', () => {
 
     run.send({ ...finish, code: 'new-code' });
     expect(run.stage).toBe('active');
-    expect(run.spawned()).toEqual([{ id: 'reauthorize', src: 'exchangeSignupCode', input: { code: 'new-code' } }]);
-    run.done('reauthorize', { sealedToken: 'sealed:v1:new' });
+    expect(run.spawned()).toEqual([{ id: 'exchangeSignupCode', src: 'exchangeSignupCode', input: { code: 'new-code' } }]);
+    run.done('exchangeSignupCode', { sealedToken: 'sealed:v1:new' });
     expect(run.context.sealedToken).toBe('sealed:v1:new');
     run.done('fetchStatusCard', card);
     expect(run.context.sendingState).toEqual({ canSend: true });
