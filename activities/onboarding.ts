@@ -97,8 +97,9 @@ export function createOnboardingActivities(config: Config, log: Logger) {
     },
 
     /**
-     * Meta has no API to refresh a QR: the backend shows the refresh prompt and a new countdown.
-     * Against the simulator, the simulated hosted flow also issues a new QR / code.
+     * Legacy flow only (onboardings started before the signup session): Meta has no API to refresh
+     * a QR: the backend shows the refresh prompt and a new countdown. Against the simulator, the
+     * simulated hosted flow also issues a new QR / code.
      */
     async startLinkingAttempt(params: StartLinkingAttemptParams): Promise<void> {
       if (config.SIMULATOR_ENABLED) await issueSimulatedLinkingCode(config.META_GRAPH_BASE_URL, params);
