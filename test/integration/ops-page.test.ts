@@ -134,7 +134,7 @@ if ('missing' in found) {
     // The machine as the API defines it: the current state, the states passed through, the rest.
     await page.locator('#diagram .state.current[data-state="linking.session"]').waitFor();
     expect(await page.locator('#diagram [data-state="linking"]').getAttribute('class')).toContain('current');
-    for (const visited of ['prerequisites', 'signup', 'signup.awaitingResult', 'signup.lookingUpNumber']) {
+    for (const visited of ['prerequisites', 'signup', 'signup.awaitingResult']) {
       expect(await page.locator(`#diagram [data-state="${visited}"]`).getAttribute('class')).toContain('visited');
     }
     for (const untouched of ['registration', 'active', 'blocked', 'cancelled']) {
