@@ -92,12 +92,14 @@ export function createOnboardingActivities(config: Config, log: Logger) {
         canSendMessage: n.health_status?.can_send_message,
         isOnBizApp: n.is_on_biz_app,
         platformType: n.platform_type,
+        readAt: Date.now(),
       };
     },
 
     /**
-     * Meta has no API to refresh a QR: the backend shows the refresh prompt and a new countdown.
-     * Against the simulator, the simulated hosted flow also issues a new QR / code.
+     * Legacy flow only (onboardings started before the signup session): Meta has no API to refresh
+     * a QR: the backend shows the refresh prompt and a new countdown. Against the simulator, the
+     * simulated hosted flow also issues a new QR / code.
      */
     async startLinkingAttempt(params: StartLinkingAttemptParams): Promise<void> {
       if (config.SIMULATOR_ENABLED) await issueSimulatedLinkingCode(config.META_GRAPH_BASE_URL, params);
@@ -110,17 +112,20 @@ export function createOnboardingActivities(config: Config, log: Logger) {
   } satisfies OnboardingEffects;
 }
 
-/** The WABA's number for this onboarding: the one signup named, else the one on the app (docs/meta.md#onboarding-calls-in-order). */
+/**
+ * The WABA's number for this onboarding: only the number the backend started (by its digits; an id
+ * from Embedded Signup must be that same number). A WABA that does not list it answers `found:
+ * false` with what it lists: never another number's id, which would run +A's onboarding on +B.
+ */
 async function lookup(graph: GraphClient, input: LookupPhoneNumberInput, accessToken: string): Promise<LookupPhoneNumberOutput> {
   const numbers = await graph.listPhoneNumbers(input.wabaId, accessToken);
   const digits = (n: string) => n.replace(/\D/g, '');
-  const match =
-    numbers.find((n) => n.id === input.phoneNumberId) ??
-    numbers.find((n) => digits(n.display_phone_number) === digits(input.phoneNumber)) ??
-    numbers.find((n) => n.is_on_biz_app === true);
-  if (!match) {
-    throw ApplicationFailure.nonRetryable(`no number of the WABA is on the WhatsApp Business app`, 'NumberNotFound');
-  }
+  const match = numbers.find(
+    (n) =>
+      digits(n.display_phone_number) === digits(input.phoneNumber) &&
+      (input.phoneNumberId === undefined || n.id === input.phoneNumberId),
+  );
+  if (!match) return { found: false, listed: numbers.map((n) => n.display_phone_number) };
   return {
     phoneNumberId: match.id,
     displayPhoneNumber: match.display_phone_number,

@@ -15,6 +15,8 @@ export const OnboardingStage = defineSearchAttributeKey('OnboardingStage', Searc
 export const OnboardingStageEnteredAt = defineSearchAttributeKey('OnboardingStageEnteredAt', SearchAttributeType.DATETIME);
 export const OnboardingBlockedReason = defineSearchAttributeKey('OnboardingBlockedReason', SearchAttributeType.KEYWORD);
 export const LinkingAttempts = defineSearchAttributeKey('LinkingAttempts', SearchAttributeType.INT);
+/** Until when Meta accepts the contacts and history sync (24 h from FINISH): ops see the ones near it. */
+export const OnboardingSyncDeadline = defineSearchAttributeKey('OnboardingSyncDeadline', SearchAttributeType.DATETIME);
 
 export const onboardingSearchAttributes = [
   WabaId,
@@ -24,6 +26,7 @@ export const onboardingSearchAttributes = [
   OnboardingStageEnteredAt,
   OnboardingBlockedReason,
   LinkingAttempts,
+  OnboardingSyncDeadline,
 ];
 
 /** `--search-attribute Name=Type` arguments for `temporal server start-dev`. */

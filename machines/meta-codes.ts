@@ -27,8 +27,12 @@ export const SEND_REFUSALS = [
 
 export type SendRefusalCode = (typeof SEND_REFUSALS)[number]['code'];
 
-export function isSendingBlockCode(code: number | undefined): code is SendRefusalCode {
-  return SEND_REFUSALS.some((refusal) => refusal.code === code);
+/**
+ * A refusal that stops the whole number: one of SEND_REFUSALS, or lost access (a token or
+ * permission code, below), which no send can get past until the business connects again.
+ */
+export function isSendingBlockCode(code: number | undefined): code is number {
+  return SEND_REFUSALS.some((refusal) => refusal.code === code) || isAuthorizationErrorCode(code);
 }
 
 /** The number's own throughput (20/s) was exceeded: the whole number pauses. */
@@ -103,6 +107,22 @@ export const SIGNUP_ERROR_REASONS: Readonly<Record<number, BlockedReason>> = {
   3441033: 'too_many_attempts',
   3441046: 'too_many_attempts',
 };
+
+/**
+ * The answer to the code exchange (GET /oauth/access_token) after FINISH, each with its own reason.
+ * Meta answers 100 for an expired, a used and an unknown code alike: its message tells them apart.
+ * No code at all (no answer within the code's 30 s) is an expired code.
+ */
+export function exchangeErrorReason(code: number | undefined, message: string): BlockedReason {
+  if (code === undefined) return 'signup_code_expired';
+  if (code === 101) return 'app_credentials_invalid';
+  if (code === 100) {
+    if (/expired/i.test(message)) return 'signup_code_expired';
+    if (/been used|already used/i.test(message)) return 'signup_code_used';
+    return 'signup_code_invalid';
+  }
+  return graphErrorReason(code);
+}
 
 /** Any other code keeps the generic `signup_error` (the code itself is kept with the block). */
 export function signupErrorReason(code: number): BlockedReason {

@@ -54,7 +54,7 @@ export const sends = new Counter({
 
 export const onboardingMilestones = new Counter({
   name: 'coexist_onboarding_milestones_total',
-  help: 'Onboarding transitions the backend is told of (linkingAttempt, linkingLapsed, blocked, paymentRequired, active, offboarded, syncFailed, historyOutcome), counted when the notice is delivered',
+  help: 'Onboarding transitions the backend is told of (linkingAttempt, linkingLapsed, blocked, paymentRequired, active, offboarded, syncFailed, historyOutcome, sendingState), counted when the notice is delivered',
   labelNames: ['kind'] as const,
   registers: [registry],
 });

@@ -17,6 +17,8 @@ import { effectsOf } from './effects';
 import { MachineDriver, microstepsOf } from './machine-driver';
 
 const T0 = 1_767_225_600_000; // 2026-01-01
+/** entry[].time of a lifecycle event the walk may deliver twice: a redelivery. */
+const REDELIVERED_TIME = 1_767_225_600;
 const DAY = 86_400_000;
 
 /** Variants of an event, given how long the path is so far (times move forward along a path). */
@@ -35,6 +37,7 @@ const onboardingOutputs: Record<string, unknown[]> = {
   lookupPhoneNumber: [
     { phoneNumberId: '106540352242922', displayPhoneNumber: '+1 555-010-0001', isOnBizApp: true, platformType: 'CLOUD_API' },
     { phoneNumberId: '106540352242922', displayPhoneNumber: '+1 555-010-0001', isOnBizApp: false },
+    { found: false, listed: ['+1 555-010-0009'] },
   ],
   subscribeApp: [undefined],
   checkRegistration: [
@@ -55,6 +58,9 @@ const onboardingOutputs: Record<string, unknown[]> = {
       throughput: 'STANDARD',
       canSendMessage: 'AVAILABLE',
     },
+    // Meta's read of the number: on both, or off the Cloud API.
+    { status: 'CONNECTED', isOnBizApp: true, platformType: 'CLOUD_API', canSendMessage: 'AVAILABLE' },
+    { status: 'DISCONNECTED', isOnBizApp: false, platformType: 'NOT_APPLICABLE', canSendMessage: 'BLOCKED' },
   ],
 };
 
@@ -74,6 +80,7 @@ const onboardingCatalog: Catalog = (type, step) => {
     case 'signup.cancelled':
       return [
         { type, currentStep: 'PHONE_NUMBER_SETUP', at },
+        { type, currentStep: 'PHONE_NUMBER_VERIFICATION', at },
         { type, errorCode: '3441049', errorMessage: 'connected to another provider', sessionId: 's', at },
       ];
     case 'linking.confirmed':
@@ -91,14 +98,22 @@ const onboardingCatalog: Catalog = (type, step) => {
     case 'payment.added':
       return [{ type, at }];
     case 'send.refused':
-      return [131042, 368].map((code) => ({ type, code, at }));
+      return [131042, 368, 190].map((code) => ({ type, code, at }));
+    case 'signup.started':
+      return [{ type, at }];
     case 'account.update':
-      return ['PARTNER_REMOVED', 'ACCOUNT_OFFBOARDED', 'ACCOUNT_RECONNECTED', 'VERIFIED_ACCOUNT'].map((event) => ({
-        type,
-        event,
-        eventTime,
-        ...(event === 'PARTNER_REMOVED' ? { reason: 'PRIMARY_INACTIVITY' } : {}),
-      }));
+      return [
+        ...['PARTNER_REMOVED', 'ACCOUNT_OFFBOARDED', 'ACCOUNT_RECONNECTED', 'VERIFIED_ACCOUNT'].map((event) => ({
+          type,
+          event,
+          eventTime,
+          ...(event === 'PARTNER_REMOVED' ? { reason: 'PRIMARY_INACTIVITY' } : {}),
+        })),
+        // No entry[].time (received then), one at a fixed time (a redelivery repeats it), an enforcement.
+        { type, event: 'PARTNER_REMOVED', receivedAt: at },
+        { type, event: 'ACCOUNT_RECONNECTED', eventTime: REDELIVERED_TIME },
+        { type, event: 'ACCOUNT_RESTRICTION', eventTime, detail: '[{"restriction_type":"RESTRICTED_BIZ_INITIATED_MESSAGING"}]' },
+      ];
     case 'account.qualityUpdate':
       return [{ type, event: 'UPGRADE', messagingLimitTier: 'TIER_1K', eventTime }];
     case 'account.nameUpdate':
@@ -222,17 +237,28 @@ const onboardingAbstraction: Abstraction = ({ value, context }) => {
     c.offboarding?.event,
     c.blocked && [c.blocked.stage, c.blocked.reason],
     c.sealedToken !== undefined,
+    c.flow,
+    c.pendingLifecycle?.event,
+    c.lifecycleEvents.some((e) => e.time === REDELIVERED_TIME),
+    c.syncWindowClosed,
+    c.cardReadRequested,
+    c.statusCard.lastError !== undefined,
   ];
 };
 
 const conversationAbstraction: Abstraction = ({ value }) => value;
 
-const models = new Map<AnyStateMachine, { input: unknown; catalog: Catalog; abstraction: Abstraction }>([
-  // Two linking attempts: the last attempt's lapse is two steps away.
+const models = new Map<AnyStateMachine, { inputs: unknown[]; catalog: Catalog; abstraction: Abstraction }>([
+  // Two linking attempts: the last attempt's lapse is two steps away. Both flows: onboardings started
+  // before the signup session still run (and replay) the legacy one.
   [
     onboardingMachine,
     {
-      input: { phoneNumber: '+15550100001', settings: { maxLinkingAttempts: 2 } },
+      inputs: (['session', 'legacy'] as const).map((flow) => ({
+        phoneNumber: '+15550100001',
+        flow,
+        settings: { maxLinkingAttempts: 2 },
+      })),
       catalog: onboardingCatalog,
       abstraction: onboardingAbstraction,
     },
@@ -240,7 +266,7 @@ const models = new Map<AnyStateMachine, { input: unknown; catalog: Catalog; abst
   [
     conversationMachine,
     {
-      input: { phoneNumberId: '106540352242922', waId: '16505551234' },
+      inputs: [{ phoneNumberId: '106540352242922', waId: '16505551234' }],
       catalog: conversationCatalog,
       abstraction: conversationAbstraction,
     },
@@ -264,13 +290,25 @@ export function coverByGeneratedPaths(machine: AnyStateMachine, byScenarios: Cov
   const model = models.get(machine);
   if (!model) throw new Error(`no event catalog for machine ${machine.id}`);
   const coverage = Object.assign(new Coverage(byScenarios.model).merge(byScenarios), { paths: [] as GeneratedPath[] });
+  for (const input of model.inputs) walk(machine, input, model, coverage);
+  return coverage;
+}
+
+/** Shortest paths from one input over xstate/graph's adjacency map, kept for each transition not yet covered. */
+function walk(
+  machine: AnyStateMachine,
+  input: unknown,
+  model: { catalog: Catalog; abstraction: Abstraction },
+  coverage: Coverage & { paths: GeneratedPath[] },
+): void {
+  if (complete(coverage)) return;
   const stateKey = (snapshot: AnyMachineSnapshot) => JSON.stringify(model.abstraction(snapshot));
 
   // Times move forward along a path: an event's variants are made for the length of the path that
   // first reached its snapshot (the traversal names the previous snapshot when it serialises one).
   const depth = new WeakMap<AnyMachineSnapshot, number>();
   const adjacency = getAdjacencyMap(machine, {
-    input: model.input as never,
+    input: input as never,
     serializeState: (snapshot, _event, previous) => {
       if (!depth.has(snapshot)) depth.set(snapshot, previous ? (depth.get(previous) ?? 0) + 1 : 0);
       return stateKey(snapshot);
@@ -283,7 +321,7 @@ export function coverByGeneratedPaths(machine: AnyStateMachine, byScenarios: Cov
   if (Object.keys(adjacency).length > MAX_STATES)
     throw new Error(`${machine.id}: ${Object.keys(adjacency).length} abstract states, more than ${MAX_STATES}`);
 
-  const initial = new MachineDriver(machine, model.input, { record: true });
+  const initial = new MachineDriver(machine, input, { record: true });
   coverage.recordSnapshot(initial.snapshot);
   for (const s of initial.last.microsteps) coverage.recordSnapshot(s);
 
@@ -298,15 +336,13 @@ export function coverByGeneratedPaths(machine: AnyStateMachine, byScenarios: Cov
       const path = [...events, event];
       for (const key of taken.map(transitionKey)) {
         if (coverage.transitions.has(key)) continue;
-        if (!replayTakes(machine, model.input, path, key))
-          throw new Error(`generated path for ${key} does not take it when replayed`);
+        if (!replayTakes(machine, input, path, key)) throw new Error(`generated path for ${key} does not take it when replayed`);
         coverage.recordTransition(key);
         coverage.paths.push({ covers: key, events: path });
       }
       for (const s of [...microsteps, after]) coverage.recordSnapshot(s);
     }
   }
-  return coverage;
 }
 
 function complete(c: Coverage): boolean {

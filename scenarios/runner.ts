@@ -106,15 +106,26 @@ async function perform(
     case 'prerequisites':
       return target.prerequisites(phone, step.report);
     case 'signup': {
-      const signup = await target.sim('POST', '/signup', {
+      const opened = await target.sim('POST', '/signup', {
         phoneNumber: phone,
         ...(step.abandonAt ? { abandonAt: step.abandonAt } : {}),
       });
-      if (signup.status !== 200)
-        throw fail(`the simulated Embedded Signup answered ${signup.status}: ${JSON.stringify(signup.body)}`);
-      if (step.codeAgeMs) await target.sim('POST', '/clock/advance', { ms: step.codeAgeMs });
-      const { event, data } = signup.body.message;
-      return target.signup(phone, { event, data, ...(signup.body.code ? { code: signup.body.code } : {}) });
+      if (opened.status !== 200)
+        throw fail(`the simulated Embedded Signup answered ${opened.status}: ${JSON.stringify(opened.body)}`);
+      // The popup opened: the backend's page reports the session.
+      const started = await target.event(phone, { type: 'signupStarted' });
+      // An error Meta showed, or the person left: the page received a CANCEL, forwarded as is.
+      if (opened.body.message) return target.signup(phone, { event: opened.body.message.event, data: opened.body.message.data });
+      if (!step.scan) return started;
+      return finishSignup(target, phone, step.codeAgeMs, fail);
+    }
+    case 'finish':
+      return finishSignup(target, phone, step.codeAgeMs, fail);
+    case 'cancelSignup': {
+      const cancelled = await target.sim('POST', `/signup/${phone}/cancel`, { currentStep: step.currentStep });
+      if (cancelled.status !== 200)
+        throw fail(`the simulated popup answered ${cancelled.status}: ${JSON.stringify(cancelled.body)}`);
+      return target.signup(phone, { event: cancelled.body.message.event, data: cancelled.body.message.data });
     }
     case 'event':
       return target.event(phone, { type: step.type });
@@ -146,6 +157,16 @@ async function perform(
     case 'check':
       return undefined;
   }
+}
+
+/** The phone scans the popup's QR; Meta posts FINISH with the code, which the backend forwards. */
+async function finishSignup(target: ScenarioTarget, phone: string, codeAgeMs: number | undefined, fail: (m: string) => Error) {
+  const scanned = await target.sim('POST', `/linking/${phone}/scan`);
+  if (scanned.status !== 200 || !scanned.body?.message)
+    throw fail(`the simulated phone could not scan: ${scanned.status} ${JSON.stringify(scanned.body)}`);
+  if (codeAgeMs) await target.sim('POST', '/clock/advance', { ms: codeAgeMs });
+  const { event, data } = scanned.body.message;
+  return target.signup(phone, { event, data, code: scanned.body.code });
 }
 
 const answered = (answer: Answer, expected: number | undefined) =>
@@ -269,7 +290,11 @@ function describe(step: Step): string {
     case 'prerequisites':
       return `prerequisites ${JSON.stringify(step.report)}`;
     case 'signup':
-      return `Embedded Signup${step.abandonAt ? `, abandoned at ${step.abandonAt}` : ''}${step.codeAgeMs ? `, code ${step.codeAgeMs} ms old` : ''}`;
+      return `Embedded Signup${step.abandonAt ? `, abandoned at ${step.abandonAt}` : ''}${step.scan ? '' : ', popup open'}${step.codeAgeMs ? `, code ${step.codeAgeMs} ms old` : ''}`;
+    case 'finish':
+      return `the phone scans, Meta posts FINISH${step.codeAgeMs ? `, code ${step.codeAgeMs} ms old` : ''}`;
+    case 'cancelSignup':
+      return `the popup is left at ${step.currentStep}`;
     case 'event':
       return `event ${step.type}`;
     case 'send':

@@ -53,14 +53,24 @@ const steps = z.discriminatedUnion('do', [
   step('start', { settings: startOnboardingSchema.shape.settings, answer }),
   /** POST /onboardings/:phone/prerequisites */
   step('prerequisites', { report: prerequisitesSchema, answer }),
-  /** The simulated Embedded Signup, then POST /onboardings/:phone/signup with what it answered. */
+  /**
+   * The simulated Embedded Signup in Meta's order: the popup opens (the backend reports
+   * `signupStarted`), the phone scans the QR, and only then does Meta post FINISH, which the
+   * backend forwards to POST /onboardings/:phone/signup with the code.
+   */
   step('signup', {
-    /** Meta's clock moves this far between signup and the code exchange (codes live about 30 s). */
+    /** Meta's clock moves this far between FINISH and the code exchange (codes live about 30 s). */
     codeAgeMs: z.number().int().nonnegative().optional(),
     /** The user leaves Embedded Signup at this step (a CANCEL with current_step). */
     abandonAt: z.string().min(1).optional(),
+    /** false: the popup only opens (the QR shows); a later `finish` step scans it. */
+    scan: z.boolean().default(true),
     answer,
   }),
+  /** The phone scans the QR of the open popup; Meta posts FINISH, the backend forwards it. */
+  step('finish', { codeAgeMs: z.number().int().nonnegative().optional(), answer }),
+  /** The person leaves the open popup at a step: the backend forwards Meta's CANCEL. */
+  step('cancelSignup', { currentStep: z.string().min(1).default('PHONE_NUMBER_VERIFICATION'), answer }),
   /** POST /onboardings/:phone/events */
   step('event', {
     type: z.enum(userEventSchema.options.map((o) => o.shape.type.value) as [UserEvent['type'], ...UserEvent['type'][]]),
@@ -78,7 +88,8 @@ const steps = z.discriminatedUnion('do', [
     retryFor: durationSchema.optional(),
   }),
   /** A webhook change sent by the simulator as Meta would (signed, to the API). */
-  step('webhook', { field: z.string().min(1), value: json, time: z.number().int().optional() }),
+  /** `time`: entry[].time in seconds (default: the simulator's now; null: no time at all). */
+  step('webhook', { field: z.string().min(1), value: json, time: z.number().int().nullable().optional() }),
   /** Moves the clock (Temporal's and the simulator's): timers that fall due fire. */
   step('advance', { by: durationSchema }),
   /** Only expectations. */

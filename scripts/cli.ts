@@ -309,6 +309,8 @@ const listRowSchema = z
     blockedReason: z.string().nullish(),
     remedy: z.string().nullish(),
     linkingAttempts: z.number().nullish(),
+    syncDeadline: z.string().nullish(),
+    syncDeadlineNear: z.boolean().nullish(),
   })
   .loose();
 export const listAnswerSchema = z.object({ onboardings: z.array(listRowSchema), nextPageToken: z.string().optional() }).loose();
@@ -327,6 +329,8 @@ export const showAnswerSchema = z
     budgetMs: z.number().nullish(),
     stuck: z.boolean(),
     linkingAttempts: z.number().nullish(),
+    syncDeadline: z.string().nullish(),
+    syncDeadlineNear: z.boolean().nullish(),
     blocked: z
       .object({
         reason: z.string(),
@@ -413,7 +417,7 @@ export function renderList(answer: ListAnswer, { now, columns }: RenderOptions):
       o.stage,
       shortTime(o.since),
       age === undefined ? '-' : formatDuration(age),
-      o.stuck ? 'STUCK' : '',
+      o.stuck ? (o.syncDeadlineNear ? 'STUCK (sync deadline)' : 'STUCK') : '',
       String(o.linkingAttempts ?? 0),
       o.blockedReason ?? '',
       o.remedy ?? '',
@@ -456,6 +460,10 @@ export function renderShow(o: ShowAnswer, { now, columns }: RenderOptions): stri
   out.push(`${label('state')}${o.state} (${o.status})`);
   if (o.wabaId) out.push(`${label('waba')}${o.wabaId}`);
   out.push(`${label('linking')}${o.linkingAttempts ?? 0} attempt${o.linkingAttempts === 1 ? '' : 's'}`);
+  if (o.syncDeadline)
+    out.push(
+      `${label('sync deadline')}${shortTime(o.syncDeadline)}${o.syncDeadlineNear ? ' (near: contacts and history not requested yet)' : ''}`,
+    );
   if (o.blocked) {
     const code = o.blocked.code !== undefined ? `, Meta code ${o.blocked.code}` : '';
     out.push(`${label('blocked')}${o.blocked.reason} (in ${o.blocked.stage}${code})`);

@@ -46,18 +46,22 @@ async function main(): Promise<void> {
     hasBusinessPortfolio: true,
     connectedElsewhere: false,
   });
-  const signup = await sim('POST', '/signup', { phoneNumber });
-  await api('POST', `/onboardings/${phoneNumber}/signup`, {
-    event: signup.message.event,
-    data: signup.message.data,
-    code: signup.code,
-  });
+  // The page opens Meta's popup (Embedded Signup) and its backend reports the session.
+  await sim('POST', '/signup', { phoneNumber });
+  await api('POST', `/onboardings/${phoneNumber}/events`, { type: 'signupStarted' });
 
-  console.log('Waiting for the first QR to lapse (4 s) ...');
+  console.log('Meta shows a QR in its popup; waiting for the first attempt to lapse (4 s) ...');
   await follow((o) => o.linking.attempts >= 2);
-  console.log('The phone scans the fresh QR from Linked devices.');
-  await sim('POST', `/linking/${phoneNumber}/scan`);
-  await api('POST', `/onboardings/${phoneNumber}/events`, { type: 'qrScanned' });
+  console.log('The backend got linkingLapsed: the person refreshes the code on Meta’s screen and the phone scans it.');
+  await sim('POST', `/linking/${phoneNumber}/refresh`, {});
+  await api('POST', `/onboardings/${phoneNumber}/events`, { type: 'refreshLinking' });
+  const scanned = await sim('POST', `/linking/${phoneNumber}/scan`);
+  console.log('Only now does Meta post FINISH to the page, which forwards it with the code.');
+  await api('POST', `/onboardings/${phoneNumber}/signup`, {
+    event: scanned.message.event,
+    data: scanned.message.data,
+    code: scanned.code,
+  });
   const active = await follow((o) => o.stage === 'active' && o.statusCard.displayName !== undefined);
   console.log('\nWhatsApp Account Status card:');
   console.log(JSON.stringify(active.statusCard, null, 2));

@@ -10,6 +10,7 @@ import { DEFAULT_PAIR_RATE, registerMessaging, type PairRate } from './messaging
 import { WebhookOutbox } from './webhooks';
 import {
   CODE_TTL_MS,
+  LINKING_CODE_TTL_MS,
   MetaError,
   MIN_APP_VERSION,
   SYNC_WINDOW_MS,
@@ -140,7 +141,7 @@ export function createSimulator(options: SimulatorOptions) {
     if (req.params.wabaId !== wabaId) throw new MetaError(403, 200, 'Permissions error');
     const data = world.byWaba(wabaId).map((n) => ({
       id: n.phoneNumberId,
-      display_phone_number: display(n),
+      display_phone_number: n.listedAs !== undefined ? n.listedAs.replace(/^\+/, '') : display(n),
       verified_name: n.verifiedName,
       status: world.onCloudApi(n) ? 'CONNECTED' : 'PENDING',
       is_on_biz_app: !n.partnerRemoved,
@@ -217,7 +218,7 @@ export function createSimulator(options: SimulatorOptions) {
   function healthOf(n: SimNumber | undefined) {
     const blocked = !n || !n.paymentMethod;
     return {
-      can_send_message: blocked ? 'BLOCKED' : 'AVAILABLE',
+      can_send_message: blocked ? 'BLOCKED' : n.restricted ? 'LIMITED' : 'AVAILABLE',
       entities: [
         {
           entity_type: 'WABA',
@@ -332,6 +333,9 @@ export function createSimulator(options: SimulatorOptions) {
       paymentMethod: z.boolean(),
       verifiedName: z.string().min(1),
       nameStatus: z.string(),
+      listedAs: z.string().regex(/^\+[1-9]\d{6,14}$/),
+      healthLagMs: z.number().int().min(0),
+      qualityRating: z.string(),
     })
     .partial()
     .strict();
@@ -345,12 +349,43 @@ export function createSimulator(options: SimulatorOptions) {
   );
   control.patch('/numbers/:phoneNumber', (req, res) => res.json(Object.assign(numberParam(req), body(numberSettings, req))));
 
-  /** Plays Meta's hosted Embedded Signup for business-app users (docs/meta.md#session-info-events). */
+  /** The message the page receives from Meta's popup (posted to the opener window). */
+  const cancelMessage = (data: Record<string, string>) => ({ type: 'WA_EMBEDDED_SIGNUP', event: 'CANCEL', version: 3, data });
+
+  /** A QR (or verification code) on Meta's screen, living `ttlMs` on the simulator's clock. */
+  const issueLinkingCode = (n: SimNumber, method: 'qr' | 'code', ttlMs: number) => {
+    const now = world.clock.now();
+    n.linking = {
+      code: method === 'qr' ? world.secret('qr_') : String(100000 + Math.floor(seededRandom(now)() * 899999)),
+      method,
+      issuedAt: now,
+      expiresAt: now + ttlMs,
+      attempt: (n.linking?.attempt ?? 0) + 1,
+    };
+    count('linking/refresh', n);
+    return n.linking;
+  };
+
+  /**
+   * Plays Meta's Embedded Signup for business-app users, in Meta's order: the popup opens (a
+   * session) and shows a QR / verification code; only when the phone scans it (`/linking/:phone/scan`)
+   * does Meta post FINISH with the code. Errors Meta shows in the popup come back as a CANCEL with
+   * `error_code`; a person leaving at a step (`abandonAt`) as a CANCEL with `current_step`.
+   */
   control.post('/signup', (req, res) => {
-    const { phoneNumber, abandonAt } = body(z.object({ phoneNumber: phone, abandonAt: z.string().optional() }).strict(), req);
+    const { phoneNumber, abandonAt, method, ttlMs } = body(
+      z
+        .object({
+          phoneNumber: phone,
+          abandonAt: z.string().optional(),
+          method: z.enum(['qr', 'code']).default('qr'),
+          ttlMs: z.number().int().positive().default(LINKING_CODE_TTL_MS),
+        })
+        .strict(),
+      req,
+    );
     const n = world.addNumber({ phoneNumber });
-    const cancel = (data: Record<string, string>) =>
-      res.json({ message: { type: 'WA_EMBEDDED_SIGNUP', event: 'CANCEL', version: 3, data } });
+    const cancel = (data: Record<string, string>) => res.json({ message: cancelMessage(data) });
     const sessionId = world.secret('session_');
     if (abandonAt) return cancel({ current_step: abandonAt });
     if (!versionAtLeast(n.appVersion, MIN_APP_VERSION)) {
@@ -369,35 +404,27 @@ export function createSimulator(options: SimulatorOptions) {
         timestamp: String(seconds()),
       });
     }
-    const code = world.secret('code_');
-    world.codes.set(code, { phoneNumber, expiresAt: world.clock.now() + CODE_TTL_MS, used: false });
-    res.json({
-      message: {
-        type: 'WA_EMBEDDED_SIGNUP',
-        event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
-        version: 3,
-        data: { waba_id: n.wabaId },
-      },
-      code,
-    });
+    n.signupSession = sessionId;
+    res.json({ session: { id: sessionId }, linking: issueLinkingCode(n, method, ttlMs) });
   });
 
+  /** The person leaves the open popup at a step: the page receives CANCEL with `current_step`. */
+  control.post('/signup/:phoneNumber/cancel', (req, res) => {
+    const n = numberParam(req);
+    const { currentStep } = body(z.object({ currentStep: z.string().default('PHONE_NUMBER_VERIFICATION') }).strict(), req);
+    n.signupSession = undefined;
+    n.linking = undefined;
+    res.json({ message: cancelMessage({ current_step: currentStep }) });
+  });
+
+  /** The person clicks "refresh the code" on Meta's screen (or, legacy, coexist asked for one). */
   control.post('/linking/:phoneNumber/refresh', (req, res) => {
     const n = world.addNumber({ phoneNumber: phone.parse(req.params.phoneNumber) });
     const { method, ttlMs } = body(
-      z.object({ method: z.enum(['qr', 'code']).default('qr'), ttlMs: z.number().int().positive().default(120_000) }),
+      z.object({ method: z.enum(['qr', 'code']).default('qr'), ttlMs: z.number().int().positive().default(LINKING_CODE_TTL_MS) }),
       req,
     );
-    const now = world.clock.now();
-    n.linking = {
-      code: method === 'qr' ? world.secret('qr_') : String(100000 + Math.floor(seededRandom(now)() * 899999)),
-      method,
-      issuedAt: now,
-      expiresAt: now + ttlMs,
-      attempt: (n.linking?.attempt ?? 0) + 1,
-    };
-    count('linking/refresh', n);
-    res.status(201).json(n.linking);
+    res.status(201).json(issueLinkingCode(n, method, ttlMs));
   });
   control.post('/linking/:phoneNumber/expire', (req, res) => {
     const n = numberParam(req);
@@ -421,7 +448,24 @@ export function createSimulator(options: SimulatorOptions) {
     }
     n.linkedAt = world.clock.now();
     n.linking = undefined;
-    res.json({ linked: true, linkedAt: n.linkedAt });
+    n.partnerRemoved = false;
+    n.offboarded = false;
+    // Scanned inside a signup session: only now does Meta post FINISH, with the exchangeable code.
+    if (n.signupSession === undefined) return void res.json({ linked: true, linkedAt: n.linkedAt });
+    n.signupSession = undefined;
+    const code = world.secret('code_');
+    world.codes.set(code, { phoneNumber: n.phoneNumber, expiresAt: world.clock.now() + CODE_TTL_MS, used: false });
+    res.json({
+      linked: true,
+      linkedAt: n.linkedAt,
+      message: {
+        type: 'WA_EMBEDDED_SIGNUP',
+        event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
+        version: 3,
+        data: { waba_id: n.wabaId },
+      },
+      code,
+    });
   });
 
   control.post('/numbers/:phoneNumber/quality', (req, res) => {
@@ -440,22 +484,75 @@ export function createSimulator(options: SimulatorOptions) {
     });
     res.json(n);
   });
+  /**
+   * How a lifecycle webhook is delivered: `time` is entry[].time in seconds (default: now; null: no
+   * time at all), `deliveries` how many times Meta sends the same one, `webhook: false` changes
+   * Meta's state without telling anyone.
+   */
+  const delivery = z
+    .object({
+      time: z.number().int().nullable().optional(),
+      deliveries: z.number().int().min(1).max(10).default(1),
+      webhook: z.boolean().default(true),
+    })
+    .partial();
+  const lifecycle = (n: SimNumber, value: Record<string, unknown>, d: z.infer<typeof delivery>) => {
+    if (d.webhook === false) return;
+    const time = d.time === null ? undefined : (d.time ?? seconds());
+    for (let i = 0; i < (d.deliveries ?? 1); i++) void outbox.send(n.wabaId, 'account_update', value, time);
+  };
+
   control.post('/numbers/:phoneNumber/partner-removed', (req, res) => {
     const n = numberParam(req);
-    const { reason } = body(z.object({ reason: z.string().default('PRIMARY_INACTIVITY') }), req);
+    const { reason, ...d } = body(delivery.extend({ reason: z.string().default('PRIMARY_INACTIVITY') }), req);
     n.partnerRemoved = true;
-    webhook(n, 'account_update', {
-      phone_number: display(n),
-      event: 'PARTNER_REMOVED',
-      disconnection_info: { reason, initiated_by: 'SYSTEM' },
-    });
+    lifecycle(
+      n,
+      { phone_number: display(n), event: 'PARTNER_REMOVED', disconnection_info: { reason, initiated_by: 'SYSTEM' } },
+      d,
+    );
+    res.json(n);
+  });
+  /** The phone re-registered: the Cloud API companion is paused (ACCOUNT_OFFBOARDED). */
+  control.post('/numbers/:phoneNumber/offboarded', (req, res) => {
+    const n = numberParam(req);
+    n.offboarded = true;
+    lifecycle(n, { phone_number: display(n), event: 'ACCOUNT_OFFBOARDED' }, body(delivery, req));
     res.json(n);
   });
   control.post('/numbers/:phoneNumber/reconnect', (req, res) => {
     const n = numberParam(req);
     n.partnerRemoved = false;
-    webhook(n, 'account_update', { phone_number: display(n), event: 'ACCOUNT_RECONNECTED' });
+    n.offboarded = false;
+    lifecycle(n, { phone_number: display(n), event: 'ACCOUNT_RECONNECTED' }, body(delivery, req));
     res.json(n);
+  });
+  /**
+   * Meta restricts the account (ACCOUNT_RESTRICTION with restriction_info) or lifts it: health
+   * says LIMITED while restricted; a lift is not announced by a webhook, only seen in reads.
+   */
+  control.post('/numbers/:phoneNumber/restriction', (req, res) => {
+    const n = numberParam(req);
+    const { restricted, ...d } = body(delivery.extend({ restricted: z.boolean().default(true) }), req);
+    n.restricted = restricted;
+    if (restricted)
+      lifecycle(
+        n,
+        {
+          phone_number: display(n),
+          event: 'ACCOUNT_RESTRICTION',
+          restriction_info: [{ restriction_type: 'RESTRICTED_BIZ_INITIATED_MESSAGING', expiration: seconds() + 7 * 86_400 }],
+        },
+        d,
+      );
+    res.json(n);
+  });
+  /** The business (or Meta) revokes every token issued for the number's WABA: every call answers 190. */
+  control.post('/numbers/:phoneNumber/revoke-tokens', (req, res) => {
+    const n = numberParam(req);
+    let revoked = 0;
+    for (const [token, wabaId] of world.tokens) if (wabaId === n.wabaId && world.tokens.delete(token)) revoked++;
+    res.json({ revoked });
   });
 
   control.get('/clock', (_req, res) => res.json({ now: world.clock.now(), frozen: world.clock.frozen }));
@@ -515,10 +612,13 @@ export function createSimulator(options: SimulatorOptions) {
   /** Sends any change as Meta would (duplicates, late events, unknown fields). */
   control.post('/webhooks', async (req, res) => {
     const { wabaId, field, value, time } = body(
-      z.object({ wabaId: z.string(), field: z.string(), value: z.unknown(), time: z.number().int().optional() }).strict(),
+      z
+        .object({ wabaId: z.string(), field: z.string(), value: z.unknown(), time: z.number().int().nullable().optional() })
+        .strict(),
       req,
     );
-    await outbox.send(wabaId, field, value, time ?? seconds());
+    // `time: null`: the entry carries no time at all.
+    await outbox.send(wabaId, field, value, time === null ? undefined : (time ?? seconds()));
     res.status(202).json({ pending: outbox.pending().length });
   });
 

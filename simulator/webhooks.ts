@@ -39,11 +39,14 @@ export class WebhookOutbox {
     private readonly retryIntervalMs: number,
   ) {}
 
-  /** Queues one change of `field` for WABA `wabaId` and tries to deliver it now. */
-  send(wabaId: string, field: string, value: unknown, timeSeconds: number): Promise<void> {
+  /**
+   * Queues one change of `field` for WABA `wabaId` and tries to deliver it now. Without a time the
+   * entry has no `time` at all, a shape integrators have published as received.
+   */
+  send(wabaId: string, field: string, value: unknown, timeSeconds: number | undefined): Promise<void> {
     const body = JSON.stringify({
       object: 'whatsapp_business_account',
-      entry: [{ id: wabaId, time: timeSeconds, changes: [{ field, value }] }],
+      entry: [{ id: wabaId, ...(timeSeconds !== undefined ? { time: timeSeconds } : {}), changes: [{ field, value }] }],
     });
     return this.sendRaw(body);
   }

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 export const MIN_APP_VERSION = '2.24.17';
 export const CODE_TTL_MS = 30_000;
 export const SYNC_WINDOW_MS = 24 * 60 * 60_000;
+/** How long a QR / verification code lives on Meta's screen; Meta documents none ("a minute or two"). */
+export const LINKING_CODE_TTL_MS = 2 * 60_000;
 
 export interface SimNumber {
   phoneNumber: string;
@@ -27,6 +29,16 @@ export interface SimNumber {
   partnerRemoved: boolean;
   appSubscribed: boolean;
   linking?: { code: string; method: 'qr' | 'code'; issuedAt: number; expiresAt: number; attempt: number };
+  /** An Embedded Signup popup is open: the next scan makes Meta post FINISH. */
+  signupSession?: string;
+  /** ACCOUNT_OFFBOARDED: the Cloud API companion paused until ACCOUNT_RECONNECTED. */
+  offboarded?: boolean;
+  /** ACCOUNT_RESTRICTION in force: health says LIMITED. */
+  restricted?: boolean;
+  /** The WABA lists this number instead of the one that signed up (a wrong WABA chosen). */
+  listedAs?: string;
+  /** This number's own lag of health data after the link (the world's `healthLagMs` otherwise). */
+  healthLagMs?: number;
   syncRequests: Partial<Record<'smb_app_state_sync' | 'history', string>>;
 }
 
@@ -153,6 +165,11 @@ export class World {
 
   /** Health lags the link (docs/meta.md#onboarding-calls-in-order, step 5). */
   onCloudApi(n: SimNumber): boolean {
-    return n.linkedAt !== undefined && !n.partnerRemoved && this.clock.now() >= n.linkedAt + this.healthLagMs;
+    return (
+      n.linkedAt !== undefined &&
+      !n.partnerRemoved &&
+      !n.offboarded &&
+      this.clock.now() >= n.linkedAt + (n.healthLagMs ?? this.healthLagMs)
+    );
   }
 }

@@ -2,13 +2,14 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AnyMachineSnapshot } from 'xstate';
 import { onboardingMachine, stageOf, type OnboardingContext, type OnboardingInput } from '../machines/onboarding';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import {
   LinkingAttempts,
   OnboardingBlockedReason,
   OnboardingPhoneNumber,
   OnboardingStage,
   OnboardingStageEnteredAt,
+  OnboardingSyncDeadline,
   PhoneNumberId,
   WabaId,
 } from '../contracts/search-attributes';
@@ -40,11 +41,24 @@ export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>[
   },
 };
 
-/** One live onboarding a number: its workflow id is `onboarding:<E.164>` (contracts/ids.ts). */
+/**
+ * One live onboarding a number: its workflow id is `onboarding:<E.164>` (contracts/ids.ts).
+ *
+ * Versioning: the signup session (linking inside Embedded Signup, lifecycle events re-read from
+ * Meta, the sync window and the card's schedule) changed which timers and activities the machine
+ * starts. A new execution records the `signup-session` marker and runs the machine with
+ * `flow: 'session'`; an execution whose history has no marker (started by older code) replays with
+ * `flow: 'legacy'`, which keeps every older path of the machine. A run continued as new carries
+ * its flow in the restored context, so the choice is made once, on a fresh start.
+ */
 export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInput>) {
+  const input: OnboardingInput =
+    args.carried || args.input.flow !== undefined
+      ? args.input
+      : { ...args.input, flow: patched('signup-session') ? 'session' : 'legacy' };
   return runMachine(
     { machine: onboardingMachine, activities: onboardingActivities, searchAttributes: onboardingSearchAttributes() },
-    args,
+    { ...args, input },
   );
 }
 
@@ -67,6 +81,8 @@ function onboardingSearchAttributes() {
       { key: WabaId, value: c.wabaId ?? null },
       { key: PhoneNumberId, value: c.phoneNumberId ?? null },
       { key: LinkingAttempts, value: c.linkingAttempts },
+      // Session flow only: older histories never upserted it.
+      ...(c.flow === 'session' ? [{ key: OnboardingSyncDeadline, value: c.syncDeadline ? new Date(c.syncDeadline) : null }] : []),
     ] as SearchAttributeUpdatePair[];
   };
 }

@@ -32,7 +32,12 @@ import {
 import type { ConversationEvent } from '../machines/conversation';
 import type { OnboardingEvent } from '../machines/onboarding';
 import { eventSignal, type MachineEvent } from '../contracts/machine-api';
-import { COEXISTENCE_MESSAGES_PER_SECOND, isSendingBlockCode, NUMBER_RATE_LIMIT_CODE } from '../machines/meta-codes';
+import {
+  COEXISTENCE_MESSAGES_PER_SECOND,
+  isAuthorizationErrorCode,
+  isSendingBlockCode,
+  NUMBER_RATE_LIMIT_CODE,
+} from '../machines/meta-codes';
 import {
   enqueueSignal,
   senderQuery,
@@ -262,7 +267,10 @@ export async function senderWorkflow({
       at,
       ...(code !== undefined ? { code } : {}),
     });
-    if (isSendingBlockCode(code) && onboardingWorkflowId) {
+    // Lost access (190, 10, 200–299, …) is told to the onboarding since `access-refusals`: a
+    // sender whose history predates it replays without that signal.
+    const tellsOnboarding = isAuthorizationErrorCode(code) ? patched('access-refusals') : isSendingBlockCode(code);
+    if (tellsOnboarding && onboardingWorkflowId && code !== undefined) {
       await tell(onboardingWorkflowId, { type: 'send.refused', code, at } satisfies OnboardingEvent);
     }
   }

@@ -33,6 +33,8 @@ export function signupEvent(result: SignupResult, at: number): OnboardingEvent {
 
 export function userEvent(event: UserEvent, at: number): OnboardingEvent {
   switch (event.type) {
+    case 'signupStarted':
+      return { type: 'signup.started', at };
     case 'qrScanned':
       return { type: 'linking.confirmed', method: 'qr', at };
     case 'codeEntered':

@@ -26,6 +26,7 @@ export function presentOnboarding(workflowId: string, view: OnboardingMachineVie
     statusCard: statusCardOf(c),
     warnings: c.warnings,
     offboarding: c.offboarding ?? null,
+    lifecycleEvents: c.lifecycleEvents ?? [],
     timeline: view.timeline,
   } satisfies OnboardingView;
 }

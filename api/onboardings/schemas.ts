@@ -69,6 +69,11 @@ export const onboardingSettingsSchema = z
       .int()
       .min(1_000)
       .max(7 * 24 * 60 * 60_000),
+    statusCardRefreshMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 60 * 60_000),
   })
   .partial()
   .strict();
@@ -113,6 +118,8 @@ export const signupResultSchema = z.discriminatedUnion('event', [
 
 /** Things the user did, as the backend reports them. */
 export const userEventSchema = z.discriminatedUnion('type', [
+  /** The Embedded Signup popup opened: the signup session (and its QR / code countdown) starts. */
+  z.object({ type: z.literal('signupStarted') }).strict(),
   z.object({ type: z.literal('qrScanned') }).strict(),
   z.object({ type: z.literal('codeEntered') }).strict(),
   z.object({ type: z.literal('refreshLinking') }).strict(),
@@ -150,6 +157,8 @@ export const statusCardSchema = z.looseObject({
     reason: z.enum(keysOf(SENDING_BLOCKS)).optional(),
     remedy: z.string().optional(),
   }),
+  lastReadAt: epochMs.optional().describe('when Meta last answered a read of the number'),
+  syncDeadline: epochMs.optional().describe('contacts and history can be requested until then: 24 h from FINISH'),
 });
 
 const syncRequestSchema = z.strictObject({
@@ -208,6 +217,19 @@ export const onboardingViewSchema = z.strictObject({
       remedy: z.string(),
     })
     .nullable(),
+  lifecycleEvents: z
+    .array(
+      z.strictObject({
+        event: z.string(),
+        time: z.number().describe('entry[].time, or when received if Meta sent none (Unix seconds)'),
+        timeMissing: z.literal(true).optional(),
+        reason: z.string().optional(),
+        initiatedBy: z.string().optional(),
+        detail: z.string().optional(),
+        stale: z.literal(true).optional(),
+      }),
+    )
+    .describe('account_update events received, in arrival order, duplicates once'),
   timeline: z.array(timelineEntrySchema),
 });
 

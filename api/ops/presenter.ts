@@ -2,7 +2,7 @@ import { onboardingMachine, stageOf, statusCardOf } from '../../machines/onboard
 import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/onboarding';
 import { machineDiagram } from './diagram';
 import type { OpsList } from './schemas';
-import { isStuck, type StageBudgets } from './stuck';
+import { isStuck, syncDeadlineNear, type StageBudgets } from './stuck';
 import type { Inspection, OnboardingAttributes } from './workflow';
 
 /** One line of the ops list, from the search attributes alone. */
@@ -16,10 +16,12 @@ export function presentRow(id: string, a: OnboardingAttributes, now: number, bud
     since: a.enteredAt?.toISOString() ?? null,
     ageMs: a.enteredAt ? now - a.enteredAt.getTime() : null,
     budgetMs: budgets[stage] ?? null,
-    stuck: isStuck(stage, a.enteredAt, now, budgets),
+    stuck: isStuck(stage, a.enteredAt, now, budgets, a.syncDeadline),
     blockedReason: a.blockedReason ?? null,
     remedy: a.blockedReason && a.blockedReason in BLOCKED_REASONS ? remedyFor(a.blockedReason as BlockedReason) : null,
     linkingAttempts: a.linkingAttempts ?? 0,
+    syncDeadline: a.syncDeadline?.toISOString() ?? null,
+    syncDeadlineNear: syncDeadlineNear(stage, a.syncDeadline, now),
   } satisfies OpsList['onboardings'][number];
 }
 

@@ -47,6 +47,8 @@ export const opsRowSchema = z.strictObject({
   blockedReason: z.string().nullable(),
   remedy: z.string().nullable(),
   linkingAttempts: z.int(),
+  syncDeadline: isoTime.nullable().describe('contacts and history can be requested until then: 24 h from FINISH'),
+  syncDeadlineNear: z.boolean().describe('not synced yet, and the deadline is within 6 h (or passed)'),
 });
 
 export const opsListSchema = z.strictObject({

@@ -19,6 +19,7 @@ export interface OnboardingAttributes {
   enteredAt?: Date;
   blockedReason?: string;
   linkingAttempts?: number;
+  syncDeadline?: Date;
 }
 
 export interface ListFilter {
@@ -102,6 +103,7 @@ function attributesOf(fields: Record<string, { data?: Uint8Array | null }> | nul
     return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
   };
   const enteredAt = read('OnboardingStageEnteredAt');
+  const syncDeadline = read('OnboardingSyncDeadline');
   return {
     phoneNumber: read('OnboardingPhoneNumber') as string | undefined,
     wabaId: read('WabaId') as string | undefined,
@@ -109,5 +111,6 @@ function attributesOf(fields: Record<string, { data?: Uint8Array | null }> | nul
     enteredAt: typeof enteredAt === 'string' ? new Date(enteredAt) : undefined,
     blockedReason: read('OnboardingBlockedReason') as string | undefined,
     linkingAttempts: read('LinkingAttempts') as number | undefined,
+    syncDeadline: typeof syncDeadline === 'string' ? new Date(syncDeadline) : undefined,
   };
 }

@@ -57,10 +57,14 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             unrouted.push('account_update:malformed');
             break;
           }
+          // No entry[].time: the onboarding takes the received time (never 0, which fenced it out).
+          const info = v.data.restriction_info ?? v.data.ban_info ?? v.data.violation_info;
           const event: OnboardingEvent = {
             type: 'account.update',
             event: v.data.event,
-            eventTime: entry.time ?? 0,
+            ...(entry.time !== undefined ? { eventTime: entry.time } : {}),
+            receivedAt,
+            ...(info !== undefined ? { detail: JSON.stringify(info) } : {}),
             ...(v.data.disconnection_info?.reason ? { reason: v.data.disconnection_info.reason } : {}),
             ...(v.data.disconnection_info?.initiated_by ? { initiatedBy: v.data.disconnection_info.initiated_by } : {}),
           };

@@ -32,6 +32,12 @@ export const accountUpdateSchema = z
     phone_number: z.string().optional(),
     disconnection_info: z.object({ reason: z.string().optional(), initiated_by: z.string().optional() }).loose().optional(),
     waba_info: z.object({ waba_id: z.string().optional() }).loose().optional(),
+    /** ACCOUNT_RESTRICTION: restriction_type and expiration per restriction; none left = lifted. */
+    restriction_info: z.array(z.object({}).loose()).optional(),
+    /** DISABLED_UPDATE: waba_ban_state (DISABLE, SCHEDULE_FOR_DISABLE, REINSTATE) and waba_ban_date. */
+    ban_info: z.object({}).loose().optional(),
+    /** ACCOUNT_VIOLATION: violation_type. */
+    violation_info: z.object({}).loose().optional(),
   })
   .loose();
 

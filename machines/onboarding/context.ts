@@ -1,7 +1,7 @@
 /** What the onboarding remembers: everything its status, card and timeline are read from. */
 import type { CheckPaymentMethodOutput, CheckRegistrationOutput, FetchStatusCardOutput } from './effects';
 import type { BlockedReason, SendingBlockReason, SyncFailureReason, WarningCode } from './remedies';
-import type { LinkingMethod, OnboardingSettings } from './settings';
+import type { LinkingMethod, OnboardingFlow, OnboardingSettings } from './settings';
 import type { BlockableStage } from './stages';
 
 export interface Blocked {
@@ -68,6 +68,27 @@ export interface StatusCard extends FetchStatusCardOutput {
   lastError?: string;
 }
 
+/** One account_update as the onboarding recorded it (every stage), oldest first. */
+export interface LifecycleRecord {
+  event: string;
+  /** Seconds: entry[].time, or when it was received if Meta sent none. */
+  time: number;
+  /** Meta sent no entry[].time: `time` is the received time. */
+  timeMissing?: true;
+  reason?: string;
+  initiatedBy?: string;
+  detail?: string;
+  /** Stale by the fallback rules (an older event of the same kind): recorded, not applied. */
+  stale?: true;
+}
+
+/** An enforcement in force (ACCOUNT_RESTRICTION, ACCOUNT_VIOLATION, DISABLED_UPDATE, ACCOUNT_DELETED). */
+export interface Enforcement {
+  event: string;
+  time: number;
+  detail?: string;
+}
+
 export interface SendingState {
   canSend: boolean;
   reason?: SendingBlockReason;
@@ -85,9 +106,16 @@ export interface Offboarding {
 export interface OnboardingContext {
   phoneNumber: string;
   settings: OnboardingSettings;
+  flow: OnboardingFlow;
   prerequisites?: PrerequisitesReport;
   warnings: Warning[];
+  /** When the backend reported the Embedded Signup popup open (epoch ms). */
+  signupStartedAt?: number;
   signupFinishedAt?: number;
+  /** Contacts and history can be requested until then (epoch ms): 24 h from FINISH. */
+  syncDeadline?: number;
+  /** The sync window passed before the requests were made. */
+  syncWindowClosed?: boolean;
   wabaId?: string;
   phoneNumberId?: string;
   displayPhoneNumber?: string;
@@ -104,8 +132,19 @@ export interface OnboardingContext {
   /** Refusals (131042, 368, 131031) not resolved since. */
   unresolvedSendErrors: number[];
   sendingState: SendingState;
-  /** Newest `account.update` eventTime applied (seconds); 0 before any. Older or equal ones are stale. */
+  /** Newest `account.update` eventTime applied (seconds); 0 before any. Older or equal ones are stale (legacy flow). */
   lastLifecycleEventTime: number;
+  /** Every account_update received, in arrival order, duplicates once (session flow; the newest 50). */
+  lifecycleEvents: LifecycleRecord[];
+  /** Newest time applied, per event kind: kinds never fence each other (session flow). */
+  lifecycleFence: Record<string, number>;
+  /** The last lifecycle event that asks for a change of stage, applied if no read of Meta settles it. */
+  pendingLifecycle?: LifecycleRecord;
+  enforcement?: Enforcement;
+  /** A repair (a new authorisation) asks for the card to be read again. */
+  cardReadRequested?: boolean;
+  /** The enforcement / access block the backend was last told of by a `sendingState` notice. */
+  announcedSendingBlock?: string;
   offboarding?: Offboarding;
   blocked?: Blocked;
   cancelledBy?: string;

@@ -4,7 +4,7 @@
  * as the activity of the same name; activities/onboarding.ts `satisfies OnboardingEffects`, and the
  * machine's actor and action names are typed from it, so a renamed or missing activity fails tsc.
  */
-import type { BlockedReason, HistoryOutcome, SyncFailureReason } from './remedies';
+import type { BlockedReason, HistoryOutcome, SendingBlockReason, SyncFailureReason } from './remedies';
 import type { LinkingMethod } from './settings';
 import type { BlockableStage } from './stages';
 
@@ -42,12 +42,13 @@ export interface LookupPhoneNumberInput {
   /** From Embedded Signup when it sent one; the lookup still checks it against the WABA. */
   phoneNumberId?: string;
 }
-export interface LookupPhoneNumberOutput {
-  phoneNumberId: string;
-  displayPhoneNumber: string;
-  isOnBizApp: boolean;
-  platformType?: string;
-}
+/**
+ * The number the onboarding started, found in the WABA; or, when the WABA does not list it,
+ * `found: false` with the numbers it does list (never another number in its place).
+ */
+export type LookupPhoneNumberOutput =
+  | { found?: true; phoneNumberId: string; displayPhoneNumber: string; isOnBizApp: boolean; platformType?: string }
+  | { found: false; listed: string[] };
 
 export interface SubscribeAppInput {
   wabaId: string;
@@ -100,6 +101,8 @@ export interface FetchStatusCardOutput {
   canSendMessage?: CanSendMessage;
   isOnBizApp?: boolean;
   platformType?: string;
+  /** When the read succeeded (epoch ms, the activity's clock). */
+  readAt?: number;
 }
 
 export interface StartLinkingAttemptParams {
@@ -119,7 +122,8 @@ export type NotifyBackendParams =
   | ActiveNotice
   | OffboardedNotice
   | SyncFailedNotice
-  | HistoryOutcomeNotice;
+  | HistoryOutcomeNotice
+  | SendingStateNotice;
 
 export type BlockedNotice = {
   kind: 'blocked';
@@ -164,3 +168,10 @@ export type SyncFailedNotice = {
   remedy: string;
 };
 export type HistoryOutcomeNotice = { kind: 'historyOutcome'; phoneNumber: string; outcome: HistoryOutcome; message: string };
+export type SendingStateNotice = {
+  kind: 'sendingState';
+  phoneNumber: string;
+  canSend: boolean;
+  reason?: SendingBlockReason;
+  remedy?: string;
+};

@@ -12,7 +12,15 @@ export type OnboardingEvent =
       hasPaymentMethod?: boolean;
       at?: number;
     }
-  /** FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING (only waba_id) joined with the FB.login code. */
+  /**
+   * The Embedded Signup popup opened: a signup session starts, in which Meta shows the QR (or the
+   * verification code) that the phone must scan before FINISH.
+   */
+  | { type: 'signup.started'; at: number; sessionId?: string }
+  /**
+   * FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING (only waba_id) joined with the FB.login code: the phone
+   * scanned the code. In a running onboarding past signup, a re-authorisation.
+   */
   | { type: 'signup.finished'; wabaId: string; code: string; phoneNumberId?: string; at: number }
   /** CANCEL: with `errorCode` the user hit an Embedded Signup error (Meta sends it as a string). */
   | {
@@ -45,8 +53,23 @@ export type OnboardingEvent =
       rejectionReason?: string | null;
       eventTime: number;
     }
-  /** account_update: PARTNER_REMOVED (reason e.g. PRIMARY_INACTIVITY), ACCOUNT_OFFBOARDED, ACCOUNT_RECONNECTED, … */
-  | { type: 'account.update'; event: string; reason?: string; initiatedBy?: string; eventTime: number }
+  /**
+   * account_update: PARTNER_REMOVED (reason e.g. PRIMARY_INACTIVITY), ACCOUNT_OFFBOARDED,
+   * ACCOUNT_RECONNECTED, ACCOUNT_RESTRICTION, DISABLED_UPDATE, … `eventTime` is entry[].time when
+   * Meta sent one (older routing sent 0 for none); `receivedAt` (epoch ms) when the API received it;
+   * `detail`: the event's own info (restriction_info, ban_info, violation_info) as Meta sent it.
+   */
+  | {
+      type: 'account.update';
+      event: string;
+      reason?: string;
+      initiatedBy?: string;
+      eventTime?: number;
+      receivedAt?: number;
+      detail?: string;
+    }
+  /** Raised by the onboarding itself when Meta's 24 h sync window has passed. */
+  | { type: 'sync.windowClosed' }
   // Ops.
   | { type: 'cancel'; by?: string }
   | { type: 'retry'; by?: string }

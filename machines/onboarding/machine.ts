@@ -14,16 +14,36 @@
  * history arrives for hours after the stage that requested it. Its silence / stall timers are
  * re-armed when the stage changes, so a verdict can come later than the setting, never earlier.
  */
-import { and, assertEvent, assign, fromPromise, not, setup, type SnapshotFrom } from 'xstate';
+import { and, assertEvent, assign, cancel, fromPromise, not, raise, setup, type SnapshotFrom } from 'xstate';
 import { metaErrorCode, runsAsActivity } from '../interpreter-contract';
-import { isAuthorizationErrorCode, isSendingBlockCode, PAYMENT_REFUSAL_CODE, signupErrorReason } from '../meta-codes';
-import type { BlockParams, HistoryStatus, OnboardingContext } from './context';
-import type { OnboardingEffects, SyncType } from './effects';
+import {
+  exchangeErrorReason,
+  isAuthorizationErrorCode,
+  isSendingBlockCode,
+  PAYMENT_REFUSAL_CODE,
+  signupErrorReason,
+} from '../meta-codes';
+import type { BlockParams, HistoryStatus, OnboardingContext, StatusCard } from './context';
+import type { FetchStatusCardOutput, OnboardingEffects, SyncType } from './effects';
 import type { OnboardingEvent } from './events';
 import { compact } from '../plain';
-import { blockedNotice, historyOutcomeNotice, linkingLapsedNotice, paymentRequiredNotice, syncFailedNotice } from './notices';
+import {
+  blockedNotice,
+  historyOutcomeNotice,
+  linkingLapsedNotice,
+  paymentRequiredNotice,
+  sendingStateNotice,
+  syncFailedNotice,
+} from './notices';
 import { BLOCKED_REASONS, offboardingRemedy, remedyFor, WARNINGS } from './remedies';
 import {
+  ENFORCEMENTS,
+  isEnforcement,
+  isRepeatedLifecycleEvent,
+  offboardingOf,
+  readVerdict,
+  recordLifecycle,
+  syncWindowPassed,
   blockedByGraphError,
   DISCONNECTIONS,
   errorMessage,
@@ -62,6 +82,18 @@ const notifyBlocked = {
   type: 'notifyBackend',
   params: ({ context }: { context: OnboardingContext }) => blockedNotice(context),
 } as const;
+
+const notifySendingState = {
+  type: 'notifyBackend',
+  params: ({ context }: { context: OnboardingContext }) => sendingStateNotice(context),
+} as const;
+
+/** Sending-state reasons the backend is told of by a `sendingState` notice (others have notices of their own). */
+const ANNOUNCED_SENDING_BLOCKS: readonly string[] = [
+  'reauthorization_required',
+  'permission_missing',
+  ...Object.values(ENFORCEMENTS),
+];
 
 /** History stopped short of complete: the verdict is recorded and the backend told. */
 const historyVerdict = (status: 'not_received' | 'incomplete') =>
@@ -115,8 +147,190 @@ const historyBeforeRequest = {
   states: { receiving: historyReceiving, idle: historyIdle },
 } as const;
 
-/** A newer lifecycle event (account_update) is recorded; older or repeated ones are stale. */
+/** A newer lifecycle event (account_update) is recorded; older or repeated ones are stale (legacy flow). */
 const recordNewerLifecycleEvent = { guard: 'isNewerLifecycleEvent', actions: 'recordLifecycleEvent' } as const;
+
+/**
+ * Session flow, where the number is connected or offboarded: the event is recorded, then the
+ * number is re-read from Meta (the statusCard region), and the read decides; a repeat is ignored.
+ * An enforcement also tells the backend the sending state it sets.
+ */
+const lifecycleReadsMeta = [
+  { guard: and(['isSessionFlow', 'isRepeatedLifecycleEvent']) },
+  { guard: 'isSessionFlow', target: '.refreshing', actions: 'recordLifecycleEvent' },
+] as const;
+
+/** Session flow, in payment and offboarded: webhooks and requests that re-read the card. */
+const sessionCardRefreshes = {
+  'statusCard.refresh': { guard: 'isSessionFlow', target: '.refreshing' },
+  'account.qualityUpdate': { guard: 'isSessionFlow', target: '.refreshing', actions: 'recordQualityUpdate' },
+  'account.nameUpdate': { guard: 'isSessionFlow', target: '.refreshing', actions: 'recordNameUpdate' },
+  'send.refused': { guard: and(['isSessionFlow', 'isSendingBlockRefusal']), target: '.refreshing', actions: 'recordSendRefusal' },
+} as const;
+
+/** Session flow: CANCEL in a signup session, with Meta's error code, at the phone step, or anywhere else. */
+const signupCancelled = [
+  {
+    guard: 'signupReportedError',
+    target: '#onboarding.blocked',
+    actions: {
+      type: 'block',
+      params: ({ event }: { event: OnboardingEvent }) => {
+        assertEvent(event, 'signup.cancelled');
+        const code = Number(event.errorCode);
+        const detail = event.errorMessage ?? (Number.isFinite(code) ? undefined : `error_code ${event.errorCode}`);
+        return {
+          stage: 'signup' as const,
+          reason: signupErrorReason(code),
+          ...(Number.isFinite(code) ? { code } : {}),
+          ...(detail !== undefined ? { detail } : {}),
+        };
+      },
+    },
+  },
+  {
+    guard: and(['isSessionFlow', 'isPhoneStepCancel']),
+    target: '#onboarding.blocked',
+    actions: {
+      type: 'block',
+      params: { stage: 'linking' as const, reason: 'phone_verification_abandoned' as const, detail: 'PHONE_NUMBER_VERIFICATION' },
+    },
+  },
+  {
+    target: '#onboarding.blocked',
+    actions: {
+      type: 'block',
+      params: ({ event }: { event: OnboardingEvent }) => {
+        assertEvent(event, 'signup.cancelled');
+        return {
+          stage: 'signup' as const,
+          reason: 'signup_abandoned' as const,
+          ...(event.currentStep !== undefined ? { detail: event.currentStep } : {}),
+        };
+      },
+    },
+  },
+] as const;
+
+/** Meta's sync window, timed from FINISH; a new FINISH (a new onboarding) starts it again. */
+const scheduleSyncWindow = ['cancelSyncWindow', 'scheduleSyncWindow'] as const;
+
+/** Session flow: FINISH proves the phone scanned the code; registration starts with the code exchange. */
+const finishSignupSession = {
+  guard: 'isSessionFlow',
+  target: '#onboarding.registration.exchangingCode',
+  actions: ['recordSignupFinished', ...scheduleSyncWindow],
+} as const;
+
+/** Session flow: the popup opened (again): a new signup session, linking from its start. */
+const startSignupSession = { guard: 'isSessionFlow', target: '#onboarding.linking', actions: 'recordSignupStarted' } as const;
+
+/** After a read, from offboarded: back when Meta shows the number on both again. */
+const reconnectionDecisions = [
+  { guard: and(['decidesConnected', 'paymentNotConfirmed']), target: '#onboarding.payment', actions: 'reconnectByRead' },
+  { guard: 'decidesConnected', target: '#onboarding.active', actions: 'reconnectByRead' },
+  { target: 'scheduled', actions: 'clearPendingLifecycle' },
+] as const;
+
+/** After a read, from payment or active: offboarded when Meta shows the number off the API. */
+const disconnectionDecisions = [
+  { guard: 'decidesDisconnected', target: '#onboarding.offboarded', actions: 'offboardByRead' },
+  { target: 'scheduled', actions: 'clearPendingLifecycle' },
+] as const;
+
+/**
+ * The number's state read from Meta (GET /<PHONE_ID>): the status card and, in the session flow,
+ * the truth that lifecycle events, enforcement and lost access are decided by. Legacy flow: only
+ * active reads it (on entry and on demand), and nothing is decided from the read.
+ */
+/** Where each stage's card region starts: active reads at once; payment reads a change still to decide (one received during sync). */
+const cardStarts = {
+  active: [{ target: 'refreshing' }],
+  payment: [
+    { guard: and(['isSessionFlow', 'hasPendingLifecycle']), target: 'refreshing' },
+    { guard: 'isSessionFlow', target: 'scheduled' },
+    { target: 'idle' },
+  ],
+  offboarded: [{ guard: 'isSessionFlow', target: 'scheduled' }, { target: 'idle' }],
+} as const;
+
+/** A read's answer: only active reads the card in the legacy flow, and decides nothing from it. */
+const cardReadDone = {
+  withLegacy: [
+    { guard: 'isSessionFlow', target: 'deciding', actions: 'recordStatusCard' },
+    { target: 'idle', actions: 'recordStatusCard' },
+  ],
+  sessionOnly: [{ target: 'deciding', actions: 'recordStatusCard' }],
+} as const;
+const cardReadFailed = {
+  withLegacy: [
+    { guard: 'isSessionFlow', target: 'deciding', actions: 'recordStatusCardFailure' },
+    { target: 'idle', actions: 'recordStatusCardFailure' },
+  ],
+  sessionOnly: [{ target: 'deciding', actions: 'recordStatusCardFailure' }],
+} as const;
+
+const statusCardRegion = (stage: 'payment' | 'active' | 'offboarded') => {
+  const decisions = stage === 'offboarded' ? reconnectionDecisions : disconnectionDecisions;
+  const reads = stage === 'active' ? 'withLegacy' : 'sessionOnly';
+  return {
+    initial: 'start',
+    // The region's own transitions: the stage's other regions (history) are not re-entered.
+    on:
+      stage === 'active'
+        ? { 'account.update': lifecycleReadsMeta }
+        : { 'account.update': lifecycleReadsMeta, ...sessionCardRefreshes },
+    states: {
+      start: { always: cardStarts[stage] },
+      refreshing: {
+        invoke: {
+          id: 'fetchStatusCard',
+          src: 'fetchStatusCard',
+          input: ({ context }: { context: OnboardingContext }) => ({
+            phoneNumberId: need(context.phoneNumberId, 'phoneNumberId'),
+            sealedToken: tokenOf(context),
+          }),
+          onDone: cardReadDone[reads],
+          onError: cardReadFailed[reads],
+        },
+      },
+      // Session flow: the backend hears of a changed enforcement / access state, then the read decides.
+      deciding: {
+        always: [{ guard: 'sendingStateUnannounced', actions: ['announceSendingState', notifySendingState] }, ...decisions],
+      },
+      // Session flow: re-read on the card's schedule, or at once when a repair asks for it.
+      scheduled: {
+        always: { guard: 'cardReadRequested', target: 'refreshing', actions: 'clearCardReadRequest' },
+        after: { statusCardRefresh: 'refreshing' },
+      },
+      idle: {},
+    },
+  } as const;
+};
+
+/**
+ * Session flow: a new Embedded Signup code while connected or offboarded is a re-authorisation:
+ * exchanged and sealed without starting over, then the number is read again.
+ */
+const reauthorizationRegion = {
+  initial: 'idle',
+  on: { 'signup.finished': { guard: and(['isSessionFlow', not('canReonboard')]), target: '.exchanging' } },
+  states: {
+    idle: {},
+    exchanging: {
+      invoke: {
+        id: 'exchangeSignupCode',
+        src: 'exchangeSignupCode',
+        input: ({ event }: { event: OnboardingEvent }) => {
+          assertEvent(event, 'signup.finished');
+          return { code: event.code };
+        },
+        onDone: { target: 'idle', actions: 'recordReauthorized' },
+        onError: { target: 'idle', actions: 'recordStatusCardFailure' },
+      },
+    },
+  },
+} as const;
 
 /** From payment or active: a disconnection offboards the number. */
 const lifecycleWhileConnected = [
@@ -167,10 +381,25 @@ export const onboardingMachine = setup({
     }),
 
     beginSignup: assign(({ context }) => withSendingState(context, freshOnboarding(context.settings))),
-    recordSignupFinished: assign(({ event }) => {
-      assertEvent(event, 'signup.finished');
-      return { wabaId: event.wabaId, phoneNumberId: event.phoneNumberId, signupFinishedAt: event.at };
+    recordSignupStarted: assign(({ event }) => {
+      assertEvent(event, 'signup.started');
+      return { signupStartedAt: event.at };
     }),
+    recordSignupFinished: assign(({ context, event }) => {
+      assertEvent(event, 'signup.finished');
+      const finished = { wabaId: event.wabaId, phoneNumberId: event.phoneNumberId, signupFinishedAt: event.at };
+      if (context.flow === 'legacy') return finished;
+      // FINISH comes once the phone has scanned: the link and Meta's 24 h sync window start now.
+      return {
+        ...finished,
+        linkedAt: event.at,
+        syncDeadline: event.at + context.settings.syncWindowMs,
+        syncWindowClosed: false,
+      };
+    }),
+    closeSyncWindow: assign({ syncWindowClosed: true }),
+    cancelSyncWindow: cancel('syncWindow'),
+    scheduleSyncWindow: raise({ type: 'sync.windowClosed' }, { id: 'syncWindow', delay: 'syncWindow' }),
 
     beginLinking: assign(({ context }) => ({ linkingAttempts: 1, linkingMethod: context.settings.linkingMethod })),
     countLinkingAttempt: assign(({ context, event }) => ({
@@ -229,12 +458,59 @@ export const onboardingMachine = setup({
       if (context.unresolvedSendErrors.includes(event.code)) return {};
       return withSendingState(context, { unresolvedSendErrors: [...context.unresolvedSendErrors, event.code] });
     }),
-    /** An on-demand refresh re-reads Meta: its health status replaces remembered 368 / 131031 refusals. */
+    /**
+     * An on-demand refresh re-reads Meta: its health status replaces remembered 368 / 131031
+     * refusals. Lost access stays until a new authorisation (session flow).
+     */
     forgetPolicyRefusals: assign(({ context }) =>
       withSendingState(context, {
-        unresolvedSendErrors: context.unresolvedSendErrors.filter((code) => code === PAYMENT_REFUSAL_CODE),
+        unresolvedSendErrors: context.unresolvedSendErrors.filter(
+          (code) => code === PAYMENT_REFUSAL_CODE || (context.flow === 'session' && isAuthorizationErrorCode(code)),
+        ),
       }),
     ),
+
+    recordStatusCard: assign(({ context, event }) => {
+      const output = (event as unknown as { output: FetchStatusCardOutput }).output;
+      const statusCard: StatusCard = {
+        ...context.statusCard,
+        ...compact(output),
+        messagingLimitTier: normaliseTier(output.messagingLimitTier ?? context.statusCard.messagingLimitTier),
+        lastError: undefined,
+      };
+      // Session flow: Meta says the number can send, so no enforcement still holds it.
+      const lifted = context.flow === 'session' && output.canSendMessage === 'AVAILABLE' && context.enforcement !== undefined;
+      return withSendingState(context, { statusCard, ...(lifted ? { enforcement: undefined } : {}) });
+    }),
+    recordStatusCardFailure: assign(({ context, event }) => {
+      const error = (event as unknown as { error: unknown }).error;
+      const statusCard = { ...context.statusCard, lastError: errorMessage(error) };
+      const code = metaErrorCode(error);
+      // Session flow: a token or permission failure blocks sending until a new authorisation.
+      if (context.flow === 'legacy' || !isAuthorizationErrorCode(code) || context.unresolvedSendErrors.includes(code!))
+        return { statusCard };
+      return withSendingState(context, { statusCard, unresolvedSendErrors: [...context.unresolvedSendErrors, code!] });
+    }),
+    recordReauthorized: assign(({ context, event }) => {
+      const { sealedToken } = (event as unknown as { output: { sealedToken: string } }).output;
+      return withSendingState(context, {
+        sealedToken,
+        unresolvedSendErrors: context.unresolvedSendErrors.filter((code) => !isAuthorizationErrorCode(code)),
+        statusCard: { ...context.statusCard, lastError: undefined },
+        // The repair is checked: the card is read again with the new token.
+        cardReadRequested: true,
+      });
+    }),
+    announceSendingState: assign(({ context }) => ({ announcedSendingBlock: announcedBlockOf(context) })),
+    offboardByRead: assign(({ context }) =>
+      withSendingState(context, {
+        offboarding: offboardingOf(context.pendingLifecycle, offboardingRemedy),
+        pendingLifecycle: undefined,
+      }),
+    ),
+    reconnectByRead: assign(({ context }) => withSendingState(context, { offboarding: undefined, pendingLifecycle: undefined })),
+    clearPendingLifecycle: assign({ pendingLifecycle: undefined }),
+    clearCardReadRequest: assign({ cardReadRequested: false }),
 
     recordQualityUpdate: assign(({ context, event }) => {
       assertEvent(event, 'account.qualityUpdate');
@@ -261,13 +537,14 @@ export const onboardingMachine = setup({
 
     recordLifecycleEvent: assign(({ context, event }) => {
       assertEvent(event, 'account.update');
-      const patch: Partial<OnboardingContext> = { lastLifecycleEventTime: event.eventTime };
+      if (context.flow === 'session') return recordLifecycle(context, event);
+      const patch: Partial<OnboardingContext> = { lastLifecycleEventTime: event.eventTime ?? 0 };
       if (DISCONNECTIONS.includes(event.event)) {
         patch.offboarding = {
           event: event.event,
           ...(event.reason !== undefined ? { reason: event.reason } : {}),
           ...(event.initiatedBy !== undefined ? { initiatedBy: event.initiatedBy } : {}),
-          eventTime: event.eventTime,
+          eventTime: event.eventTime ?? 0,
           remedy: offboardingRemedy(event.event, event.reason),
         };
       } else if (event.event === RECONNECTION) {
@@ -295,6 +572,22 @@ export const onboardingMachine = setup({
     lacksBusinessPortfolio: ({ event }) => event.type === 'prerequisites.report' && !event.hasBusinessPortfolio,
     connectedElsewhere: ({ event }) => event.type === 'prerequisites.report' && event.connectedElsewhere,
 
+    isSessionFlow: ({ context }) => context.flow === 'session',
+    isLegacyFlow: ({ context }) => context.flow === 'legacy',
+    isPhoneStepCancel: ({ event }) => event.type === 'signup.cancelled' && event.currentStep === 'PHONE_NUMBER_VERIFICATION',
+    /** Session flow: a block that a new Embedded Signup session can resolve (not the "Before you start" checks). */
+    blockedBeforeConnection: ({ context }) =>
+      context.flow === 'session' && context.blocked !== undefined && context.blocked.stage !== 'prerequisites',
+    syncWindowClosed: ({ context }) => context.flow === 'session' && context.syncWindowClosed === true,
+    hasPendingLifecycle: ({ context }) => context.pendingLifecycle !== undefined,
+    cardReadRequested: ({ context }) => context.cardReadRequested === true,
+    isRepeatedLifecycleEvent: ({ context, event }) => event.type === 'account.update' && isRepeatedLifecycleEvent(context, event),
+    isEnforcementEvent: ({ event }) => event.type === 'account.update' && isEnforcement(event.event),
+    decidesDisconnected: ({ context }) => lifecycleDecision(context) === 'disconnected',
+    decidesConnected: ({ context }) => lifecycleDecision(context) === 'connected',
+    sendingStateUnannounced: ({ context }) =>
+      context.flow === 'session' && announcedBlockOf(context) !== context.announcedSendingBlock,
+
     signupReportedError: ({ event }) =>
       event.type === 'signup.cancelled' && event.errorCode !== undefined && event.errorCode !== '',
 
@@ -317,7 +610,7 @@ export const onboardingMachine = setup({
     isSendingBlockRefusal: ({ event }) => event.type === 'send.refused' && isSendingBlockCode(event.code),
 
     isNewerLifecycleEvent: ({ context, event }) =>
-      event.type === 'account.update' && event.eventTime > context.lastLifecycleEventTime,
+      context.flow === 'legacy' && event.type === 'account.update' && (event.eventTime ?? 0) > context.lastLifecycleEventTime,
     isDisconnection: ({ event }) => event.type === 'account.update' && DISCONNECTIONS.includes(event.event),
     isReconnection: ({ event }) => event.type === 'account.update' && event.event === RECONNECTION,
     isOffboarded: ({ context }) => context.offboarding !== undefined,
@@ -347,6 +640,8 @@ export const onboardingMachine = setup({
     historySilence: ({ context }) => context.settings.historySilenceMs,
     historyStall: ({ context }) => context.settings.historyStallMs,
     paymentRecheck: ({ context }) => context.settings.paymentRecheckMs,
+    statusCardRefresh: ({ context }) => context.settings.statusCardRefreshMs,
+    syncWindow: ({ context }) => context.settings.syncWindowMs,
   },
 }).createMachine({
   id: 'onboarding',
@@ -356,6 +651,9 @@ export const onboardingMachine = setup({
     const context: OnboardingContext = {
       phoneNumber: input.phoneNumber,
       settings,
+      flow: input.flow ?? 'session',
+      lifecycleEvents: [],
+      lifecycleFence: {},
       warnings: [],
       ...freshOnboarding(settings),
       sendingState: { canSend: false },
@@ -366,6 +664,9 @@ export const onboardingMachine = setup({
   output: ({ context }) => ({ phoneNumber: context.phoneNumber, cancelledBy: context.cancelledBy }),
   on: {
     cancel: { target: '.cancelled', actions: 'recordCancellation' },
+    // Session flow: a lifecycle event in a stage that does not act on it is still recorded.
+    'account.update': { guard: and(['isSessionFlow', not('isRepeatedLifecycleEvent')]), actions: 'recordLifecycleEvent' },
+    'sync.windowClosed': { actions: 'closeSyncWindow' },
   },
   states: {
     // "Before you start": app version, business portfolio, number free. Payment only warns.
@@ -405,39 +706,13 @@ export const onboardingMachine = setup({
       entry: 'beginSignup',
       initial: 'awaitingResult',
       states: {
+        // Session flow: the backend reports the popup open (`signup.started`); a FINISH that comes
+        // without a reported session is accepted too.
         awaitingResult: {
           on: {
-            'signup.finished': { target: 'exchangingCode', actions: 'recordSignupFinished' },
-            'signup.cancelled': [
-              {
-                guard: 'signupReportedError',
-                target: '#onboarding.blocked',
-                actions: {
-                  type: 'block',
-                  params: ({ event }) => {
-                    const code = Number(event.errorCode);
-                    const detail = event.errorMessage ?? (Number.isFinite(code) ? undefined : `error_code ${event.errorCode}`);
-                    return {
-                      stage: 'signup' as const,
-                      reason: signupErrorReason(code),
-                      ...(Number.isFinite(code) ? { code } : {}),
-                      ...(detail !== undefined ? { detail } : {}),
-                    };
-                  },
-                },
-              },
-              {
-                target: '#onboarding.blocked',
-                actions: {
-                  type: 'block',
-                  params: ({ event }) => ({
-                    stage: 'signup' as const,
-                    reason: 'signup_abandoned' as const,
-                    ...(event.currentStep !== undefined ? { detail: event.currentStep } : {}),
-                  }),
-                },
-              },
-            ],
+            'signup.started': startSignupSession,
+            'signup.finished': [finishSignupSession, { target: 'exchangingCode', actions: 'recordSignupFinished' }],
+            'signup.cancelled': signupCancelled,
           },
         },
         // The code lives about 30 seconds: exchanged the moment it arrives, never stored.
@@ -482,12 +757,13 @@ export const onboardingMachine = setup({
             }),
             onDone: [
               {
-                guard: ({ event }) => event.output.isOnBizApp,
+                guard: ({ event }) => event.output.found !== false && event.output.isOnBizApp,
                 target: '#onboarding.linking',
-                actions: assign({
-                  phoneNumberId: ({ event }) => event.output.phoneNumberId,
-                  displayPhoneNumber: ({ event }) => event.output.displayPhoneNumber,
-                }),
+                actions: assign(({ event }) =>
+                  event.output.found === false
+                    ? {}
+                    : { phoneNumberId: event.output.phoneNumberId, displayPhoneNumber: event.output.displayPhoneNumber },
+                ),
               },
               {
                 target: '#onboarding.blocked',
@@ -503,15 +779,47 @@ export const onboardingMachine = setup({
       },
     },
 
-    // The QR / code lives in Meta's hosted flow with no refresh API: attempts with our own TTL.
+    // The QR / code lives in Meta's popup with no refresh API: attempts with our own TTL.
+    // Session flow: linking is the part of the signup session before FINISH, its attempts counted
+    // from the session's start; FINISH is the proof of the scan. Legacy flow: after FINISH, until
+    // the backend reports the scan (`linking.confirmed`).
     linking: {
       tags: 'linking',
       entry: 'beginLinking',
-      initial: 'attempt',
+      initial: 'choosing',
       on: {
-        'linking.confirmed': { target: 'registration', actions: 'recordLinked' },
+        'linking.confirmed': { guard: 'isLegacyFlow', target: 'registration', actions: 'recordLinked' },
       },
       states: {
+        choosing: { always: [{ guard: 'isSessionFlow', target: 'session' }, { target: 'attempt' }] },
+        session: {
+          after: {
+            // Each lapse: the backend's page tells the person to refresh the code on Meta's screen.
+            linkingAttemptTtl: [
+              {
+                guard: 'linkingAttemptsLeft',
+                target: 'session',
+                reenter: true,
+                actions: [
+                  { type: 'notifyBackend', params: ({ context }) => linkingLapsedNotice(context) },
+                  'countLinkingAttempt',
+                ],
+              },
+              {
+                target: '#onboarding.blocked',
+                actions: { type: 'block', params: { stage: 'linking', reason: 'qr_not_scanned' } },
+              },
+            ],
+          },
+          on: {
+            // The person refreshed the code on Meta's screen: a new attempt, with a full TTL.
+            'linking.refresh': { guard: 'linkingAttemptsLeft', target: 'session', reenter: true, actions: 'countLinkingAttempt' },
+            // The popup opened again: a new session.
+            'signup.started': { target: '#onboarding.linking', reenter: true, actions: 'recordSignupStarted' },
+            'signup.finished': finishSignupSession,
+            'signup.cancelled': signupCancelled,
+          },
+        },
         attempt: {
           entry: {
             type: 'startLinkingAttempt',
@@ -554,6 +862,80 @@ export const onboardingMachine = setup({
       tags: 'registration',
       initial: 'subscribingApp',
       states: {
+        // Session flow: FINISH arrived; its code lives about 30 seconds: exchanged at once, never
+        // stored. Each of Meta's refusals is a reason of its own; only a new signup yields a code.
+        exchangingCode: {
+          invoke: {
+            id: 'exchangeSignupCode',
+            src: 'exchangeSignupCode',
+            input: ({ event }) => {
+              assertEvent(event, 'signup.finished');
+              return { code: event.code };
+            },
+            onDone: { target: 'lookingUpNumber', actions: assign({ sealedToken: ({ event }) => event.output.sealedToken }) },
+            onError: {
+              target: '#onboarding.blocked',
+              actions: {
+                type: 'block',
+                params: ({ event }) => {
+                  const code = metaErrorCode(event.error);
+                  const detail = errorMessage(event.error);
+                  return {
+                    stage: 'registration' as const,
+                    reason: exchangeErrorReason(code, detail),
+                    ...(code !== undefined ? { code } : {}),
+                    detail,
+                  };
+                },
+              },
+            },
+          },
+        },
+        // Only the number the backend started: a WABA that does not list it is a named block,
+        // never another number's id and token.
+        lookingUpNumber: {
+          invoke: {
+            id: 'lookupPhoneNumber',
+            src: 'lookupPhoneNumber',
+            input: ({ context }) => ({
+              wabaId: need(context.wabaId, 'wabaId'),
+              phoneNumber: context.phoneNumber,
+              sealedToken: tokenOf(context),
+              ...(context.phoneNumberId !== undefined ? { phoneNumberId: context.phoneNumberId } : {}),
+            }),
+            onDone: [
+              {
+                guard: ({ event }) => event.output.found === false,
+                target: '#onboarding.blocked',
+                actions: {
+                  type: 'block',
+                  params: ({ event }) => ({
+                    stage: 'registration' as const,
+                    reason: 'number_not_in_waba' as const,
+                    detail: `the WABA lists ${event.output.found === false && event.output.listed.length > 0 ? event.output.listed.join(', ') : 'no number'}`,
+                  }),
+                },
+              },
+              {
+                guard: ({ event }) => event.output.found !== false && event.output.isOnBizApp,
+                target: 'subscribingApp',
+                actions: assign(({ event }) =>
+                  event.output.found === false
+                    ? {}
+                    : { phoneNumberId: event.output.phoneNumberId, displayPhoneNumber: event.output.displayPhoneNumber },
+                ),
+              },
+              {
+                target: '#onboarding.blocked',
+                actions: { type: 'block', params: { stage: 'registration', reason: 'not_on_business_app' } },
+              },
+            ],
+            onError: {
+              target: '#onboarding.blocked',
+              actions: { type: 'block', params: ({ event }) => blockedByGraphError('registration', event.error) },
+            },
+          },
+        },
         subscribingApp: {
           invoke: {
             id: 'subscribeApp',
@@ -646,9 +1028,27 @@ export const onboardingMachine = setup({
         requests: {
           initial: 'next',
           states: {
-            // Decided before a request starts, so no path ever asks Meta twice.
+            // Decided before a request starts, so no path ever asks Meta twice. Session flow: past
+            // Meta's 24 h window nothing is asked; each request is recorded as refused for lateness.
             next: {
               always: [
+                {
+                  guard: and([
+                    'syncWindowClosed',
+                    { type: 'syncNotAttempted', params: { syncType: 'smb_app_state_sync' as const } },
+                  ]),
+                  actions: [
+                    assign({ contactsSync: () => syncWindowPassed() }),
+                    { type: 'notifyBackend', params: ({ context }) => syncFailedNotice(context, 'smb_app_state_sync') },
+                  ],
+                },
+                {
+                  guard: and(['syncWindowClosed', { type: 'syncNotAttempted', params: { syncType: 'history' as const } }]),
+                  actions: [
+                    assign({ historySync: () => syncWindowPassed() }),
+                    { type: 'notifyBackend', params: ({ context }) => syncFailedNotice(context, 'history') },
+                  ],
+                },
                 { guard: { type: 'syncNotAttempted', params: { syncType: 'smb_app_state_sync' } }, target: 'requestingContacts' },
                 { guard: { type: 'syncNotAttempted', params: { syncType: 'history' } }, target: 'requestingHistory' },
                 // A disconnection during sync takes effect once no request is in flight.
@@ -782,6 +1182,8 @@ export const onboardingMachine = setup({
           },
         },
         history: historyTracking,
+        statusCard: statusCardRegion('payment'),
+        reauthorization: reauthorizationRegion,
       },
     },
 
@@ -803,10 +1205,11 @@ export const onboardingMachine = setup({
       },
       states: {
         // The WhatsApp Account Status card: re-read on entry, on quality / name webhooks, on a new
-        // send-error class, and on demand.
+        // send-error class, on demand, and (session flow) on lifecycle events and on a schedule.
         statusCard: {
-          initial: 'refreshing',
+          ...statusCardRegion('active'),
           on: {
+            ...statusCardRegion('active').on,
             'statusCard.refresh': { target: '.refreshing', actions: 'forgetPolicyRefusals' },
             'account.qualityUpdate': { target: '.refreshing', actions: 'recordQualityUpdate' },
             'account.nameUpdate': { target: '.refreshing', actions: 'recordNameUpdate' },
@@ -822,42 +1225,9 @@ export const onboardingMachine = setup({
               { guard: 'isSendingBlockRefusal', target: '.refreshing', actions: 'recordSendRefusal' },
             ],
           },
-          states: {
-            refreshing: {
-              invoke: {
-                id: 'fetchStatusCard',
-                src: 'fetchStatusCard',
-                input: ({ context }) => ({
-                  phoneNumberId: need(context.phoneNumberId, 'phoneNumberId'),
-                  sealedToken: tokenOf(context),
-                }),
-                onDone: {
-                  target: 'idle',
-                  actions: assign(({ context, event }) =>
-                    withSendingState(context, {
-                      statusCard: {
-                        ...context.statusCard,
-                        ...compact(event.output),
-                        messagingLimitTier: normaliseTier(
-                          event.output.messagingLimitTier ?? context.statusCard.messagingLimitTier,
-                        ),
-                        lastError: undefined,
-                      },
-                    }),
-                  ),
-                },
-                onError: {
-                  target: 'idle',
-                  actions: assign({
-                    statusCard: ({ context, event }) => ({ ...context.statusCard, lastError: errorMessage(event.error) }),
-                  }),
-                },
-              },
-            },
-            idle: {},
-          },
         },
         history: historyTracking,
+        reauthorization: reauthorizationRegion,
       },
     },
 
@@ -866,6 +1236,14 @@ export const onboardingMachine = setup({
       entry: notifyBlocked,
       exit: 'clearBlocked',
       on: {
+        // Session flow: the person opened Meta's popup again, or a FINISH arrived after all (an
+        // abandoned session the phone completed late): the onboarding resumes, nothing is lost.
+        'signup.started': { guard: 'blockedBeforeConnection', target: 'linking', actions: 'recordSignupStarted' },
+        'signup.finished': {
+          guard: 'blockedBeforeConnection',
+          target: '#onboarding.registration.exchangingCode',
+          actions: ['recordSignupFinished', ...scheduleSyncWindow],
+        },
         retry: [
           { guard: { type: 'retryGoesTo', params: { stage: 'prerequisites' } }, target: 'prerequisites' },
           { guard: { type: 'retryGoesTo', params: { stage: 'signup' } }, target: 'signup' },
@@ -917,12 +1295,40 @@ export const onboardingMachine = setup({
         ],
         ...statusCardUpdates,
         retry: { guard: 'canReonboard', target: 'signup' },
+        // Session flow: after PARTNER_REMOVED a new Embedded Signup onboards the number again;
+        // otherwise a new code is a re-authorisation.
+        'signup.started': { guard: and(['isSessionFlow', 'canReonboard']), target: 'linking', actions: 'recordSignupStarted' },
+        'signup.finished': {
+          guard: and(['isSessionFlow', 'canReonboard']),
+          target: '#onboarding.registration.exchangingCode',
+          actions: ['recordSignupFinished', ...scheduleSyncWindow],
+        },
       },
       states: {
         history: historyTracking,
+        statusCard: statusCardRegion('offboarded'),
+        reauthorization: reauthorizationRegion,
       },
     },
   },
 });
 
 export type OnboardingSnapshot = SnapshotFrom<typeof onboardingMachine>;
+
+/** The enforcement or access block of the sending state, if it is one the backend is told of. */
+function announcedBlockOf(context: OnboardingContext): string | undefined {
+  const reason = context.sendingState.reason;
+  return reason !== undefined && ANNOUNCED_SENDING_BLOCKS.includes(reason) ? reason : undefined;
+}
+
+/**
+ * What a read of the number decides after a lifecycle event: the read when it settles it; when it
+ * failed, or shows neither, the pending event by the fallback rules.
+ */
+function lifecycleDecision(context: OnboardingContext): 'connected' | 'disconnected' | 'unknown' {
+  const verdict = context.statusCard.lastError === undefined ? readVerdict(context.statusCard) : 'unknown';
+  if (verdict !== 'unknown') return verdict;
+  const pending = context.pendingLifecycle?.event;
+  if (pending === undefined) return 'unknown';
+  return DISCONNECTIONS.includes(pending) ? 'disconnected' : pending === RECONNECTION ? 'connected' : 'unknown';
+}

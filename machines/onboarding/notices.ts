@@ -5,6 +5,7 @@ import type {
   HistoryOutcomeNotice,
   LinkingLapsedNotice,
   PaymentRequiredNotice,
+  SendingStateNotice,
   SyncFailedNotice,
   SyncType,
 } from './effects';
@@ -47,4 +48,8 @@ export function syncFailedNotice(context: OnboardingContext, syncType: SyncType)
     ...(failure.code !== undefined ? { code: failure.code } : {}),
     remedy: failure.remedy,
   };
+}
+
+export function sendingStateNotice(context: OnboardingContext): SendingStateNotice {
+  return { kind: 'sendingState', phoneNumber: context.phoneNumber, ...context.sendingState };
 }

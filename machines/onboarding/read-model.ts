@@ -12,5 +12,9 @@ export function statusCardOf(context: OnboardingContext) {
     messagingLimitTier: card.messagingLimitTier,
     throughput: { level: card.throughput, messagesPerSecond: COEXISTENCE_MESSAGES_PER_SECOND },
     sendingState: context.sendingState,
+    /** When Meta last answered a read of the number (epoch ms). */
+    lastReadAt: card.readAt,
+    /** Contacts and history can be requested until then (epoch ms): 24 h from FINISH. */
+    syncDeadline: context.syncDeadline,
   };
 }

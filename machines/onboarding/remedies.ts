@@ -23,7 +23,14 @@ export type BlockedReason =
   | 'too_many_attempts'
   | 'signup_error'
   | 'signup_abandoned'
+  | 'phone_verification_abandoned'
+  // The code exchange after FINISH, each of Meta's answers on its own.
   | 'signup_code_expired'
+  | 'signup_code_used'
+  | 'signup_code_invalid'
+  | 'app_credentials_invalid'
+  // The number lookup after the exchange.
+  | 'number_not_in_waba'
   // Graph calls after signup.
   | 'reauthorization_required'
   | 'permission_missing'
@@ -127,9 +134,38 @@ export const BLOCKED_REASONS = {
     remedy: "The connection on Meta's screen was not completed. Start signup again and follow it to the end.",
     retry: 'same_stage',
   },
-  signup_code_expired: {
-    remedy: "Meta's authorization expired before it could be used. Start signup again.",
+  phone_verification_abandoned: {
+    remedy:
+      'The connection was left at the phone step, before the QR code was scanned (or the code entered). Start signup ' +
+      'again, keep WhatsApp Business open on the phone (Settings › Linked devices), and scan the code as soon as it shows.',
     retry: 'same_stage',
+  },
+  signup_code_expired: {
+    remedy: "Meta's authorization expired before it could be used (it lives 30 seconds). Start signup again.",
+    retry: 'signup',
+  },
+  signup_code_used: {
+    remedy: "Meta's authorization was already used, for example by a second tab. Start signup again in one tab only.",
+    retry: 'signup',
+  },
+  signup_code_invalid: {
+    remedy:
+      'Meta did not recognise the authorization the page sent. Start signup again; if it repeats, the page is not sending ' +
+      "the code from Meta's login callback unchanged.",
+    retry: 'signup',
+  },
+  app_credentials_invalid: {
+    remedy:
+      "Meta refused this platform's app credentials. Support must check the app id and secret, then the business starts " +
+      'signup again.',
+    retry: 'signup',
+  },
+  number_not_in_waba: {
+    remedy:
+      "The WhatsApp Business account chosen on Meta's screen does not list this number. Start signup again, type this " +
+      'number on the phone step and choose the account it belongs to; or start the onboarding of the number that was ' +
+      'connected instead.',
+    retry: 'signup',
   },
   reauthorization_required: {
     remedy: "Meta's access to this account is no longer valid. Start signup again to reconnect.",
@@ -201,6 +237,12 @@ export type HistoryOutcome = keyof typeof HISTORY_OUTCOMES;
 /** Why the number cannot send from the API, most actionable first (the card shows the first). */
 export type SendingBlockReason =
   | 'offboarded'
+  | 'reauthorization_required'
+  | 'permission_missing'
+  | 'account_deleted'
+  | 'account_disabled'
+  | 'account_restricted'
+  | 'account_violation'
   | 'payment_missing'
   | 'policy_restricted'
   | 'account_locked'
@@ -212,6 +254,32 @@ export type SendingBlockReason =
 export const SENDING_BLOCKS = {
   offboarded: {
     remedy: 'The number is disconnected from the API. Messages from the app still work; connect again to send from Mumble.',
+  },
+  reauthorization_required: {
+    remedy:
+      "Meta no longer accepts this platform's access to the account (expired or revoked). Connect again through Meta's " +
+      'screen: the onboarding keeps running and takes the new authorization.',
+  },
+  permission_missing: {
+    remedy:
+      "A permission this platform needs was removed. Connect again through Meta's screen and approve every permission " +
+      'requested: the onboarding keeps running and takes the new authorization.',
+  },
+  account_deleted: {
+    remedy: 'Meta reports the WhatsApp Business account as deleted. Check Business Support Home in Meta Business Suite.',
+  },
+  account_disabled: {
+    remedy:
+      'Meta disabled (banned) the WhatsApp Business account. Check Business Support Home in Meta Business Suite, where ' +
+      'the decision can be appealed.',
+  },
+  account_restricted: {
+    remedy:
+      'Meta restricted what the account may send (for example no business-initiated messages) for a while. Check ' +
+      'Business Support Home in Meta Business Suite; sending resumes once Meta lifts it.',
+  },
+  account_violation: {
+    remedy: 'Meta reports a policy violation on the account. Check Business Support Home in Meta Business Suite.',
   },
   payment_missing: {
     remedy:

@@ -36,8 +36,10 @@ export function stageBudgetsFor(settings: OnboardingSettings): Record<BudgetedSt
   return {
     prerequisites: 24 * HOUR,
     signup: HOUR,
-    // Every attempt lapses: the machine blocks with qr_not_scanned at this age.
+    // Every attempt lapses, counted from the signup session's start: the machine blocks with
+    // qr_not_scanned at this age.
     linking: settings.maxLinkingAttempts * settings.linkingAttemptTtlMs,
+    // The code exchange and lookup (seconds) and the confirmation, bounded by its deadline.
     registration: 3 * settings.registrationDeadlineMs,
     sync: 2 * HOUR,
     payment: 3 * 24 * HOUR,

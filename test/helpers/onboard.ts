@@ -1,5 +1,4 @@
 import type { Harness } from './harness';
-import { eventually } from './wait';
 
 /** What the helpers drive: the API and the simulator over HTTP, in any stack. */
 type Driver = Pick<Harness, 'api' | 'sim' | 'onboardingWhen'>;
@@ -14,7 +13,7 @@ export async function createPhone(h: Driver, phoneNumber: string, settings: Reco
   return created.body as { wabaId: string; phoneNumberId: string };
 }
 
-/** Start → prerequisites → Embedded Signup finished, through the API; resolves once linking shows a QR. */
+/** Start → prerequisites → Embedded Signup opened, through the API; resolves once linking shows a QR. */
 export async function throughSignup(h: Driver, phoneNumber: string, settings: Record<string, unknown> = fastOnboarding) {
   const started = await h.api('POST', '/onboardings', { phoneNumber, settings });
   // 200: the live one, when a start answered 503 (Temporal late) had begun it and was tried again.
@@ -28,33 +27,35 @@ export async function throughSignup(h: Driver, phoneNumber: string, settings: Re
   return finishSignup(h, phoneNumber);
 }
 
-/** Embedded Signup finished and its result POSTed to the API; resolves once linking shows a QR. */
+/**
+ * The backend opens Embedded Signup (the simulated popup shows a QR) and reports the session to the
+ * API, as its page does when the popup opens; resolves once the onboarding is linking.
+ */
 export async function finishSignup(h: Driver, phoneNumber: string) {
-  const signup = await h.sim('POST', '/signup', { phoneNumber });
-  if (signup.body?.message?.event !== 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING')
-    throw new Error(`signup: ${JSON.stringify(signup.body)}`);
-  const finished = await h.api('POST', `/onboardings/${phoneNumber}/signup`, {
-    event: signup.body.message.event,
-    data: signup.body.message.data,
-    code: signup.body.code,
-  });
-  if (finished.status !== 200) throw new Error(`signup: ${JSON.stringify(finished.body)}`);
+  const opened = await h.sim('POST', '/signup', { phoneNumber });
+  if (opened.body?.session === undefined) throw new Error(`signup: ${JSON.stringify(opened.body)}`);
+  const started = await h.api('POST', `/onboardings/${phoneNumber}/events`, { type: 'signupStarted' });
+  if (started.status !== 200) throw new Error(`signup started: ${JSON.stringify(started.body)}`);
   return h.onboardingWhen(phoneNumber, (o) => o.stage === 'linking');
 }
 
-/** The phone scans the current QR and the backend reports it. */
+/**
+ * The phone scans the QR on Meta's screen; Meta then posts FINISH to the page, whose backend
+ * forwards it with the code, as the page receives them.
+ */
 export async function scan(h: Driver, phoneNumber: string) {
-  // A QR that lapses just before the scan is renewed by the onboarding: scan the next one.
-  const scanned = await eventually(
-    async () =>
-      (await h.sim('GET', `/numbers/${phoneNumber}`)).body?.linking === undefined
-        ? undefined
-        : h.sim('POST', `/linking/${phoneNumber}/scan`),
-    (r) => r !== undefined && r.body?.error?.code !== 'qr_expired',
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
-  if (scanned!.status !== 200) throw new Error(`scan: ${JSON.stringify(scanned!.body)}`);
-  return h.api('POST', `/onboardings/${phoneNumber}/events`, { type: 'qrScanned' });
+  // A QR that lapsed on Meta's clock is refreshed on Meta's screen first, as the person would.
+  let scanned = await h.sim('POST', `/linking/${phoneNumber}/scan`);
+  if (scanned.body?.error?.code === 'qr_expired') {
+    await h.sim('POST', `/linking/${phoneNumber}/refresh`, {});
+    scanned = await h.sim('POST', `/linking/${phoneNumber}/scan`);
+  }
+  if (scanned.status !== 200 || !scanned.body?.message) throw new Error(`scan: ${JSON.stringify(scanned.body)}`);
+  return h.api('POST', `/onboardings/${phoneNumber}/signup`, {
+    event: scanned.body.message.event,
+    data: scanned.body.message.data,
+    code: scanned.body.code,
+  });
 }
 
 /** A number onboarded to Active, as the scenarios do it. */

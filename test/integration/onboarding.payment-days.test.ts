@@ -43,15 +43,13 @@ test('payment added three days later: sending is blocked until then, with hourly
     connectedElsewhere: false,
     at: Date.now(),
   });
-  const signup = (await h.sim('POST', '/signup', { phoneNumber: phone })).body;
-  await signal({ type: 'signup.finished', wabaId, code: signup.code, at: Date.now() });
+  // Meta's order: the popup opens (the session), the phone scans, and only then does FINISH come.
+  await h.sim('POST', '/signup', { phoneNumber: phone });
+  await signal({ type: 'signup.started', at: Date.now() });
   await h.onboardingWhen(phone, (o) => o.stage === 'linking');
-  await eventually(
-    () => h.sim('GET', `/numbers/${phone}`),
-    (r) => r.body?.linking !== undefined,
-  );
-  expect((await h.sim('POST', `/linking/${phone}/scan`)).status).toBe(200);
-  await signal({ type: 'linking.confirmed', method: 'qr', at: Date.now() });
+  const scanned = await h.sim('POST', `/linking/${phone}/scan`);
+  expect(scanned.status).toBe(200);
+  await signal({ type: 'signup.finished', wabaId, code: scanned.body.code, at: Date.now() });
 
   const blocked = await h.onboardingWhen(
     phone,

@@ -59,12 +59,9 @@ if ('missing' in found) {
       hasBusinessPortfolio: true,
       connectedElsewhere: false,
     });
-    const signup = await sim('POST', '/signup', { phoneNumber: phone });
-    await api('POST', `/onboardings/${phone}/signup`, {
-      event: signup.message.event,
-      data: signup.message.data,
-      code: signup.code,
-    });
+    // Meta's popup opens and shows the QR; the backend reports the session.
+    await sim('POST', '/signup', { phoneNumber: phone });
+    await api('POST', `/onboardings/${phone}/events`, { type: 'signupStarted' });
     await eventually(
       () => api('GET', `/onboardings/${phone}`),
       (o) => o.stage === 'linking',
@@ -135,16 +132,16 @@ if ('missing' in found) {
     expect(await attempts.innerText()).toBe('1');
 
     // The machine as the API defines it: the current state, the states passed through, the rest.
-    await page.locator('#diagram .state.current[data-state="linking.attempt"]').waitFor();
+    await page.locator('#diagram .state.current[data-state="linking.session"]').waitFor();
     expect(await page.locator('#diagram [data-state="linking"]').getAttribute('class')).toContain('current');
-    for (const visited of ['prerequisites', 'signup', 'signup.awaitingResult', 'signup.lookingUpNumber']) {
+    for (const visited of ['prerequisites', 'signup', 'signup.awaitingResult']) {
       expect(await page.locator(`#diagram [data-state="${visited}"]`).getAttribute('class')).toContain('visited');
     }
     for (const untouched of ['registration', 'active', 'blocked', 'cancelled']) {
       expect(await page.locator(`#diagram [data-state="${untouched}"]`).getAttribute('class')).not.toMatch(/current|visited/);
     }
     expect(await page.locator('#diagram [data-state="active.statusCard.refreshing"]').count()).toBe(1);
-    expect(await page.locator('#timeline tr[data-event="signup.finished"]').count()).toBe(1);
+    expect(await page.locator('#timeline tr[data-event="signup.started"]').count()).toBe(1);
     expect(await page.locator('#timers tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('#status-card').innerText()).toContain('sendingState');
 

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { startHarness, type Harness } from '../helpers/harness';
-import { createPhone, throughSignup } from '../helpers/onboard';
+import { createPhone, onboardToActive, throughSignup } from '../helpers/onboard';
 import { eventually } from '../helpers/wait';
 
 const ALICE = 'alice-ops-token-0001';
@@ -78,14 +78,15 @@ test('an onboarding left in linking past its budget is listed as stuck, inspecte
   expect(listedByCli).toContain(`onboarding:${phone}`);
 
   const inspected = (await ops('GET', path)).body;
-  expect(inspected).toMatchObject({ stage: 'linking', state: 'linking.attempt', stuck: true, blocked: null });
-  expect(inspected.context.sealedToken).toBe('[redacted]');
+  // Linking is the signup session before FINISH: no token exists yet.
+  expect(inspected).toMatchObject({ stage: 'linking', state: 'linking.session', stuck: true, blocked: null });
+  expect(inspected.context.sealedToken).toBeUndefined();
   expect(JSON.stringify(inspected)).not.toMatch(/EAAG/);
   expect(inspected.pendingTimers.length).toBeGreaterThan(0);
   expect(inspected.machine.states.map((s: any) => s.key)).toEqual(
     expect.arrayContaining(['prerequisites', 'linking', 'active', 'blocked']),
   );
-  expect(inspected.timeline.map((t: any) => t.event)).toContain('signup.finished');
+  expect(inspected.timeline.map((t: any) => t.event)).toContain('signup.started');
 
   const refreshed = await ops('POST', `${path}/actions`, { action: 'refreshLinking' });
   expect(refreshed.status).toBe(200);
@@ -124,6 +125,18 @@ test('an onboarding left in linking past its budget is listed as stuck, inspecte
 
   const cancelled = await ops('POST', `${path}/actions`, { action: 'cancel' }, 'bob-ops-token-00002');
   expect(cancelled.body.timeline.at(-1)).toMatchObject({ event: 'cancel', by: 'ops:bob' });
+});
+
+test('once Meta posted FINISH the token shows only as [redacted], and the sync deadline is listed', async () => {
+  const connected = '+15550300002';
+  await onboardToActive(h, connected);
+  const inspected = (await ops('GET', `/ops/onboardings/${encodeURIComponent(connected)}`)).body;
+  expect(inspected.context.sealedToken).toBe('[redacted]');
+  expect(JSON.stringify(inspected)).not.toMatch(/EAAG/);
+  // 24 h from FINISH; synced already, so not near for ops.
+  expect(Date.parse(inspected.syncDeadline)).toBeGreaterThan(Date.now() + 23 * 3_600_000);
+  expect(inspected.syncDeadlineNear).toBe(false);
+  expect(Math.abs(inspected.statusCard.syncDeadline - Date.parse(inspected.syncDeadline))).toBeLessThan(1000);
 });
 
 test('bad filters are 400 naming the field; an unknown onboarding is 404', async () => {

@@ -3,7 +3,7 @@
  * way the durable interpreter drives it — through the shared driver (scenarios/machine-driver.ts),
  * which keeps what the interpreter would keep: pending timers and running invocations.
  */
-import type { EventObject } from 'xstate';
+import type { EventObject, StateValue } from 'xstate';
 import {
   DEFAULT_ONBOARDING_SETTINGS,
   isAppVersionSupported,
@@ -13,6 +13,7 @@ import {
   type CheckPaymentMethodOutput,
   type FetchStatusCardOutput,
   type OnboardingEvent,
+  type OnboardingFlow,
   type OnboardingSettings,
   type OnboardingSnapshot,
   type Stage,
@@ -43,8 +44,9 @@ class Run {
   /** Every action since the start. */
   all: Action[] = [];
 
-  constructor(settings?: Partial<OnboardingSettings>) {
-    this.driver = new MachineDriver(onboardingMachine, { phoneNumber: PHONE, ...(settings ? { settings } : {}) });
+  /** `legacy`: the flow of onboardings started before the signup session, kept for their replays. */
+  constructor(settings?: Partial<OnboardingSettings>, flow: OnboardingFlow = 'legacy') {
+    this.driver = new MachineDriver(onboardingMachine, { phoneNumber: PHONE, flow, ...(settings ? { settings } : {}) });
     this.record();
   }
 
@@ -102,8 +104,8 @@ class Run {
   get context() {
     return this.snapshot.context;
   }
-  matches(value: Parameters<OnboardingSnapshot['matches']>[0]): boolean {
-    return this.snapshot.matches(value);
+  matches(value: StateValue): boolean {
+    return this.snapshot.matches(value as never);
   }
 
   /** notifyBackend params of the last step (or of the whole run). */
@@ -970,5 +972,276 @@ describe('remedies', () => {
   it('every reason the machine can block with is in the table', () => {
     const reasons: BlockedReason[] = Object.values(SIGNUP_ERROR_REASONS);
     for (const reason of reasons) expect(BLOCKED_REASONS[reason].remedy).toBeTruthy();
+  });
+});
+
+// --- the signup session (flow `session`: every onboarding started since `patched('signup-session')`) ---
+
+const FINISH_AT = T0 + 40_000;
+const DAY = 24 * 60 * 60_000;
+const finish = { type: 'signup.finished', wabaId: WABA, code: CODE, at: FINISH_AT } as const;
+const onApp = { phoneNumberId: PNID, displayPhoneNumber: '+1 555-078-3881', isOnBizApp: true, platformType: 'CLOUD_API' };
+const removedCard: FetchStatusCardOutput = { ...card, status: 'DISCONNECTED', isOnBizApp: false, platformType: 'NOT_APPLICABLE' };
+
+function sessionToLinking(settings?: Partial<OnboardingSettings>): Run {
+  return new Run(settings, 'session').send(passingReport).send({ type: 'signup.started', at: T0 });
+}
+
+function sessionToRegistration(settings?: Partial<OnboardingSettings>): Run {
+  return sessionToLinking(settings)
+    .send(finish)
+    .done('exchangeSignupCode', { sealedToken: SEALED })
+    .done('lookupPhoneNumber', onApp)
+    .done('subscribeApp', undefined);
+}
+
+function sessionToActive(settings?: Partial<OnboardingSettings>): Run {
+  return sessionToRegistration(settings)
+    .done('checkRegistration', confirmed)
+    .done('requestContactsSync', { requestId: 'req-contacts' })
+    .done('requestHistorySync', { requestId: 'req-history' })
+    .done('checkPaymentMethod', paymentOk)
+    .done('fetchStatusCard', card);
+}
+
+describe('signup session: linking inside Embedded Signup', () => {
+  it('the QR lapses twice inside the session, the third is scanned: FINISH proves it and registration runs', () => {
+    const run = sessionToLinking();
+    expect(run.context.flow).toBe('session');
+    expect(run.matches({ linking: 'session' })).toBe(true);
+    expect(run.context.linkingAttempts).toBe(1);
+    // Meta shows the QR: nothing to ask of the backend or the simulator, only our countdown.
+    expect(run.all.some((a) => a.type === 'startLinkingAttempt')).toBe(false);
+    expect(run.timerDelay('linkingAttemptTtl')).toBe(120_000);
+
+    run.fire('linkingAttemptTtl');
+    expect(run.notices('linkingLapsed')).toEqual([
+      expect.objectContaining({ lapsedAttempt: 1, nextAttempt: 2, remedy: expect.stringMatching(/refresh the code/) }),
+    ]);
+    run.fire('linkingAttemptTtl');
+    expect(run.context.linkingAttempts).toBe(3);
+
+    run.send(finish);
+    expect(run.matches({ registration: 'exchangingCode' })).toBe(true);
+    expect(run.timers.has('syncWindow')).toBe(true);
+    expect(run.timerDelay('syncWindow')).toBe(DAY);
+    expect(run.context.syncDeadline).toBe(FINISH_AT + DAY);
+    expect(run.context.linkedAt).toBe(FINISH_AT);
+    expect(run.spawned()).toEqual([{ id: 'exchangeSignupCode', src: 'exchangeSignupCode', input: { code: CODE } }]);
+
+    run.done('exchangeSignupCode', { sealedToken: SEALED }).done('lookupPhoneNumber', onApp);
+    expect(run.matches({ registration: 'subscribingApp' })).toBe(true);
+    run.done('subscribeApp', undefined).done('checkRegistration', confirmed);
+    expect(run.stage).toBe('sync');
+    expect(statusCardOf(run.context).syncDeadline).toBe(FINISH_AT + DAY);
+  });
+
+  it('a FINISH without a reported session is accepted', () => {
+    const run = new Run(undefined, 'session').send(passingReport).send(finish);
+    expect(run.matches({ registration: 'exchangingCode' })).toBe(true);
+  });
+
+  it('the legacy flow refuses the session events; the session flow refuses a reported scan', () => {
+    expect(new Run().send(passingReport).can({ type: 'signup.started', at: T0 })).toBe(false);
+    expect(sessionToLinking().can({ type: 'linking.confirmed', method: 'qr', at: T0 })).toBe(false);
+  });
+
+  it('the session abandoned: qr_not_scanned with the remedy; a late FINISH still completes', () => {
+    const run = sessionToLinking({ maxLinkingAttempts: 2 });
+    run.fire('linkingAttemptTtl').fire('linkingAttemptTtl');
+    expect(run.stage).toBe('blocked');
+    expect(run.context.blocked).toMatchObject({ reason: 'qr_not_scanned', stage: 'linking' });
+    expect(run.notices('blocked')).toHaveLength(1);
+
+    run.send(finish);
+    expect(run.matches({ registration: 'exchangingCode' })).toBe(true);
+    expect(run.context.blocked).toBeUndefined();
+    run.done('exchangeSignupCode', { sealedToken: SEALED }).done('lookupPhoneNumber', onApp).done('subscribeApp', undefined);
+    run.done('checkRegistration', confirmed);
+    expect(run.stage).toBe('sync');
+  });
+
+  it('a refresh on Meta screen counts an attempt; the popup opened again starts a new session', () => {
+    const run = sessionToLinking();
+    run.send({ type: 'linking.refresh', by: 'backend' });
+    expect(run.context.linkingAttempts).toBe(2);
+    run.send({ type: 'signup.started', at: T0 + 5_000 });
+    expect(run.context.linkingAttempts).toBe(1);
+    expect(run.context.signupStartedAt).toBe(T0 + 5_000);
+  });
+
+  it('CANCEL at the phone step is its own reason; with an error code, the signup error; otherwise abandoned', () => {
+    const phoneStep = sessionToLinking().send({ type: 'signup.cancelled', currentStep: 'PHONE_NUMBER_VERIFICATION', at: T0 });
+    expect(phoneStep.context.blocked).toMatchObject({ reason: 'phone_verification_abandoned', stage: 'linking' });
+    expect(phoneStep.notices('blocked')[0]).toMatchObject({ remedy: expect.stringMatching(/Linked devices/) });
+
+    const error = sessionToLinking().send({ type: 'signup.cancelled', errorCode: '3441049', at: T0 });
+    expect(error.context.blocked).toMatchObject({ reason: 'connected_elsewhere', code: 3441049 });
+
+    const other = sessionToLinking().send({ type: 'signup.cancelled', currentStep: 'PERMISSIONS', at: T0 });
+    expect(other.context.blocked).toMatchObject({ reason: 'signup_abandoned', detail: 'PERMISSIONS' });
+
+    // The person opens Meta's popup again: the onboarding resumes without ops.
+    phoneStep.send({ type: 'signup.started', at: T0 + 60_000 });
+    expect(phoneStep.matches({ linking: 'session' })).toBe(true);
+  });
+
+  it.each([
+    [100, 'This authorization code has expired.', 'signup_code_expired'],
+    [100, 'This authorization code has been used.', 'signup_code_used'],
+    [100, 'Invalid verification code format.', 'signup_code_invalid'],
+    [101, 'Error validating client secret.', 'app_credentials_invalid'],
+    [190, 'Invalid OAuth access token', 'reauthorization_required'],
+    [undefined, 'activity ScheduleToClose timeout', 'signup_code_expired'],
+  ] as const)('a code exchange refused with %s (%s) blocks with %s', (code, message, reason) => {
+    const run = sessionToLinking().send(finish).fail('exchangeSignupCode', code, message);
+    expect(run.context.blocked).toMatchObject({ reason, stage: 'registration' });
+    expect(BLOCKED_REASONS[reason].retry).toBe('signup');
+    expect(run.context.sealedToken).toBeUndefined();
+  });
+
+  it('a WABA that does not list the started number is a named block, never another number', () => {
+    const run = sessionToLinking()
+      .send(finish)
+      .done('exchangeSignupCode', { sealedToken: SEALED })
+      .done('lookupPhoneNumber', { found: false, listed: ['+1 555-000-1111'] });
+    expect(run.context.blocked).toMatchObject({
+      reason: 'number_not_in_waba',
+      detail: expect.stringContaining('+1 555-000-1111'),
+    });
+    expect(run.context.phoneNumberId).toBeUndefined();
+    expect(run.notices('blocked')[0]).toMatchObject({ remedy: BLOCKED_REASONS.number_not_in_waba.remedy });
+  });
+});
+
+describe('signup session: the 24 h sync window', () => {
+  it('registration confirmed 23 h 59 min after FINISH still syncs', () => {
+    const run = sessionToRegistration();
+    // The window's timer has not fired: the requests go out.
+    run.done('checkRegistration', confirmed);
+    expect(run.spawned('requestSync')).toHaveLength(1);
+    expect(run.context.syncWindowClosed).toBe(false);
+  });
+
+  it('24 h 1 min after FINISH nothing is requested: sync_window_passed, with the remedy, and the backend told', () => {
+    const run = sessionToRegistration();
+    run.fire('syncWindow');
+    expect(run.context.syncWindowClosed).toBe(true);
+    run.done('checkRegistration', confirmed);
+    expect(run.spawned('requestSync')).toEqual([]);
+    expect(run.context.contactsSync.failure).toMatchObject({
+      reason: 'sync_window_passed',
+      remedy: SYNC_FAILURES.sync_window_passed.remedy,
+    });
+    expect(run.context.historySync.failure).toMatchObject({ reason: 'sync_window_passed' });
+    expect(run.notices('syncFailed').map((n) => n.reason)).toEqual(['sync_window_passed', 'sync_window_passed']);
+    expect(run.stage).toBe('payment');
+  });
+});
+
+describe('signup session: Graph is the truth for lifecycle events', () => {
+  it('PARTNER_REMOVED without entry[].time is recorded at its received time, and the read decides', () => {
+    const run = sessionToActive();
+    run.send({ type: 'account.update', event: 'PARTNER_REMOVED', reason: 'PRIMARY_INACTIVITY', receivedAt: T0 + 5_000_000 });
+    expect(run.context.lifecycleEvents).toEqual([
+      { event: 'PARTNER_REMOVED', time: Math.floor((T0 + 5_000_000) / 1000), timeMissing: true, reason: 'PRIMARY_INACTIVITY' },
+    ]);
+    expect(run.stage).toBe('active'); // not before Meta is read
+    expect(run.spawned('fetchStatusCard')).toHaveLength(1);
+    run.done('fetchStatusCard', removedCard);
+    expect(run.stage).toBe('offboarded');
+    expect(run.context.offboarding).toMatchObject({ event: 'PARTNER_REMOVED', reason: 'PRIMARY_INACTIVITY' });
+    expect(run.notices('offboarded')).toHaveLength(1);
+  });
+
+  it('ACCOUNT_RECONNECTED dated one second before ACCOUNT_OFFBOARDED: kinds never fence each other', () => {
+    const run = sessionToActive();
+    run.send({ type: 'account.update', event: 'ACCOUNT_OFFBOARDED', eventTime: 100 }).done('fetchStatusCard', removedCard);
+    expect(run.stage).toBe('offboarded');
+    run.send({ type: 'account.update', event: 'ACCOUNT_RECONNECTED', eventTime: 99 });
+    expect(run.context.lifecycleEvents.map((e) => e.stale)).toEqual([undefined, undefined]);
+    run.done('fetchStatusCard', card);
+    expect(run.stage).toBe('active');
+  });
+
+  it('where the read fails, the fallback rules apply: same second in arrival order', () => {
+    const run = sessionToActive();
+    run.send({ type: 'account.update', event: 'PARTNER_REMOVED', eventTime: 500 }).fail('fetchStatusCard', 2);
+    expect(run.stage).toBe('offboarded');
+    run.send({ type: 'account.update', event: 'ACCOUNT_RECONNECTED', eventTime: 500 }).fail('fetchStatusCard', 2);
+    expect(run.stage).toBe('active');
+  });
+
+  it('an older event of the same kind is recorded stale; the same event delivered three times is recorded once', () => {
+    const run = sessionToActive();
+    const removed = { type: 'account.update', event: 'PARTNER_REMOVED', reason: 'PRIMARY_INACTIVITY', eventTime: 700 } as const;
+    run.send(removed).done('fetchStatusCard', removedCard).send(removed).send(removed);
+    expect(run.context.lifecycleEvents).toHaveLength(1);
+    expect(run.running.size).toBe(0);
+    run.send({ ...removed, eventTime: 600 });
+    expect(run.context.lifecycleEvents[1]).toMatchObject({ time: 600, stale: true });
+  });
+
+  it('lifecycle events in stages before active are recorded, not dropped', () => {
+    const run = sessionToLinking();
+    run.send({ type: 'account.update', event: 'PARTNER_ADDED', eventTime: 10 });
+    expect(run.context.lifecycleEvents).toEqual([{ event: 'PARTNER_ADDED', time: 10 }]);
+    expect(run.matches({ linking: 'session' })).toBe(true);
+  });
+});
+
+describe('signup session: enforcement and access', () => {
+  it('ACCOUNT_RESTRICTION blocks sending with its reason, tells the backend, and a later read that shows it lifted unblocks', () => {
+    const run = sessionToActive();
+    run.send({
+      type: 'account.update',
+      event: 'ACCOUNT_RESTRICTION',
+      eventTime: 900,
+      detail: '[{"restriction_type":"RESTRICTED_BIZ_INITIATED_MESSAGING","expiration":1900000000}]',
+    });
+    expect(run.context.sendingState).toMatchObject({ canSend: false, reason: 'account_restricted' });
+    run.done('fetchStatusCard', { ...card, canSendMessage: 'LIMITED' });
+    expect(run.notices('sendingState')).toEqual([
+      {
+        kind: 'sendingState',
+        phoneNumber: PHONE,
+        canSend: false,
+        reason: 'account_restricted',
+        remedy: SENDING_BLOCKS.account_restricted.remedy,
+      },
+    ]);
+    run.send({ type: 'statusCard.refresh' }).done('fetchStatusCard', card);
+    expect(run.context.sendingState).toEqual({ canSend: true });
+    expect(run.notices('sendingState')).toEqual([{ kind: 'sendingState', phoneNumber: PHONE, canSend: true }]);
+  });
+
+  it('a 190 on a send blocks with reauthorization_required; a new code clears it without starting over', () => {
+    const run = sessionToActive();
+    run.send({ type: 'send.refused', code: 190, at: T0 });
+    expect(run.context.sendingState).toMatchObject({ canSend: false, reason: 'reauthorization_required' });
+    run.fail('fetchStatusCard', 190);
+    expect(run.notices('sendingState')).toEqual([
+      expect.objectContaining({ canSend: false, reason: 'reauthorization_required' }),
+    ]);
+
+    run.send({ ...finish, code: 'new-code' });
+    expect(run.stage).toBe('active');
+    expect(run.spawned()).toEqual([{ id: 'exchangeSignupCode', src: 'exchangeSignupCode', input: { code: 'new-code' } }]);
+    run.done('exchangeSignupCode', { sealedToken: 'sealed:v1:new' });
+    expect(run.context.sealedToken).toBe('sealed:v1:new');
+    run.done('fetchStatusCard', card);
+    expect(run.context.sendingState).toEqual({ canSend: true });
+    expect(run.notices('sendingState')).toEqual([{ kind: 'sendingState', phoneNumber: PHONE, canSend: true }]);
+    expect(run.stage).toBe('active');
+  });
+});
+
+describe('signup session: the card stays current', () => {
+  it('the daily refresh picks up a quality change with no webhook, and the time of the read', () => {
+    const run = sessionToActive();
+    expect(run.timerDelay('statusCardRefresh')).toBe(DAY);
+    run.fire('statusCardRefresh').done('fetchStatusCard', { ...card, qualityRating: 'YELLOW', readAt: T0 + DAY });
+    expect(statusCardOf(run.context)).toMatchObject({ qualityRating: 'YELLOW', lastReadAt: T0 + DAY });
+    expect(run.timerDelay('statusCardRefresh')).toBe(DAY);
   });
 });

@@ -171,6 +171,7 @@ async function loadList() {
         el('td', { class: 'stuck-cell' }, o.stuck ? 'STUCK' : ''),
         el('td', { title: o.remedy ?? '' }, o.blockedReason ?? ''),
         el('td', {}, o.linkingAttempts),
+        el('td', { class: o.syncDeadlineNear ? 'stuck-cell' : '' }, o.syncDeadline ? time(o.syncDeadline) : ''),
       ),
     ),
   );
@@ -234,6 +235,9 @@ function renderDetail(o) {
       Status: o.status,
       'In stage since': `${time(o.since)} (${duration(o.ageMs)} of ${duration(o.budgetMs)})`,
       'Linking attempts': linkingAttempts,
+      'Sync deadline': o.syncDeadline
+        ? `${time(o.syncDeadline)}${o.syncDeadlineNear ? ' (near: contacts and history not requested yet)' : ''}`
+        : '',
       WABA: o.wabaId,
     }),
   );
