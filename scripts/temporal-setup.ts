@@ -9,6 +9,7 @@
  */
 import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { ConfigError, loadConfig, temporalAddress } from '../config';
 import { onboardingSearchAttributes } from '../workflows/search-attributes';
@@ -49,7 +50,7 @@ export async function setupTemporal(
     await connection.workflowService
       .registerNamespace({
         namespace,
-        workflowExecutionRetentionPeriod: { seconds: NAMESPACE_RETENTION_DAYS * 24 * 3600 },
+        workflowExecutionRetentionPeriod: msToTs(`${NAMESPACE_RETENTION_DAYS} days`),
       })
       .catch((e: { code?: number }) => {
         if (e.code !== ALREADY_EXISTS) throw e;

@@ -92,7 +92,10 @@ export async function startCluster({ stageBudgets = {} }: { stageBudgets?: Recor
   const postgres = await startPostgres(pg.binDir);
   const pgUrl = new URL(postgres.url);
   const dir = mkdtempSync(join(tmpdir(), 'coexist-cluster-'));
-  const stops: (() => Promise<unknown>)[] = [async () => postgres.stop(), async () => rmSync(dir, { recursive: true, force: true })];
+  const stops: (() => Promise<unknown>)[] = [
+    async () => postgres.stop(),
+    async () => rmSync(dir, { recursive: true, force: true }),
+  ];
 
   // Temporal's databases, as an operator creates and migrates them.
   const schemaLog = run('sh', [SCHEMA_SCRIPT], {
@@ -209,7 +212,8 @@ export async function startCluster({ stageBudgets = {} }: { stageBudgets?: Recor
     BACKEND_CALLBACK_URL: callbacks.url,
     META_GRAPH_BASE_URL: sim.url,
     META_APP_ID: APP_ID,
-    SIMULATOR_ENABLED: 'false',
+    // The simulator stands in for Meta, its hosted linking flow included (no simulator runs in these processes).
+    SIMULATOR_ENABLED: 'true',
     WORKER_METRICS_PORT: '0',
     OPS_STAGE_BUDGETS: JSON.stringify(stageBudgets),
   };
@@ -307,10 +311,9 @@ export async function startCluster({ stageBudgets = {} }: { stageBudgets?: Recor
           `SELECT datname, xact_commit::bigint AS commits, (tup_inserted + tup_updated + tup_deleted)::bigint AS writes
              FROM pg_stat_database WHERE datname IN ('temporal', 'temporal_visibility', 'coexist')`,
         );
-        return Object.fromEntries(rows.map((r) => [r.datname, { commits: Number(r.commits), writes: Number(r.writes) }])) as Record<
-          string,
-          { commits: number; writes: number }
-        >;
+        return Object.fromEntries(
+          rows.map((r) => [r.datname, { commits: Number(r.commits), writes: Number(r.writes) }]),
+        ) as Record<string, { commits: number; writes: number }>;
       } finally {
         await c.end();
       }
