@@ -308,12 +308,13 @@ export async function startCluster({ stageBudgets = {} }: { stageBudgets?: Recor
       await c.connect();
       try {
         const { rows } = await c.query(
-          `SELECT datname, xact_commit::bigint AS commits, (tup_inserted + tup_updated + tup_deleted)::bigint AS writes
+          `SELECT datname, xact_commit::bigint AS commits, (tup_inserted + tup_updated + tup_deleted)::bigint AS writes,
+                  pg_database_size(datname)::bigint AS bytes
              FROM pg_stat_database WHERE datname IN ('temporal', 'temporal_visibility', 'coexist')`,
         );
         return Object.fromEntries(
-          rows.map((r) => [r.datname, { commits: Number(r.commits), writes: Number(r.writes) }]),
-        ) as Record<string, { commits: number; writes: number }>;
+          rows.map((r) => [r.datname, { commits: Number(r.commits), writes: Number(r.writes), bytes: Number(r.bytes) }]),
+        ) as Record<string, { commits: number; writes: number; bytes: number }>;
       } finally {
         await c.end();
       }
