@@ -378,9 +378,16 @@ clusterTest(
     );
     await eventually(stream.sent, (n) => n >= 80, { timeoutMs: 120_000, intervalMs: 50 });
     await Promise.all(onboarding.map((phone) => scan(c, phone)));
+    const answersBefore = { ...(await c.sim('GET', '/webhooks?field=none')).body.answers } as Record<string, number>;
+    const oldServer = c.server.child.pid;
+    const sentBefore = stream.sent();
     const restartedAt = Date.now();
     await c.restartServer();
     const downMs = Date.now() - restartedAt;
+    const sentWhileDown = stream.sent() - sentBefore;
+    expect(c.server.child.pid).not.toBe(oldServer);
+    // During traffic: customers still had messages to send once the server was back.
+    expect(stream.sent()).toBeLessThan(300);
     const sent = await stream.done;
     await sends;
 
@@ -415,7 +422,13 @@ clusterTest(
       repeatedSends: outcome.repeated,
       sends: total,
       sendStatuses: outcome.statuses,
-      webhookAnswers: webhooks.answers,
+      webhooksSentBeforeTheRestart: sentBefore,
+      webhooksSentWhileTheServerRestarted: sentWhileDown,
+      webhookAnswersFromTheRestartOn: Object.fromEntries(
+        Object.entries(webhooks.answers as Record<string, number>)
+          .filter(([k, v]) => v > (answersBefore[k] ?? 0))
+          .map(([k, v]) => [k, v - (answersBefore[k] ?? 0)]),
+      ),
     };
   },
 );
