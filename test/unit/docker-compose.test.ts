@@ -12,7 +12,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import { configSchema, loadConfig, requiredInProduction, SECRET_VARIABLES } from '../../config';
 import { TEMPORAL_SERVER_VERSION } from '../../scripts/cluster-binaries';
-import { SCHEMA_SCRIPT, TEMPORAL_CONFIG, TEMPORAL_DYNAMIC_CONFIG } from '../cluster/cluster';
+import { SCHEMA_SCRIPT, TEMPORAL_CONFIG, TEMPORAL_DYNAMIC_CONFIG } from '../cluster/temporal-cluster';
 
 // The Compose specification's schema, draft 2019-09. It names its parts with the old `id` keyword
 // and itself with a `$schema` URL form that Ajv does not know; both only name, so they are dropped.
