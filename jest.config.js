@@ -7,8 +7,9 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // The reliability suite kills processes for minutes: `npm run test:reliability`.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
+  // The reliability suite kills processes for minutes: `npm run test:reliability`; the cluster
+  // suite builds and runs a Temporal cluster: `npm run test:cluster`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/', '<rootDir>/test/cluster/'],
   // Skipped tests are named at the end and fail the run unless COEXIST_ALLOW_SKIPS=1.
   reporters: ['default', '<rootDir>/test/skip-reporter.js'],
   globalSetup: '<rootDir>/test/global-setup.ts',

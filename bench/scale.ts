@@ -64,7 +64,7 @@ async function main(): Promise<Failures> {
         n,
         rssMb: usage.rssBytes / 2 ** 20,
         heapMb: retained.heapUsedBytes / 2 ** 20,
-        diskMb: stack.serverDiskBytes() / 2 ** 20,
+        diskMb: (await stack.serverDiskBytes()) / 2 ** 20,
         webhooksPerSecond: throughput(load),
         longestHistory: Math.max(...seen.map((s) => s.historyLength)),
         retries: load.retries,

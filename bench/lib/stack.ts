@@ -2,6 +2,10 @@
  * What a benchmark starts: the Temporal dev server (scripts/dev-server.ts, its SQLite file in a
  * fresh folder so its size can be read), the Graph API simulator and the API in this process,
  * and the bench worker as a child process (./worker-process.ts) whose CPU time and RSS are its own.
+ *
+ * `BENCH_TEMPORAL=cluster`: the Temporal server of `npm run test:cluster` instead (built from
+ * source, on PostgreSQL, deploy/temporal/config.yaml; test/cluster/temporal-cluster.ts), with
+ * `BENCH_WORKERS` bench workers (default 2) sharing the task queue.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -18,6 +22,7 @@ import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { createSimulator, type SimulatorOptions } from '../../simulator/app';
 import { freePort } from '../../test/helpers/ports';
 import { findPostgres, startPostgres, type TestPostgres } from '../../test/helpers/postgres';
+import { startTemporalCluster, type TemporalCluster } from '../../test/cluster/temporal-cluster';
 import { devServerSearchAttributeArgs } from '../../contracts/search-attributes';
 import type { WorkerUsage } from './worker-process';
 
@@ -63,6 +68,9 @@ export function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
  * size is the disk the server would use.
  */
 const DATA_ROOT = process.env.BENCH_DATA_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+
+const CLUSTER = process.env.BENCH_TEMPORAL === 'cluster';
+const WORKERS = Number(process.env.BENCH_WORKERS ?? (CLUSTER ? 2 : 1));
 
 const running = new Set<() => Promise<void>>();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -113,9 +121,16 @@ async function startServices(
   };
   let config: Config = loadConfig(variables);
   let server: DevServer | undefined;
+  let cluster: TemporalCluster | undefined;
+  if (CLUSTER) {
+    if (!postgres) throw new Error("BENCH_TEMPORAL=cluster needs the machine's PostgreSQL (not BENCH_DATABASE_URL)");
+    cluster = await startTemporalCluster(postgres.url, dataDir);
+    variables = { ...variables, TEMPORAL_ADDRESS: cluster.address };
+    config = loadConfig(variables);
+  }
   // Benchmarks started side by side (the smoke test) can race for a free port, which the dev
   // server's own internal ports may take first: it then fails to start, and new ports are tried.
-  for (let attempt = 1; !server; attempt++) {
+  for (let attempt = 1; !server && !cluster; attempt++) {
     try {
       server = await startDevServer(config, ensureTemporalBinaries().cli, devServerSearchAttributeArgs());
     } catch (err) {
@@ -135,12 +150,15 @@ async function startServices(
       config = loadConfig(variables);
     }
   }
-  const connection = await Connection.connect({ address: server.address });
+  const temporalAddress = cluster?.address ?? server!.address;
+  const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
 
-  const worker = forkTsx(join(__dirname, 'worker-process.ts'), variables, ['--expose-gc']);
-  await nextMessage(worker, 'ready');
-  const workerExited = new Promise<number | null>((done) => worker.once('exit', (code) => done(code)));
+  const workers = Array.from({ length: WORKERS }, () =>
+    forkTsx(join(__dirname, 'worker-process.ts'), variables, ['--expose-gc']),
+  );
+  await Promise.all(workers.map((w) => nextMessage(w, 'ready')));
+  const workersExited = workers.map((w) => new Promise<number | null>((done) => w.once('exit', (code) => done(code))));
 
   const store = api ? await openMessageStore(config) : undefined;
   const runningApi = api ? await startApi(config, client, store!, pino({ level: 'silent' })) : undefined;
@@ -149,12 +167,13 @@ async function startServices(
     running.delete(stop);
     await runningApi?.close();
     await store?.close();
-    worker.kill('SIGTERM');
-    const timer = setTimeout(() => worker.kill('SIGKILL'), 15_000);
-    await workerExited;
+    for (const w of workers) w.kill('SIGTERM');
+    const timer = setTimeout(() => workers.forEach((w) => w.kill('SIGKILL')), 15_000);
+    await Promise.all(workersExited);
     clearTimeout(timer);
     await connection.close();
-    await server.stop();
+    await server?.stop();
+    await cluster?.stop();
     await simServer.close();
     await postgres?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -169,15 +188,35 @@ async function startServices(
     apiUrl: `http://127.0.0.1:${apiPort}`,
     apiKey: API_KEY,
     appSecret: APP_SECRET,
-    temporalAddress: server.address,
-    /** The worker's CPU time, RSS and heap now; with `gc`, after a full garbage collection. */
+    temporalAddress,
+    workers: workers.length,
+    /**
+     * The workers' CPU time (all of them), RSS and heap (the largest of them) now; with `gc`,
+     * after a full garbage collection.
+     */
     async workerUsage({ gc = false } = {}): Promise<WorkerUsage> {
-      const answer = nextMessage<{ usage: WorkerUsage }>(worker, 'usage');
-      worker.send({ type: 'usage', gc });
-      return (await answer).usage;
+      const usages = await Promise.all(
+        workers.map(async (worker) => {
+          const answer = nextMessage<{ usage: WorkerUsage }>(worker, 'usage');
+          worker.send({ type: 'usage', gc });
+          return (await answer).usage;
+        }),
+      );
+      return {
+        cpuMicros: usages.reduce((sum, u) => sum + u.cpuMicros, 0),
+        rssBytes: Math.max(...usages.map((u) => u.rssBytes)),
+        heapUsedBytes: Math.max(...usages.map((u) => u.heapUsedBytes)),
+      };
     },
-    /** Bytes of the dev server's SQLite files (database, WAL; a journal may come and go meanwhile). */
-    serverDiskBytes(): number {
+    /**
+     * Bytes of the dev server's SQLite files (database, WAL; a journal may come and go meanwhile),
+     * or of the cluster's Temporal databases.
+     */
+    async serverDiskBytes(): Promise<number> {
+      if (cluster) {
+        const db = await cluster.databaseCounters();
+        return db.temporal!.bytes + db.temporal_visibility!.bytes;
+      }
       return readdirSync(dataDir)
         .filter((f) => f.startsWith('temporal.sqlite'))
         .reduce((sum, f) => sum + (statSync(join(dataDir, f), { throwIfNoEntry: false })?.size ?? 0), 0);
