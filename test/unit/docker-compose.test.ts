@@ -122,7 +122,7 @@ test('the search attributes are registered by the setup step the cluster test ru
     'tsx scripts/temporal-setup.ts',
   );
   expect(setup.depends_on).toEqual({ temporal: { condition: 'service_healthy' } });
-  // The list is workflows/search-attributes.ts's alone: none restated here.
+  // The list is contracts/search-attributes.ts's alone: none restated here.
   expect(JSON.stringify(setup)).not.toMatch(/OnboardingStage|Keyword/);
   for (const service of ['worker', 'api', 'temporal-ui']) {
     expect(compose.services[service].depends_on['temporal-setup']).toEqual({ condition: 'service_completed_successfully' });
