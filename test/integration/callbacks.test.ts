@@ -35,15 +35,13 @@ const accepted = (phone: string, kind: string) =>
 
 test('a callback refused twice (503, then a slow 500) arrives on the third attempt, same delivery id, body and signature', async () => {
   const phone = nextNumber();
-  h.callbacks.script(
-    (c) => c.phoneNumber === phone && c.kind === 'linkingAttempt',
-    [{ status: 503 }, { status: 500, delayMs: 2_000 }],
-  );
+  h.callbacks.script((c) => c.phoneNumber === phone && c.kind === 'active', [{ status: 503 }, { status: 500, delayMs: 2_000 }]);
   await createPhone(h, phone);
   await throughSignup(h, phone);
-  const delivered = await accepted(phone, 'linkingAttempt');
+  await scan(h, phone);
+  const delivered = await accepted(phone, 'active');
 
-  const tries = ofPhone(phone).filter((a) => a.callback?.kind === 'linkingAttempt');
+  const tries = ofPhone(phone).filter((a) => a.callback?.kind === 'active');
   expect(tries.map((a) => a.answer)).toEqual([503, 500, 204]);
   expect(new Set(tries.map((a) => a.deliveryId))).toEqual(new Set([delivered.deliveryId]));
   expect(new Set(tries.map((a) => a.body)).size).toBe(1);
@@ -53,11 +51,10 @@ test('a callback refused twice (503, then a slow 500) arrives on the third attem
 
 test('order per onboarding holds across retries: nothing after a refused callback is sent before it is accepted', async () => {
   const phone = nextNumber();
-  // The first callback after the linking attempt's: refused, then no answer (the sender times
-  // out), then refused again.
+  // The first callback: refused, then no answer (the sender times out), then refused again.
   let refused: string | undefined;
   h.callbacks.script(
-    (c) => c.phoneNumber === phone && c.kind !== 'linkingAttempt' && (refused ??= c.deliveryId) === c.deliveryId,
+    (c) => c.phoneNumber === phone && (refused ??= c.deliveryId) === c.deliveryId,
     [{ status: 503 }, 'hang', { status: 502 }],
   );
   await createPhone(h, phone);
@@ -89,11 +86,12 @@ test('order per onboarding holds across retries: nothing after a refused callbac
 test('a callback the backend keeps refusing is never given up and shows in ops, attempts and last failure, until accepted', async () => {
   const phone = nextNumber();
   const refusing = h.callbacks.script(
-    (c) => c.phoneNumber === phone && c.kind === 'linkingAttempt',
+    (c) => c.phoneNumber === phone && c.kind === 'active',
     Array.from({ length: 1_000 }, () => ({ status: 503 })),
   );
   await createPhone(h, phone);
   await throughSignup(h, phone);
+  await scan(h, phone);
   const ops = () =>
     http(h.apiUrl, 'GET', `/ops/onboardings/${encodeURIComponent(phone)}`, undefined, {
       authorization: `Bearer ${OPS_TOKEN}`,
@@ -101,23 +99,29 @@ test('a callback the backend keeps refusing is never given up and shows in ops, 
   // The retry policy has no last attempt: past a few refusals, ops shows the pending delivery.
   const shown = await eventually(
     ops,
-    (r) => r.status === 200 && r.body.activities.some((a: any) => a.type === 'startLinkingAttempt' && a.attempt >= 4),
+    (r) => r.status === 200 && r.body.activities.some((a: any) => a.type === 'notifyBackend' && a.attempt >= 4),
     { timeoutMs: 90_000, intervalMs: 500 },
   );
   expect(shown.body.activities).toContainEqual({
-    type: 'startLinkingAttempt',
+    type: 'notifyBackend',
     attempt: expect.any(Number),
     lastFailure: 'backend callback answered 503',
   });
   expect(ofPhone(phone).filter((a) => a.answer === 503).length).toBeGreaterThanOrEqual(3);
-  expect(h.callbacks.received.some((c) => c.phoneNumber === phone)).toBe(false);
+  expect(h.callbacks.received.some((c) => c.phoneNumber === phone && c.kind === 'active')).toBe(false);
 
   refusing.release();
-  await accepted(phone, 'linkingAttempt');
+  await accepted(phone, 'active');
   const after = await eventually(ops, (r) => r.status === 200 && r.body.activities.length === 0, {
     timeoutMs: 90_000,
     intervalMs: 500,
   });
   expect(after.body.effectFailures).toEqual([]);
-  expect(new Set(ofPhone(phone).map((a) => a.deliveryId)).size).toBe(1);
+  expect(
+    new Set(
+      ofPhone(phone)
+        .filter((a) => a.callback?.kind === 'active')
+        .map((a) => a.deliveryId),
+    ).size,
+  ).toBe(1);
 });

@@ -42,10 +42,16 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 let seq = 0;
+/** Meta's order: the popup opens with a QR, the phone scans it, and only then comes FINISH with the code. */
+async function finishCode(phoneNumber: string): Promise<string> {
+  await control('POST', '/signup', { phoneNumber });
+  return (await control('POST', `/linking/${phoneNumber}/scan`)).code;
+}
+
 async function signedUp(settings: Record<string, unknown> = {}) {
   const phoneNumber = `+1555020${String(++seq).padStart(4, '0')}`;
   const number = await control('POST', '/numbers', { phoneNumber, ...settings });
-  const { code } = await control('POST', '/signup', { phoneNumber });
+  const code = await finishCode(phoneNumber);
   const { accessToken } = await client.exchangeCode(code);
   return { phoneNumber, number, token: accessToken };
 }
@@ -61,7 +67,7 @@ test('a code exchanges once for a token that reads the WABA’s numbers', async 
 test('a used or expired code is a non-retryable Meta error 100, with no secret in the message', async () => {
   const phoneNumber = '+15550209999';
   await control('POST', '/numbers', { phoneNumber });
-  const { code } = await control('POST', '/signup', { phoneNumber });
+  const code = await finishCode(phoneNumber);
   await client.exchangeCode(code);
   const used = await failureOf(client.exchangeCode(code));
   expect(used).toMatchObject({ type: META_API_ERROR, nonRetryable: true });
@@ -69,7 +75,7 @@ test('a used or expired code is a non-retryable Meta error 100, with no secret i
   expect(used.message).not.toContain(appSecret);
   expect(used.message).not.toContain(code);
 
-  const { code: late } = await control('POST', '/signup', { phoneNumber });
+  const late = await finishCode(phoneNumber);
   await control('POST', '/clock/advance', { ms: 31_000 });
   expect(await failureOf(client.exchangeCode(late))).toMatchObject({
     nonRetryable: true,

@@ -103,7 +103,9 @@ let seq = 0;
 async function business({ paymentMethod = true } = {}) {
   const phoneNumber = `+1555030${String(++seq).padStart(4, '0')}`;
   const { body: number } = await control('POST', '/numbers', { phoneNumber, paymentMethod });
-  const { body: signup } = await control('POST', '/signup', { phoneNumber });
+  // Meta's order: the popup opens with a QR, the phone scans it, and only then comes FINISH with the code.
+  await control('POST', '/signup', { phoneNumber });
+  const { body: signup } = await control('POST', `/linking/${phoneNumber}/scan`);
   const { body: grant } = await http(
     `${sim.url}/v24.0/oauth/access_token?client_id=42&client_secret=${appSecret}&code=${signup.code}`,
     'GET',

@@ -93,7 +93,7 @@ test('npm start runs the whole stack, starts a workflow through the API, and sto
   // `npm run scenario` replays a scenario file by hand against this stack, printing each transition.
   const played = await scenarioScript(['test/scenarios/onboarding-happy-path.yaml', '--phone', '+15550783882'], env);
   expect(played).toMatchObject({ code: 0, stderr: '' });
-  expect(played.stdout).toMatch(/linking\.attempt → registration\.subscribingApp {2}\(linking\.confirmed\)/);
+  expect(played.stdout).toMatch(/linking\.session → registration\.exchangingCode {2}\(signup\.finished\)/);
   expect(played.stdout).toMatch(/^passed: signup → linking → registration → sync → payment → active;/m);
 
   expect(await stack.stop('SIGINT')).toBe(0);
