@@ -52,6 +52,16 @@ export const configSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100),
   WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+
+  /**
+   * Sending. A send for a number that cannot send (payment missing, offboarded, restricted...) is
+   * held this long (ms; 24 h: a template's or a window's meaning changes with time), then failed.
+   */
+  SEND_HOLD_LIMIT_MS: positiveInt.default(24 * 60 * 60_000),
+  /** While sends are held, how often the sender looks for sends to fail (hold limit, window closed), ms at most. */
+  SEND_HELD_RECHECK_MS: positiveInt.default(60_000),
+  /** Sends a number's queue takes; beyond it the send API answers 429 with Retry-After and the depth. */
+  SEND_QUEUE_DEPTH_LIMIT: positiveInt.default(100_000),
   /**
    * The worker's Prometheus endpoint (`/metrics`): Temporal's worker metrics (`temporal_*`), and,
    * when the worker runs on its own (`npm run worker`), coexist's activity metrics. 0: none.

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { createLogger } from '../logger';
 import { createConversationActivities, type CredentialsLookup } from './conversations';
 import { withLogContext } from './log-context';
+import { createNumberRegistryActivities } from './number-registry';
 import { createOnboardingActivities } from './onboarding';
 import type { MessageStore } from '../store/message-store';
 
@@ -23,6 +24,7 @@ export function createActivities(config: Config, { client, store, credentials }:
   return withLogContext({
     ...createOnboardingActivities(config, log),
     ...createConversationActivities({ config, client, store, log, ...(credentials ? { credentials } : {}) }),
+    ...createNumberRegistryActivities({ config, store, client }),
   });
 }
 

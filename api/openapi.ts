@@ -26,7 +26,7 @@ import { envelopeSchema } from './webhooks/schemas';
 
 export type Method = 'get' | 'post';
 type Auth = 'backend' | 'ops' | 'metaSignature' | 'none';
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
 type MediaType = 'application/json' | 'text/plain' | 'text/html';
 
 interface Answer {
@@ -217,7 +217,7 @@ export const ROUTES: RouteDoc[] = [
     params: conversationParamsSchema,
     body: sendMessageSchema,
     responses: { 202: json('queued for the number’s sender', res.sendAnswerSchema) },
-    errors: [400, 401, 409, 413, 415, 503],
+    errors: [400, 401, 409, 413, 415, 429, 503],
   },
   {
     method: 'get',
@@ -350,6 +350,7 @@ const ERRORS: Record<Exclude<ErrorStatus, 401>, string> = {
   409: 'The current state cannot take it: `event_refused`, `onboarding_closed`, or the machine’s own refusal (e.g. `customer_service_window_closed`) with a `hint`',
   413: '`payload_too_large`',
   415: '`unsupported_media_type`: the body is not declared application/json; `unsupported_encoding`: a charset or Content-Encoding the API cannot read',
+  429: '`send_queue_full`: the number’s send queue holds SEND_QUEUE_DEPTH_LIMIT sends; `Retry-After` (seconds) says when to try again, `depth` how many wait',
   503: '`temporal_unavailable`: Temporal cannot be reached; retry later',
 };
 

@@ -26,6 +26,8 @@ export const errorSchema = z.strictObject({
     message: z.string(),
     field: z.string().optional().describe('the part of the request at fault: body.…, params.…, query.…, headers.…'),
     hint: z.string().optional().describe('what the caller can do instead'),
+    depth: z.int().optional().describe('send_queue_full: sends waiting in the number’s queue'),
+    limit: z.int().optional().describe('send_queue_full: the most sends the number’s queue takes'),
   }),
 });
 
@@ -173,7 +175,7 @@ export const messageRecordSchema = z.strictObject({
   type: z.string().describe("Meta's message type, verbatim"),
   content: z.record(z.string(), z.unknown()),
   timestamp: epochMs,
-  status: z.enum([...MESSAGE_STATUS_ORDER, 'received']),
+  status: z.enum([...MESSAGE_STATUS_ORDER, 'held', 'received']),
   statusAt: epochMs.optional(),
   errorCode: z.int().optional(),
   errorTitle: z.string().optional(),
@@ -184,6 +186,14 @@ export const messageRecordSchema = z.strictObject({
     basis: z.enum(['predicted', 'meta']),
   }),
   notice: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  reason: z
+    .string()
+    .optional()
+    .describe(
+      "coexist's reason for a send it holds (the number's sending-block reason) or failed without Meta " +
+        '(customer_service_window_closed, hold_limit_reached)',
+    ),
+  remedy: z.string().optional().describe('what the business can do about `reason`'),
 });
 
 export const messagePageSchema = z.strictObject({

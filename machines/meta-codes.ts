@@ -80,6 +80,14 @@ export function isAuthorizationErrorCode(code: number | undefined): boolean {
   return graphErrorReason(code) !== 'meta_api_error';
 }
 
+/**
+ * A refusal, immediate or in a `failed` status, that stops every send of the number (payment,
+ * policy, lock, token or permission), not only this customer's: the number's queue is held.
+ */
+export function stopsTheNumber(code: number | undefined): code is number {
+  return isSendingBlockCode(code) || isAuthorizationErrorCode(code);
+}
+
 // --- onboarding -----------------------------------------------------------------------------------
 
 /** Embedded Signup error codes (CANCEL `error_code`) with a blocked reason of their own. */

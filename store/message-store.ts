@@ -1,3 +1,5 @@
+import { createNumberRegistry, NUMBER_REGISTRY_SCHEMA, type NumberRegistry } from './number-registry';
+import { createSendQueue, SEND_QUEUE_SCHEMA, type SendQueue } from './send-queue';
 import {
   MESSAGE_STATUS_ORDER,
   type MessageRecord,
@@ -24,6 +26,10 @@ export interface MessageStore {
   keepUnroutedWebhook(webhook: { classifications: string[]; body: unknown }): Promise<void>;
   /** The latest kept webhooks, newest first. */
   listUnroutedWebhooks(limit: number): Promise<UnroutedWebhook[]>;
+  /** Each number's send queue: the platform sends not yet handed to Meta (./send-queue). */
+  queue: SendQueue;
+  /** The number registry: each number's onboarding, sending state and sealed token (./number-registry). */
+  numbers: NumberRegistry;
   close(): Promise<void>;
 }
 
@@ -68,9 +74,11 @@ export class InvalidMessageQueryError extends Error {
 export const MAX_PAGE_SIZE = 200;
 
 // `received` outranks every delivery status, so nothing ever moves it; `failed` is last, so it ends one.
+// `held` ranks with `queued` (both wait in the send queue): only the sender moves between them.
 const RECEIVED_RANK = 100;
-function statusRank(status: MessageStatus): number {
-  return status === 'received' ? RECEIVED_RANK : MESSAGE_STATUS_ORDER.indexOf(status);
+export function statusRank(status: MessageStatus): number {
+  if (status === 'received') return RECEIVED_RANK;
+  return MESSAGE_STATUS_ORDER.indexOf(status === 'held' ? 'queued' : status);
 }
 
 // Serializes schema creation when the worker and the API start at once on one PostgreSQL.
@@ -97,6 +105,8 @@ CREATE TABLE IF NOT EXISTS messages (
   pricing jsonb NOT NULL,
   notice jsonb
 );
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS reason text;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS remedy text;
 CREATE INDEX IF NOT EXISTS messages_conversation ON messages (phone_number_id, wa_id, ts, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_wamid ON messages (wamid);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_message_id ON messages (phone_number_id, client_message_id);
@@ -116,9 +126,11 @@ CREATE TABLE IF NOT EXISTS unrouted_webhooks (
   classifications jsonb NOT NULL,
   body jsonb NOT NULL
 );
+${SEND_QUEUE_SCHEMA}
+${NUMBER_REGISTRY_SCHEMA}
 `;
 
-interface MessageRow {
+export interface MessageRow {
   seq: string | number;
   id: string;
   wamid: string | null;
@@ -136,6 +148,8 @@ interface MessageRow {
   error_title: string | null;
   pricing: PricingClass;
   notice: MessageRecord['notice'] | null;
+  reason: string | null;
+  remedy: string | null;
 }
 
 /** How a stored message is found again: its wamid (whether it is the id or was learned) or client id. */
@@ -162,6 +176,8 @@ UPDATE messages m SET
   status_at   = CASE WHEN $3 > m.status_rank THEN COALESCE($4, m.status_at) ELSE m.status_at END,
   error_code  = CASE WHEN $3 > m.status_rank THEN $5 ELSE m.error_code END,
   error_title = CASE WHEN $3 > m.status_rank THEN $6 ELSE m.error_title END,
+  reason = CASE WHEN $3 > m.status_rank AND m.status_rank = 0 THEN NULL ELSE m.reason END,
+  remedy = CASE WHEN $3 > m.status_rank AND m.status_rank = 0 THEN NULL ELSE m.remedy END,
   wamid = COALESCE(m.wamid, $7),
   client_message_id = COALESCE(m.client_message_id, $8),
   pricing = CASE
@@ -331,6 +347,9 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       }));
     },
 
+    queue: createSendQueue(db),
+    numbers: createNumberRegistry(db),
+
     close() {
       closed ??= close();
       return closed;
@@ -350,7 +369,7 @@ function statusChange(update: MessageStatusUpdate): Change {
   };
 }
 
-function toRecord(row: MessageRow): MessageRecord {
+export function toRecord(row: MessageRow): MessageRecord {
   return {
     id: row.id,
     // A message whose id is its wamid does not repeat it.
@@ -369,6 +388,8 @@ function toRecord(row: MessageRow): MessageRecord {
     ...(row.error_title !== null ? { errorTitle: row.error_title } : {}),
     pricing: row.pricing,
     ...(row.notice !== null ? { notice: row.notice } : {}),
+    ...(row.reason !== null ? { reason: row.reason } : {}),
+    ...(row.remedy !== null ? { remedy: row.remedy } : {}),
   };
 }
 

@@ -9,7 +9,9 @@ import { requireApiKey } from '../auth';
 import { jsonBody } from '../json-body';
 import { parseRequest } from '../errors';
 import { machineView } from '../machine-view';
-import type { ConversationView, MessagePage, SendAnswer } from '../responses';
+import type { ConversationView, ErrorBody, MessagePage, SendAnswer } from '../responses';
+import { COEXISTENCE_MESSAGES_PER_SECOND } from '../../machines/meta-codes';
+import type { MessageStore } from '../../store';
 import { conversationParamsSchema, listMessagesQuerySchema, sendMessageSchema } from '../schemas';
 
 /** The backend's conversation routes: send, read the window, read the messages. */
@@ -19,9 +21,30 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
   router.use('/numbers', requireApiKey(config.BACKEND_API_KEY));
 
   // Applied by Workflow Update: the caller learns at once whether the window allows it (409).
+  const queueDepth = cachedQueueDepth(store);
+
   router.post(`${base}/messages`, ...jsonBody('64kb'), async (req, res) => {
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
     const request = parseRequest(sendMessageSchema, req.body, 'body');
+    // Backpressure: the number's queue takes SEND_QUEUE_DEPTH_LIMIT sends; it drains at 20 a second.
+    const depth = await queueDepth(phoneNumberId);
+    const limit = config.SEND_QUEUE_DEPTH_LIMIT;
+    if (depth >= limit) {
+      const seconds = Math.ceil((depth - limit + 1) / COEXISTENCE_MESSAGES_PER_SECOND) + 1;
+      res
+        .status(429)
+        .set('Retry-After', String(seconds))
+        .json({
+          error: {
+            code: 'send_queue_full',
+            message: `The number's send queue holds ${depth} sends, its limit is ${limit}.`,
+            hint: `It sends ${COEXISTENCE_MESSAGES_PER_SECOND} messages a second: try again in ${seconds} s.`,
+            depth,
+            limit,
+          },
+        } satisfies ErrorBody);
+      return;
+    }
     const { clientMessageId } = request;
     const input: ConversationInput = { phoneNumberId, waId };
     const event = sendEvent(request, Date.now());
@@ -54,4 +77,18 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
 export function presentConversation(view: MachineView<ConversationContext>) {
   const { phoneNumberId, waId, counts } = view.context;
   return { phoneNumberId, waId, ...windowOf(view.context, view.value), counts, state: view.state } satisfies ConversationView;
+}
+
+/** A number's queue depth, read at most once a second per number: the check costs nothing per send. */
+function cachedQueueDepth(store: MessageStore, ttlMs = 1_000) {
+  const cache = new Map<string, { at: number; depth: Promise<number> }>();
+  return (phoneNumberId: string): Promise<number> => {
+    const hit = cache.get(phoneNumberId);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.depth;
+    const depth = store.queue.depth(phoneNumberId);
+    cache.set(phoneNumberId, { at: Date.now(), depth });
+    depth.catch(() => cache.delete(phoneNumberId));
+    if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
+    return depth;
+  };
 }
