@@ -37,8 +37,10 @@ export interface SenderActivityDeps {
 const MAX_ATTEMPTS = 10;
 /** Queue heads looked at for the next send (one per customer, in order). */
 const SCAN = 500;
-/** How often a batch re-reads the number's state and the queue's head (ms). */
+/** How often a batch re-reads the number's state and the queue's head, and writes Meta's acceptances (ms). */
 const REFRESH_MS = 1_000;
+/** Acceptances written at once at most. */
+const ACCEPTED_FLUSH = 20;
 
 /**
  * The sender's activities. `sendBatch` sends from the number's queue (the message store) at the
@@ -122,6 +124,18 @@ export function createSenderActivities({ config, store, client, log, credentials
     await store.queue.release(phoneNumberId);
     let token = unsealToken(state.sealedToken!, config.TOKEN_SEALING_KEY);
 
+    // Meta's acceptances, written to the store together (until then the sends read `unconfirmed`).
+    let acceptedAnswers: { id: string; wamid: string; at: number }[] = [];
+    const flushAccepted = async () => {
+      const answers = acceptedAnswers;
+      acceptedAnswers = [];
+      await store.queue.accepted(answers);
+      await store.applyPendingStatuses(
+        phoneNumberId,
+        answers.map((a) => a.wamid),
+      );
+    };
+
     let heads: QueueHead[] = [];
     let refreshedAt = 0;
     const refresh = async () => {
@@ -136,6 +150,7 @@ export function createSenderActivities({ config, store, client, log, credentials
     while (Date.now() < deadline && stoppedBy === undefined && !context.cancellationSignal.aborted) {
       context.heartbeat();
       if (Date.now() - refreshedAt >= REFRESH_MS) {
+        await flushAccepted();
         await refresh();
         if (!state.canSend) break;
       }
@@ -177,6 +192,7 @@ export function createSenderActivities({ config, store, client, log, credentials
       inFlight.add(sending);
     }
     await Promise.all(inFlight);
+    await flushAccepted();
 
     if (stoppedBy !== undefined || !state.canSend) return holdAll(await numberState(phoneNumberId));
     if (Date.now() < deadline && !context.cancellationSignal.aborted) {
@@ -229,14 +245,8 @@ export function createSenderActivities({ config, store, client, log, credentials
           counts.accepted++;
           throttleStreak = 0;
           customerPausedUntil.delete(claimed.waId);
-          await store.applyStatus({
-            phoneNumberId,
-            waId: claimed.waId,
-            clientMessageId: claimed.clientMessageId,
-            wamid: answer.wamid,
-            status: 'accepted',
-            timestamp: at,
-          });
+          acceptedAnswers.push({ id: claimed.id, wamid: answer.wamid, at });
+          if (acceptedAnswers.length >= ACCEPTED_FLUSH) await flushAccepted();
           if (claimed.tellAccepted) {
             await tell(conversationWorkflowId(phoneNumberId, claimed.waId), {
               type: 'send.accepted',

@@ -20,6 +20,8 @@ export interface MessageStore {
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
   applyStatus(update: MessageStatusUpdate): Promise<void>;
+  /** Applies statuses kept for these wamids before their sends' wamids were written (by the sender, in bulk). */
+  applyPendingStatuses(phoneNumberId: string, wamids: string[]): Promise<void>;
   /** One page of a conversation, newest first unless `order: 'asc'`. */
   listMessages(query: ListMessagesQuery): Promise<MessagePage>;
   /** Keeps a webhook with changes no workflow took (unknown fields, numbers without onboarding). */
@@ -306,6 +308,15 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
         wamid: update.wamid ?? null,
         client_message_id: update.clientMessageId ?? null,
       });
+    },
+
+    async applyPendingStatuses(phoneNumberId, wamids) {
+      if (wamids.length === 0) return;
+      const { rows } = await db.query<{ wamid: string }>(
+        'SELECT DISTINCT wamid FROM pending_statuses WHERE phone_number_id = $1 AND wamid = ANY($2::text[])',
+        [phoneNumberId, wamids],
+      );
+      for (const { wamid } of rows) await drainPending({ phone_number_id: phoneNumberId, wamid, client_message_id: null });
     },
 
     async listMessages({ phoneNumberId, waId, limit, cursor, order = 'desc' }) {

@@ -4,6 +4,7 @@ import type { SqlPort } from './message-store';
 
 // The ranks the message store orders statuses by (queued and held share the first).
 const UNCONFIRMED_RANK = MESSAGE_STATUS_ORDER.indexOf('unconfirmed');
+const ACCEPTED_RANK = MESSAGE_STATUS_ORDER.indexOf('accepted');
 const FAILED_RANK = MESSAGE_STATUS_ORDER.indexOf('failed');
 
 /**
@@ -28,6 +29,11 @@ export interface SendQueue {
   peek(phoneNumberId: string, scan: number): Promise<QueueHead[]>;
   /** Claims one send (`unconfirmed`, its request about to leave); undefined if it is no longer queued. */
   claim(id: string, at: number): Promise<ClaimedSend | undefined>;
+  /**
+   * Meta accepted these claimed sends: their wamids, `accepted` (a status webhook that came first
+   * keeps its later status). One statement for many answers.
+   */
+  accepted(answers: { id: string; wamid: string; at: number }[]): Promise<void>;
   /** Puts a claimed send back in its place: Meta answered that it did not take it. */
   requeue(id: string, change: { at: number; notBefore: number; attempts: number }): Promise<void>;
   /** Marks the number's queued sends `held` with the sending-block reason; the count of sends held. */
@@ -181,6 +187,20 @@ export function createSendQueue(db: SqlPort): SendQueue {
         attempts: row.attempts,
         tellAccepted: row.tell_accepted,
       };
+    },
+
+    async accepted(answers) {
+      if (answers.length === 0) return;
+      await db.query(
+        `UPDATE messages m SET
+           wamid = COALESCE(m.wamid, a.wamid),
+           status = CASE WHEN m.status_rank < ${ACCEPTED_RANK} THEN 'accepted' ELSE m.status END,
+           status_at = CASE WHEN m.status_rank < ${ACCEPTED_RANK} THEN a.at ELSE m.status_at END,
+           status_rank = GREATEST(m.status_rank, ${ACCEPTED_RANK})
+         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS a(id, wamid, at)
+         WHERE m.id = a.id`,
+        [answers.map((a) => a.id), answers.map((a) => a.wamid), answers.map((a) => a.at)],
+      );
     },
 
     async requeue(id, { at, notBefore, attempts }) {

@@ -1,8 +1,15 @@
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { Router } from 'express';
-import { windowOf, type ConversationContext, type ConversationInput } from '../../machines/conversation';
+import {
+  queuedSend,
+  windowOf,
+  type ConversationContext,
+  type ConversationEvent,
+  type ConversationInput,
+} from '../../machines/conversation';
+import { enqueueSignal } from '../../contracts/sender';
 import { sendEvent } from '../events';
-import { conversationWorkflowId } from '../../contracts/ids';
+import { conversationWorkflowId, senderWorkflowId } from '../../contracts/ids';
 import { sendUpdate, type MachineEvent, type MachineView } from '../../contracts/machine-api';
 import type { ApiDeps } from '../app';
 import { requireApiKey } from '../auth';
@@ -47,7 +54,9 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
     }
     const { clientMessageId } = request;
     const input: ConversationInput = { phoneNumberId, waId };
-    const event = sendEvent(request, Date.now());
+    // The conversation decides (409 outside the window); this request then records the send in the
+    // number's queue: no activity in the conversation, and the sender woken only if it sleeps.
+    const event = { ...sendEvent(request, Date.now()), recordedByCaller: true } as Extract<ConversationEvent, { type: 'send' }>;
     const view = (await client.workflow.executeUpdateWithStart(sendUpdate, {
       args: [event as MachineEvent],
       startWorkflowOperation: new WithStartWorkflowOperation('conversationWorkflow', {
@@ -57,6 +66,19 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
     })) as MachineView<ConversationContext>;
+    const { added, wake } = await store.queue.add(queuedSend(view, event));
+    // A repeated request cannot know whether the first one's wake went out: it wakes again.
+    if (wake || !added) {
+      await client.workflow.signalWithStart('senderWorkflow', {
+        workflowId: senderWorkflowId(phoneNumberId),
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [{ phoneNumberId }],
+        signal: enqueueSignal,
+        signalArgs: [
+          { conversationWorkflowId: conversationWorkflowId(phoneNumberId, waId), clientMessageId, waId, message: event.message },
+        ],
+      });
+    }
     res.status(202).json({ clientMessageId, status: 'queued', conversation: presentConversation(view) } satisfies SendAnswer);
   });
 

@@ -154,9 +154,9 @@ const conversation = setup({
 });
 
 /**
- * Records the queued message and hands it to the sender, priced by the windows it leaves in: in
- * one step (`queueSend`, the number's queue is the message store), or for conversations started
- * before that, `recordMessage` then `enqueueSend`.
+ * Takes a send, priced by the windows it leaves in. The send API records it in the number's queue
+ * itself (`recordedByCaller`); other callers have it recorded in one step (`queueSend`), or, for
+ * conversations started before that, by `recordMessage` then `enqueueSend`.
  */
 const takeSend = conversation.createAction(
   enqueueActions(({ context, event, enqueue, check }) => {
@@ -166,6 +166,7 @@ const takeSend = conversation.createAction(
       freeEntryPointOpen: check('freeEntryPointOpen'),
     });
     enqueue.assign({ counts: { ...context.counts, platform: context.counts.platform + 1 } });
+    if (event.recordedByCaller) return;
     const record = platformRecord(context, event, pricing);
     if (context.settings.queueInStore) {
       const windowExpiresAt = event.message.type === 'template' ? undefined : context.customerServiceWindow.expiresAt;
