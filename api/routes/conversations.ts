@@ -28,7 +28,7 @@ export function conversationRoutes({ client, config, store }: ApiDeps): Router {
   router.use('/numbers', requireApiKey(config.BACKEND_API_KEY));
 
   // Applied by Workflow Update: the caller learns at once whether the window allows it (409).
-  const queueDepth = cachedQueueDepth(store);
+  const queueDepth = cachedQueueDepth(store, config.SEND_QUEUE_DEPTH_LIMIT);
 
   router.post(`${base}/messages`, ...jsonBody('64kb'), async (req, res) => {
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
@@ -101,12 +101,16 @@ export function presentConversation(view: MachineView<ConversationContext>) {
   return { phoneNumberId, waId, ...windowOf(view.context, view.value), counts, state: view.state } satisfies ConversationView;
 }
 
-/** A number's queue depth, read at most once a second per number: the check costs nothing per send. */
-function cachedQueueDepth(store: MessageStore, ttlMs = 1_000) {
+/**
+ * A number's queue depth, read at most once a second per number while it is far below the limit
+ * (the check then costs nothing per send); read for every send once within a second's worth of it.
+ */
+function cachedQueueDepth(store: MessageStore, limit: number, ttlMs = 1_000) {
   const cache = new Map<string, { at: number; depth: Promise<number> }>();
-  return (phoneNumberId: string): Promise<number> => {
+  const margin = Math.max(200, Math.ceil(limit * 0.01));
+  return async (phoneNumberId: string): Promise<number> => {
     const hit = cache.get(phoneNumberId);
-    if (hit && Date.now() - hit.at < ttlMs) return hit.depth;
+    if (hit && Date.now() - hit.at < ttlMs && (await hit.depth) < limit - margin) return hit.depth;
     const depth = store.queue.depth(phoneNumberId);
     cache.set(phoneNumberId, { at: Date.now(), depth });
     depth.catch(() => cache.delete(phoneNumberId));

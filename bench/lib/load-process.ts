@@ -30,6 +30,8 @@ export type Job =
       phoneNumberIds: string[];
       waIds: string[];
       run: string;
+      /** A 429 is counted and given up on, instead of tried again. */
+      giveUpOnTooMany?: boolean;
     }
   /** Onboardings to Active through the API and the simulator. */
   | { kind: 'onboardings'; apiUrl: string; simulatorUrl: string; apiKey: string; phoneNumbers: string[] }
@@ -114,6 +116,7 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
             if (answer.status === 202) return;
             if (answer.status !== 429) throw new Error(`send answered ${answer.status}: ${JSON.stringify(answer.body)}`);
             tooMany++;
+            if (job.giveUpOnTooMany) return;
             await new Promise((r) => setTimeout(r, 1_000));
           }
         },
