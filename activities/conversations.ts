@@ -68,13 +68,18 @@ export function createConversationActivities({
      */
     async recordStatus(update) {
       await store.applyStatus(update);
-      if (update.status !== 'failed' || !stopsTheNumber(update.errorCode)) return;
+      // A status webhook carries the wamid; a refusal told by the sender does not, and the sender acted on it.
+      if (update.status !== 'failed' || update.wamid === undefined || !stopsTheNumber(update.errorCode)) return;
       const code = update.errorCode;
       await store.queue.stop(update.phoneNumberId, code, Date.now());
       const { onboardingWorkflowId } = await numberState(update.phoneNumberId);
-      if (onboardingWorkflowId) {
-        const event: OnboardingEvent = { type: 'send.refused', code, at: update.timestamp };
+      if (!onboardingWorkflowId) return;
+      const event: OnboardingEvent = { type: 'send.refused', code, at: update.timestamp };
+      try {
         await client.workflow.getHandle(onboardingWorkflowId).signal(eventSignal, event as MachineEvent);
+      } catch (err) {
+        // The queue is held already; the onboarding learns of it from the next refusal.
+        log.warn({ onboardingWorkflowId, code, err: (err as Error).message }, 'could not tell the onboarding of a late refusal');
       }
     },
 
