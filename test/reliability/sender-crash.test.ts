@@ -25,7 +25,7 @@ const PER_CUSTOMER = 6;
 
 (missing ? test.skip : test)('a worker SIGKILLed mid-batch sends nothing twice; every send is settled, in order', async () => {
   const s = stack;
-  let worker = await s.startWorker();
+  const worker = await s.startWorker();
   await s.startApi();
   const { phoneNumberId } = await onboardToActive(s, phone);
   for (const waId of customers) await s.sim('POST', `/numbers/${phone}/customers/${waId}/messages`, { text: 'Hello' });
@@ -56,7 +56,7 @@ const PER_CUSTOMER = 6;
   );
   expect(await worker.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
   await s.sim('DELETE', '/faults');
-  worker = await s.startWorker();
+  await s.startWorker();
 
   const total = customers.length * PER_CUSTOMER;
   const log = await eventually(
