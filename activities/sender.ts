@@ -39,6 +39,9 @@ const MAX_ATTEMPTS = 10;
 const SCAN = 500;
 /** How often a batch re-reads the number's state and the queue's head, and writes Meta's acceptances (ms). */
 const REFRESH_MS = 1_000;
+/** How long a batch keeps looking at an empty queue (every LINGER_POLL_MS) before it sleeps, ms. */
+const LINGER_MS = 2_000;
+const LINGER_POLL_MS = 100;
 /** Acceptances written at once at most. */
 const ACCEPTED_FLUSH = 20;
 
@@ -138,6 +141,8 @@ export function createSenderActivities({ config, store, client, log, credentials
 
     let heads: QueueHead[] = [];
     let refreshedAt = 0;
+    // The queue is looked at for LINGER_MS after the batch starts and after each claim before sleeping.
+    let lastClaimAt = Date.now();
     const refresh = async () => {
       const now = Date.now();
       refreshedAt = now;
@@ -166,9 +171,14 @@ export function createSenderActivities({ config, store, client, log, credentials
       const head = nextRunnable(heads, busy, customerPausedUntil, Date.now());
       if (!head) {
         if (inFlight.size > 0) await Promise.race([...inFlight, context.sleep(REFRESH_MS)]);
-        else if (Date.now() - refreshedAt > 50)
+        else if (Date.now() - lastClaimAt < LINGER_MS) {
+          // A queue fed slower than the pace runs empty between sends: look again shortly rather
+          // than sleep and be woken (a signal, an activity and their workflow tasks) every few sends.
+          await context.sleep(LINGER_POLL_MS);
+          heads = await store.queue.peek(phoneNumberId, SCAN);
+        } else if (Date.now() - refreshedAt > 50) {
           refreshedAt = 0; // look at the queue again before sleeping
-        else break;
+        } else break;
         continue;
       }
       const wait = slots.readyAt(slot) - Date.now();
@@ -180,6 +190,7 @@ export function createSenderActivities({ config, store, client, log, credentials
       busy.add(head.waId);
       slots.take(slot);
       const claimed = await store.queue.claim(head.id, Date.now());
+      lastClaimAt = Date.now();
       if (!claimed) {
         busy.delete(head.waId);
         slots.giveBack(slot);
