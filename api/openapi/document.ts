@@ -72,6 +72,7 @@ const RESPONSE_COMPONENTS = {
   StateValue: ops.stateValueSchema,
   DiagramNode: ops.diagramNodeSchema,
   OpsOnboarding: ops.opsOnboardingSchema,
+  OpsOverview: ops.opsOverviewSchema,
   WebhookAnswer: webhooks.webhookAnswerSchema,
   Healthy: healthySchema,
   Degraded: degradedSchema,
@@ -243,6 +244,17 @@ export const ROUTES: RouteDoc[] = [
     query: ops.listQuerySchema,
     responses: { 200: json('a page; pass nextPageToken for the next', ops.opsListSchema) },
     errors: [400, 401, 503],
+  },
+  {
+    method: 'get',
+    path: '/ops/overview',
+    operationId: 'getOpsOverview',
+    tag: 'ops',
+    auth: 'ops',
+    summary:
+      'The funnel: onboardings per stage now, entered and left over the last day, time in stage against its budget; sends and webhooks per minute',
+    responses: { 200: json('the overview', ops.opsOverviewSchema) },
+    errors: [401, 503],
   },
   {
     method: 'get',

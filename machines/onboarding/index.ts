@@ -12,5 +12,6 @@ export type * from './notices';
 export * from './remedies';
 export * from './settings';
 export * from './stages';
+export * from './waits';
 export { statusCardOf } from './read-model';
 export { isAppVersionSupported, isOnCloudApiAndApp, MIN_APP_VERSION, sendingStateOf } from './rules';
