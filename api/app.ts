@@ -3,6 +3,7 @@ import { codecRoutes } from './codec/routes';
 import { conversationRoutes } from './conversations/routes';
 import type { ApiDeps } from './deps';
 import { healthRoutes } from './health/routes';
+import { homeRoutes } from './home/routes';
 import { errorHandler, notFound } from './http/errors';
 import { requestContext } from './http/request-context';
 import { metricsRoutes } from './metrics/routes';
@@ -26,6 +27,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(codecRoutes(deps));
   app.use(webhookRoutes(deps));
   app.use(openApiRoutes());
+  app.use(homeRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -13,6 +13,7 @@ import { errorSchema, timelineEntrySchema } from '../http/schemas';
 import * as onboardings from '../onboardings/schemas';
 import * as ops from '../ops/schemas';
 import * as webhooks from '../webhooks/schemas';
+import { EXAMPLES } from './examples';
 import { openApiDocumentSchema } from './schemas';
 
 export type Method = 'get' | 'post';
@@ -86,6 +87,16 @@ const inspected = (description: string) => json(description, ops.opsOnboardingSc
 const JSON_BODY_ERRORS: ErrorStatus[] = [400, 401, 404, 409, 413, 415, 503];
 
 export const ROUTES: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'getLanding',
+    tag: 'service',
+    auth: 'none',
+    summary: 'A landing page linking the API docs, the ops page and the Temporal Web UI',
+    responses: { 200: { description: 'the landing page', schema: z.string(), mediaType: 'text/html' } },
+    errors: [],
+  },
   {
     method: 'get',
     path: '/health',
@@ -363,14 +374,23 @@ export interface OpenApiOperation {
   summary: string;
   tags: string[];
   security?: Record<string, string[]>[];
-  parameters?: { name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema; description?: string }[];
-  requestBody?: { required: true; content: Record<string, { schema: JsonSchema }> };
+  parameters?: {
+    name: string;
+    in: 'path' | 'query';
+    required: boolean;
+    schema: JsonSchema;
+    description?: string;
+    example?: string;
+  }[];
+  requestBody?: { required: true; content: Record<string, { schema: JsonSchema; example?: unknown }> };
   responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
 }
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
   info: { title: string; version: string; description: string };
+  /** The API's own URL, as the request for the document reached it (api/openapi/routes.ts). */
+  servers?: { url: string; description?: string }[];
   jsonSchemaDialect: string;
   paths: Record<string, Partial<Record<Method, OpenApiOperation>>>;
   components: { schemas: Record<string, JsonSchema>; securitySchemes: typeof SECURITY_SCHEMES };
@@ -406,7 +426,11 @@ function schemaFor(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return inline;
 }
 
-function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): NonNullable<OpenApiOperation['parameters']> {
+function parameters(
+  schema: z.ZodObject | undefined,
+  where: 'path' | 'query',
+  examples: Record<string, string> = {},
+): NonNullable<OpenApiOperation['parameters']> {
   if (!schema) return [];
   const object = schemaFor(schema, 'input') as { properties: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(object.properties).map(([name, s]) => ({
@@ -415,6 +439,7 @@ function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): N
     required: where === 'path' || (object.required ?? []).includes(name),
     ...(typeof s.description === 'string' ? { description: s.description } : {}),
     schema: s,
+    ...(examples[name] !== undefined ? { example: examples[name] } : {}),
   }));
 }
 
@@ -422,7 +447,8 @@ const content = (mediaType: MediaType, schema: JsonSchema) => ({ [mediaType]: { 
 
 function operation(route: RouteDoc): OpenApiOperation {
   const scheme = SCHEME_OF[route.auth];
-  const params = [...parameters(route.params, 'path'), ...parameters(route.query, 'query')];
+  const example = EXAMPLES[route.operationId] ?? {};
+  const params = [...parameters(route.params, 'path', example.params), ...parameters(route.query, 'query', example.query)];
   const responses: OpenApiOperation['responses'] = {};
   for (const [status, answer] of Object.entries(route.responses)) {
     responses[status] = {
@@ -441,7 +467,12 @@ function operation(route: RouteDoc): OpenApiOperation {
     ...(scheme ? { security: [{ [scheme]: [] }] } : {}),
     ...(params.length ? { parameters: params } : {}),
     ...(route.body
-      ? { requestBody: { required: true, content: content('application/json', schemaFor(route.body, 'input')) } }
+      ? {
+          requestBody: {
+            required: true as const,
+            content: { 'application/json': { schema: schemaFor(route.body, 'input'), example: example.body } },
+          },
+        }
       : {}),
     responses,
   };
