@@ -6,7 +6,8 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import pino from 'pino';
 import { createApp } from '../../api/app';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { openApiDocument, openApiPath, ROUTES, type Method, type RouteDoc } from '../../api/openapi/document';
 import { curlFor } from '../../api/openapi/page';
 import type { OpsOnboardingView } from '../../api/ops/schemas';
@@ -19,6 +20,7 @@ import { eventually } from '../helpers/wait';
 // The ops route types its answer itself; this is where that type meets the documented one.
 export const opsAnswerIsDocumented = (answer: OpsOnboarding): OpsOnboardingView => answer;
 
+const execFileAsync = promisify(execFile);
 const doc = openApiDocument();
 const DOC_ID = 'coexist-openapi.json';
 const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -166,11 +168,13 @@ describe('the document', () => {
       OPS_TOKEN: h.config.OPS_TOKENS[0]!.token,
       META_APP_SECRET: h.config.META_APP_SECRET,
     };
-    const sh = (script: string) => JSON.parse(execFileSync('sh', ['-c', script], { env, encoding: 'utf8' }));
-    expect(sh(curls.get('startOnboarding')!)).toMatchObject({ phoneNumber: '+15550783881', stage: 'prerequisites' });
-    expect(sh(curls.get('getOnboarding')!)).toMatchObject({ phoneNumber: '+15550783881' });
-    expect(sh(curls.get('receiveMetaWebhook')!)).toMatchObject({ received: 1 });
-    expect(sh(curls.get('listOpsOnboardings')!)).toHaveProperty('onboardings');
+    // Asynchronously: the API answering them runs in this process.
+    const sh = async (script: string) =>
+      JSON.parse((await execFileAsync('sh', ['-c', script], { env, encoding: 'utf8', timeout: 60_000 })).stdout);
+    expect(await sh(curls.get('startOnboarding')!)).toMatchObject({ phoneNumber: '+15550783881', stage: 'prerequisites' });
+    expect(await sh(curls.get('getOnboarding')!)).toMatchObject({ phoneNumber: '+15550783881' });
+    expect(await sh(curls.get('receiveMetaWebhook')!)).toMatchObject({ received: 1 });
+    expect(await sh(curls.get('listOpsOnboardings')!)).toHaveProperty('onboardings');
   });
 });
 
