@@ -30,8 +30,9 @@ export const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * The ops routes: `Authorization: Bearer <token>` (or `<name>:<token>`) of one of OPS_TOKENS (or, where a browser calls
- * without a header, the named cookie); the operator's name goes to `res.locals.operator` for the audit trail.
+ * The ops routes: `Authorization: Bearer <token>` (or `<name>:<token>`) of one of OPS_TOKENS (or,
+ * where a browser calls without a header, the named cookie); the operator's name goes to
+ * `res.locals.operator` for the audit trail.
  */
 export function requireOpsToken(tokens: { name: string; token: string }[], { cookie }: { cookie?: string } = {}): RequestHandler {
   return (req, res, next) => {

@@ -34,7 +34,8 @@ export const WAITS = {
   payment: { actor: 'meta', waitsFor: "Meta's answer on the account's payment method" },
   'payment.paymentMethod.awaitingPaymentMethod': {
     actor: 'person',
-    waitsFor: "the person to add a payment method to the Meta account (re-checked hourly, or at once by ops' recheck)",
+    waitsFor:
+      "the person to add a payment method to the Meta account (re-checked on the machine's schedule, or at once by ops' recheck)",
   },
   active: { actor: 'nobody', waitsFor: 'nothing: the number is onboarded' },
   blocked: { actor: 'person', waitsFor: 'the person to act on the remedy, then ops to retry' },

@@ -145,7 +145,9 @@ if ('missing' in found) {
     const attempts = page.locator('#summary dd[data-key="Linking attempts"]');
     expect(await attempts.innerText()).toBe('1');
     // What it waits for and who must act, and only the repairs linking accepts.
-    expect(await page.locator('#waiting').innerText()).toMatch(/^Waits for the person: .*scan the QR code/);
+    expect(await page.locator('#waiting').innerText()).toMatch(
+      /^Waits for the person to scan the QR code .*\(the person must act\)$/,
+    );
     const offered = await page
       .locator('.actions button[data-action]:visible')
       .evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-action')));

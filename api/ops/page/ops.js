@@ -250,8 +250,11 @@ function renderDetail(o) {
 
   const wait = o.waitingFor;
   $('waiting').replaceChildren(
-    el('strong', {}, wait.actor === 'nobody' ? 'Waits for nothing' : `Waits for ${ACTOR[wait.actor]}: `),
-    wait.actor === 'nobody' ? '' : wait.waitsFor,
+    el('strong', {}, 'Waits for '),
+    wait.waitsFor,
+    ...(wait.actor === 'nobody'
+      ? []
+      : [' ', el('span', { class: `actor actor-${wait.actor}` }, `(${ACTOR[wait.actor]} must act)`)]),
   );
   showActions(o.actions ?? []);
 
