@@ -1,7 +1,7 @@
 /**
  * `npm run temporal:setup`: readies a Temporal cluster for coexist, once after the schema and
  * again after any coexist upgrade that adds a search attribute. Creates TEMPORAL_NAMESPACE if it
- * is missing, registers every search attribute the workflows upsert (workflows/search-attributes.ts)
+ * is missing, registers every search attribute the workflows upsert (contracts/search-attributes.ts)
  * that the namespace lacks, and waits until the server lists them all. Safe to run again.
  *
  * The dev server (`npm start`) gets the same attributes from its flags; a cluster (docker-compose.yml's
@@ -12,7 +12,7 @@ import { SearchAttributeType } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { ConfigError, loadConfig, temporalAddress } from '../config';
-import { onboardingSearchAttributes } from '../workflows/search-attributes';
+import { onboardingSearchAttributes } from '../contracts/search-attributes';
 
 /** How long closed workflows stay in history and visibility (set when the namespace is created). */
 export const NAMESPACE_RETENTION_DAYS = 30;
