@@ -11,6 +11,7 @@ import {
   serveWorkerMetrics,
   temporalPrometheus,
   workerMetricsAddress,
+  workerSinks,
 } from './observability/worker-metrics';
 
 /**
@@ -50,6 +51,7 @@ export async function createWorker(config: Config, deps: ActivityDeps & { connec
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities(config, deps),
     dataConverter: dataConverter(config),
+    sinks: workerSinks(),
     ...workerTuning(config),
   });
 }

@@ -3,6 +3,7 @@ import { codecRoutes } from './codec/routes';
 import { conversationRoutes } from './conversations/routes';
 import type { ApiDeps } from './deps';
 import { healthRoutes } from './health/routes';
+import { homeRoutes } from './home/routes';
 import { errorHandler, notFound } from './http/errors';
 import { methodNotAllowed } from './http/methods';
 import { requestContext } from './http/request-context';
@@ -30,6 +31,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(codecRoutes(deps));
   app.use(webhookRoutes(deps));
   app.use(openApiRoutes());
+  app.use(homeRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

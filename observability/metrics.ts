@@ -59,6 +59,13 @@ export const onboardingMilestones = new Counter({
   registers: [registry],
 });
 
+export const onboardingStageTransitions = new Counter({
+  name: 'coexist_onboarding_stage_transitions_total',
+  help: 'Onboardings that left stage `from` ("none": just started) for stage `to`: entered per stage is the sum by `to`, left the sum by `from`',
+  labelNames: ['from', 'to'] as const,
+  registers: [registry],
+});
+
 export const httpRequests = new Counter({
   name: 'coexist_http_requests_total',
   help: 'API requests by route ("METHOD /pattern"; "unmatched" when no route took it: 404s and refusals by auth before a route) and status',

@@ -5,13 +5,26 @@
  */
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import type { TelemetryOptions } from '@temporalio/worker';
+import type { InjectedSinks, TelemetryOptions } from '@temporalio/worker';
+import type { CoexistSinks } from '../contracts/sinks';
 import type { Config } from '../config';
-import { collectProcessMetrics, registry } from './metrics';
+import { collectProcessMetrics, onboardingStageTransitions, registry } from './metrics';
 
 /** Runtime telemetry: the SDK's Prometheus exporter serving `/metrics` at `bindAddress` (host:port). */
 export function temporalPrometheus(bindAddress: string): TelemetryOptions {
   return { metrics: { prometheus: { bindAddress } } };
+}
+
+/** The workflows' sinks (contracts/sinks.ts), counted in this process's registry; never during replay. */
+export function workerSinks(): InjectedSinks<CoexistSinks> {
+  return {
+    metrics: {
+      stageChanged: {
+        fn: (_info, from, to) => onboardingStageTransitions.inc({ from: from ?? 'none', to }),
+        callDuringReplay: false,
+      },
+    },
+  };
 }
 
 /** WORKER_METRICS_HOST:WORKER_METRICS_PORT, or undefined when WORKER_METRICS_PORT=0. */

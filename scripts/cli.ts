@@ -29,7 +29,8 @@ export const USAGE = `Usage: coexist ops <command> [options]
 Commands:
   list [--stage S] [--stuck | --not-stuck] [--blocked-reason R] [--limit N] [--page-token T]
                                   onboardings, newest first
-  show <phone>                    state, blocked reason and remedy, timeline, timers, activities
+  show <phone>                    state, what it waits on and who must act, the repairs it accepts,
+                                  blocked reason and remedy, timeline, timers, activities
   retry <phone>                   retry the stage that blocked (after the user acted on the remedy)
   refresh-linking <phone>         show a fresh QR code / linking code
   refresh-status-card <phone>     re-read the WhatsApp Account Status card from Meta
@@ -311,6 +312,7 @@ const listRowSchema = z
     linkingAttempts: z.number().nullish(),
     syncDeadline: z.string().nullish(),
     syncDeadlineNear: z.boolean().nullish(),
+    waitingFor: z.object({ actor: z.string(), waitsFor: z.string() }).loose().optional(),
   })
   .loose();
 export const listAnswerSchema = z.object({ onboardings: z.array(listRowSchema), nextPageToken: z.string().optional() }).loose();
@@ -342,6 +344,9 @@ export const showAnswerSchema = z
       .loose()
       .nullable(),
     statusCard: z.record(z.string(), z.unknown()).nullish(),
+    waitingFor: z.object({ actor: z.string(), waitsFor: z.string() }).loose().optional(),
+    /** The repairs the state accepts, as the API asked the machine. */
+    actions: z.array(z.object({ action: z.string(), to: z.string().optional() }).loose()).optional(),
     timeline: z.array(
       z.object({ at: z.string(), from: z.string(), to: z.string(), event: z.string(), by: z.string().optional() }).loose(),
     ),
@@ -409,7 +414,7 @@ export interface RenderOptions {
 
 export function renderList(answer: ListAnswer, { now, columns }: RenderOptions): string {
   if (answer.onboardings.length === 0) return 'No onboardings match.';
-  const header = ['PHONE', 'STAGE', 'SINCE', 'AGE', 'STUCK', 'LINK', 'REASON', 'REMEDY'];
+  const header = ['PHONE', 'STAGE', 'SINCE', 'AGE', 'STUCK', 'LINK', 'WAITS ON', 'REASON', 'REMEDY'];
   const rows = answer.onboardings.map((o) => {
     const age = ageOf(o, now);
     return [
@@ -419,6 +424,7 @@ export function renderList(answer: ListAnswer, { now, columns }: RenderOptions):
       age === undefined ? '-' : formatDuration(age),
       o.stuck ? (o.syncDeadlineNear ? 'STUCK (sync deadline)' : 'STUCK') : '',
       String(o.linkingAttempts ?? 0),
+      o.waitingFor?.actor ?? '',
       o.blockedReason ?? '',
       o.remedy ?? '',
     ];
@@ -472,6 +478,15 @@ export function renderShow(o: ShowAnswer, { now, columns }: RenderOptions): stri
   } else {
     out.push(`${label('blocked')}no`);
   }
+  if (o.waitingFor) {
+    const who = o.waitingFor.actor === 'nobody' ? 'nobody' : o.waitingFor.actor;
+    out.push(`${label('waits on')}${who}: ${wrap(o.waitingFor.waitsFor, textWidth - who.length - 2, 16)}`);
+  }
+  if (o.actions) {
+    out.push(
+      `${label('repairs')}${o.actions.length ? wrap(o.actions.map(commandFor).join(', '), textWidth, 16) : 'none in this state'}`,
+    );
+  }
   const card = leaves(o.statusCard);
   if (card.length) out.push(`${label('status card')}${wrap(card.map(([k, v]) => `${k}=${v}`).join(', '), textWidth, 16)}`);
 
@@ -509,6 +524,12 @@ export function renderShow(o: ShowAnswer, { now, columns }: RenderOptions): stri
     for (const f of o.effectFailures) out.push(`  ${shortTime(f.at)}  ${f.action}: ${truncate(f.message, textWidth)}`);
   }
   return out.join('\n');
+}
+
+/** The CLI command that posts an API action (`reset --to S` for a reset). */
+export function commandFor(action: { action: string; to?: string }): string {
+  const name = Object.entries(ACTIONS).find(([, api]) => api === action.action)?.[0] ?? action.action;
+  return action.to ? `${name} --to ${action.to}` : name;
 }
 
 export function renderApiError(status: number, error: ApiErrorBody): string {
@@ -586,6 +607,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         ? renderApiError(response.status, error.data.error)
         : `error: HTTP ${response.status}: ${truncate(text, 200)}`,
     );
+    if (command.name === 'action' && response.status === 409) {
+      const accepted = await acceptedNow(io, connection, requestFor({ ...command, name: 'show' }, connection.apiUrl).url);
+      if (accepted) io.err(`  the state accepts now: ${accepted.length ? accepted.map(commandFor).join(', ') : 'no repair'}`);
+    }
     return EXIT_API_ERROR;
   }
   if (command.json) {
@@ -610,6 +635,20 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     io.out(renderShow(answer.data as ShowAnswer, options));
   }
   return EXIT_OK;
+}
+
+/** The repairs the onboarding's state accepts, from the API's inspection; undefined when it cannot tell. */
+async function acceptedNow(io: CliIo, connection: Connection, url: string) {
+  try {
+    const response = await io.fetch(url, {
+      headers: { authorization: `Bearer ${connection.token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const answer = showAnswerSchema.safeParse(await response.json());
+    return response.ok && answer.success ? answer.data.actions : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The process entry point (`bin/coexist.js`, or `tsx scripts/cli.ts`). */

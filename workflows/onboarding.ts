@@ -2,7 +2,8 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AnyMachineSnapshot } from 'xstate';
 import { onboardingMachine, stageOf, type OnboardingContext, type OnboardingInput } from '../machines/onboarding';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { patched, proxySinks, workflowInfo } from '@temporalio/workflow';
+import type { CoexistSinks } from '../contracts/sinks';
 import {
   LinkingAttempts,
   OnboardingBlockedReason,
@@ -62,7 +63,12 @@ export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInp
   );
 }
 
-/** The onboarding's search attributes; the stage's entry time survives continue-as-new, which carries them. */
+const { metrics } = proxySinks<CoexistSinks>();
+
+/**
+ * The onboarding's search attributes; the stage's entry time survives continue-as-new, which
+ * carries them. A change of stage is also counted by the worker (a sink: nothing in the history).
+ */
 function onboardingSearchAttributes() {
   const current = workflowInfo().typedSearchAttributes;
   let stage: string | undefined = current.get(OnboardingStage);
@@ -70,6 +76,7 @@ function onboardingSearchAttributes() {
   return (snapshot: AnyMachineSnapshot): SearchAttributeUpdatePair[] => {
     const c = snapshot.context as OnboardingContext;
     if (stageOf(snapshot) !== stage || !enteredAt) {
+      if (stageOf(snapshot) !== stage) metrics.stageChanged(stage ?? null, stageOf(snapshot));
       stage = stageOf(snapshot);
       enteredAt = new Date(Date.now());
     }

@@ -30,14 +30,18 @@ export const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * The ops routes: `Authorization: Bearer <token>` of one of OPS_TOKENS (or, where a browser calls
- * without a header, the named cookie); the operator's name goes to `res.locals.operator` for the audit trail.
+ * The ops routes: `Authorization: Bearer <token>` (or `<name>:<token>`) of one of OPS_TOKENS (or,
+ * where a browser calls without a header, the named cookie); the operator's name goes to
+ * `res.locals.operator` for the audit trail.
  */
 export function requireOpsToken(tokens: { name: string; token: string }[], { cookie }: { cookie?: string } = {}): RequestHandler {
   return (req, res, next) => {
     const given =
       /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? (cookie ? cookieValue(req.get('cookie'), cookie) : undefined);
-    const operator = given ? tokens.find((t) => constantTimeEqual(given, t.token)) : undefined;
+    // The token, or the whole `name:token` pair as OPS_TOKENS spells it.
+    const operator = given
+      ? tokens.find((t) => constantTimeEqual(given, t.token) || constantTimeEqual(given, `${t.name}:${t.token}`))
+      : undefined;
     if (!operator) {
       next(
         new ApiError(

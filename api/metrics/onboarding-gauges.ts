@@ -107,6 +107,19 @@ export function onboardingGauges(client: Client, cacheMs: number, log: Logger) {
   };
 }
 
+/** `coexist_onboarding_stage_budget_seconds{stage}`: the budgets ops read stuck against (OPS_STAGE_BUDGETS applied). */
+export function stageBudgetGauge(budgets: Partial<Record<string, number>>): Registry {
+  const registry = new Registry();
+  const gauge = new Gauge({
+    name: 'coexist_onboarding_stage_budget_seconds',
+    help: 'How long an onboarding may stay in a stage before ops see it as stuck (defaults from the machine, OPS_STAGE_BUDGETS overrides)',
+    labelNames: ['stage'] as const,
+    registers: [registry],
+  });
+  for (const [stage, ms] of Object.entries(budgets)) if (ms !== undefined) gauge.set({ stage }, ms / 1000);
+  return registry;
+}
+
 /** Runs the tasks, QUERY_CONCURRENCY at a time; results in the tasks' order. */
 async function limited<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
   const results: T[] = new Array(tasks.length);

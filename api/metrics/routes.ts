@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { collectProcessMetrics, registry } from '../../observability/metrics';
 import type { ApiDeps } from '../deps';
-import { onboardingGauges } from './onboarding-gauges';
+import { stageBudgets } from '../ops/stuck';
+import { onboardingGauges, stageBudgetGauge } from './onboarding-gauges';
 
 /**
  * `GET /metrics` (no auth, as Prometheus scrapes): the process's registry and the onboarding gauges
@@ -11,10 +12,11 @@ export function metricsRoutes({ client, config, log }: ApiDeps): Router {
   const router = Router();
   collectProcessMetrics();
   const onboardings = onboardingGauges(client, config.METRICS_VISIBILITY_CACHE_MS, log);
+  const budgets = stageBudgetGauge(stageBudgets(config.OPS_STAGE_BUDGETS));
 
   router.get('/metrics', async (_req, res) => {
     await onboardings.refresh();
-    const text = [await registry.metrics(), await onboardings.registry.metrics()].join('\n');
+    const text = [await registry.metrics(), await onboardings.registry.metrics(), await budgets.metrics()].join('\n');
     res.set('content-type', registry.contentType).send(text);
   });
 

@@ -14,6 +14,7 @@ import { errorSchema, timelineEntrySchema } from '../http/schemas';
 import * as onboardings from '../onboardings/schemas';
 import * as ops from '../ops/schemas';
 import * as webhooks from '../webhooks/schemas';
+import { EXAMPLES } from './examples';
 import { openApiDocumentSchema } from './schemas';
 
 export type Method = 'get' | 'post';
@@ -76,6 +77,7 @@ const RESPONSE_COMPONENTS = {
   StateValue: ops.stateValueSchema,
   DiagramNode: ops.diagramNodeSchema,
   OpsOnboarding: ops.opsOnboardingSchema,
+  OpsOverview: ops.opsOverviewSchema,
   WebhookAnswer: webhooks.webhookAnswerSchema,
   Healthy: healthySchema,
   Degraded: degradedSchema,
@@ -89,6 +91,16 @@ const inspected = (description: string) => json(description, ops.opsOnboardingSc
 const JSON_BODY_ERRORS: ErrorStatus[] = [400, 401, 404, 409, 413, 415, 503];
 
 export const ROUTES: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'getLanding',
+    tag: 'service',
+    auth: 'none',
+    summary: 'A landing page linking the API docs, the ops page and the Temporal Web UI',
+    responses: { 200: { description: 'the landing page', schema: z.string(), mediaType: 'text/html' } },
+    errors: [],
+  },
   {
     method: 'get',
     path: '/health',
@@ -255,6 +267,17 @@ export const ROUTES: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/ops/overview',
+    operationId: 'getOpsOverview',
+    tag: 'ops',
+    auth: 'ops',
+    summary:
+      'The funnel: onboardings per stage now, entered and left over the last day, time in stage against its budget; sends and webhooks per minute',
+    responses: { 200: json('the overview', ops.opsOverviewSchema) },
+    errors: [401, 503],
+  },
+  {
+    method: 'get',
     path: '/ops/onboardings/:phoneNumber',
     operationId: 'inspectOnboarding',
     tag: 'ops',
@@ -382,8 +405,15 @@ export interface OpenApiOperation {
   summary: string;
   tags: string[];
   security?: Record<string, string[]>[];
-  parameters?: { name: string; in: 'path' | 'query' | 'header'; required: boolean; schema: JsonSchema; description?: string }[];
-  requestBody?: { required: true; content: Record<string, { schema: JsonSchema }> };
+  parameters?: {
+    name: string;
+    in: 'path' | 'query' | 'header';
+    required: boolean;
+    schema: JsonSchema;
+    description?: string;
+    example?: string;
+  }[];
+  requestBody?: { required: true; content: Record<string, { schema: JsonSchema; example?: unknown }> };
   responses: Record<
     string,
     {
@@ -397,6 +427,8 @@ export interface OpenApiOperation {
 export interface OpenApiDocument {
   openapi: '3.1.0';
   info: { title: string; version: string; description: string };
+  /** The API's own URL, as the request for the document reached it (api/openapi/routes.ts). */
+  servers?: { url: string; description?: string }[];
   jsonSchemaDialect: string;
   paths: Record<string, Partial<Record<Method, OpenApiOperation>>>;
   components: { schemas: Record<string, JsonSchema>; securitySchemes: typeof SECURITY_SCHEMES };
@@ -432,7 +464,11 @@ function schemaFor(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return inline;
 }
 
-function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): NonNullable<OpenApiOperation['parameters']> {
+function parameters(
+  schema: z.ZodObject | undefined,
+  where: 'path' | 'query',
+  examples: Record<string, string> = {},
+): NonNullable<OpenApiOperation['parameters']> {
   if (!schema) return [];
   const object = schemaFor(schema, 'input') as { properties: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(object.properties).map(([name, s]) => ({
@@ -441,6 +477,7 @@ function parameters(schema: z.ZodObject | undefined, where: 'path' | 'query'): N
     required: where === 'path' || (object.required ?? []).includes(name),
     ...(typeof s.description === 'string' ? { description: s.description } : {}),
     schema: s,
+    ...(examples[name] !== undefined ? { example: examples[name] } : {}),
   }));
 }
 
@@ -448,9 +485,10 @@ const content = (mediaType: MediaType, schema: JsonSchema) => ({ [mediaType]: { 
 
 function operation(route: RouteDoc): OpenApiOperation {
   const scheme = SCHEME_OF[route.auth];
+  const example = EXAMPLES[route.operationId] ?? {};
   const params = [
-    ...parameters(route.params, 'path'),
-    ...parameters(route.query, 'query'),
+    ...parameters(route.params, 'path', example.params),
+    ...parameters(route.query, 'query', example.query),
     ...(route.idempotent ? [IDEMPOTENCY_PARAMETER] : []),
   ];
   const responses: OpenApiOperation['responses'] = {};
@@ -482,7 +520,12 @@ function operation(route: RouteDoc): OpenApiOperation {
     ...(scheme ? { security: [{ [scheme]: [] }] } : {}),
     ...(params.length ? { parameters: params } : {}),
     ...(route.body
-      ? { requestBody: { required: true, content: content('application/json', schemaFor(route.body, 'input')) } }
+      ? {
+          requestBody: {
+            required: true as const,
+            content: { 'application/json': { schema: schemaFor(route.body, 'input'), example: example.body } },
+          },
+        }
       : {}),
     responses,
   };

@@ -1,3 +1,4 @@
+import { configSchema } from '../../config';
 import type { JsonSchema, OpenApiDocument, OpenApiOperation } from './document';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -24,7 +25,51 @@ function parametersHtml(op: OpenApiOperation): string {
   return `<h3>Parameters</h3><table><tr><th>name</th><th>in</th><th>required</th><th>schema</th></tr>${rows}</table>`;
 }
 
-function operationHtml(doc: OpenApiDocument, path: string, method: string, op: OpenApiOperation): string {
+/** The local defaults of the secrets the curl commands read (config.ts; refused in production). */
+const LOCAL_SECRETS = (() => {
+  const shape = configSchema.shape;
+  return [
+    `export BACKEND_API_KEY=${shape.BACKEND_API_KEY.parse(undefined)}`,
+    `OPS_TOKEN=${shape.OPS_TOKENS.parse(undefined)[0]!.token}`,
+    `META_APP_SECRET=${shape.META_APP_SECRET.parse(undefined)}`,
+  ].join(' ');
+})();
+
+/** `'…'` for a POSIX shell. */
+const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A curl command for the operation's example, against `origin`; the secrets come from the shell
+ * (BACKEND_API_KEY, OPS_TOKEN, META_APP_SECRET), and a webhook body is signed as Meta signs it.
+ */
+export function curlFor(origin: string, path: string, method: string, op: OpenApiOperation): string {
+  const params = op.parameters ?? [];
+  const filled = path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+    encodeURIComponent(params.find((p) => p.in === 'path' && p.name === name)?.example ?? `<${name}>`),
+  );
+  const query = new URLSearchParams(
+    params.filter((p) => p.in === 'query' && p.example !== undefined).map((p): [string, string] => [p.name, p.example!]),
+  ).toString();
+  const url = `${origin}${filled}${query ? `?${query}` : ''}`;
+  const schemes = (op.security ?? []).flatMap(Object.keys);
+  const body = op.requestBody?.content['application/json']?.example;
+  const lines = [`curl -sS${method === 'get' ? '' : ` -X ${method.toUpperCase()}`} ${shellQuote(url)}`];
+  if (schemes.includes('backendApiKey')) lines.push(`-H "X-Api-Key: $BACKEND_API_KEY"`);
+  if (schemes.includes('opsToken')) lines.push(`-H "Authorization: Bearer $OPS_TOKEN"`);
+  if (body === undefined) return lines.join(' \\\n  ');
+  lines.push(`-H 'content-type: application/json'`);
+  if (schemes.includes('metaSignature')) {
+    lines.push(
+      `-H "X-Hub-Signature-256: sha256=$(printf %s "$body" | openssl dgst -sha256 -hmac "$META_APP_SECRET" -r | cut -d' ' -f1)"`,
+      `--data "$body"`,
+    );
+    return `body=${shellQuote(JSON.stringify(body))}\n${lines.join(' \\\n  ')}`;
+  }
+  lines.push(`--data ${shellQuote(JSON.stringify(body))}`);
+  return lines.join(' \\\n  ');
+}
+
+function operationHtml(doc: OpenApiDocument, origin: string, path: string, method: string, op: OpenApiOperation): string {
   const security = (op.security ?? []).flatMap(Object.keys).map((name) => {
     const scheme = doc.components.securitySchemes[name as keyof OpenApiDocument['components']['securitySchemes']];
     const where = scheme.type === 'http' ? 'Authorization: Bearer' : scheme.name;
@@ -32,9 +77,16 @@ function operationHtml(doc: OpenApiDocument, path: string, method: string, op: O
   });
   const body = op.requestBody
     ? Object.entries(op.requestBody.content)
-        .map(([type, { schema }]) => `<h3>Request body <small>${type}</small></h3>${schemaHtml(schema)}`)
+        .map(
+          ([type, { schema, example }]) =>
+            `<h3>Request body <small>${type}</small></h3>${schemaHtml(schema)}` +
+            (example !== undefined
+              ? `<h4>Example</h4><pre class="example">${escape(JSON.stringify(example, null, 2))}</pre>`
+              : ''),
+        )
         .join('')
     : '';
+  const curl = `<h3>Try it</h3><pre class="curl">${escape(curlFor(origin, path, method, op))}</pre>`;
   const responses = Object.entries(op.responses)
     .map(([status, r]) => {
       const schemas = Object.entries(r.content ?? {}).map(
@@ -46,11 +98,11 @@ function operationHtml(doc: OpenApiDocument, path: string, method: string, op: O
   return `<section id="${op.operationId}">
 <h2><span class="method ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h2>
 <p>${escape(op.summary)} <small>(${op.operationId})</small></p>${security.join('')}
-${parametersHtml(op)}${body}<h3>Responses</h3><ul>${responses}</ul></section>`;
+${parametersHtml(op)}${body}${curl}<h3>Responses</h3><ul>${responses}</ul></section>`;
 }
 
-/** The document as one HTML page: rendered here, so it needs no script. */
-export function docsPage(doc: OpenApiDocument): string {
+/** The document as one HTML page: rendered here, so it needs no script; its style is a file beside it. */
+export function docsPage(doc: OpenApiDocument, origin: string): string {
   const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({ path, method, op: op as OpenApiOperation })),
   );
@@ -65,17 +117,13 @@ export function docsPage(doc: OpenApiDocument): string {
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(doc.info.title)} API</title>
-<style>
-body { font: 15px/1.45 system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; }
-pre { background: #f6f8fa; padding: .6em; overflow-x: auto; font-size: 12px; margin: .3em 0; }
-table { border-collapse: collapse; width: 100%; } td, th { border: 1px solid #ddd; padding: .3em; vertical-align: top; text-align: left; }
-section { border-top: 1px solid #ddd; padding-top: .5em; } .auth { color: #555; font-size: 13px; }
-.method { font-family: monospace; padding: 0 .4em; border-radius: 3px; color: #fff; } .get { background: #2b7bb9; } .post { background: #2f9e44; }
-</style></head><body>
+<link rel="stylesheet" href="/docs/assets/docs.css"></head><body>
 <h1>${escape(doc.info.title)} <small>${escape(doc.info.version)}</small></h1>
 <p>${prose(doc.info.description)} The document: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${doc.openapi}).</p>
+<p>Every operation has an example and a curl command to copy. They read the secrets from your shell; with <code>npm start</code>:</p>
+<pre class="curl">${escape(LOCAL_SECRETS)}</pre>
 <ul>${index}</ul>
-${operations.map(({ path, method, op }) => operationHtml(doc, path, method, op)).join('\n')}
+${operations.map(({ path, method, op }) => operationHtml(doc, origin, path, method, op)).join('\n')}
 <h2>Schemas</h2>${components}
 </body></html>`;
 }

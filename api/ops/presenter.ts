@@ -1,5 +1,6 @@
 import { onboardingMachine, stageOf, statusCardOf } from '../../machines/onboarding';
-import { BLOCKED_REASONS, remedyFor, type BlockedReason } from '../../machines/onboarding';
+import { BLOCKED_REASONS, remedyFor, waitOf, type BlockedReason } from '../../machines/onboarding';
+import { acceptedActions } from './events';
 import { machineDiagram } from './diagram';
 import type { OpsList } from './schemas';
 import { isStuck, syncDeadlineNear, type StageBudgets } from './stuck';
@@ -22,10 +23,14 @@ export function presentRow(id: string, a: OnboardingAttributes, now: number, bud
     linkingAttempts: a.linkingAttempts ?? 0,
     syncDeadline: a.syncDeadline?.toISOString() ?? null,
     syncDeadlineNear: syncDeadlineNear(stage, a.syncDeadline, now),
+    waitingFor: waitOf(stage, a.blockedReason),
   } satisfies OpsList['onboardings'][number];
 }
 
-/** Everything an operator needs about one onboarding: the row, the machine's view (token redacted) and its diagram. */
+/**
+ * Everything an operator needs about one onboarding: the row, what it waits for and the repairs its
+ * state accepts (both asked of the machine), the machine's view (token redacted) and its diagram.
+ */
 export function presentInspection(
   workflowId: string,
   { view, attributes, activities }: Inspection,
@@ -40,6 +45,8 @@ export function presentInspection(
     status: view.status,
     stateValue: view.value,
     blocked: view.context.blocked ?? null,
+    waitingFor: waitOf(view.state, view.context.blocked?.reason),
+    actions: acceptedActions(view, now),
     statusCard: statusCardOf(view.context),
     context: { ...context, ...(_sealed ? { sealedToken: '[redacted]' } : {}) },
     timeline: view.timeline,

@@ -8,7 +8,8 @@ import { jsonBody } from '../http/json-body';
 import { phoneNumberParamsSchema } from '../onboardings/schemas';
 import { repairEvent } from './events';
 import { presentInspection, presentRow } from './presenter';
-import { actionSchema, listQuerySchema, type OpsList } from './schemas';
+import { actionSchema, listQuerySchema, type OpsList, type OpsOverviewView } from './schemas';
+import { opsOverview } from './overview';
 import { stageBudgets } from './stuck';
 import { inspectOnboarding, listOnboardings, repairOnboarding } from './workflow';
 
@@ -16,7 +17,12 @@ import { inspectOnboarding, listOnboardings, repairOnboarding } from './workflow
 export function opsRoutes({ client, config, log, store }: ApiDeps): Router {
   const router = Router();
   const budgets = stageBudgets(config.OPS_STAGE_BUDGETS);
-  router.use('/ops/onboardings', requireOpsToken(config.OPS_TOKENS));
+  const overview = opsOverview(client, budgets, config.METRICS_VISIBILITY_CACHE_MS);
+  router.use(['/ops/onboardings', '/ops/overview'], requireOpsToken(config.OPS_TOKENS));
+
+  router.get('/ops/overview', async (_req, res) => {
+    res.json((await overview()) satisfies OpsOverviewView);
+  });
 
   router.get('/ops/onboardings', async (req, res) => {
     const { stuck, ...q } = parseRequest(listQuerySchema, req.query, 'query');

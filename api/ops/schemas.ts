@@ -1,7 +1,7 @@
 /** The ops resource's schemas: the list's query, the repairs, the rows and the inspection of one onboarding. */
 import type { StateValue } from 'xstate';
 import { z } from 'zod';
-import { BLOCKABLE_STAGES, STAGES } from '../../machines/onboarding';
+import { ACTORS, BLOCKABLE_STAGES, STAGES } from '../../machines/onboarding';
 import type { DiagramNode } from './diagram';
 import { blockedSchema, stageSchema, statusCardSchema } from '../onboardings/schemas';
 import { isoTime, machineStatusSchema, timelineEntrySchema } from '../http/schemas';
@@ -35,6 +35,15 @@ export const actionSchema = z.discriminatedUnion('action', [
 
 // --- answers -----------------------------------------------------------------------------------
 
+export const waitSchema = z
+  .strictObject({
+    actor: z
+      .enum(ACTORS)
+      .describe('who must act: the person (phone, signup screens), the business (its backend), Meta, ops, or nobody'),
+    waitsFor: z.string(),
+  })
+  .describe('what the onboarding waits for in its state (machines/onboarding/waits.ts)');
+
 export const opsRowSchema = z.strictObject({
   id: z.string(),
   phoneNumber: z.string().nullable(),
@@ -49,6 +58,7 @@ export const opsRowSchema = z.strictObject({
   linkingAttempts: z.int(),
   syncDeadline: isoTime.nullable().describe('contacts and history can be requested until then: 24 h from FINISH'),
   syncDeadlineNear: z.boolean().describe('not synced yet, and the deadline is within 6 h (or passed)'),
+  waitingFor: waitSchema,
 });
 
 export const opsListSchema = z.strictObject({
@@ -77,6 +87,9 @@ export const opsOnboardingSchema = opsRowSchema.extend({
   status: machineStatusSchema,
   stateValue: stateValueSchema,
   blocked: blockedSchema.nullable(),
+  actions: z
+    .array(actionSchema)
+    .describe("the repairs the current state accepts (the machine's `snapshot.can`), as POST …/actions bodies"),
   statusCard: statusCardSchema,
   context: z
     .looseObject({
@@ -98,3 +111,32 @@ export const opsOnboardingSchema = opsRowSchema.extend({
 export type OpsList = z.infer<typeof opsListSchema>;
 export type OpsOnboardingView = z.infer<typeof opsOnboardingSchema>;
 export type OpsAction = z.infer<typeof actionSchema>;
+
+export const opsOverviewSchema = z.strictObject({
+  at: isoTime,
+  counted: z
+    .strictObject({ from: isoTime, to: isoTime })
+    .describe('the span entered/left and totals cover: the last day, or since this process started'),
+  stages: z.array(
+    z.strictObject({
+      stage: stageSchema,
+      now: z.int().describe('running onboardings in the stage (Temporal visibility)'),
+      enteredLastDay: z.number(),
+      leftLastDay: z.number(),
+      budgetMs: z.number().nullable(),
+      ages: z
+        .array(
+          z.strictObject({
+            leMs: z.number().nullable().describe('upper edge of the bucket; null: open'),
+            count: z.int(),
+            overBudget: z.boolean(),
+          }),
+        )
+        .nullable()
+        .describe('time in the stage so far of the running onboardings; null where nobody waits'),
+    }),
+  ),
+  perMinute: z.array(z.strictObject({ at: isoTime, sends: z.number(), webhooks: z.number() })),
+  totals: z.strictObject({ sends: z.number(), webhooks: z.number() }),
+});
+export type OpsOverviewView = z.infer<typeof opsOverviewSchema>;

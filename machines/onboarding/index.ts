@@ -11,5 +11,6 @@ export type * from './events';
 export * from './remedies';
 export * from './settings';
 export * from './stages';
+export * from './waits';
 export { statusCardOf } from './read-model';
 export { isAppVersionSupported, isOnCloudApiAndApp, MIN_APP_VERSION, sendingStateOf } from './rules';

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { Worker } from '@temporalio/worker';
+import { workerSinks } from '../../observability/worker-metrics';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createActivities } from '../../activities';
@@ -74,6 +75,7 @@ export async function startHarness({
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await workflowBundle(require.resolve('../../workflows/index')),
     dataConverter: testDataConverter,
+    sinks: workerSinks(),
     activities: createActivities(config, {
       client: env.client,
       store,

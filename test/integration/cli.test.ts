@@ -73,9 +73,11 @@ test('list shows an onboarding started through the API (default local token)', a
   );
   expect(listed).toMatchObject({ code: 0, stderr: '' });
   const lines = listed.stdout.split('\n');
-  expect(lines[0]).toMatch(/^PHONE\s+STAGE\s+SINCE\s+AGE\s+STUCK\s+LINK\s+REASON\s+REMEDY$/);
+  expect(lines[0]).toMatch(/^PHONE\s+STAGE\s+SINCE\s+AGE\s+STUCK\s+LINK\s+WAITS ON\s+REASON\s+REMEDY$/);
   const row = lines.find((l) => l.startsWith(phone));
-  expect(row).toMatch(new RegExp(`^\\${phone}\\s+prerequisites\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}Z\\s+\\d+s\\s+0$`));
+  expect(row).toMatch(
+    new RegExp(`^\\${phone}\\s+prerequisites\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}Z\\s+\\d+s\\s+0\\s+business$`),
+  );
 
   const json = await withApi(['ops', 'list', '--stage', 'prerequisites', '--json']);
   expect(json.code).toBe(0);
@@ -97,6 +99,9 @@ test('show prints its state (API and token from the environment)', async () => {
   expect(shown.stdout).toMatch(/^ {2}stage +prerequisites, since /m);
   expect(shown.stdout).toMatch(/^ {2}state +prerequisites \(active\)$/m);
   expect(shown.stdout).toMatch(/^ {2}blocked +no$/m);
+  // What it waits for, who must act, and the one repair prerequisites accepts (asked of the machine).
+  expect(shown.stdout).toMatch(/^ {2}waits on +business: the backend's prerequisites report/m);
+  expect(shown.stdout).toMatch(/^ {2}repairs +cancel$/m);
   expect(shown.stdout).toMatch(/^Timeline \(0\)$/m);
   expect(shown.stdout).toMatch(/^Pending timers$/m);
   expect(shown.stdout).toMatch(/^Activities$/m);
@@ -117,6 +122,7 @@ test('retry on a state that cannot take it exits 1 with the 409 reason, and noth
   expect(refused.code).toBe(1);
   expect(refused.stdout).toBe('');
   expect(refused.stderr).toMatch(/^error: event_refused: .*cannot take retry \(HTTP 409\)$/m);
+  expect(refused.stderr).toMatch(/^ {2}the state accepts now: cancel$/m);
 
   // What the CLI printed is the API's own code and message.
   const direct = await fetch(`${h.apiUrl}/ops/onboardings/${encodeURIComponent(phone)}/actions`, {

@@ -6,7 +6,10 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import pino from 'pino';
 import { createApp } from '../../api/app';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { openApiDocument, openApiPath, ROUTES, type Method, type RouteDoc } from '../../api/openapi/document';
+import { curlFor } from '../../api/openapi/page';
 import type { OpsOnboardingView } from '../../api/ops/schemas';
 import type { OpsOnboarding } from '../../api/ops/presenter';
 import { signWebhook } from '../../api/webhooks/signature';
@@ -17,6 +20,7 @@ import { eventually } from '../helpers/wait';
 // The ops route types its answer itself; this is where that type meets the documented one.
 export const opsAnswerIsDocumented = (answer: OpsOnboarding): OpsOnboardingView => answer;
 
+const execFileAsync = promisify(execFile);
 const doc = openApiDocument();
 const DOC_ID = 'coexist-openapi.json';
 const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -166,10 +170,38 @@ describe('the document', () => {
     expect(handshake.responses[403]!.description).toMatch(/missing, repeated or bracketed/);
   });
 
-  test('is served at /openapi.json, and /docs lists every operation', async () => {
-    expect((await call('get', '/openapi.json')).body).toEqual(JSON.parse(JSON.stringify(doc)));
+  test("is served at /openapi.json with the API's own URL as its server, and /docs lists every operation", async () => {
+    expect((await call('get', '/openapi.json')).body).toEqual({
+      ...JSON.parse(JSON.stringify(doc)),
+      servers: [{ url: h.apiUrl, description: 'this API' }],
+    });
     const page = (await call('get', '/docs')).body as string;
     for (const route of ROUTES) expect(page).toContain(`id="${route.operationId}"`);
+    // Each operation with a curl command against this API, and each body with its example.
+    expect(page.match(/<h3>Try it<\/h3><pre class="curl">curl -sS/g)?.length).toBe(ROUTES.length - 1);
+    expect(page).toContain(`curl -sS -X POST &#39;${h.apiUrl}/onboardings&#39;`);
+    expect(page.match(/<h4>Example<\/h4>/g)?.length).toBe(ROUTES.filter((r) => r.body).length);
+  });
+
+  test("the docs page's curl commands work as copied: start an onboarding, deliver a signed webhook", async () => {
+    const curls = new Map(
+      Object.entries(doc.paths).flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, op]) => [op!.operationId, curlFor(h.apiUrl, path, method, op!)]),
+      ),
+    );
+    const env = {
+      PATH: process.env.PATH ?? '',
+      BACKEND_API_KEY: API_KEY,
+      OPS_TOKEN: h.config.OPS_TOKENS[0]!.token,
+      META_APP_SECRET: h.config.META_APP_SECRET,
+    };
+    // Asynchronously: the API answering them runs in this process.
+    const sh = async (script: string) =>
+      JSON.parse((await execFileAsync('sh', ['-c', script], { env, encoding: 'utf8', timeout: 60_000 })).stdout);
+    expect(await sh(curls.get('startOnboarding')!)).toMatchObject({ phoneNumber: '+15550783881', stage: 'prerequisites' });
+    expect(await sh(curls.get('getOnboarding')!)).toMatchObject({ phoneNumber: '+15550783881' });
+    expect(await sh(curls.get('receiveMetaWebhook')!)).toMatchObject({ received: 1 });
+    expect(await sh(curls.get('listOpsOnboardings')!)).toHaveProperty('onboardings');
   });
 });
 
@@ -181,6 +213,8 @@ describe('real answers match their documented schemas', () => {
     expect((await call('get', '/health')).status).toBe(200);
     expect((await call('get', '/metrics')).body).toMatch(/^# HELP /m);
     expect((await call('get', '/ops', { headers: {} })).status).toBe(200);
+    const landing = await call('get', '/', { headers: {} });
+    for (const link of ['/docs', '/ops', '/health']) expect(landing.body).toContain(`href="${link}"`);
   });
 
   test('onboardings: started, read, driven to active; 400, 401, 404, 409, 415', async () => {
@@ -255,6 +289,9 @@ describe('real answers match their documented schemas', () => {
     expect((await call('post', `${path}/actions`, { body: { action: 'reset', to: 'signup' }, headers: ops })).status).toBe(409);
     expect((await call('get', '/ops/onboardings?stage=nowhere', { headers: ops })).status).toBe(400);
     expect((await call('get', '/ops/onboardings')).status).toBe(401);
+    const overview = (await call('get', '/ops/overview', { headers: ops })).body;
+    expect(overview.stages.find((s: any) => s.stage === 'active').now).toBeGreaterThan(0);
+    expect((await call('get', '/ops/overview')).status).toBe(401);
     expect((await call('get', `/ops/onboardings/${encodeURIComponent('+15550619999')}`, { headers: ops })).status).toBe(404);
   });
 

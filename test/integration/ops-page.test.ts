@@ -1,8 +1,8 @@
 /**
  * The ops page in real headless Chromium against `npm start`: nothing without a valid token; an
  * onboarding left in linking past its budget shows as stuck, opens with its machine drawn and its
- * timeline, and "Refresh linking" repairs it with the operator named; a refused action shows the
- * reason. Skipped, saying why, when there is no Chromium (apt-get install -y chromium).
+ * timeline, what it waits for and only the repairs its state accepts, and "Refresh linking" repairs it
+ * with the operator named; the overview draws the funnel, the time in stage against the budget and the rates. Skipped, saying why, when there is no Chromium (apt-get install -y chromium).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -77,7 +77,7 @@ if ('missing' in found) {
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
     const apiCalls: string[] = [];
     page.on('request', (request) => {
-      if (new URL(request.url()).pathname.startsWith('/ops/onboardings')) apiCalls.push(request.url());
+      if (/^\/ops\/(onboardings|overview)/.test(new URL(request.url()).pathname)) apiCalls.push(request.url());
     });
     page.on('dialog', (dialog) => void dialog.accept());
     const response = await page.goto(`${stack.apiUrl}/ops`, { waitUntil: 'networkidle' });
@@ -99,7 +99,9 @@ if ('missing' in found) {
     expect(await page.locator('body').innerText()).not.toContain(phone);
 
     await signIn(page, 'not-the-ops-token-at-all');
-    await page.locator('#message', { hasText: 'Unauthorized: a valid ops token is required' }).waitFor();
+    // The sign-in says which token to paste.
+    expect(await page.locator('#token-form .hint').innerText()).toContain('name:token');
+    await page.locator('#message', { hasText: 'That is not one of the ops tokens in OPS_TOKENS' }).waitFor();
     expect(await page.locator('#content').isHidden()).toBe(true);
     expect(await page.locator('#onboardings tbody tr').count()).toBe(0);
     expect(await page.locator('body').innerText()).not.toContain(phone);
@@ -110,7 +112,16 @@ if ('missing' in found) {
 
   test('a stuck onboarding is found, inspected with its machine, and repaired by the named operator', async () => {
     const { page } = await openPage();
-    await signIn(page, OPS_TOKEN);
+    // The whole `name:token` pair, as OPS_TOKENS spells it, is accepted too.
+    await signIn(page, `carol:${OPS_TOKEN}`);
+
+    // The overview draws the funnel from the API: the number is in linking now, and entered it.
+    await page.locator('#funnel rect title', { hasText: 'linking now: 1' }).waitFor({ state: 'attached', timeout: 30_000 });
+    await page.locator('#funnel rect title', { hasText: 'linking entered: 1' }).waitFor({ state: 'attached' });
+    await page.locator('#funnel rect title', { hasText: 'signup left: 1' }).waitFor({ state: 'attached' });
+    // Its time in linking is past the 1 s budget: drawn in an over-budget bucket.
+    await page.locator('#ages [data-stage="linking"] rect.over title', { hasText: /: 1$/ }).waitFor({ state: 'attached' });
+    expect(await page.locator('#rates polyline').count()).toBe(2);
 
     // The list refreshes by itself: the row turns up marked stuck once linking outlasts 1 s.
     const row = page.locator(`#onboardings tr.stuck[data-phone="${phone}"]`);
@@ -130,6 +141,15 @@ if ('missing' in found) {
     expect(await page.locator('#detail-title').innerText()).toBe(`${phone} — linking (stuck)`);
     const attempts = page.locator('#summary dd[data-key="Linking attempts"]');
     expect(await attempts.innerText()).toBe('1');
+    // What it waits for and who must act, and only the repairs linking accepts.
+    expect(await page.locator('#waiting').innerText()).toMatch(
+      /^Waits for the person to scan the QR code .*\(the person must act\)$/,
+    );
+    const offered = await page
+      .locator('.actions button[data-action]:visible')
+      .evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-action')));
+    expect(offered.sort()).toEqual(['cancel', 'refreshLinking']);
+    expect(await page.locator('#reset-label').isHidden()).toBe(true);
 
     // The machine as the API defines it: the current state, the states passed through, the rest.
     await page.locator('#diagram .state.current[data-state="linking.session"]').waitFor();
@@ -157,10 +177,9 @@ if ('missing' in found) {
     expect(fromApi.context.linkingAttempts).toBe(2);
     expect(fromApi.timeline.at(-1)).toMatchObject({ event: 'linking.refresh', by: 'ops:carol' });
 
-    // What linking cannot take is refused with the machine's reason, and nothing changes.
-    await page.selectOption('#reset-to', 'signup');
-    await page.getByRole('button', { name: 'Reset', exact: true }).click();
-    await page.locator('#action-result.error', { hasText: /Refused .*cannot take reset/ }).waitFor();
+    // Still linking: still only what linking accepts.
+    expect(await page.getByRole('button', { name: 'Retry' }).isHidden()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Reset', exact: true }).isHidden()).toBe(true);
     expect(await attempts.innerText()).toBe('2');
 
     mkdirSync(join(screenshot, '..'), { recursive: true });

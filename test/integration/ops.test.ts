@@ -87,6 +87,12 @@ test('an onboarding left in linking past its budget is listed as stuck, inspecte
     expect.arrayContaining(['prerequisites', 'linking', 'active', 'blocked']),
   );
   expect(inspected.timeline.map((t: any) => t.event)).toContain('signup.started');
+  // Who must act, and only the repairs linking takes (asked of the machine); the list says who too.
+  expect(inspected.waitingFor).toMatchObject({ actor: 'person', waitsFor: expect.stringContaining('scan the QR code') });
+  expect(inspected.actions).toEqual([{ action: 'refreshLinking' }, { action: 'cancel' }]);
+  expect(listed.waitingFor.actor).toBe('person');
+  // The whole `name:token` pair, as OPS_TOKENS spells it, is a token too.
+  expect((await ops('GET', path, undefined, `alice:${ALICE}`)).body.id).toBe(`onboarding:${phone}`);
 
   const refreshed = await ops('POST', `${path}/actions`, { action: 'refreshLinking' });
   expect(refreshed.status).toBe(200);

@@ -218,6 +218,7 @@ const listAnswer: ListAnswer = {
       blockedReason: 'qr_not_scanned',
       remedy: REMEDY,
       linkingAttempts: 3,
+      waitingFor: { actor: 'person', waitsFor: 'the person to act on the remedy, then ops to retry' },
     },
     {
       id: 'onboarding:+15550000002',
@@ -253,9 +254,9 @@ describe('rendering', () => {
   test('list: a table with the STUCK marker, reason and remedy truncated to the width, and the next page', () => {
     const text = renderList(listAnswer, { now: NOW, columns: 120 });
     const lines = text.split('\n');
-    expect(lines[0]).toMatch(/^PHONE\s+STAGE\s+SINCE\s+AGE\s+STUCK\s+LINK\s+REASON\s+REMEDY$/);
+    expect(lines[0]).toMatch(/^PHONE\s+STAGE\s+SINCE\s+AGE\s+STUCK\s+LINK\s+WAITS ON\s+REASON\s+REMEDY$/);
     expect(lines[1]).toMatch(
-      /^\+15550000001\s+blocked\s+2025-11-25 09:30:00Z\s+2h30m\s+STUCK\s+3\s+qr_not_scanned\s+The QR code was not scanned/,
+      /^\+15550000001\s+blocked\s+2025-11-25 09:30:00Z\s+2h30m\s+STUCK\s+3\s+person\s+qr_not_scanned\s+The QR code was not/,
     );
     expect(lines[1]).toMatch(/…$/);
     expect(lines[2]).toMatch(/^\+15550000002\s+prerequisites\s+2025-11-25 11:59:18Z\s+42s\s+0$/);
@@ -285,6 +286,8 @@ describe('rendering', () => {
     stuck: true,
     linkingAttempts: 3,
     blocked: { reason: 'qr_not_scanned', remedy: REMEDY, stage: 'linking' },
+    waitingFor: { actor: 'person', waitsFor: 'the person to act on the remedy, then ops to retry' },
+    actions: [{ action: 'retry' }, { action: 'cancel' }, { action: 'reset', to: 'linking' }],
     statusCard: { qualityRating: 'GREEN', throughput: { level: 'STANDARD', messagesPerSecond: 20 } },
     timeline: [
       { at: '2025-11-25T09:00:00.000Z', from: 'prerequisites', to: 'signup', event: 'prerequisites.report', by: 'backend' },
@@ -301,6 +304,8 @@ describe('rendering', () => {
     expect(text).toMatch(/^ {2}state +blocked \(active\)$/m);
     expect(text).toMatch(/^ {2}blocked +qr_not_scanned \(in linking\)$/m);
     expect(text).toMatch(/^ {2}remedy +The QR code was not scanned in time\./m);
+    expect(text).toMatch(/^ {2}waits on +person: the person to act on the remedy, then ops to retry$/m);
+    expect(text).toMatch(/^ {2}repairs +retry, cancel, reset --to linking$/m);
     // The remedy is wrapped, not cut: every word is there.
     expect(text.replace(/\s+/g, ' ')).toContain(REMEDY);
     expect(text).toMatch(/status card +qualityRating=GREEN, throughput\.level=STANDARD, throughput\.messagesPerSecond=20/);
@@ -397,6 +402,31 @@ describe('run: exit codes and what is printed', () => {
     expect(await run(['ops', 'retry', '+15550000001'], t.cli)).toBe(EXIT_API_ERROR);
     expect(t.err.join('\n')).toBe('error: event_refused: state prerequisites cannot take retry (HTTP 409)\n  hint: wait');
     expect(t.out).toEqual([]);
+  });
+
+  test('a refused action is followed by the repairs the state accepts, as the API reports them', async () => {
+    const t = io((url) =>
+      url.endsWith('/actions')
+        ? json(409, { error: { code: 'event_refused', message: 'state linking.attempt cannot take retry' } })
+        : json(200, {
+            ...listAnswer.onboardings[0],
+            state: 'linking.attempt',
+            status: 'active',
+            blocked: null,
+            timeline: [],
+            pendingTimers: [],
+            activities: [],
+            actions: [{ action: 'refreshLinking' }, { action: 'cancel' }],
+          }),
+    );
+    expect(await run(['ops', 'retry', '+15550000001'], t.cli)).toBe(EXIT_API_ERROR);
+    expect(t.err.join('\n')).toBe(
+      'error: event_refused: state linking.attempt cannot take retry (HTTP 409)\n  the state accepts now: refresh-linking, cancel',
+    );
+    expect(t.calls.map((c) => c.url)).toEqual([
+      expect.stringMatching(/\/ops\/onboardings\/%2B15550000001\/actions$/),
+      expect.stringMatching(/\/ops\/onboardings\/%2B15550000001$/),
+    ]);
   });
 
   test('1 when the API cannot be reached or answers something else', async () => {

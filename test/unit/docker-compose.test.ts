@@ -52,7 +52,9 @@ test('the production shape: Temporal on PostgreSQL with its schema job and setup
   expect(Object.keys(compose.services).sort()).toEqual([
     'api',
     'coexist-database',
+    'grafana',
     'postgresql',
+    'prometheus',
     'temporal',
     'temporal-schema',
     'temporal-setup',
@@ -195,4 +197,47 @@ test("the message store's database is created beside Temporal's, with the passwo
   expect(compose.services.postgresql.environment.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/temporal_db_password');
   const url = new URL(secretFiles.database_url);
   expect([url.hostname, url.pathname, url.username]).toEqual(['postgresql', '/coexist', setup.environment.PGUSER]);
+});
+
+test('Prometheus scrapes the API and the worker where they serve /metrics; Grafana is provisioned with it and the dashboard', () => {
+  const root = join(__dirname, '..', '..');
+  const mounts = (service: string) =>
+    new Map(
+      (compose.services[service].volumes as string[]).map((v) => {
+        const [from, to] = v.split(':');
+        return [to!, from!];
+      }),
+    );
+  const prometheusMounts = mounts('prometheus');
+  const config = parse(readFileSync(join(root, prometheusMounts.get('/etc/prometheus/prometheus.yml')!), 'utf8'));
+  const targets = (config.scrape_configs as { static_configs: { targets: string[] }[] }[]).flatMap((c) =>
+    c.static_configs.flatMap((s) => s.targets),
+  );
+  expect(targets.sort()).toEqual([
+    `api:${compose.services.api.environment.API_PORT}`,
+    `worker:${compose.services.worker.environment.WORKER_METRICS_PORT}`,
+  ]);
+  expect(prometheusMounts.get('/prometheus')).toBe('prometheus-data');
+
+  const grafana = compose.services.grafana;
+  const grafanaMounts = mounts('grafana');
+  const provisioning = join(root, grafanaMounts.get('/etc/grafana/provisioning')!);
+  const datasource = parse(readFileSync(join(provisioning, 'datasources', 'prometheus.yml'), 'utf8')).datasources[0];
+  expect(datasource.url).toBe(`http://prometheus:${compose.services.prometheus.ports[0].split(':').at(-1)}`);
+  const provider = parse(readFileSync(join(provisioning, 'dashboards', 'coexist.yml'), 'utf8')).providers[0];
+  const dashboardPath = `${provider.options.path}/coexist.json`;
+  const dashboard = JSON.parse(readFileSync(join(root, grafanaMounts.get(dashboardPath)!), 'utf8'));
+  expect(grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(dashboardPath);
+  // Every panel reads the provisioned data source.
+  const uids = new Set(
+    (dashboard.panels as { type: string; datasource?: { uid: string } }[])
+      .filter((p) => p.type !== 'row')
+      .map((p) => p.datasource?.uid),
+  );
+  expect([...uids]).toEqual([datasource.uid]);
+  // No default admin password, and nothing published beyond loopback.
+  expect(() => interpolate(grafana.environment.GF_SECURITY_ADMIN_PASSWORD, {})).toThrow(/GRAFANA_ADMIN_PASSWORD/);
+  for (const service of ['prometheus', 'grafana']) {
+    for (const port of compose.services[service].ports as string[]) expect(port).toMatch(/^127\.0\.0\.1:/);
+  }
 });

@@ -112,7 +112,10 @@ function handleError(error) {
     sessionStorage.removeItem(TOKEN_KEY);
     codecCookie(null);
     signedIn(false);
-    showMessage(`Unauthorized: ${error.message}`);
+    showMessage(
+      'That is not one of the ops tokens in OPS_TOKENS. Paste the whole name:token pair or the token after the colon ' +
+        '(locally: ops:local-ops-token-change-me).',
+    );
     return;
   }
   showMessage(error.message);
@@ -172,6 +175,7 @@ async function loadList() {
         el('td', { title: o.remedy ?? '' }, o.blockedReason ?? ''),
         el('td', {}, o.linkingAttempts),
         el('td', { class: o.syncDeadlineNear ? 'stuck-cell' : '' }, o.syncDeadline ? time(o.syncDeadline) : ''),
+        el('td', { class: `actor actor-${o.waitingFor.actor}`, title: o.waitingFor.waitsFor }, o.waitingFor.actor),
       ),
     ),
   );
@@ -248,6 +252,16 @@ function renderDetail(o) {
     ...(o.blocked ? [el('strong', {}, `Blocked in ${o.blocked.stage}: ${o.blocked.reason}`), el('p', {}, o.blocked.remedy)] : []),
   );
 
+  const wait = o.waitingFor;
+  $('waiting').replaceChildren(
+    el('strong', {}, 'Waits for '),
+    wait.waitsFor,
+    ...(wait.actor === 'nobody'
+      ? []
+      : [' ', el('span', { class: `actor actor-${wait.actor}` }, `(${ACTOR[wait.actor]} must act)`)]),
+  );
+  showActions(o.actions ?? []);
+
   $('diagram').replaceChildren(diagram(o.machine, o.stateValue, o.timeline ?? []));
   $('status-card').replaceChildren(...pairs(o.statusCard ?? {}));
   fillRows(
@@ -292,6 +306,21 @@ function pairs(object) {
 }
 
 // --- repair actions -------------------------------------------------------------------------------------
+
+const ACTOR = { person: 'the person', business: "the business's backend", meta: 'Meta', ops: 'ops', nobody: 'nobody' };
+
+/** Only the repairs the state accepts (the API asks the machine) are offered. */
+function showActions(actions) {
+  const offered = new Set(actions.map((a) => a.action));
+  for (const button of document.querySelectorAll('button[data-action]')) button.hidden = !offered.has(button.dataset.action);
+  const resets = actions.filter((a) => a.action === 'reset').map((a) => a.to);
+  const select = $('reset-to');
+  const chosen = select.value;
+  select.replaceChildren(...resets.map((to) => el('option', { value: to }, to)));
+  if (resets.includes(chosen)) select.value = chosen;
+  $('reset-label').hidden = resets.length === 0;
+  $('no-actions').hidden = actions.length > 0;
+}
 
 const CONFIRM = {
   cancel: 'Cancel this onboarding? It cannot be resumed.',
@@ -422,13 +451,132 @@ function diagram(machine, stateValue, timeline) {
   return root;
 }
 
+// --- the overview: pictures drawn as SVG from /ops/overview --------------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+/** Horizontal bars, one row per label, each row a few series side by side. */
+function barRows(rows, series, { labelWidth = 110, width = 420, row = 22 } = {}) {
+  const max = Math.max(1, ...rows.flatMap((r) => series.map((s) => r[s.key])));
+  const bar = (row - 6) / series.length;
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${rows.length * row + 18}`, class: 'chart', role: 'img' });
+  rows.forEach((r, i) => {
+    const y = i * row;
+    chart.append(svg('text', { x: labelWidth - 6, y: y + row / 2 + 4, class: 'label', 'text-anchor': 'end' }, r.label));
+    series.forEach((s, j) => {
+      const w = ((width - labelWidth - 40) * r[s.key]) / max;
+      const rect = svg('rect', {
+        x: labelWidth,
+        y: y + 3 + j * bar,
+        width: Math.max(w, r[s.key] ? 1 : 0),
+        height: bar - 1,
+        class: s.class,
+      });
+      rect.append(svg('title', {}, `${r.label} ${s.name}: ${r[s.key]}`));
+      chart.append(rect);
+      if (r[s.key]) chart.append(svg('text', { x: labelWidth + w + 3, y: y + 3 + j * bar + bar - 2, class: 'value' }, r[s.key]));
+    });
+  });
+  const legend = svg('g', {});
+  series.forEach((s, j) => {
+    legend.append(svg('rect', { x: labelWidth + j * 110, y: rows.length * row + 6, width: 10, height: 10, class: s.class }));
+    legend.append(svg('text', { x: labelWidth + j * 110 + 14, y: rows.length * row + 15, class: 'label' }, s.name));
+  });
+  chart.append(legend);
+  return chart;
+}
+
+function ageLabel(ms) {
+  if (ms === null) return 'more';
+  return ms < 1000 ? `≤ ${ms}ms` : `≤ ${duration(ms)}`;
+}
+
+function drawOverview(o) {
+  $('overview-span').textContent = `(counted since ${time(o.counted.from)})`;
+  $('funnel').replaceChildren(
+    barRows(
+      o.stages.map((s) => ({ label: s.stage, now: s.now, entered: s.enteredLastDay, left: s.leftLastDay })),
+      [
+        { key: 'now', name: 'now', class: 'series-now' },
+        { key: 'entered', name: 'entered', class: 'series-entered' },
+        { key: 'left', name: 'left', class: 'series-left' },
+      ],
+    ),
+  );
+  const waiting = o.stages.filter((s) => s.ages);
+  $('ages').replaceChildren(
+    ...waiting.map((s) => {
+      const box = el('div', { class: 'age-stage', data: { stage: s.stage } });
+      box.append(
+        el(
+          'div',
+          { class: 'age-title' },
+          `${s.stage}: ${s.now} now, budget ${s.budgetMs === null ? 'none' : duration(s.budgetMs)}`,
+        ),
+      );
+      const max = Math.max(1, ...s.ages.map((b) => b.count));
+      const width = 300;
+      const step = width / s.ages.length;
+      const chart = svg('svg', { viewBox: `0 0 ${width} 64`, class: 'chart ages', role: 'img' });
+      s.ages.forEach((b, i) => {
+        const h = (40 * b.count) / max;
+        const rect = svg('rect', {
+          x: i * step + 2,
+          y: 44 - h,
+          width: step - 4,
+          height: h,
+          class: b.overBudget ? 'over' : 'within',
+        });
+        rect.append(svg('title', {}, `${ageLabel(b.leMs)}: ${b.count}`));
+        chart.append(rect);
+        if (b.count)
+          chart.append(svg('text', { x: i * step + step / 2, y: 42 - h, class: 'value', 'text-anchor': 'middle' }, b.count));
+        chart.append(svg('text', { x: i * step + step / 2, y: 58, class: 'label', 'text-anchor': 'middle' }, ageLabel(b.leMs)));
+      });
+      box.append(chart);
+      return box;
+    }),
+  );
+  const minutes = o.perMinute;
+  const width = 420;
+  const max = Math.max(1, ...minutes.flatMap((m) => [m.sends, m.webhooks]));
+  const chart = svg('svg', { viewBox: `0 0 ${width} 140`, class: 'chart rates', role: 'img' });
+  const x = (i) => 30 + ((width - 40) * (i + 1)) / Math.max(1, minutes.length);
+  const y = (v) => 110 - (100 * v) / max;
+  chart.append(svg('line', { x1: 30, y1: 110, x2: width - 10, y2: 110, class: 'axis' }));
+  chart.append(svg('text', { x: 26, y: y(max) + 4, class: 'label', 'text-anchor': 'end' }, max));
+  chart.append(svg('text', { x: 26, y: 114, class: 'label', 'text-anchor': 'end' }, 0));
+  for (const [key, cls] of [
+    ['sends', 'series-sends'],
+    ['webhooks', 'series-webhooks'],
+  ]) {
+    const points = [`30,${y(0)}`, ...minutes.map((m, i) => `${x(i)},${y(m[key])}`)].join(' ');
+    chart.append(svg('polyline', { points, class: `line ${cls}` }));
+  }
+  chart.append(svg('rect', { x: 30, y: 124, width: 10, height: 10, class: 'series-sends' }));
+  chart.append(svg('text', { x: 44, y: 133, class: 'label' }, `sends (${o.totals.sends} counted)`));
+  chart.append(svg('rect', { x: 220, y: 124, width: 10, height: 10, class: 'series-webhooks' }));
+  chart.append(svg('text', { x: 234, y: 133, class: 'label' }, `webhooks (${o.totals.webhooks} counted)`));
+  $('rates').replaceChildren(chart);
+}
+
+async function loadOverview() {
+  drawOverview(await api('/ops/overview'));
+}
+
 // --- refresh -----------------------------------------------------------------------------------------
 
 async function refresh() {
   if (!token || refreshing || acting) return;
   refreshing = true;
   try {
-    await loadList();
+    await Promise.all([loadList(), loadOverview()]);
     const [phone, before] = [openPhone, actionsDone];
     if (phone) {
       const detail = await api(`/ops/onboardings/${encodeURIComponent(phone)}`);
