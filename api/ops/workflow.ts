@@ -3,6 +3,7 @@
  * description, a repair applied by Workflow Update.
  */
 import type { Client } from '@temporalio/client';
+import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
 import type { OnboardingContext, OnboardingEvent, Stage } from '../../machines/onboarding';
 import { sendUpdate, type MachineEvent, type MachineView } from '../../contracts/machine-api';
 import { ApiError } from '../http/errors';
@@ -77,11 +78,14 @@ export async function inspectOnboarding(client: Client, workflowId: string, know
   return {
     view,
     attributes: attributesOf(description.raw.workflowExecutionInfo?.searchAttributes?.indexedFields as never),
-    activities: (description.raw.pendingActivities ?? []).map((a) => ({
-      type: a.activityType?.name ?? 'unknown',
-      attempt: a.attempt ?? 1,
-      ...(a.lastFailure?.message ? { lastFailure: a.lastFailure.message } : {}),
-    })),
+    activities: await Promise.all(
+      (description.raw.pendingActivities ?? []).map(async (a) => {
+        // Failures travel encrypted (security/failure-converter.ts): decoded with the client's converter.
+        const lastFailure = (await decodeOptionalFailureToOptionalError(client.options.loadedDataConverter, a.lastFailure))
+          ?.message;
+        return { type: a.activityType?.name ?? 'unknown', attempt: a.attempt ?? 1, ...(lastFailure ? { lastFailure } : {}) };
+      }),
+    ),
   };
 }
 

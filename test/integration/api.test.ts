@@ -263,9 +263,7 @@ test('security headers on the API, the ops page and /docs; each page with its ow
   const docs = await headersOf('/docs');
   expect(docs.status).toBe(200);
   expect(docs.headers).toMatchObject(common);
-  expect(docs.headers['content-security-policy']!.split(';').sort()).toEqual(
-    [...nothing.split(';'), "style-src 'unsafe-inline'"].sort(),
-  );
+  expect(docs.headers['content-security-policy']!.split(';').sort()).toEqual([...nothing.split(';'), "style-src 'self'"].sort());
 });
 
 test('phone numbers are read to E.164 in a body and in a path; a number without its country code is refused with the reason', async () => {
