@@ -223,7 +223,7 @@ function recorded(
   let previous = before;
   steps.forEach(([s, actions], i) => {
     const snapshot = s as AnyMachineSnapshot;
-    const taken = i === 0 ? first(previous) : eventlessTaken(previous, snapshot);
+    const taken = i === 0 ? first(previous) : eventlessTaken(previous, snapshot, actions as Action[]);
     result.taken.push(...taken);
     result.microsteps.push(snapshot);
     result.byMicrostep.push({ taken, actions: actions as Action[] });
@@ -232,7 +232,7 @@ function recorded(
   return result;
 }
 
-function eventlessTaken(from: AnyMachineSnapshot, to: AnyMachineSnapshot): AnyTransitionDefinition[] {
+function eventlessTaken(from: AnyMachineSnapshot, to: AnyMachineSnapshot, emitted: Action[]): AnyTransitionDefinition[] {
   const left = activeNodes(from);
   const entered = new Set(activeNodes(to).map((n) => n.id));
   const taken = new Set<AnyTransitionDefinition>();
@@ -247,11 +247,38 @@ function eventlessTaken(from: AnyMachineSnapshot, to: AnyMachineSnapshot): AnyTr
       throw new Error(`eventless microstep from ${atomic.id} is ambiguous: ${explains.length} always transitions fit`);
     if (explains[0]) taken.add(explains[0]);
   }
-  if (taken.size === 0) throw new Error(`a microstep from ${JSON.stringify(from.value)} took no always transition`);
-  return [...taken];
+  if (taken.size > 0) return [...taken];
+  // No state was left: a targetless `always` (actions only, guarded so it fires once) took the step.
+  const targetless = [...new Set(left.flatMap((n) => n.always ?? []))].filter((t) => (t.target?.length ?? 0) === 0);
+  if (targetless.length === 1) return targetless;
+  // Several: the one whose own effects, their params read from the context after the step, are what the step emitted.
+  const matching = targetless.filter((t) => sameEffects(t, to, emitted));
+  if (matching.length === 1) return matching;
+  throw new Error(
+    `a microstep from ${JSON.stringify(from.value)} took no always transition that can be told apart (${targetless.length} targetless ones)`,
+  );
 }
 
 /** State nodes active in a snapshot (XState's public `getStateNodes`). */
 export function activeNodes(snapshot: AnyMachineSnapshot): AnyStateNode[] {
   return [...new Set([snapshot.machine.root, ...getStateNodes(snapshot.machine.root, snapshot.value)])];
+}
+
+/** Whether a transition's custom actions, with their params evaluated on `to`'s context, are the step's emitted effects. */
+function sameEffects(t: AnyTransitionDefinition, to: AnyMachineSnapshot, emitted: Action[]): boolean {
+  const custom = (a: unknown): a is { type: string; params?: unknown } =>
+    typeof a === 'object' &&
+    a !== null &&
+    typeof (a as { type?: unknown }).type === 'string' &&
+    !(a as { type: string }).type.startsWith('xstate.');
+  try {
+    const expected = (t.actions ?? []).filter(custom).map((a) => ({
+      type: a.type,
+      params: typeof a.params === 'function' ? a.params({ context: to.context, event: { type: '' } }) : a.params,
+    }));
+    const actual = emitted.filter(custom).map((a) => ({ type: a.type, params: a.params }));
+    return JSON.stringify(expected) === JSON.stringify(actual);
+  } catch {
+    return false; // a params function that cannot read this context belongs to another transition
+  }
 }

@@ -1,14 +1,13 @@
 /**
- * Generated paths: XState's graph traversal (`getAdjacencyMap` from `xstate/graph`) walks a
- * machine from its initial state, trying in every state each event the active state nodes listen
- * for (`getNextTransitions`), in the variants of the catalog below (the outcomes an activity can
- * have, the guards' cases); snapshots that differ only in what no guard reads are one vertex. The
- * edges are read in breadth-first order, so the first (shortest) event sequence that takes a
- * transition no scenario took is kept; each is played again from the start on a fresh driver and
- * must take its transition there too. Whatever no path reaches stays missing, and the coverage test fails.
+ * Generated paths: a breadth-first walk over XState's public microsteps from each input (both
+ * onboarding flows), trying in every state each event the active state nodes listen for
+ * (`getNextTransitions`), in the variants of the catalog below (the outcomes an activity can have,
+ * the guards' cases); snapshots that differ only in what no guard reads are one vertex. The first
+ * (shortest) event sequence that takes a transition no scenario took is kept; each is played again
+ * from the start on a fresh driver and must take its transition there too. Whatever no path reaches
+ * stays missing, and the coverage test fails.
  */
 import { getNextTransitions, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
-import { getAdjacencyMap, type AdjacencyMap } from 'xstate/graph';
 import { conversationMachine } from '../machines/conversation';
 import { META_API_ERROR, type InvocationError } from '../machines/interpreter-contract';
 import { onboardingMachine, type OnboardingContext } from '../machines/onboarding';
@@ -275,6 +274,8 @@ const models = new Map<AnyStateMachine, { inputs: unknown[]; catalog: Catalog; a
 
 /** The traversal's bound: a machine whose abstraction explodes fails loudly instead of running on. */
 const MAX_STATES = 20_000;
+/** Events along one generated path at most. */
+const MAX_DEPTH = 40;
 
 export interface GeneratedPath {
   /** The transition this path was kept for. */
@@ -294,7 +295,12 @@ export function coverByGeneratedPaths(machine: AnyStateMachine, byScenarios: Cov
   return coverage;
 }
 
-/** Shortest paths from one input over xstate/graph's adjacency map, kept for each transition not yet covered. */
+/**
+ * Breadth-first from one input over XState's public microsteps, keeping the first (shortest) path
+ * to each transition not yet covered, and stopping as soon as everything is covered. (xstate/graph's
+ * `getAdjacencyMap` builds the whole abstract graph before anything can be read: with both
+ * onboarding flows that graph did not finish in minutes.)
+ */
 function walk(
   machine: AnyStateMachine,
   input: unknown,
@@ -303,71 +309,45 @@ function walk(
 ): void {
   if (complete(coverage)) return;
   const stateKey = (snapshot: AnyMachineSnapshot) => JSON.stringify(model.abstraction(snapshot));
-
-  // Times move forward along a path: an event's variants are made for the length of the path that
-  // first reached its snapshot (the traversal names the previous snapshot when it serialises one).
-  const depth = new WeakMap<AnyMachineSnapshot, number>();
-  const adjacency = getAdjacencyMap(machine, {
-    input: input as never,
-    serializeState: (snapshot, _event, previous) => {
-      if (!depth.has(snapshot)) depth.set(snapshot, previous ? (depth.get(previous) ?? 0) + 1 : 0);
-      return stateKey(snapshot);
-    },
-    serializeEvent: (event) => JSON.stringify(event),
-    events: (snapshot) =>
-      snapshot.status === 'active' ? candidateEvents(snapshot, model.catalog, (depth.get(snapshot) ?? 0) + 1) : [],
-    limit: MAX_STATES * 50,
-  }) as AdjacencyMap<AnyMachineSnapshot, AnyEventObject>;
-  if (Object.keys(adjacency).length > MAX_STATES)
-    throw new Error(`${machine.id}: ${Object.keys(adjacency).length} abstract states, more than ${MAX_STATES}`);
-
   const initial = new MachineDriver(machine, input, { record: true });
   coverage.recordSnapshot(initial.snapshot);
   for (const s of initial.last.microsteps) coverage.recordSnapshot(s);
 
-  for (const { snapshot, events } of shortestPaths(adjacency, stateKey(initial.snapshot), stateKey)) {
-    if (complete(coverage)) break;
-    for (const { event, state: after } of Object.values(adjacency[stateKey(snapshot) as never]!.transitions)) {
-      if (after.status === 'error')
-        throw new Error(`machine error on ${event.type} after ${events.map((e) => e.type).join(' → ')}`);
-      const { taken, microsteps, byMicrostep } = microstepsOf(machine, snapshot, event);
-      for (const m of byMicrostep)
-        for (const t of m.taken) for (const e of effectsOf(m.actions)) coverage.recordEffect(transitionKey(t), e.name);
-      const path = [...events, event];
-      for (const key of taken.map(transitionKey)) {
-        if (coverage.transitions.has(key)) continue;
-        if (!replayTakes(machine, input, path, key)) throw new Error(`generated path for ${key} does not take it when replayed`);
-        coverage.recordTransition(key);
-        coverage.paths.push({ covers: key, events: path });
+  const seen = new Set<string>([stateKey(initial.snapshot)]);
+  let frontier: { snapshot: AnyMachineSnapshot; events: AnyEventObject[] }[] = [{ snapshot: initial.snapshot, events: [] }];
+  for (let depth = 0; depth < MAX_DEPTH && frontier.length > 0 && !complete(coverage); depth++) {
+    const next: typeof frontier = [];
+    for (const { snapshot, events } of frontier) {
+      for (const event of candidateEvents(snapshot, model.catalog, events.length + 1)) {
+        const { taken, microsteps, byMicrostep } = microstepsOf(machine, snapshot, event);
+        const after = microsteps.at(-1) ?? snapshot;
+        if (after.status === 'error')
+          throw new Error(`machine error on ${event.type} after ${events.map((e) => e.type).join(' → ')}`);
+        for (const m of byMicrostep)
+          for (const t of m.taken) for (const e of effectsOf(m.actions)) coverage.recordEffect(transitionKey(t), e.name);
+        const path = [...events, event];
+        for (const key of taken.map(transitionKey)) {
+          if (coverage.transitions.has(key)) continue;
+          if (!replayTakes(machine, input, path, key))
+            throw new Error(`generated path for ${key} does not take it when replayed`);
+          coverage.recordTransition(key);
+          coverage.paths.push({ covers: key, events: path });
+        }
+        for (const s of microsteps) coverage.recordSnapshot(s);
+        const key = stateKey(after);
+        if (after.status === 'active' && !seen.has(key) && seen.size < MAX_STATES) {
+          seen.add(key);
+          next.push({ snapshot: after, events: path });
+        }
       }
-      for (const s of [...microsteps, after]) coverage.recordSnapshot(s);
     }
+    frontier = next;
   }
 }
 
 function complete(c: Coverage): boolean {
   const m = c.missing();
   return m.states.length === 0 && m.transitions.length === 0;
-}
-
-/** Every vertex with the shortest event sequence that reaches it, nearest first (breadth-first). */
-function shortestPaths(
-  adjacency: AdjacencyMap<AnyMachineSnapshot, AnyEventObject>,
-  from: string,
-  key: (snapshot: AnyMachineSnapshot) => string,
-): { snapshot: AnyMachineSnapshot; events: AnyEventObject[] }[] {
-  const order = [{ snapshot: adjacency[from as never]!.state, events: [] as AnyEventObject[] }];
-  const reached = new Set([from]);
-  for (let i = 0; i < order.length; i++) {
-    const { snapshot, events } = order[i]!;
-    for (const { event, state } of Object.values(adjacency[key(snapshot) as never]!.transitions)) {
-      const k = key(state);
-      if (reached.has(k) || !adjacency[k as never]) continue;
-      reached.add(k);
-      order.push({ snapshot: adjacency[k as never]!.state, events: [...events, event] });
-    }
-  }
-  return order;
 }
 
 /** The events the active state nodes (and their ancestors) have transitions for. */
