@@ -3,7 +3,7 @@
  * real activities, the API over HTTP, the Graph API simulator over HTTP (sending signed webhooks
  * to the API), and a backend that receives signed callbacks. No mocks.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Worker } from '@temporalio/worker';
 import { workerSinks } from '../../observability/worker-metrics';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -18,7 +18,6 @@ import { createApp } from '../../api/app';
 import { loadConfig, type Config } from '../../config';
 import { createSimulator } from '../../simulator/app';
 import { startCallbackReceiver } from './callback-receiver';
-import { freePort } from './ports';
 import { devServerEnvironment, testDataConverter, timeSkippingEnvironment, workflowBundle } from './temporal';
 import { eventually } from './wait';
 
@@ -42,7 +41,11 @@ export async function startHarness({
   testOnlyUnpacedSends = false,
 }: HarnessOptions = {}) {
   const env: TestWorkflowEnvironment = await (timeSkipping ? timeSkippingEnvironment() : devServerEnvironment());
-  const apiPort = await freePort();
+  // The API's port is taken before anything is told it (a port merely seen free can be taken by
+  // another suite's server before the API binds it); the app answers on it once it exists.
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const apiPort = (server.address() as { port: number }).port;
   const callbacks = await startCallbackReceiver('scenario-callback-secret');
   const simulator = createSimulator({
     appId: '1000000000000001',
@@ -67,9 +70,7 @@ export async function startHarness({
   const log = pino({ level: 'silent' });
   const store = await openMessageStore(config);
   const app = createApp({ config, client: env.client, store, log });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(apiPort, '127.0.0.1', () => resolve(s));
-  });
+  server.on('request', app);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
