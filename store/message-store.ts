@@ -6,6 +6,7 @@ import {
   type PricingClass,
 } from '../machines/conversation/messages';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
+import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './templates';
 
 /**
  * The durable record of every message of every conversation. Workflows write it through
@@ -14,7 +15,7 @@ import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './ide
  * Every write is idempotent and commutative, so redeliveries, activity retries and statuses that
  * arrive shuffled or before their message all end in the same record.
  */
-export interface MessageStore extends IdempotencyKeys {
+export interface MessageStore extends IdempotencyKeys, MessageTemplates {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -117,7 +118,8 @@ CREATE TABLE IF NOT EXISTS unrouted_webhooks (
   classifications jsonb NOT NULL,
   body jsonb NOT NULL
 );
-${IDEMPOTENCY_SCHEMA}`;
+${IDEMPOTENCY_SCHEMA}
+${TEMPLATES_SCHEMA}`;
 
 interface MessageRow {
   seq: string | number;
@@ -227,6 +229,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
 
   return {
     ...idempotencyKeys(db),
+    ...messageTemplates(db),
 
     async recordMessage(record) {
       const wamid = record.wamid ?? (record.id.startsWith('client:') ? null : record.id);

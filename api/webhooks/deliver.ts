@@ -46,8 +46,9 @@ export async function deliverWebhook(client: Client, taskQueue: string, routed: 
   ]);
   const notFound = onboardingResults.filter((r) => r !== 'delivered');
   return {
-    received: deliveries.length + routed.conversations.length + unrouted.length,
-    delivered: onboardingResults.length - notFound.length + routed.conversations.length,
+    received: deliveries.length + routed.conversations.length + routed.templates.length + unrouted.length,
+    // Template statuses are kept by the store before this runs (api/webhooks/routes.ts).
+    delivered: onboardingResults.length - notFound.length + routed.conversations.length + routed.templates.length,
     unrouted: [...unrouted, ...notFound],
   };
 }
