@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { codecRoutes } from './codec/routes';
+import { contactRoutes } from './contacts/routes';
 import { conversationRoutes } from './conversations/routes';
 import type { ApiDeps } from './deps';
 import { healthRoutes } from './health/routes';
@@ -31,6 +32,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(onboardingRoutes(deps));
   app.use(conversationRoutes(deps, templateChecks(deps.store, wabaOf)));
   app.use(templateRoutes(deps, wabaOf));
+  app.use(contactRoutes(deps));
   app.use(opsRoutes(deps));
   app.use(opsPageRoutes());
   app.use(codecRoutes(deps));

@@ -59,7 +59,9 @@ export function onboardingWorkflowId(phoneNumber: string): string {
 /** Meta writes numbers in international form without `+` (and `to` on echoes as typed): normalise to E.164. */
 export function toE164(number: string): string | undefined {
   const reading = readPhoneNumber(`+${number.replace(/^\s*\+/, '')}`);
-  return 'e164' in reading ? reading.e164 : undefined;
+  // Only a form that reads back as itself (`820000000` reads as +82000000, which does not):
+  // everything keyed by it (onboardingWorkflowId) takes it as it is.
+  return 'e164' in reading && isE164(reading.e164) ? reading.e164 : undefined;
 }
 
 /** Meta's ids (phone_number_id, WABA id) are digits; a customer's wa_id is digits too. */

@@ -503,6 +503,34 @@ export function createSimulator(options: SimulatorOptions) {
     for (let i = 0; i < (d.deliveries ?? 1); i++) void outbox.send(n.wabaId, 'account_update', value, time);
   };
 
+  /** The business adds, edits (another add) or removes a contact in the phone app: Meta's `smb_app_state_sync`. */
+  control.post('/numbers/:phoneNumber/app/contacts', async (req, res) => {
+    const n = numberParam(req);
+    const { action, phoneNumber, fullName, firstName } = body(
+      z
+        .object({
+          action: z.enum(['add', 'remove']),
+          phoneNumber: z.string().regex(/^\d{7,15}$/),
+          fullName: z.string().min(1).optional(),
+          firstName: z.string().min(1).optional(),
+        })
+        .strict(),
+      req,
+    );
+    const contact = {
+      phone_number: phoneNumber,
+      // A removal names no one.
+      ...(action === 'add' && fullName ? { full_name: fullName } : {}),
+      ...(action === 'add' && firstName ? { first_name: firstName } : {}),
+    };
+    await webhook(n, 'smb_app_state_sync', {
+      messaging_product: 'whatsapp',
+      metadata: { display_phone_number: display(n), phone_number_id: n.phoneNumberId },
+      state_sync: [{ type: 'contact', action, contact, metadata: { timestamp: String(seconds()) } }],
+    });
+    res.status(202).json({ action, contact });
+  });
+
   control.post('/numbers/:phoneNumber/partner-removed', (req, res) => {
     const n = numberParam(req);
     const { reason, ...d } = body(delivery.extend({ reason: z.string().default('PRIMARY_INACTIVITY') }), req);

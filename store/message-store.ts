@@ -6,6 +6,7 @@ import {
   type PricingClass,
 } from '../machines/conversation/messages';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
+import { contactBook, CONTACTS_SCHEMA, type ContactBook } from './contacts';
 import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './templates';
 
 /**
@@ -15,7 +16,7 @@ import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './tem
  * Every write is idempotent and commutative, so redeliveries, activity retries and statuses that
  * arrive shuffled or before their message all end in the same record.
  */
-export interface MessageStore extends IdempotencyKeys, MessageTemplates {
+export interface MessageStore extends IdempotencyKeys, MessageTemplates, ContactBook {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -119,7 +120,8 @@ CREATE TABLE IF NOT EXISTS unrouted_webhooks (
   body jsonb NOT NULL
 );
 ${IDEMPOTENCY_SCHEMA}
-${TEMPLATES_SCHEMA}`;
+${TEMPLATES_SCHEMA}
+${CONTACTS_SCHEMA}`;
 
 interface MessageRow {
   seq: string | number;
@@ -230,6 +232,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
   return {
     ...idempotencyKeys(db),
     ...messageTemplates(db),
+    ...contactBook(db),
 
     async recordMessage(record) {
       const wamid = record.wamid ?? (record.id.startsWith('client:') ? null : record.id);

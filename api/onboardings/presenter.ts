@@ -3,7 +3,11 @@ import type { OnboardingMachineView } from './workflow';
 import type { OnboardingView } from './schemas';
 
 /** What the backend sees of an onboarding: never the sealed token. */
-export function presentOnboarding(workflowId: string, view: OnboardingMachineView) {
+export function presentOnboarding(
+  workflowId: string,
+  view: OnboardingMachineView,
+  contactsReceived?: { contacts: number; firstAt?: number },
+) {
   const c = view.context;
   return {
     id: workflowId,
@@ -21,7 +25,12 @@ export function presentOnboarding(workflowId: string, view: OnboardingMachineVie
     wabaId: c.wabaId ?? null,
     phoneNumberId: c.phoneNumberId ?? null,
     registration: c.registration,
-    sync: { contacts: c.contactsSync, history: c.historySync, historyProgress: c.history },
+    sync: {
+      contacts: c.contactsSync,
+      history: c.historySync,
+      historyProgress: c.history,
+      ...(contactsReceived ? { contactsReceived } : {}),
+    },
     payment: c.payment,
     statusCard: statusCardOf(c),
     warnings: c.warnings,

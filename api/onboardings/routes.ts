@@ -38,7 +38,9 @@ export function onboardingRoutes({ client, config, log, store }: ApiDeps): Route
   router.get('/onboardings/:phoneNumber', async (req, res) => {
     const { phoneNumber } = parseRequest(phoneNumberParamsSchema, req.params, 'params');
     const workflowId = onboardingWorkflowId(phoneNumber);
-    res.json(presentOnboarding(workflowId, await machineView<OnboardingContext>(client, workflowId)));
+    const view = await machineView<OnboardingContext>(client, workflowId);
+    const { phoneNumberId } = view.context;
+    res.json(presentOnboarding(workflowId, view, phoneNumberId ? await store.contactSyncSummary(phoneNumberId) : undefined));
   });
 
   router.post('/onboardings/:phoneNumber/prerequisites', async (req, res) => {

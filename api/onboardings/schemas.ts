@@ -196,7 +196,17 @@ export const onboardingViewSchema = z.strictObject({
     lastError: z.string().optional(),
     confirmedBy: z.enum(['check', 'webhook']).optional(),
   }),
-  sync: z.strictObject({ contacts: syncRequestSchema, history: syncRequestSchema, historyProgress: historyProgressSchema }),
+  sync: z.strictObject({
+    contacts: syncRequestSchema,
+    history: syncRequestSchema,
+    historyProgress: historyProgressSchema,
+    contactsReceived: z
+      .strictObject({ contacts: z.int().min(0), firstAt: epochMs.optional().describe('when the first contact arrived') })
+      .optional()
+      .describe(
+        "the phone app's contacts in the contact book (GET /numbers/:phoneNumberId/contacts); on a read of the onboarding",
+      ),
+  }),
   payment: z.strictObject({
     missing: z.boolean().optional().describe('inferred from health error 141006; absent until first checked'),
     checks: z.int(),

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { version } from '../../package.json';
 import { codecPayloadsSchema, codecRequestSchema } from '../codec/schemas';
+import * as contacts from '../contacts/schemas';
 import * as conversations from '../conversations/schemas';
 import { degradedSchema, healthySchema } from '../health/schemas';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_MS } from '../http/idempotency';
@@ -37,7 +38,7 @@ export interface RouteDoc {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'onboardings' | 'conversations' | 'templates' | 'ops' | 'webhooks' | 'service';
+  tag: 'onboardings' | 'conversations' | 'templates' | 'contacts' | 'ops' | 'webhooks' | 'service';
   auth: Auth;
   params?: z.ZodObject;
   query?: z.ZodObject;
@@ -76,6 +77,8 @@ const RESPONSE_COMPONENTS = {
   Template: templates.templateSchema,
   TemplateList: templates.templateListSchema,
   TemplateRefresh: templates.templateRefreshSchema,
+  Contact: contacts.contactSchema,
+  ContactPage: contacts.contactPageSchema,
   OpsRow: ops.opsRowSchema,
   OpsList: ops.opsListSchema,
   StateValue: ops.stateValueSchema,
@@ -280,6 +283,18 @@ export const ROUTES: RouteDoc[] = [
     params: templates.numberParamsSchema,
     responses: { 200: json('how many templates Meta listed', templates.templateRefreshSchema) },
     errors: [400, 401, 404, 502, 503],
+  },
+  {
+    method: 'get',
+    path: '/numbers/:phoneNumberId/contacts',
+    operationId: 'listContacts',
+    tag: 'contacts',
+    auth: 'backend',
+    summary: 'The number’s contact book: the phone app’s contacts (synced once, then every change) and customers’ profile names',
+    params: contacts.contactParamsSchema,
+    query: contacts.listContactsQuerySchema,
+    responses: { 200: json('a page; follow nextCursor for the next', contacts.contactPageSchema) },
+    errors: [400, 401],
   },
   {
     method: 'get',

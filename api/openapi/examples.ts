@@ -43,6 +43,7 @@ export const EXAMPLES: Record<string, RouteExample> = {
   listMessages: { params: conversation, query: { limit: '20', order: 'desc' } },
   listTemplates: { params: { phoneNumberId: conversation.phoneNumberId }, query: { status: 'APPROVED' } },
   refreshTemplates: { params: { phoneNumberId: conversation.phoneNumberId } },
+  listContacts: { params: { phoneNumberId: conversation.phoneNumberId }, query: { search: 'pablo', limit: '50' } },
   listOpsOnboardings: { query: { stuck: 'true', limit: '50' } },
   getOpsOverview: {},
   inspectOnboarding: { params: phone },

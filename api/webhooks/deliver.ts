@@ -45,10 +45,12 @@ export async function deliverWebhook(client: Client, taskQueue: string, routed: 
     ),
   ]);
   const notFound = onboardingResults.filter((r) => r !== 'delivered');
+  // Template statuses and the app's contacts are kept by the store before this runs
+  // (api/webhooks/routes.ts); a profile name rides on its message and is not counted apart.
+  const stored = routed.templates.length + routed.contacts.filter((c) => c.action !== 'profile').length;
   return {
-    received: deliveries.length + routed.conversations.length + routed.templates.length + unrouted.length,
-    // Template statuses are kept by the store before this runs (api/webhooks/routes.ts).
-    delivered: onboardingResults.length - notFound.length + routed.conversations.length + routed.templates.length,
+    received: deliveries.length + routed.conversations.length + stored + unrouted.length,
+    delivered: onboardingResults.length - notFound.length + routed.conversations.length + stored,
     unrouted: [...unrouted, ...notFound],
   };
 }

@@ -1,7 +1,8 @@
 import type { OnboardingEvent } from '../../machines/onboarding';
 import { HISTORY_DECLINED_CODE } from '../../machines/meta-codes';
 import { templateLanguage, type TemplateRecord } from '../../machines/templates';
-import { onboardingWorkflowId, toE164 } from '../../contracts/ids';
+import type { ContactChange } from '../../store/contacts';
+import { META_ID, onboardingWorkflowId, toE164, toWaId } from '../../contracts/ids';
 import { echoChanges, historyMessageChanges, messagesChanges, type ConversationDelivery } from './conversation-changes';
 import {
   accountUpdateSchema,
@@ -10,6 +11,7 @@ import {
   messagesValueSchema,
   nameUpdateSchema,
   qualityUpdateSchema,
+  stateSyncItemSchema,
   stateSyncValueSchema,
   templateStatusUpdateSchema,
   type Envelope,
@@ -29,6 +31,8 @@ export interface Routed {
   byWaba: { wabaId: string; event: OnboardingEvent }[];
   /** Template statuses of the entry's WABA, for the store (no workflow needs them). */
   templates: TemplateRecord[];
+  /** The phone app's contacts and the profile names on messages, for each number's contact book. */
+  contacts: ContactChange[];
   /** Changes kept but not routed to a workflow, by classification (e.g. `unknown_field:foo`). */
   unrouted: string[];
   /** Each change's field, and whether it was addressed to any workflow (for the metrics). */
@@ -45,8 +49,9 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   const byWaba: Routed['byWaba'] = [];
   const unrouted: string[] = [];
   const templates: TemplateRecord[] = [];
+  const contacts: ContactChange[] = [];
   const changes: Routed['changes'] = [];
-  const addressed = () => deliveries.length + conversations.length + byWaba.length + templates.length;
+  const addressed = () => deliveries.length + conversations.length + byWaba.length + templates.length + contacts.length;
   const onboarding = (display: string | undefined) => {
     const e164 = display ? toE164(display) : undefined;
     return e164 ? onboardingWorkflowId(e164) : undefined;
@@ -144,8 +149,25 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
         }
         case 'messages': {
           const v = messagesValueSchema.safeParse(change.value);
-          if (v.success) conversations.push(...messagesChanges(v.data, receivedAt, unrouted));
-          else unrouted.push('messages:malformed');
+          if (!v.success) {
+            unrouted.push('messages:malformed');
+            break;
+          }
+          conversations.push(...messagesChanges(v.data, receivedAt, unrouted));
+          for (const c of v.data.contacts ?? []) {
+            const phoneNumber = c.wa_id ? toWaId(c.wa_id) : undefined;
+            const storable = [c.profile?.name, c.user_id].every((t) => !t?.includes('\u0000'));
+            if (!c.profile?.name || (!phoneNumber && !c.user_id) || !storable || !META_ID.test(v.data.metadata.phone_number_id))
+              continue;
+            contacts.push({
+              phoneNumberId: v.data.metadata.phone_number_id,
+              ...(phoneNumber ? { phoneNumber } : {}),
+              ...(c.user_id ? { userId: c.user_id } : {}),
+              action: 'profile',
+              profileName: c.profile.name,
+              changedAt: metaTime(v.data.messages?.[0]?.timestamp, receivedAt),
+            });
+          }
           break;
         }
         case 'smb_message_echoes': {
@@ -155,10 +177,33 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           break;
         }
         case 'smb_app_state_sync': {
-          // Contacts of the phone app: no workflow needs them yet; kept, classified by action.
           const v = stateSyncValueSchema.safeParse(change.value);
-          if (!v.success) unrouted.push('smb_app_state_sync:malformed');
-          else for (const item of v.data.state_sync) unrouted.push(`smb_app_state_sync:${item.type}:${item.action}`);
+          if (!v.success || !META_ID.test(v.data.metadata.phone_number_id)) {
+            unrouted.push('smb_app_state_sync:malformed');
+            break;
+          }
+          const phoneNumberId = v.data.metadata.phone_number_id;
+          for (const raw of v.data.state_sync) {
+            const item = stateSyncItemSchema.safeParse(raw);
+            const contact = item.success ? item.data.contact : undefined;
+            const phoneNumber = contact?.phone_number ? toWaId(contact.phone_number) : undefined;
+            const action = item.success && item.data.type === 'contact' ? item.data.action : undefined;
+            if ((action !== 'add' && action !== 'remove') || (!phoneNumber && !contact?.user_id)) {
+              unrouted.push(
+                item.success ? `smb_app_state_sync:${item.data.type}:${item.data.action}` : 'smb_app_state_sync:malformed_item',
+              );
+              continue;
+            }
+            contacts.push({
+              phoneNumberId,
+              ...(phoneNumber ? { phoneNumber } : {}),
+              ...(contact?.user_id ? { userId: contact.user_id } : {}),
+              action,
+              ...(contact?.full_name ? { fullName: contact.full_name } : {}),
+              ...(contact?.first_name ? { firstName: contact.first_name } : {}),
+              changedAt: metaTime(item.data?.metadata?.timestamp, receivedAt),
+            });
+          }
           break;
         }
         case 'message_template_status_update': {
@@ -187,5 +232,12 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
       changes.push({ field: change.field, routed: addressed() > before });
     }
   }
-  return { deliveries, conversations, byWaba, templates, unrouted, changes };
+  return { deliveries, conversations, byWaba, templates, contacts, unrouted, changes };
+}
+
+/** Meta's Unix seconds (a string or a number) in epoch ms, never after `receivedAt`; `receivedAt` when unreadable. */
+function metaTime(seconds: unknown, receivedAt: number): number {
+  const n =
+    typeof seconds === 'number' ? seconds : typeof seconds === 'string' && /^\d{1,12}$/.test(seconds) ? Number(seconds) : NaN;
+  return Number.isFinite(n) && n > 0 ? Math.min(n * 1000, receivedAt) : receivedAt;
 }

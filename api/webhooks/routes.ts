@@ -38,6 +38,7 @@ export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
     const envelope = parseRequest(envelopeSchema, json, 'body');
     const routed = routeChanges(envelope, Date.now());
     for (const template of routed.templates) await store.recordTemplate(template);
+    for (const contact of routed.contacts) await store.recordContact(contact);
     // 200 only once Temporal holds every event of the request; otherwise (503) Meta redelivers.
     // The deadline bounds the client's own retries, so that Meta gets its answer in time.
     const answer = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>

@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 
+/** Text kept in its own store column: PostgreSQL text cannot hold NUL, so such an item is classified, not stored. */
+const storableText = z.string().refine((s) => !s.includes('\u0000'), 'contains a NUL character');
+
 export const changeSchema = z.object({ field: z.string(), value: z.unknown() }).loose();
 
 /** Meta batches at most 1000 updates in one delivery; more is not Meta. */
@@ -82,7 +85,15 @@ export const messagesValueSchema = z
   .object({
     metadata: metadataSchema,
     contacts: z
-      .array(z.object({ wa_id: z.string(), profile: z.object({ name: z.string().optional() }).loose().optional() }).loose())
+      .array(
+        z
+          .object({
+            wa_id: z.string().optional(),
+            user_id: z.string().optional(),
+            profile: z.object({ name: z.string().optional() }).loose().optional(),
+          })
+          .loose(),
+      )
       .optional(),
     messages: z.array(messageSchema.extend({ from: z.string() })).optional(),
     statuses: z.array(statusSchema).optional(),
@@ -95,22 +106,30 @@ export const echoesValueSchema = z
   .object({ metadata: metadataSchema, message_echoes: z.array(messageSchema.extend({ to: z.string() })) })
   .loose();
 
-/** `smb_app_state_sync`: contacts added, edited or removed in the phone app (docs/meta.md#contacts-from-the-phone-app). */
-export const stateSyncValueSchema = z
+/**
+ * `smb_app_state_sync`: contacts added, edited or removed in the phone app
+ * (docs/meta.md#contacts-from-the-phone-app). Each item is read on its own (stateSyncItemSchema),
+ * so one odd item does not cost the others.
+ */
+export const stateSyncValueSchema = z.object({ metadata: metadataSchema, state_sync: z.array(z.unknown()) }).loose();
+
+export const stateSyncItemSchema = z
   .object({
-    metadata: metadataSchema,
-    state_sync: z.array(
-      z
-        .object({
-          type: z.string(),
-          action: z.string(),
-          contact: z
-            .object({ phone_number: z.string(), full_name: z.string().optional(), first_name: z.string().optional() })
-            .loose()
-            .optional(),
-        })
-        .loose(),
-    ),
+    type: z.string(),
+    action: z.string(),
+    contact: z
+      .object({
+        phone_number: storableText.optional(),
+        user_id: storableText.optional(),
+        full_name: storableText.optional(),
+        first_name: storableText.optional(),
+      })
+      .loose()
+      .optional(),
+    metadata: z
+      .object({ timestamp: z.union([z.string(), z.number()]).optional() })
+      .loose()
+      .optional(),
   })
   .loose();
 
@@ -154,12 +173,12 @@ export const nameUpdateSchema = z
  */
 export const templateStatusUpdateSchema = z
   .object({
-    event: z.string().min(1),
-    message_template_id: z.union([z.number(), z.string()]).optional(),
-    message_template_name: z.string().min(1),
-    message_template_language: z.string().min(1),
-    message_template_category: z.string().optional(),
-    reason: z.string().nullable().optional(),
+    event: storableText.min(1),
+    message_template_id: z.union([z.number(), storableText]).optional(),
+    message_template_name: storableText.min(1),
+    message_template_language: storableText.min(1),
+    message_template_category: storableText.optional(),
+    reason: storableText.nullable().optional(),
   })
   .loose();
 
@@ -177,7 +196,7 @@ export type Handshake = z.infer<typeof handshakeSchema>;
 
 export const webhookAnswerSchema = z.strictObject({
   received: z.int().describe('events in the request'),
-  delivered: z.int().describe('events Temporal accepted, and template statuses stored'),
+  delivered: z.int().describe('events Temporal accepted, and template statuses and contacts stored'),
   unrouted: z.array(z.string()).describe('what no workflow took, classified (e.g. field:<name>); kept in the store'),
 });
 

@@ -139,7 +139,7 @@ test('webhooks: an unknown field is kept and classified, never a 5xx', async () 
   expect(kept).toMatchObject({ classifications: ['field:brand_new_field'], body: JSON.parse(body) });
 });
 
-test('webhooks: phone-app contacts (smb_app_state_sync) are parsed, classified by action and kept', async () => {
+test('webhooks: phone-app contacts (smb_app_state_sync) go to the contact book; a malformed change is kept', async () => {
   const metadata = { display_phone_number: '15550783881', phone_number_id: '106540352242922' };
   const contact = {
     type: 'contact',
@@ -162,7 +162,11 @@ test('webhooks: phone-app contacts (smb_app_state_sync) are parsed, classified b
   };
   expect(
     await post({ messaging_product: 'whatsapp', metadata, state_sync: [contact, { ...contact, action: 'remove' }] }),
-  ).toEqual(['smb_app_state_sync:contact:add', 'smb_app_state_sync:contact:remove']);
+  ).toEqual([]);
+  const book = await h.store.listContacts({ phoneNumberId: metadata.phone_number_id, removed: 'only', limit: 10 });
+  expect(book.contacts).toEqual([
+    expect.objectContaining({ phoneNumber: '16505551234', fullName: 'Pablo Morales', inApp: false, removedAt: 1739321024000 }),
+  ]);
   expect(await post({ metadata, state_sync: 'not a list' })).toEqual(['smb_app_state_sync:malformed']);
   const [latest] = await h.store.listUnroutedWebhooks(1);
   expect(latest!.classifications).toEqual(['smb_app_state_sync:malformed']);

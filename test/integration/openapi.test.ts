@@ -284,6 +284,15 @@ describe('real answers match their documented schemas', () => {
     expect((await call('get', '/numbers/999999999999/templates')).status).toBe(404);
   });
 
+  test('contacts: the onboarding’s contact sync, searched', async () => {
+    const page = await eventually(
+      () => call('get', `/numbers/${phoneNumberId}/contacts?search=pablo`),
+      (r) => r.body.contacts.length === 1,
+    );
+    expect(page.body.contacts[0]).toMatchObject({ fullName: 'Pablo Morales', inApp: true });
+    expect((await call('get', `/numbers/${phoneNumberId}/contacts?limit=0`)).status).toBe(400);
+  });
+
   test('ops: list, inspect, repair, refuse', async () => {
     const ops = { authorization: `Bearer ${h.config.OPS_TOKENS[0]!.token}` };
     const listed = await eventually(

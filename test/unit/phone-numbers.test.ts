@@ -50,4 +50,6 @@ test("Meta's numbers (international, without +) are read to E.164", () => {
   expect(toE164('+1 555-078-3881')).toBe('+15550783881');
   expect(toE164('1 555 078 3881')).toBe('+15550783881');
   expect(toE164('999')).toBeUndefined();
+  // Read as +82000000, which is not itself E.164: no number, rather than one no workflow id takes.
+  expect(toE164('820000000')).toBeUndefined();
 });
