@@ -14,7 +14,7 @@
  * history arrives for hours after the stage that requested it. Its silence / stall timers are
  * re-armed when the stage changes, so a verdict can come later than the setting, never earlier.
  */
-import { and, assertEvent, assign, cancel, fromPromise, not, raise, setup, type SnapshotFrom } from 'xstate';
+import { and, assertEvent, assign, cancel, fromPromise, not, raise, setup, type DoneActorEvent, type SnapshotFrom } from 'xstate';
 import { metaErrorCode, runsAsActivity } from '../interpreter-contract';
 import {
   exchangeErrorReason,
@@ -24,7 +24,7 @@ import {
   signupErrorReason,
 } from '../meta-codes';
 import type { BlockParams, HistoryStatus, OnboardingContext, StatusCard } from './context';
-import type { FetchStatusCardOutput, OnboardingEffects, SyncType } from './effects';
+import type { FetchStatusCardOutput, LookupPhoneNumberOutput, OnboardingEffects, SyncType } from './effects';
 import type { OnboardingEvent } from './events';
 import { compact } from '../plain';
 import {
@@ -344,7 +344,7 @@ const statusCardUpdates = {
   'account.nameUpdate': { actions: 'recordNameUpdate' },
 } as const;
 
-export const onboardingMachine = setup({
+const onboarding = setup({
   types: {
     context: {} as OnboardingContext,
     events: {} as OnboardingEvent,
@@ -643,7 +643,66 @@ export const onboardingMachine = setup({
     statusCardRefresh: ({ context }) => context.settings.statusCardRefreshMs,
     syncWindow: ({ context }) => context.settings.syncWindowMs,
   },
-}).createMachine({
+});
+
+type LookupDone = { event: DoneActorEvent<LookupPhoneNumberOutput> };
+
+/** Registration: a WABA that does not list the number is a named block. */
+const numberNotInWaba = {
+  guard: ({ event }: LookupDone) => event.output.found === false,
+  target: '#onboarding.blocked',
+  actions: {
+    type: 'block',
+    params: ({ event }: LookupDone) => ({
+      stage: 'registration' as const,
+      reason: 'number_not_in_waba' as const,
+      detail: `the WABA lists ${event.output.found === false && event.output.listed.length > 0 ? event.output.listed.join(', ') : 'no number'}`,
+    }),
+  },
+} as const;
+
+/**
+ * The number looked up in the WABA: in signup (legacy flow) and in registration (session flow).
+ * Always looked up, even with an id from Embedded Signup: it proves the number is in this WABA and
+ * still on the app, and gives its display form. Registration first tells a WABA that does not list
+ * the number (only the number the backend started: never another number's id and token). On the
+ * app: on to `onApp`; off it, or a failed call: blocked in `stage`.
+ */
+const lookingUpNumber = (stage: 'signup' | 'registration', onApp: '#onboarding.linking' | 'subscribingApp') =>
+  onboarding.createStateConfig({
+    invoke: {
+      id: 'lookupPhoneNumber',
+      src: 'lookupPhoneNumber',
+      input: ({ context }) => ({
+        wabaId: need(context.wabaId, 'wabaId'),
+        phoneNumber: context.phoneNumber,
+        sealedToken: tokenOf(context),
+        ...(context.phoneNumberId !== undefined ? { phoneNumberId: context.phoneNumberId } : {}),
+      }),
+      onDone: [
+        ...(stage === 'registration' ? [numberNotInWaba] : []),
+        {
+          guard: ({ event }) => event.output.found !== false && event.output.isOnBizApp,
+          target: onApp,
+          actions: assign(({ event }) =>
+            event.output.found === false
+              ? {}
+              : { phoneNumberId: event.output.phoneNumberId, displayPhoneNumber: event.output.displayPhoneNumber },
+          ),
+        },
+        {
+          target: '#onboarding.blocked',
+          actions: { type: 'block', params: { stage, reason: 'not_on_business_app' } },
+        },
+      ],
+      onError: {
+        target: '#onboarding.blocked',
+        actions: { type: 'block', params: ({ event }) => blockedByGraphError(stage, event.error) },
+      },
+    },
+  });
+
+export const onboardingMachine = onboarding.createMachine({
   id: 'onboarding',
   initial: 'prerequisites',
   context: ({ input }) => {
@@ -743,39 +802,7 @@ export const onboardingMachine = setup({
             },
           },
         },
-        // Always looked up, even with an id from Embedded Signup: it proves the number is in this
-        // WABA and still on the app, and gives its display form.
-        lookingUpNumber: {
-          invoke: {
-            id: 'lookupPhoneNumber',
-            src: 'lookupPhoneNumber',
-            input: ({ context }) => ({
-              wabaId: need(context.wabaId, 'wabaId'),
-              phoneNumber: context.phoneNumber,
-              sealedToken: tokenOf(context),
-              ...(context.phoneNumberId !== undefined ? { phoneNumberId: context.phoneNumberId } : {}),
-            }),
-            onDone: [
-              {
-                guard: ({ event }) => event.output.found !== false && event.output.isOnBizApp,
-                target: '#onboarding.linking',
-                actions: assign(({ event }) =>
-                  event.output.found === false
-                    ? {}
-                    : { phoneNumberId: event.output.phoneNumberId, displayPhoneNumber: event.output.displayPhoneNumber },
-                ),
-              },
-              {
-                target: '#onboarding.blocked',
-                actions: { type: 'block', params: { stage: 'signup', reason: 'not_on_business_app' } },
-              },
-            ],
-            onError: {
-              target: '#onboarding.blocked',
-              actions: { type: 'block', params: ({ event }) => blockedByGraphError('signup', event.error) },
-            },
-          },
-        },
+        lookingUpNumber: lookingUpNumber('signup', '#onboarding.linking'),
       },
     },
 
@@ -891,51 +918,7 @@ export const onboardingMachine = setup({
             },
           },
         },
-        // Only the number the backend started: a WABA that does not list it is a named block,
-        // never another number's id and token.
-        lookingUpNumber: {
-          invoke: {
-            id: 'lookupPhoneNumber',
-            src: 'lookupPhoneNumber',
-            input: ({ context }) => ({
-              wabaId: need(context.wabaId, 'wabaId'),
-              phoneNumber: context.phoneNumber,
-              sealedToken: tokenOf(context),
-              ...(context.phoneNumberId !== undefined ? { phoneNumberId: context.phoneNumberId } : {}),
-            }),
-            onDone: [
-              {
-                guard: ({ event }) => event.output.found === false,
-                target: '#onboarding.blocked',
-                actions: {
-                  type: 'block',
-                  params: ({ event }) => ({
-                    stage: 'registration' as const,
-                    reason: 'number_not_in_waba' as const,
-                    detail: `the WABA lists ${event.output.found === false && event.output.listed.length > 0 ? event.output.listed.join(', ') : 'no number'}`,
-                  }),
-                },
-              },
-              {
-                guard: ({ event }) => event.output.found !== false && event.output.isOnBizApp,
-                target: 'subscribingApp',
-                actions: assign(({ event }) =>
-                  event.output.found === false
-                    ? {}
-                    : { phoneNumberId: event.output.phoneNumberId, displayPhoneNumber: event.output.displayPhoneNumber },
-                ),
-              },
-              {
-                target: '#onboarding.blocked',
-                actions: { type: 'block', params: { stage: 'registration', reason: 'not_on_business_app' } },
-              },
-            ],
-            onError: {
-              target: '#onboarding.blocked',
-              actions: { type: 'block', params: ({ event }) => blockedByGraphError('registration', event.error) },
-            },
-          },
-        },
+        lookingUpNumber: lookingUpNumber('registration', 'subscribingApp'),
         subscribingApp: {
           invoke: {
             id: 'subscribeApp',
