@@ -35,7 +35,7 @@ import {
   sendingStateNotice,
   syncFailedNotice,
 } from './notices';
-import { BLOCKED_REASONS, offboardingRemedy, remedyFor, WARNINGS } from './remedies';
+import { BLOCKED_REASONS, offboardingRemedy, remedyFor, WARNINGS, type BlockedReason } from './remedies';
 import {
   ENFORCEMENTS,
   isEnforcement,
@@ -645,6 +645,38 @@ const onboarding = setup({
   },
 });
 
+/**
+ * The Embedded Signup code exchanged for a sealed token: in signup (legacy flow) and in
+ * registration (session flow), where FINISH arrived; a refusal blocks in `stage` for the reason
+ * `reasonOf` reads from Meta's code and message.
+ */
+const exchangingCode = (
+  stage: 'signup' | 'registration',
+  reasonOf: (code: number | undefined, detail: string) => BlockedReason,
+) =>
+  onboarding.createStateConfig({
+    invoke: {
+      id: 'exchangeSignupCode',
+      src: 'exchangeSignupCode',
+      input: ({ event }) => {
+        assertEvent(event, 'signup.finished');
+        return { code: event.code };
+      },
+      onDone: { target: 'lookingUpNumber', actions: assign({ sealedToken: ({ event }) => event.output.sealedToken }) },
+      onError: {
+        target: '#onboarding.blocked',
+        actions: {
+          type: 'block',
+          params: ({ event }) => {
+            const code = metaErrorCode(event.error);
+            const detail = errorMessage(event.error);
+            return { stage, reason: reasonOf(code, detail), ...(code !== undefined ? { code } : {}), detail };
+          },
+        },
+      },
+    },
+  });
+
 type LookupDone = { event: DoneActorEvent<LookupPhoneNumberOutput> };
 
 /** Registration: a WABA that does not list the number is a named block. */
@@ -774,34 +806,9 @@ export const onboardingMachine = onboarding.createMachine({
             'signup.cancelled': signupCancelled,
           },
         },
-        // The code lives about 30 seconds: exchanged the moment it arrives, never stored.
-        exchangingCode: {
-          invoke: {
-            id: 'exchangeSignupCode',
-            src: 'exchangeSignupCode',
-            input: ({ event }) => {
-              assertEvent(event, 'signup.finished');
-              return { code: event.code };
-            },
-            onDone: { target: 'lookingUpNumber', actions: assign({ sealedToken: ({ event }) => event.output.sealedToken }) },
-            // Expired or refused (100, 190, or no answer in time): only a new signup yields a code.
-            onError: {
-              target: '#onboarding.blocked',
-              actions: {
-                type: 'block',
-                params: ({ event }) => {
-                  const code = metaErrorCode(event.error);
-                  return {
-                    stage: 'signup' as const,
-                    reason: 'signup_code_expired' as const,
-                    ...(code !== undefined ? { code } : {}),
-                    detail: errorMessage(event.error),
-                  };
-                },
-              },
-            },
-          },
-        },
+        // The code lives about 30 seconds: exchanged the moment it arrives, never stored. Expired or
+        // refused (100, 190, or no answer in time): only a new signup yields a code.
+        exchangingCode: exchangingCode('signup', () => 'signup_code_expired'),
         lookingUpNumber: lookingUpNumber('signup', '#onboarding.linking'),
       },
     },
@@ -891,33 +898,7 @@ export const onboardingMachine = onboarding.createMachine({
       states: {
         // Session flow: FINISH arrived; its code lives about 30 seconds: exchanged at once, never
         // stored. Each of Meta's refusals is a reason of its own; only a new signup yields a code.
-        exchangingCode: {
-          invoke: {
-            id: 'exchangeSignupCode',
-            src: 'exchangeSignupCode',
-            input: ({ event }) => {
-              assertEvent(event, 'signup.finished');
-              return { code: event.code };
-            },
-            onDone: { target: 'lookingUpNumber', actions: assign({ sealedToken: ({ event }) => event.output.sealedToken }) },
-            onError: {
-              target: '#onboarding.blocked',
-              actions: {
-                type: 'block',
-                params: ({ event }) => {
-                  const code = metaErrorCode(event.error);
-                  const detail = errorMessage(event.error);
-                  return {
-                    stage: 'registration' as const,
-                    reason: exchangeErrorReason(code, detail),
-                    ...(code !== undefined ? { code } : {}),
-                    detail,
-                  };
-                },
-              },
-            },
-          },
-        },
+        exchangingCode: exchangingCode('registration', exchangeErrorReason),
         lookingUpNumber: lookingUpNumber('registration', 'subscribingApp'),
         subscribingApp: {
           invoke: {
