@@ -1,8 +1,9 @@
 /**
- * What the generated paths (./paths.ts) send and tell apart, per machine: the events worth trying
- * in a snapshot (each type a state node there listens for, in the variants that its guards and the
- * outcomes of its activities tell apart, times read from the snapshot so they move forward), and
- * the serialisation of a snapshot down to what decides what can happen next.
+ * What the generated paths (./paths.ts) send and tell apart: for each machine, the walks that
+ * `getShortestPaths` makes. A walk offers in each snapshot every event type a state node there
+ * listens for, in the variants its guards and its activities' outcomes tell apart (lifecycle
+ * times read from the snapshot, so a "newer" event is newer than any seen; message ids from the
+ * counters, so each is new), and serialises a snapshot down to what decides what can happen next.
  */
 import { getNextTransitions, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
 import type { ConversationContext } from '../machines/conversation';
@@ -13,7 +14,7 @@ import { readVerdict } from '../machines/onboarding/rules';
 
 /** One walk of `getShortestPaths`: from the machine's initial state for an input. */
 export interface Walk {
-  /** `<input>/<concern>`, for reports. */
+  /** `<flow>/<concern>` (onboarding) or the machine's id, for reports and tests. */
   name: string;
   input: unknown;
   /** The events worth sending in an active snapshot. */

@@ -1,11 +1,11 @@
 /**
- * Generated paths, from XState's own graph (`xstate/graph`): `getShortestPaths` walks each
- * machine from each input, sending in every snapshot the events its model lists there (each event
- * a state node listens for, in the variants its guards tell apart), and telling snapshots apart only
- * by what the model serialises (what decides what can happen next). In order of length, each
- * shortest path is played again on a fresh driver and every listed event is tried at its end; the
- * first path that takes a transition no scenario took is kept for it. Whatever no path reaches
- * stays missing, and the coverage test fails.
+ * Generated paths, from XState's own graph (`xstate/graph`): each walk of ./path-models.ts is a
+ * `getShortestPaths` over the machine from its input, offering in every snapshot the events the
+ * walk lists there and telling snapshots apart only by what the walk serialises. In order of
+ * length, each shortest path is played again on a fresh driver and every listed event is tried at
+ * its end; the first path that takes a transition not yet covered is kept for it, and what its
+ * replay took (states, transitions, effects) is covered. Walks run in turn until everything is
+ * covered; whatever no path reaches stays missing, and the coverage tests fail.
  */
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
@@ -56,8 +56,11 @@ function coverBy(machine: AnyStateMachine, { input, events: eventsIn, serializeS
   const paths = getShortestPaths(machine, {
     input,
     events: (snapshot) => (snapshot.status === 'active' ? eventsIn(snapshot) : []),
+    // A machine that finished (or failed) is one vertex: nothing follows.
     serializeState: (snapshot) => (snapshot.status === 'active' ? serializeState(snapshot) : snapshot.status),
   }).sort((a, b) => a.weight - b.weight);
+  const failed = paths.find((path) => path.state.status === 'error');
+  if (failed) throw new Error(`machine error after ${failed.steps.map((step) => step.event.type).join(' → ')}`);
   keep(input, [], recordReplay(machine, input, [], coverage), coverage);
   for (const path of paths) {
     if (complete(coverage)) return;
