@@ -14,7 +14,7 @@
  * history arrives for hours after the stage that requested it. Its silence / stall timers are
  * re-armed when the stage changes, so a verdict can come later than the setting, never earlier.
  */
-import { and, assertEvent, assign, cancel, fromPromise, not, raise, setup, type SnapshotFrom } from 'xstate';
+import { and, assertEvent, assign, cancel, fromPromise, not, raise, setup, type DoneActorEvent, type SnapshotFrom } from 'xstate';
 import { metaErrorCode, runsAsActivity } from '../interpreter-contract';
 import {
   exchangeErrorReason,
@@ -24,7 +24,7 @@ import {
   signupErrorReason,
 } from '../meta-codes';
 import type { BlockParams, HistoryStatus, OnboardingContext, StatusCard } from './context';
-import type { FetchStatusCardOutput, OnboardingEffects, SyncType } from './effects';
+import type { FetchStatusCardOutput, LookupPhoneNumberOutput, OnboardingEffects, SyncType } from './effects';
 import type { OnboardingEvent } from './events';
 import { compact } from '../plain';
 import {
@@ -35,7 +35,7 @@ import {
   sendingStateNotice,
   syncFailedNotice,
 } from './notices';
-import { BLOCKED_REASONS, offboardingRemedy, remedyFor, WARNINGS } from './remedies';
+import { BLOCKED_REASONS, offboardingRemedy, remedyFor, WARNINGS, type BlockedReason } from './remedies';
 import {
   ENFORCEMENTS,
   isEnforcement,
@@ -344,7 +344,7 @@ const statusCardUpdates = {
   'account.nameUpdate': { actions: 'recordNameUpdate' },
 } as const;
 
-export const onboardingMachine = setup({
+const onboarding = setup({
   types: {
     context: {} as OnboardingContext,
     events: {} as OnboardingEvent,
@@ -643,7 +643,98 @@ export const onboardingMachine = setup({
     statusCardRefresh: ({ context }) => context.settings.statusCardRefreshMs,
     syncWindow: ({ context }) => context.settings.syncWindowMs,
   },
-}).createMachine({
+});
+
+/**
+ * The Embedded Signup code exchanged for a sealed token: in signup (legacy flow) and in
+ * registration (session flow), where FINISH arrived; a refusal blocks in `stage` for the reason
+ * `reasonOf` reads from Meta's code and message.
+ */
+const exchangingCode = (
+  stage: 'signup' | 'registration',
+  reasonOf: (code: number | undefined, detail: string) => BlockedReason,
+) =>
+  onboarding.createStateConfig({
+    invoke: {
+      id: 'exchangeSignupCode',
+      src: 'exchangeSignupCode',
+      input: ({ event }) => {
+        assertEvent(event, 'signup.finished');
+        return { code: event.code };
+      },
+      onDone: { target: 'lookingUpNumber', actions: assign({ sealedToken: ({ event }) => event.output.sealedToken }) },
+      onError: {
+        target: '#onboarding.blocked',
+        actions: {
+          type: 'block',
+          params: ({ event }) => {
+            const code = metaErrorCode(event.error);
+            const detail = errorMessage(event.error);
+            return { stage, reason: reasonOf(code, detail), ...(code !== undefined ? { code } : {}), detail };
+          },
+        },
+      },
+    },
+  });
+
+type LookupDone = { event: DoneActorEvent<LookupPhoneNumberOutput> };
+
+/** Registration: a WABA that does not list the number is a named block. */
+const numberNotInWaba = {
+  guard: ({ event }: LookupDone) => event.output.found === false,
+  target: '#onboarding.blocked',
+  actions: {
+    type: 'block',
+    params: ({ event }: LookupDone) => ({
+      stage: 'registration' as const,
+      reason: 'number_not_in_waba' as const,
+      detail: `the WABA lists ${event.output.found === false && event.output.listed.length > 0 ? event.output.listed.join(', ') : 'no number'}`,
+    }),
+  },
+} as const;
+
+/**
+ * The number looked up in the WABA: in signup (legacy flow) and in registration (session flow).
+ * Always looked up, even with an id from Embedded Signup: it proves the number is in this WABA and
+ * still on the app, and gives its display form. Registration first tells a WABA that does not list
+ * the number (only the number the backend started: never another number's id and token). On the
+ * app: on to `onApp`; off it, or a failed call: blocked in `stage`.
+ */
+const lookingUpNumber = (stage: 'signup' | 'registration', onApp: '#onboarding.linking' | 'subscribingApp') =>
+  onboarding.createStateConfig({
+    invoke: {
+      id: 'lookupPhoneNumber',
+      src: 'lookupPhoneNumber',
+      input: ({ context }) => ({
+        wabaId: need(context.wabaId, 'wabaId'),
+        phoneNumber: context.phoneNumber,
+        sealedToken: tokenOf(context),
+        ...(context.phoneNumberId !== undefined ? { phoneNumberId: context.phoneNumberId } : {}),
+      }),
+      onDone: [
+        ...(stage === 'registration' ? [numberNotInWaba] : []),
+        {
+          guard: ({ event }) => event.output.found !== false && event.output.isOnBizApp,
+          target: onApp,
+          actions: assign(({ event }) =>
+            event.output.found === false
+              ? {}
+              : { phoneNumberId: event.output.phoneNumberId, displayPhoneNumber: event.output.displayPhoneNumber },
+          ),
+        },
+        {
+          target: '#onboarding.blocked',
+          actions: { type: 'block', params: { stage, reason: 'not_on_business_app' } },
+        },
+      ],
+      onError: {
+        target: '#onboarding.blocked',
+        actions: { type: 'block', params: ({ event }) => blockedByGraphError(stage, event.error) },
+      },
+    },
+  });
+
+export const onboardingMachine = onboarding.createMachine({
   id: 'onboarding',
   initial: 'prerequisites',
   context: ({ input }) => {
@@ -715,67 +806,10 @@ export const onboardingMachine = setup({
             'signup.cancelled': signupCancelled,
           },
         },
-        // The code lives about 30 seconds: exchanged the moment it arrives, never stored.
-        exchangingCode: {
-          invoke: {
-            id: 'exchangeSignupCode',
-            src: 'exchangeSignupCode',
-            input: ({ event }) => {
-              assertEvent(event, 'signup.finished');
-              return { code: event.code };
-            },
-            onDone: { target: 'lookingUpNumber', actions: assign({ sealedToken: ({ event }) => event.output.sealedToken }) },
-            // Expired or refused (100, 190, or no answer in time): only a new signup yields a code.
-            onError: {
-              target: '#onboarding.blocked',
-              actions: {
-                type: 'block',
-                params: ({ event }) => {
-                  const code = metaErrorCode(event.error);
-                  return {
-                    stage: 'signup' as const,
-                    reason: 'signup_code_expired' as const,
-                    ...(code !== undefined ? { code } : {}),
-                    detail: errorMessage(event.error),
-                  };
-                },
-              },
-            },
-          },
-        },
-        // Always looked up, even with an id from Embedded Signup: it proves the number is in this
-        // WABA and still on the app, and gives its display form.
-        lookingUpNumber: {
-          invoke: {
-            id: 'lookupPhoneNumber',
-            src: 'lookupPhoneNumber',
-            input: ({ context }) => ({
-              wabaId: need(context.wabaId, 'wabaId'),
-              phoneNumber: context.phoneNumber,
-              sealedToken: tokenOf(context),
-              ...(context.phoneNumberId !== undefined ? { phoneNumberId: context.phoneNumberId } : {}),
-            }),
-            onDone: [
-              {
-                guard: ({ event }) => event.output.found !== false && event.output.isOnBizApp,
-                target: '#onboarding.linking',
-                actions: assign(({ event }) =>
-                  event.output.found === false
-                    ? {}
-                    : { phoneNumberId: event.output.phoneNumberId, displayPhoneNumber: event.output.displayPhoneNumber },
-                ),
-              },
-              {
-                target: '#onboarding.blocked',
-                actions: { type: 'block', params: { stage: 'signup', reason: 'not_on_business_app' } },
-              },
-            ],
-            onError: {
-              target: '#onboarding.blocked',
-              actions: { type: 'block', params: ({ event }) => blockedByGraphError('signup', event.error) },
-            },
-          },
-        },
+        // The code lives about 30 seconds: exchanged the moment it arrives, never stored. Expired or
+        // refused (100, 190, or no answer in time): only a new signup yields a code.
+        exchangingCode: exchangingCode('signup', () => 'signup_code_expired'),
+        lookingUpNumber: lookingUpNumber('signup', '#onboarding.linking'),
       },
     },
 
@@ -864,78 +898,8 @@ export const onboardingMachine = setup({
       states: {
         // Session flow: FINISH arrived; its code lives about 30 seconds: exchanged at once, never
         // stored. Each of Meta's refusals is a reason of its own; only a new signup yields a code.
-        exchangingCode: {
-          invoke: {
-            id: 'exchangeSignupCode',
-            src: 'exchangeSignupCode',
-            input: ({ event }) => {
-              assertEvent(event, 'signup.finished');
-              return { code: event.code };
-            },
-            onDone: { target: 'lookingUpNumber', actions: assign({ sealedToken: ({ event }) => event.output.sealedToken }) },
-            onError: {
-              target: '#onboarding.blocked',
-              actions: {
-                type: 'block',
-                params: ({ event }) => {
-                  const code = metaErrorCode(event.error);
-                  const detail = errorMessage(event.error);
-                  return {
-                    stage: 'registration' as const,
-                    reason: exchangeErrorReason(code, detail),
-                    ...(code !== undefined ? { code } : {}),
-                    detail,
-                  };
-                },
-              },
-            },
-          },
-        },
-        // Only the number the backend started: a WABA that does not list it is a named block,
-        // never another number's id and token.
-        lookingUpNumber: {
-          invoke: {
-            id: 'lookupPhoneNumber',
-            src: 'lookupPhoneNumber',
-            input: ({ context }) => ({
-              wabaId: need(context.wabaId, 'wabaId'),
-              phoneNumber: context.phoneNumber,
-              sealedToken: tokenOf(context),
-              ...(context.phoneNumberId !== undefined ? { phoneNumberId: context.phoneNumberId } : {}),
-            }),
-            onDone: [
-              {
-                guard: ({ event }) => event.output.found === false,
-                target: '#onboarding.blocked',
-                actions: {
-                  type: 'block',
-                  params: ({ event }) => ({
-                    stage: 'registration' as const,
-                    reason: 'number_not_in_waba' as const,
-                    detail: `the WABA lists ${event.output.found === false && event.output.listed.length > 0 ? event.output.listed.join(', ') : 'no number'}`,
-                  }),
-                },
-              },
-              {
-                guard: ({ event }) => event.output.found !== false && event.output.isOnBizApp,
-                target: 'subscribingApp',
-                actions: assign(({ event }) =>
-                  event.output.found === false
-                    ? {}
-                    : { phoneNumberId: event.output.phoneNumberId, displayPhoneNumber: event.output.displayPhoneNumber },
-                ),
-              },
-              {
-                target: '#onboarding.blocked',
-                actions: { type: 'block', params: { stage: 'registration', reason: 'not_on_business_app' } },
-              },
-            ],
-            onError: {
-              target: '#onboarding.blocked',
-              actions: { type: 'block', params: ({ event }) => blockedByGraphError('registration', event.error) },
-            },
-          },
-        },
+        exchangingCode: exchangingCode('registration', exchangeErrorReason),
+        lookingUpNumber: lookingUpNumber('registration', 'subscribingApp'),
         subscribingApp: {
           invoke: {
             id: 'subscribeApp',
