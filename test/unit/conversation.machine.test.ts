@@ -9,6 +9,7 @@ import {
   DEFAULT_CONVERSATION_SETTINGS,
   classifyInbound,
   conversationDedupeKey,
+  conversationDedupeKeyBeforeKinds,
   conversationMachine,
   predictPricing,
   sendRefusal,
@@ -786,11 +787,27 @@ describe('bounded context', () => {
 
 describe('dedupe keys', () => {
   it.each([
-    [customer(T0), /^message:wamid\.\d+$/],
-    [echo(T0), /^message:wamid\.\d+$/],
-    [history(T0, true, T0), /^message:wamid\.\d+$/],
-  ])('keys %# messages by wamid', (event, pattern) => {
+    [customer(T0), /^message:wamid\.\d+:[0-9a-f]{8}$/],
+    [echo(T0), /^echo:wamid\.\d+:[0-9a-f]{8}$/],
+    [history(T0, true, T0), /^history:wamid\.\d+:[0-9a-f]{8}$/],
+  ])('keys %# messages by kind, wamid and content', (event, pattern) => {
     expect(conversationDedupeKey(event)).toMatch(pattern);
+  });
+
+  it('tells a redelivery from a different message, or another kind, under the same wamid', () => {
+    const first = customer(T0) as Extract<ConversationEvent, { type: 'customer.message' }>;
+    const redelivered = { ...first, at: T0 + HOUR, message: { ...first.message, content: { ...first.message.content } } };
+    const different = { ...first, message: { ...first.message, content: { text: { body: 'something else' } } } };
+    const asEcho = { type: 'business.echo' as const, message: first.message, at: T0 };
+    expect(conversationDedupeKey(redelivered)).toBe(conversationDedupeKey(first));
+    expect(conversationDedupeKey(different)).not.toBe(conversationDedupeKey(first));
+    expect(conversationDedupeKey(asEcho)).not.toBe(conversationDedupeKey(first));
+  });
+
+  it('keys every message by its wamid alone for executions recorded before kinds and content', () => {
+    for (const event of [customer(T0), echo(T0), history(T0, true, T0)]) {
+      expect(conversationDedupeKeyBeforeKinds(event)).toMatch(/^message:wamid\.\d+$/);
+    }
   });
 
   it('keys statuses, sends and send results', () => {
