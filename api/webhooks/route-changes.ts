@@ -12,6 +12,7 @@ import {
   stateSyncValueSchema,
   type Envelope,
 } from './schemas';
+import { entrySeconds } from './time';
 
 /** One event for one onboarding. */
 export interface Delivery {
@@ -48,6 +49,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   };
 
   for (const entry of envelope.entry) {
+    const time = entrySeconds(entry.time, receivedAt);
     for (const change of entry.changes) {
       const before = addressed();
       switch (change.field) {
@@ -62,7 +64,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           const event: OnboardingEvent = {
             type: 'account.update',
             event: v.data.event,
-            ...(entry.time !== undefined ? { eventTime: entry.time } : {}),
+            ...(time !== undefined ? { eventTime: time } : {}),
             receivedAt,
             ...(info !== undefined ? { detail: JSON.stringify(info) } : {}),
             ...(v.data.disconnection_info?.reason ? { reason: v.data.disconnection_info.reason } : {}),
@@ -112,7 +114,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             workflowId,
             event: {
               type: 'account.qualityUpdate',
-              eventTime: entry.time ?? 0,
+              eventTime: time ?? 0,
               ...(v.data.event ? { event: v.data.event } : {}),
               ...(tier ? { messagingLimitTier: tier } : {}),
             },
@@ -131,7 +133,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             event: {
               type: 'account.nameUpdate',
               decision: v.data.decision,
-              eventTime: entry.time ?? 0,
+              eventTime: time ?? 0,
               ...(v.data.requested_verified_name ? { requestedVerifiedName: v.data.requested_verified_name } : {}),
             },
           });

@@ -3,6 +3,14 @@
  * required; everything else is kept (`loose`) and unknown fields are classified, never refused.
  */
 import { z } from 'zod';
+import { unixSeconds } from './time';
+
+/**
+ * Meta's Unix seconds: a string of digits as documented, leniently a number or milliseconds;
+ * anything else (empty, `abc`, negative) is no time, and the received time stands in: a bad
+ * timestamp never costs the change.
+ */
+const timestampSchema = z.union([z.string(), z.number()]).optional().catch(undefined).transform(unixSeconds);
 
 export const changeSchema = z.object({ field: z.string(), value: z.unknown() }).loose();
 
@@ -16,7 +24,7 @@ export const envelopeSchema = z.object({
       z
         .object({
           id: z.string(),
-          time: z.number().optional(),
+          time: timestampSchema,
           changes: z.array(changeSchema).max(MAX_WEBHOOK_UPDATES).default([]),
         })
         .loose(),
@@ -42,8 +50,6 @@ export const accountUpdateSchema = z
   .loose();
 
 const errorSchema = z.object({ code: z.number(), title: z.string().optional() }).loose();
-/** Meta's Unix seconds, as a string. */
-const timestampSchema = z.string().regex(/^\d{1,12}$/, 'Unix seconds');
 
 /** A message as Meta writes it: `type` names the content object (`text`, `image`, ...). */
 const messageSchema = z
