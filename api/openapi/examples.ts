@@ -41,6 +41,8 @@ export const EXAMPLES: Record<string, RouteExample> = {
   },
   getConversation: { params: conversation },
   listMessages: { params: conversation, query: { limit: '20', order: 'desc' } },
+  listOrphanStatuses: { params: conversation, query: { limit: '20' } },
+  listParkedEffects: { query: { limit: '20' } },
   listOpsOnboardings: { query: { stuck: 'true', limit: '50' } },
   getOpsOverview: {},
   inspectOnboarding: { params: phone },
