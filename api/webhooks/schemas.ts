@@ -24,7 +24,7 @@ export const envelopeSchema = z.object({
       z
         .object({
           id: z.string(),
-          time: timestampSchema,
+          time: z.number().optional(),
           changes: z.array(changeSchema).max(MAX_WEBHOOK_UPDATES).default([]),
         })
         .loose(),
