@@ -12,7 +12,6 @@ import {
   stateSyncValueSchema,
   type Envelope,
 } from './schemas';
-import { entrySeconds } from './time';
 
 /** One event for one onboarding. */
 export interface Delivery {
@@ -49,7 +48,6 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   };
 
   for (const entry of envelope.entry) {
-    const time = entrySeconds(entry.time, receivedAt);
     for (const change of entry.changes) {
       const before = addressed();
       switch (change.field) {
@@ -64,7 +62,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           const event: OnboardingEvent = {
             type: 'account.update',
             event: v.data.event,
-            ...(time !== undefined ? { eventTime: time } : {}),
+            ...(entry.time !== undefined ? { eventTime: entry.time } : {}),
             receivedAt,
             ...(info !== undefined ? { detail: JSON.stringify(info) } : {}),
             ...(v.data.disconnection_info?.reason ? { reason: v.data.disconnection_info.reason } : {}),
@@ -114,7 +112,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             workflowId,
             event: {
               type: 'account.qualityUpdate',
-              eventTime: time ?? 0,
+              eventTime: entry.time ?? 0,
               ...(v.data.event ? { event: v.data.event } : {}),
               ...(tier ? { messagingLimitTier: tier } : {}),
             },
@@ -133,7 +131,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             event: {
               type: 'account.nameUpdate',
               decision: v.data.decision,
-              eventTime: time ?? 0,
+              eventTime: entry.time ?? 0,
               ...(v.data.requested_verified_name ? { requestedVerifiedName: v.data.requested_verified_name } : {}),
             },
           });

@@ -1,7 +1,7 @@
 /**
- * Meta's times, trusted only so far: read leniently (docs/meta.md#times-in-webhooks), and never
- * later than when coexist received the event, so that a clock far ahead (a device's, a sender's)
- * can neither hold a window open nor pin a message to the top of the newest-first list.
+ * Meta's times, read leniently (docs/meta.md#times-in-webhooks). The conversation never takes one
+ * as later than when its workflow received the event (machines/conversation/records.ts): the
+ * workflow's clock is the one its windows run on.
  */
 
 /** Above this a Unix time is in milliseconds (in seconds it would be after the year 5000). */
@@ -18,16 +18,7 @@ export function unixSeconds(value: string | number | undefined): number | undefi
   return Math.floor(n > MILLISECONDS_ABOVE ? n / 1000 : n);
 }
 
-/**
- * An event's time (epoch ms, whole seconds as Meta's are): Meta's, unless it is missing or ahead of
- * the second in which the event was received.
- */
+/** An event's time (epoch ms, whole seconds as Meta's are): Meta's, or when it was received if it has none. */
 export function eventTimeMs(seconds: number | undefined, receivedAt: number): number {
-  const received = Math.floor(receivedAt / 1000);
-  return (seconds === undefined ? received : Math.min(seconds, received)) * 1000;
-}
-
-/** `entry[].time` (Unix seconds), never ahead of when the event was received; undefined when missing. */
-export function entrySeconds(seconds: number | undefined, receivedAt: number): number | undefined {
-  return seconds === undefined ? undefined : Math.min(seconds, Math.floor(receivedAt / 1000));
+  return (seconds ?? Math.floor(receivedAt / 1000)) * 1000;
 }

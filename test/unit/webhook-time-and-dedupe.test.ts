@@ -1,5 +1,6 @@
-/** Meta's times read leniently and never ahead of arrival; which onboarding webhook events are redeliveries. */
-import { entrySeconds, eventTimeMs, unixSeconds } from '../../api/webhooks/time';
+/** Meta's times read leniently, and never ahead of arrival; which onboarding webhook events are redeliveries. */
+import { eventTimeMs, unixSeconds } from '../../api/webhooks/time';
+import { happenedAt } from '../../machines/conversation/records';
 import { onboardingDedupeKey, type OnboardingEvent } from '../../machines/onboarding';
 
 describe('Meta timestamps', () => {
@@ -19,13 +20,16 @@ describe('Meta timestamps', () => {
     expect(unixSeconds(value)).toBe(seconds);
   });
 
-  it('never puts an event after the second it was received', () => {
+  it('stands in the (second) it was received for a missing time', () => {
     const receivedAt = Date.UTC(2026, 0, 1, 12, 0, 0, 750);
-    expect(eventTimeMs(4102444800, receivedAt)).toBe(Date.UTC(2026, 0, 1, 12, 0, 0));
     expect(eventTimeMs(1700000000, receivedAt)).toBe(1700000000_000);
     expect(eventTimeMs(undefined, receivedAt)).toBe(Date.UTC(2026, 0, 1, 12, 0, 0));
-    expect(entrySeconds(4102444800, receivedAt)).toBe(Date.UTC(2026, 0, 1, 12, 0, 0) / 1000);
-    expect(entrySeconds(undefined, receivedAt)).toBeUndefined();
+  });
+
+  it('never puts an event after the second its workflow received it', () => {
+    const at = Date.UTC(2026, 0, 1, 12, 0, 0, 750);
+    expect(happenedAt(4102444800_000, at)).toBe(Date.UTC(2026, 0, 1, 12, 0, 0));
+    expect(happenedAt(1700000000_000, at)).toBe(1700000000_000);
   });
 });
 
