@@ -128,7 +128,7 @@ function push(
 
 const ENVELOPE_KEYS = new Set(['id', 'timestamp', 'type', 'from', 'to', 'referral', 'errors']);
 
-/** Id, time (ms, never after `receivedAt`) and type; everything else of the message is its content, kept verbatim. */
+/** Id, time (ms; the second it was received when Meta gave none) and type; everything else of the message is its content, kept verbatim. */
 function common(m: WebhookMessage, receivedAt: number) {
   const content = Object.fromEntries(Object.entries(m).filter(([k]) => !ENVELOPE_KEYS.has(k)));
   return { id: m.id, timestamp: eventTimeMs(m.timestamp, receivedAt), type: m.type, content };
