@@ -19,6 +19,7 @@ import {
 } from '../contracts/sender';
 import { GraphClient } from './meta/graph-client';
 import type { MessageStore } from '../store/message-store';
+import { parkingEffects } from './parking';
 import { unsealToken } from './token-vault';
 
 export interface ConversationActivityDeps {
@@ -53,27 +54,35 @@ export function createConversationActivities({
     appSecret: config.META_APP_SECRET,
   });
 
+  const effects = parkingEffects(
+    {
+      async recordMessage(record) {
+        await store.recordMessage(record);
+      },
+
+      async recordStatus(update) {
+        await store.applyStatus(update);
+      },
+
+      /** Hands an accepted send to the number's sender, starting it if needed (idempotent). */
+      async enqueueSend({ phoneNumberId, waId, clientMessageId, message }) {
+        const conversationWorkflowId = Context.current().info.workflowExecution?.workflowId;
+        if (!conversationWorkflowId) throw ApplicationFailure.nonRetryable('enqueueSend runs only for a conversation workflow');
+        await client.workflow.signalWithStart('senderWorkflow', {
+          workflowId: senderWorkflowId(phoneNumberId),
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          args: [{ phoneNumberId }],
+          signal: enqueueSignal,
+          signalArgs: [{ conversationWorkflowId, clientMessageId, waId, message }],
+        });
+      },
+    } satisfies ConversationEffects,
+    store,
+    log,
+  );
+
   return {
-    async recordMessage(record) {
-      await store.recordMessage(record);
-    },
-
-    async recordStatus(update) {
-      await store.applyStatus(update);
-    },
-
-    /** Hands an accepted send to the number's sender, starting it if needed (idempotent). */
-    async enqueueSend({ phoneNumberId, waId, clientMessageId, message }) {
-      const conversationWorkflowId = Context.current().info.workflowExecution?.workflowId;
-      if (!conversationWorkflowId) throw ApplicationFailure.nonRetryable('enqueueSend runs only for a conversation workflow');
-      await client.workflow.signalWithStart('senderWorkflow', {
-        workflowId: senderWorkflowId(phoneNumberId),
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ phoneNumberId }],
-        signal: enqueueSignal,
-        signalArgs: [{ conversationWorkflowId, clientMessageId, waId, message }],
-      });
-    },
+    ...effects,
 
     /** Counted by outcome in coexist_sends_total. */
     async sendMessage(input: SendMessageInput): Promise<SendAnswer> {

@@ -52,6 +52,20 @@ export const sends = new Counter({
   registers: [registry],
 });
 
+export const effectsParked = new Counter({
+  name: 'coexist_effects_parked_total',
+  help: 'Conversation effects set aside so that the events behind them go on (GET /ops/parked lists them), by action and reason: conflict (a different message under a known id) or failed (a failure retrying cannot fix, after a bounded number of attempts)',
+  labelNames: ['action', 'reason'] as const,
+  registers: [registry],
+});
+
+export const effectRetries = new Counter({
+  name: 'coexist_effect_retries_total',
+  help: 'Failed attempts of conversation effects that will be retried, by action and kind: transient (store or Temporal unreachable: retried with backoff until it works) or permanent (retried a few times, then parked)',
+  labelNames: ['action', 'kind'] as const,
+  registers: [registry],
+});
+
 export const onboardingMilestones = new Counter({
   name: 'coexist_onboarding_milestones_total',
   help: 'Onboarding transitions the backend is told of (linkingAttempt, linkingLapsed, blocked, paymentRequired, active, offboarded, syncFailed, historyOutcome, sendingState), counted when the notice is delivered',

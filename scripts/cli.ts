@@ -6,6 +6,7 @@
  *   coexist ops show <phone> [--json]
  *   coexist ops retry|refresh-linking|refresh-status-card|recheck-payment|cancel <phone> [--json]
  *   coexist ops reset <phone> --to <stage> [--json]
+ *   coexist ops parked [--limit N] [--cursor C] [--json]
  *
  * Everything but `main` is pure (argument parsing, requests, rendering) or takes its I/O as
  * arguments (`run`), so the unit tests need neither a network nor a process.
@@ -37,6 +38,8 @@ Commands:
   recheck-payment <phone>         check the payment method again
   cancel <phone>                  cancel the onboarding
   reset <phone> --to <stage>      send a blocked onboarding back to prerequisites, signup, linking or registration
+  parked [--limit N] [--cursor C] conversation effects parked so that the events behind them went on
+                                  (conflicts, failures retrying cannot fix), newest first
 
 Options:
   --api URL        the API (env COEXIST_API_URL; default http://API_HOST:API_PORT)
@@ -71,8 +74,14 @@ export interface ListQuery {
   pageToken?: string;
 }
 
+export interface ParkedQuery {
+  limit?: number;
+  cursor?: string;
+}
+
 export type Command =
   | { name: 'list'; query: ListQuery; json: boolean }
+  | { name: 'parked'; query: ParkedQuery; json: boolean }
   | { name: 'show'; phoneNumber: string; json: boolean }
   | { name: 'action'; phoneNumber: string; body: ActionBody; json: boolean };
 
@@ -102,6 +111,7 @@ const optionSpec = {
   'blocked-reason': { type: 'string' },
   limit: { type: 'string' },
   'page-token': { type: 'string' },
+  cursor: { type: 'string' },
   to: { type: 'string' },
 } as const;
 
@@ -130,6 +140,16 @@ const listOptions = z
   })
   .strict()
   .refine((o) => !(o.stuck && o['not-stuck']), { message: '--stuck and --not-stuck exclude each other' });
+const parkedOptions = z
+  .object({
+    json,
+    limit: z.coerce.number().int().min(1).max(200).optional(),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a nextCursor from an earlier list')
+      .optional(),
+  })
+  .strict();
 const oneOnboardingOptions = z.object({ json }).strict();
 const resetOptions = z.object({ json, to: z.enum(BLOCKABLE_STAGES) }).strict();
 
@@ -186,6 +206,15 @@ export function parseCommand(argv: string[]): { kind: 'help' } | { kind: 'run'; 
       ...(o['page-token'] ? { pageToken: o['page-token'] } : {}),
     };
     return { kind: 'run', command: { name: 'list', query, json: o.json ?? false }, ...connection };
+  }
+  if (command === 'parked') {
+    if (rest.length > 0) throw new UsageError(`\`ops parked\` takes no arguments, got: ${rest.join(' ')}`);
+    const o = parseOptions(parkedOptions, values, command);
+    const query: ParkedQuery = {
+      ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      ...(o.cursor ? { cursor: o.cursor } : {}),
+    };
+    return { kind: 'run', command: { name: 'parked', query, json: o.json ?? false }, ...connection };
   }
   if (command === 'show') {
     const o = parseOptions(oneOnboardingOptions, values, command);
@@ -283,6 +312,13 @@ export function requestFor(command: Command, apiUrl: string): ApiRequest {
       const query = params.toString();
       return { method: 'GET', url: `${apiUrl}/ops/onboardings${query ? `?${query}` : ''}` };
     }
+    case 'parked': {
+      const params = new URLSearchParams();
+      if (command.query.limit !== undefined) params.set('limit', String(command.query.limit));
+      if (command.query.cursor) params.set('cursor', command.query.cursor);
+      const query = params.toString();
+      return { method: 'GET', url: `${apiUrl}/ops/parked${query ? `?${query}` : ''}` };
+    }
     case 'show':
       return { method: 'GET', url: one(command.phoneNumber) };
     case 'action':
@@ -317,6 +353,26 @@ const listRowSchema = z
   .loose();
 export const listAnswerSchema = z.object({ onboardings: z.array(listRowSchema), nextPageToken: z.string().optional() }).loose();
 export type ListAnswer = z.infer<typeof listAnswerSchema>;
+
+export const parkedAnswerSchema = z
+  .object({
+    parked: z.array(
+      z
+        .object({
+          parkedAt: z.string(),
+          workflowId: z.string(),
+          action: z.string(),
+          reason: z.string(),
+          error: z.string(),
+          attempts: z.number(),
+          params: z.unknown(),
+        })
+        .loose(),
+    ),
+    nextCursor: z.string().optional(),
+  })
+  .loose();
+export type ParkedAnswer = z.infer<typeof parkedAnswerSchema>;
 
 export const showAnswerSchema = z
   .object({
@@ -441,6 +497,19 @@ export function renderList(answer: ListAnswer, { now, columns }: RenderOptions):
     `${answer.onboardings.length} onboarding${answer.onboardings.length === 1 ? '' : 's'}${stuck ? `, ${stuck} stuck` : ''}`,
   );
   if (answer.nextPageToken) out.push(`more: --page-token ${answer.nextPageToken}`);
+  return out.join('\n');
+}
+
+export function renderParked(answer: ParkedAnswer, { columns }: RenderOptions): string {
+  if (answer.parked.length === 0) return 'Nothing is parked.';
+  const header = ['PARKED', 'WORKFLOW', 'ACTION', 'REASON', 'TRIES', 'ERROR'];
+  const rows = answer.parked.map((p) => [shortTime(p.parkedAt), p.workflowId, p.action, p.reason, String(p.attempts), p.error]);
+  const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const errorWidth = Math.max(20, columns - widths.reduce((sum, w) => sum + w + 2, 0));
+  const line = (cells: string[]) =>
+    [...cells.slice(0, -1).map((c, i) => c.padEnd(widths[i]!)), truncate(cells.at(-1)!, errorWidth)].join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line), '', `${answer.parked.length} parked (--json shows each one's input)`];
+  if (answer.nextCursor) out.push(`more: --cursor ${answer.nextCursor}`);
   return out.join('\n');
 }
 
@@ -619,7 +688,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
 
   const options = { now: io.now(), columns: io.columns };
-  const schema = command.name === 'list' ? listAnswerSchema : showAnswerSchema;
+  const schema = command.name === 'list' ? listAnswerSchema : command.name === 'parked' ? parkedAnswerSchema : showAnswerSchema;
   const answer = schema.safeParse(body);
   if (!answer.success) {
     const issue = answer.error.issues[0]!;
@@ -630,6 +699,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   if (command.name === 'list') {
     io.out(renderList(answer.data as ListAnswer, options));
+  } else if (command.name === 'parked') {
+    io.out(renderParked(answer.data as ParkedAnswer, options));
   } else {
     if (command.name === 'action') io.out(`${command.body.action}: accepted for ${command.phoneNumber}\n`);
     io.out(renderShow(answer.data as ShowAnswer, options));

@@ -7,6 +7,7 @@ import { createSqlMessageStore, type MessageStore, type SqlPort } from './messag
 export type { IdempotencyClaim, IdempotencyKeys, IdempotentAnswer } from './idempotency';
 
 export {
+  MessageConflictError,
   InvalidMessageQueryError,
   MAX_PAGE_SIZE,
   type ListMessagesQuery,

@@ -23,11 +23,56 @@ export interface MessageStore extends IdempotencyKeys, MessageTemplates, Contact
   applyStatus(update: MessageStatusUpdate): Promise<void>;
   /** One page of a conversation, newest first unless `order: 'asc'`. */
   listMessages(query: ListMessagesQuery): Promise<MessagePage>;
+  /** The statuses kept for messages not (yet) recorded in a conversation, oldest first. */
+  listOrphanStatuses(query: { phoneNumberId: string; waId: string; limit: number }): Promise<OrphanStatus[]>;
+  /** Keeps an effect that cannot succeed, with its error; once per activity execution. */
+  parkEffect(effect: ParkedEffectInput): Promise<void>;
+  /** One page of parked effects, newest first. */
+  listParkedEffects(query: { limit: number; cursor?: string }): Promise<ParkedEffectPage>;
+  /** How many effects are parked. */
+  countParkedEffects(): Promise<number>;
   /** Keeps a webhook with changes no workflow took (unknown fields, numbers without onboarding). */
   keepUnroutedWebhook(webhook: { classifications: string[]; body: unknown }): Promise<void>;
   /** The latest kept webhooks, newest first. */
   listUnroutedWebhooks(limit: number): Promise<UnroutedWebhook[]>;
   close(): Promise<void>;
+}
+
+/** A status whose message is not (yet) in the store: shown on the message once it is recorded. */
+export interface OrphanStatus extends MessageStatusUpdate {
+  receivedAt: string;
+}
+
+/** Why an effect was parked: a different message under a known id, or a failure retrying cannot fix. */
+export type ParkReason = 'conflict' | 'failed';
+
+export interface ParkedEffectInput {
+  /** Identifies the activity execution, so that a retry after a crash parks it once. */
+  key: string;
+  workflowId: string;
+  action: string;
+  reason: ParkReason;
+  error: string;
+  attempts: number;
+  /** The effect's parameters as the workflow gave them (the event's record). */
+  params: unknown;
+}
+
+export interface ParkedEffect extends Omit<ParkedEffectInput, 'key'> {
+  parkedAt: string;
+}
+
+export interface ParkedEffectPage {
+  parked: ParkedEffect[];
+  nextCursor?: string;
+}
+
+/** A different message under an id (or wamid) already recorded for the business number. */
+export class MessageConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MessageConflictError';
+  }
 }
 
 export interface UnroutedWebhook {
@@ -70,10 +115,14 @@ export class InvalidMessageQueryError extends Error {
 
 export const MAX_PAGE_SIZE = 200;
 
-// `received` outranks every delivery status, so nothing ever moves it; `failed` is last, so it ends one.
-const RECEIVED_RANK = 100;
-function statusRank(status: MessageStatus): number {
-  return status === 'received' ? RECEIVED_RANK : MESSAGE_STATUS_ORDER.indexOf(status);
+// An inbound message's `received` outranks every delivery status, so nothing ever moves it; an
+// outbound one's (an echo, history the business sent) ranks below them all, so that Meta's statuses
+// of it show. `failed` is last, so it ends one.
+const INBOUND_RECEIVED_RANK = 100;
+const OUTBOUND_RECEIVED_RANK = -1;
+function statusRank(status: MessageStatus, direction: MessageRecord['direction'] = 'outbound'): number {
+  if (status !== 'received') return MESSAGE_STATUS_ORDER.indexOf(status);
+  return direction === 'inbound' ? INBOUND_RECEIVED_RANK : OUTBOUND_RECEIVED_RANK;
 }
 
 // Serializes schema creation when the worker and the API start at once on one PostgreSQL.
@@ -82,7 +131,7 @@ const SCHEMA = `
 SELECT pg_advisory_xact_lock(${SCHEMA_LOCK});
 CREATE TABLE IF NOT EXISTS messages (
   seq bigint GENERATED ALWAYS AS IDENTITY,
-  id text PRIMARY KEY,
+  id text NOT NULL,
   wamid text,
   client_message_id text,
   phone_number_id text NOT NULL,
@@ -91,6 +140,7 @@ CREATE TABLE IF NOT EXISTS messages (
   source text NOT NULL,
   type text NOT NULL,
   content jsonb NOT NULL,
+  content_raw text,
   ts bigint NOT NULL,
   status text NOT NULL,
   status_rank smallint NOT NULL,
@@ -98,10 +148,22 @@ CREATE TABLE IF NOT EXISTS messages (
   error_code integer,
   error_title text,
   pricing jsonb NOT NULL,
-  notice jsonb
+  notice jsonb,
+  PRIMARY KEY (phone_number_id, id)
 );
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS content_raw text;
+-- Stores written before ids were unique per business number: once, the key becomes (number, id),
+-- and an echo's received ranks below the delivery statuses.
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'messages'::regclass AND contype = 'p' AND cardinality(conkey) = 1) THEN
+    ALTER TABLE messages DROP CONSTRAINT messages_pkey;
+    ALTER TABLE messages ADD PRIMARY KEY (phone_number_id, id);
+    UPDATE messages SET status_rank = ${OUTBOUND_RECEIVED_RANK} WHERE direction = 'outbound' AND status = 'received';
+  END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS messages_conversation ON messages (phone_number_id, wa_id, ts, seq);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_wamid ON messages (wamid);
+DROP INDEX IF EXISTS messages_wamid;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_number_wamid ON messages (phone_number_id, wamid);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_message_id ON messages (phone_number_id, client_message_id);
 CREATE TABLE IF NOT EXISTS pending_statuses (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -113,6 +175,17 @@ CREATE TABLE IF NOT EXISTS pending_statuses (
 );
 CREATE INDEX IF NOT EXISTS pending_statuses_wamid ON pending_statuses (phone_number_id, wamid);
 CREATE INDEX IF NOT EXISTS pending_statuses_client_message_id ON pending_statuses (phone_number_id, client_message_id);
+CREATE TABLE IF NOT EXISTS parked_effects (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  key text NOT NULL UNIQUE,
+  parked_at timestamptz NOT NULL DEFAULT now(),
+  workflow_id text NOT NULL,
+  action text NOT NULL,
+  reason text NOT NULL,
+  error text NOT NULL,
+  attempts integer NOT NULL,
+  params text NOT NULL
+);
 CREATE TABLE IF NOT EXISTS unrouted_webhooks (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   received_at timestamptz NOT NULL DEFAULT now(),
@@ -134,6 +207,7 @@ interface MessageRow {
   source: MessageRecord['source'];
   type: string;
   content: Record<string, unknown>;
+  content_raw: string | null;
   ts: string | number;
   status: MessageStatus;
   status_at: string | number | null;
@@ -172,7 +246,7 @@ UPDATE messages m SET
   pricing = CASE
     WHEN $9::jsonb->>'basis' = 'meta' AND (m.pricing->>'basis' IS DISTINCT FROM 'meta' OR $3 > m.status_rank) THEN $9::jsonb
     ELSE m.pricing END
-WHERE m.id = (
+WHERE m.phone_number_id = $1 AND m.id = (
   SELECT id FROM messages
   WHERE phone_number_id = $1 AND (id = $10 OR wamid = $7 OR client_message_id = $8)
   ORDER BY (id = $10) DESC NULLS LAST, (wamid = $7) DESC NULLS LAST
@@ -185,14 +259,19 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
   await db.query(SCHEMA);
 
   /** Applies `change` to the message `id` or matching its keys; undefined when there is none. */
-  async function apply(phoneNumberId: string, change: Change, id: string | null = null): Promise<MessageKeys | undefined> {
+  async function apply(
+    phoneNumberId: string,
+    change: Change,
+    id: string | null = null,
+    rank = statusRank(change.status),
+  ): Promise<MessageKeys | undefined> {
     const { rows } = await db.query<MessageKeys>(APPLY_CHANGE, [
       phoneNumberId,
       change.status,
-      statusRank(change.status),
+      rank,
       change.statusAt,
       change.errorCode,
-      change.errorTitle,
+      change.errorTitle === null ? null : storableText(change.errorTitle),
       change.wamid,
       change.clientMessageId,
       change.pricing,
@@ -227,6 +306,17 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
     }
   }
 
+  /** The stored message a record would land on, by id first, then wamid, then client id. */
+  async function findExisting(phoneNumberId: string, id: string, wamid: string | null, clientMessageId: string | null) {
+    const { rows } = await db.query<Pick<MessageRow, 'wa_id' | 'direction' | 'type' | 'content' | 'content_raw'>>(
+      `SELECT wa_id, direction, type, content, content_raw FROM messages
+       WHERE phone_number_id = $1 AND (id = $2 OR wamid = $3 OR client_message_id = $4)
+       ORDER BY (id = $2) DESC NULLS LAST, (wamid = $3) DESC NULLS LAST LIMIT 1`,
+      [phoneNumberId, id, wamid, clientMessageId],
+    );
+    return rows[0];
+  }
+
   let closed: Promise<void> | undefined;
 
   return {
@@ -237,10 +327,12 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
     async recordMessage(record) {
       const wamid = record.wamid ?? (record.id.startsWith('client:') ? null : record.id);
       const clientMessageId = record.clientMessageId ?? null;
+      const content = storableJson(record.content);
+      const rank = statusRank(record.status, record.direction);
       const { rows } = await db.query<MessageKeys>(
         `INSERT INTO messages (id, wamid, client_message_id, phone_number_id, wa_id, direction, source, type,
-           content, ts, status, status_rank, status_at, error_code, error_title, pricing, notice)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16::jsonb, $17::jsonb)
+           content, content_raw, ts, status, status_rank, status_at, error_code, error_title, pricing, notice)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17::jsonb, $18::jsonb)
          ON CONFLICT DO NOTHING
          RETURNING phone_number_id, wamid, client_message_id`,
         [
@@ -251,23 +343,32 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
           record.waId,
           record.direction,
           record.source,
-          record.type,
-          record.content,
+          storableText(record.type),
+          content.json,
+          content.raw,
           record.timestamp,
           record.status,
-          statusRank(record.status),
+          rank,
           record.statusAt ?? null,
           record.errorCode ?? null,
-          record.errorTitle ?? null,
+          record.errorTitle === undefined ? null : storableText(record.errorTitle),
           record.pricing,
           record.notice ?? null,
         ],
       );
-      // Already there (by id, wamid or client id): what was written first stays, the status may
-      // only move forward and the keys are completed.
-      const keys =
-        rows[0] ??
-        (await apply(
+      let keys: MessageKeys | undefined = rows[0];
+      if (!keys) {
+        // Already there (by id, wamid or client id): the same message again (a redelivery, a retry,
+        // history overlapping a live message) keeps what was written first, the status may only move
+        // forward and the keys are completed; a different message under that id is a conflict.
+        const existing = await findExisting(record.phoneNumberId, record.id, wamid, clientMessageId);
+        if (existing && !sameMessage(existing, record)) {
+          throw new MessageConflictError(
+            `message ${record.id} of phone number id ${record.phoneNumberId} is already recorded as a different message ` +
+              `(${existing.direction} ${existing.type} for ${existing.wa_id})`,
+          );
+        }
+        keys = await apply(
           record.phoneNumberId,
           {
             status: record.status,
@@ -279,8 +380,10 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
             pricing: record.pricing,
           },
           record.id,
-        ));
-      if (!keys) throw new Error(`message ${record.id} is already recorded for another phone number id`);
+          rank,
+        );
+      }
+      if (!keys) throw new Error(`message ${record.id} could not be recorded nor found again`);
       await drainPending(keys);
     },
 
@@ -290,7 +393,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       if (row) return drainPending(row);
       await db.query(
         'INSERT INTO pending_statuses (phone_number_id, wamid, client_message_id, "update") VALUES ($1, $2, $3, $4::jsonb)',
-        [update.phoneNumberId, update.wamid ?? null, update.clientMessageId ?? null, update],
+        [update.phoneNumberId, update.wamid ?? null, update.clientMessageId ?? null, wellFormed(update)],
       );
       // The message may have been recorded between the two statements; its own drain could then
       // have missed this status, so look again.
@@ -321,6 +424,59 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       };
     },
 
+    async listOrphanStatuses({ phoneNumberId, waId, limit }) {
+      const { rows } = await db.query<{ update: MessageStatusUpdate; received_at: Date | string }>(
+        `SELECT "update", received_at FROM pending_statuses
+         WHERE phone_number_id = $1 AND "update"->>'waId' = $2 ORDER BY seq LIMIT $3`,
+        [phoneNumberId, waId, pageSize(limit)],
+      );
+      return rows.map((r) => ({ ...r.update, receivedAt: new Date(r.received_at).toISOString() }));
+    },
+
+    async parkEffect(effect) {
+      await db.query(
+        `INSERT INTO parked_effects (key, workflow_id, action, reason, error, attempts, params)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING`,
+        [
+          storableText(effect.key),
+          effect.workflowId,
+          effect.action,
+          effect.reason,
+          storableText(effect.error),
+          effect.attempts,
+          // JSON text: escapes (a lone surrogate, a NUL) are kept as Meta sent them.
+          JSON.stringify(effect.params ?? null),
+        ],
+      );
+    },
+
+    async listParkedEffects({ limit, cursor }) {
+      const before = cursor === undefined ? undefined : decodeSeqCursor(cursor);
+      const { rows } = await db.query<ParkedRow>(
+        `SELECT * FROM parked_effects ${before ? 'WHERE seq < $2::bigint' : ''} ORDER BY seq DESC LIMIT $1`,
+        [pageSize(limit) + 1, ...(before ? [before] : [])],
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        parked: page.map((r) => ({
+          parkedAt: new Date(r.parked_at).toISOString(),
+          workflowId: r.workflow_id,
+          action: r.action,
+          reason: r.reason,
+          error: r.error,
+          attempts: r.attempts,
+          params: JSON.parse(r.params) as unknown,
+        })),
+        ...(rows.length > limit && last ? { nextCursor: Buffer.from(String(last.seq)).toString('base64url') } : {}),
+      };
+    },
+
+    async countParkedEffects() {
+      const { rows } = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM parked_effects');
+      return Number(rows[0]?.n ?? 0);
+    },
+
     async keepUnroutedWebhook({ classifications, body }) {
       await db.query('INSERT INTO unrouted_webhooks (classifications, body) VALUES ($1, $2)', [
         JSON.stringify(classifications),
@@ -347,6 +503,86 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
   };
 }
 
+interface ParkedRow {
+  seq: string | number;
+  parked_at: Date | string;
+  workflow_id: string;
+  action: string;
+  reason: ParkReason;
+  error: string;
+  attempts: number;
+  params: string;
+}
+
+function pageSize(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new InvalidMessageQueryError('limit', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  return limit;
+}
+
+function decodeSeqCursor(cursor: string): string {
+  const seq = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{1,18}$/.test(seq)) throw new InvalidMessageQueryError('cursor', 'cursor is not one this API returned');
+  return seq;
+}
+
+// --- text as Meta sent it ---------------------------------------------------------------------
+// PostgreSQL's jsonb and text refuse a NUL, and jsonb a lone UTF-16 surrogate, both of which JSON
+// (and so Meta) may carry. Content holding either is kept twice: as JSON text with its escapes
+// (`content_raw`, read back as it came) and, made well-formed, as jsonb.
+
+const NOT_STORABLE_ESCAPE = /\\u0000|\\ud[89a-f]/i;
+// A NUL is a control character, named by code point rather than written into the pattern.
+const LONE_SURROGATE_OR_NUL = new RegExp(
+  `[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]|${String.fromCharCode(0)}`,
+  'g',
+);
+
+function storableJson(value: unknown): { json: string; raw: string | null } {
+  const raw = JSON.stringify(value);
+  if (!NOT_STORABLE_ESCAPE.test(raw)) return { json: raw, raw: null };
+  return { json: JSON.stringify(wellFormed(value)), raw };
+}
+
+function storableText(text: string): string {
+  return text.replace(LONE_SURROGATE_OR_NUL, '\uFFFD');
+}
+
+function wellFormed<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map(wellFormed) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), wellFormed(v)])) as T;
+  }
+  return value;
+}
+
+function contentOf(row: Pick<MessageRow, 'content' | 'content_raw'>): Record<string, unknown> {
+  return row.content_raw !== null ? (JSON.parse(row.content_raw) as Record<string, unknown>) : row.content;
+}
+
+/**
+ * Whether a record is the message already stored under its id: the same customer, direction and
+ * type, and the same body (the content under its type: history adds `history_context` beside it).
+ */
+function sameMessage(row: Pick<MessageRow, 'wa_id' | 'direction' | 'type' | 'content' | 'content_raw'>, record: MessageRecord) {
+  if (row.wa_id !== record.waId || row.direction !== record.direction || row.type !== storableText(record.type)) return false;
+  const stored = contentOf(row);
+  return canonical(stored[row.type]) === canonical(record.content[record.type]);
+}
+
+/** JSON with keys sorted (jsonb reorders keys). */
+function canonical(value: unknown): string {
+  return (
+    JSON.stringify(value, (_key, v: unknown) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v,
+    ) ?? 'undefined'
+  );
+}
+
 function statusChange(update: MessageStatusUpdate): Change {
   return {
     status: update.status,
@@ -370,7 +606,7 @@ function toRecord(row: MessageRow): MessageRecord {
     direction: row.direction,
     source: row.source,
     type: row.type,
-    content: row.content,
+    content: contentOf(row),
     timestamp: Number(row.ts),
     status: row.status,
     ...(row.status_at !== null ? { statusAt: Number(row.status_at) } : {}),

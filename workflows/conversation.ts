@@ -1,4 +1,11 @@
-import { conversationDedupeKey, conversationMachine, sendRefusal, type ConversationInput } from '../machines/conversation';
+import { patched } from '@temporalio/workflow';
+import {
+  conversationDedupeKey,
+  conversationDedupeKeyBeforeKinds,
+  conversationMachine,
+  sendRefusal,
+  type ConversationInput,
+} from '../machines/conversation';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
 
 /** Activity options by action name: writes to coexist's own store and queue, retried until done. */
@@ -14,13 +21,18 @@ export const conversationActivities: InterpreterOptions<typeof conversationMachi
  * (contracts/ids.ts), started by the first webhook or send that names it. Messages live in the
  * message store, not here: the state stays small however long the conversation runs, and
  * continue-as-new carries the window deadlines and the de-duplication keys (Meta's redeliveries).
+ *
+ * Versioning: a run with the `message-dedupe-by-content` marker tells messages apart by kind and
+ * content when it drops repeats (an echo reusing a customer message's id, or a different message
+ * under a known id, reaches the store and is kept as a conflict); one without it (its history was
+ * written by older code) replays with one key a message id.
  */
 export async function conversationWorkflow(args: MachineWorkflowArgs<ConversationInput>) {
   return runMachine(
     {
       machine: conversationMachine,
       activities: conversationActivities,
-      dedupeKey: conversationDedupeKey,
+      dedupeKey: patched('message-dedupe-by-content') ? conversationDedupeKey : conversationDedupeKeyBeforeKinds,
       refusal: sendRefusal,
       // Window deadlines and their timers on one clock: the workflow's.
       receivedAtField: 'at',

@@ -1,6 +1,12 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AnyMachineSnapshot } from 'xstate';
-import { onboardingMachine, stageOf, type OnboardingContext, type OnboardingInput } from '../machines/onboarding';
+import {
+  onboardingDedupeKey,
+  onboardingMachine,
+  stageOf,
+  type OnboardingContext,
+  type OnboardingInput,
+} from '../machines/onboarding';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
 import { patched, proxySinks, workflowInfo } from '@temporalio/workflow';
 import type { CoexistSinks } from '../contracts/sinks';
@@ -51,14 +57,23 @@ export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>[
  * `flow: 'session'`; an execution whose history has no marker (started by older code) replays with
  * `flow: 'legacy'`, which keeps every older path of the machine. A run continued as new carries
  * its flow in the restored context, so the choice is made once, on a fresh start.
+ *
+ * A run with the `webhook-dedupe` marker drops Meta's redeliveries of its webhook events
+ * (machines/onboarding/dedupe.ts); one without it replays as it ran, taking every one.
  */
 export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInput>) {
   const input: OnboardingInput =
     args.carried || args.input.flow !== undefined
       ? args.input
       : { ...args.input, flow: patched('signup-session') ? 'session' : 'legacy' };
+  const dedupeKey = patched('webhook-dedupe') ? onboardingDedupeKey : undefined;
   return runMachine(
-    { machine: onboardingMachine, activities: onboardingActivities, searchAttributes: onboardingSearchAttributes() },
+    {
+      machine: onboardingMachine,
+      activities: onboardingActivities,
+      searchAttributes: onboardingSearchAttributes(),
+      ...(dedupeKey ? { dedupeKey } : {}),
+    },
     { ...args, input },
   );
 }

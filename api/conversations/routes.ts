@@ -13,8 +13,10 @@ import { presentConversation } from './presenter';
 import {
   conversationParamsSchema,
   listMessagesQuerySchema,
+  listOrphanStatusesQuerySchema,
   sendMessageSchema,
   type MessagePage,
+  type OrphanStatusList,
   type SendAnswer,
 } from './schemas';
 import { sendToConversation } from './workflow';
@@ -66,6 +68,14 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
     const query = parseRequest(listMessagesQuerySchema, req.query, 'query');
     res.json((await store.listMessages({ phoneNumberId, waId, ...query })) satisfies MessagePage);
+  });
+
+  // Statuses Meta reported for messages the store does not hold (yet): each moves onto its
+  // message once that is recorded, and is no longer listed here.
+  router.get(`${base}/orphan-statuses`, async (req, res) => {
+    const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
+    const { limit } = parseRequest(listOrphanStatusesQuerySchema, req.query, 'query');
+    res.json({ statuses: await store.listOrphanStatuses({ phoneNumberId, waId, limit }) } satisfies OrphanStatusList);
   });
 
   return router;

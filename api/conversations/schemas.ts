@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { OutboundContent } from '../../machines/conversation';
 import { MESSAGE_STATUS_ORDER } from '../../machines/conversation';
 import { WA_ID } from '../../contracts/ids';
-import { epochMs, metaIdSchema as id } from '../http/schemas';
+import { epochMs, isoTime, metaIdSchema as id } from '../http/schemas';
 
 // --- requests ------------------------------------------------------------------------------------
 
@@ -71,6 +71,8 @@ export const listMessagesQuerySchema = z
   })
   .strict();
 
+export const listOrphanStatusesQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }).strict();
+
 export type SendMessage = z.infer<typeof sendMessageSchema>;
 
 // --- answers -----------------------------------------------------------------------------------
@@ -98,6 +100,13 @@ export const sendAnswerSchema = z.strictObject({
   conversation: conversationViewSchema,
 });
 
+const pricingSchema = z.strictObject({
+  billable: z.boolean(),
+  type: z.enum(['business_app', 'inbound', 'free_customer_service', 'free_entry_point', 'regular']),
+  category: z.string().optional(),
+  basis: z.enum(['predicted', 'meta']),
+});
+
 export const messageRecordSchema = z.strictObject({
   id: z.string().describe("Meta's wamid, or client:<clientMessageId> for a send Meta has not answered yet"),
   wamid: z.string().optional(),
@@ -113,12 +122,7 @@ export const messageRecordSchema = z.strictObject({
   statusAt: epochMs.optional(),
   errorCode: z.int().optional(),
   errorTitle: z.string().optional(),
-  pricing: z.strictObject({
-    billable: z.boolean(),
-    type: z.enum(['business_app', 'inbound', 'free_customer_service', 'free_entry_point', 'regular']),
-    category: z.string().optional(),
-    basis: z.enum(['predicted', 'meta']),
-  }),
+  pricing: pricingSchema,
   notice: z.strictObject({ code: z.string(), message: z.string() }).optional(),
 });
 
@@ -127,6 +131,26 @@ export const messagePageSchema = z.strictObject({
   nextCursor: z.string().optional().describe('absent on the last page'),
 });
 
+export const orphanStatusSchema = z.strictObject({
+  phoneNumberId: z.string(),
+  waId: z.string(),
+  wamid: z.string().optional(),
+  clientMessageId: z.string().optional(),
+  status: z.enum(MESSAGE_STATUS_ORDER),
+  timestamp: epochMs.describe("Meta's time of the status (never later than when it was received)"),
+  errorCode: z.int().optional(),
+  errorTitle: z.string().optional(),
+  pricing: pricingSchema.optional(),
+  receivedAt: isoTime.describe('when the store kept it'),
+});
+
+export const orphanStatusListSchema = z.strictObject({
+  statuses: z
+    .array(orphanStatusSchema)
+    .describe('statuses whose message is not (yet) recorded, oldest first; each moves onto its message when it is'),
+});
+
 export type ConversationView = z.infer<typeof conversationViewSchema>;
+export type OrphanStatusList = z.infer<typeof orphanStatusListSchema>;
 export type SendAnswer = z.infer<typeof sendAnswerSchema>;
 export type MessagePage = z.infer<typeof messagePageSchema>;

@@ -8,7 +8,7 @@ import { jsonBody } from '../http/json-body';
 import { phoneNumberParamsSchema } from '../onboardings/schemas';
 import { repairEvent } from './events';
 import { presentInspection, presentRow } from './presenter';
-import { actionSchema, listQuerySchema, type OpsList, type OpsOverviewView } from './schemas';
+import { actionSchema, listQuerySchema, parkedQuerySchema, type OpsList, type OpsOverviewView, type ParkedPage } from './schemas';
 import { opsOverview } from './overview';
 import { stageBudgets } from './stuck';
 import { inspectOnboarding, listOnboardings, repairOnboarding } from './workflow';
@@ -18,7 +18,7 @@ export function opsRoutes({ client, config, log, store }: ApiDeps): Router {
   const router = Router();
   const budgets = stageBudgets(config.OPS_STAGE_BUDGETS);
   const overview = opsOverview(client, budgets, config.METRICS_VISIBILITY_CACHE_MS);
-  router.use(['/ops/onboardings', '/ops/overview'], requireOpsToken(config.OPS_TOKENS));
+  router.use(['/ops/onboardings', '/ops/overview', '/ops/parked'], requireOpsToken(config.OPS_TOKENS));
 
   router.get('/ops/overview', async (_req, res) => {
     res.json((await overview()) satisfies OpsOverviewView);
@@ -31,6 +31,12 @@ export function opsRoutes({ client, config, log, store }: ApiDeps): Router {
     const page = await listOnboardings(client, config.TEMPORAL_NAMESPACE, filter, now, budgets);
     const onboardings = page.onboardings.map(({ workflowId, attributes }) => presentRow(workflowId, attributes, now, budgets));
     res.json({ onboardings, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) } satisfies OpsList);
+  });
+
+  // Conversation effects set aside so that the events behind them went on (activities/parking.ts).
+  router.get('/ops/parked', async (req, res) => {
+    const query = parseRequest(parkedQuerySchema, req.query, 'query');
+    res.json((await store.listParkedEffects(query)) satisfies ParkedPage);
   });
 
   router.get('/ops/onboardings/:phoneNumber', async (req, res) => {

@@ -24,6 +24,16 @@ export const listQuerySchema = z
   })
   .strict();
 
+export const parkedQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a nextCursor')
+      .optional(),
+  })
+  .strict();
+
 export const actionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('retry') }).strict(),
   z.object({ action: z.literal('refreshLinking') }).strict(),
@@ -140,3 +150,22 @@ export const opsOverviewSchema = z.strictObject({
   totals: z.strictObject({ sends: z.number(), webhooks: z.number() }),
 });
 export type OpsOverviewView = z.infer<typeof opsOverviewSchema>;
+
+export const parkedEffectSchema = z.strictObject({
+  parkedAt: isoTime,
+  workflowId: z.string(),
+  action: z.string().describe('the effect: recordMessage, recordStatus, enqueueSend'),
+  reason: z
+    .enum(['conflict', 'failed'])
+    .describe('conflict: a different message under an id already recorded; failed: a failure retrying cannot fix'),
+  error: z.string(),
+  attempts: z.int(),
+  params: z.unknown().describe("the effect's input as the workflow gave it (the message record or status)"),
+});
+
+export const parkedPageSchema = z.strictObject({
+  parked: z.array(parkedEffectSchema).describe('newest first'),
+  nextCursor: z.string().optional().describe('absent on the last page'),
+});
+
+export type ParkedPage = z.infer<typeof parkedPageSchema>;

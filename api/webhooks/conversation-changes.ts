@@ -6,6 +6,7 @@ import type { ConversationEvent, ConversationInput } from '../../machines/conver
 import { conversationWorkflowId, META_ID, toWaId } from '../../contracts/ids';
 import type { echoesValueSchema, historySchema, messagesValueSchema, WebhookMessage, WebhookStatus } from './schemas';
 import type { z } from 'zod';
+import { eventTimeMs } from './time';
 
 /** An event for a conversation workflow, started with `conversation` if it is not running. */
 export interface ConversationDelivery {
@@ -29,7 +30,7 @@ export function messagesChanges(
     push(out, unrouted, phoneNumberId, m.from, 'messages', {
       type: 'customer.message',
       message: {
-        ...common(m),
+        ...common(m, receivedAt),
         ...(referral
           ? {
               referral: {
@@ -50,7 +51,11 @@ export function messagesChanges(
       unrouted.push(`statuses:unknown_status:${s.status}`);
       continue;
     }
-    push(out, unrouted, phoneNumberId, s.recipient_id, 'statuses', { type: 'message.status', status: status(s), at: receivedAt });
+    push(out, unrouted, phoneNumberId, s.recipient_id, 'statuses', {
+      type: 'message.status',
+      status: status(s, receivedAt),
+      at: receivedAt,
+    });
   }
   for (const e of value.errors ?? []) unrouted.push(`messages:error:${e.code}`);
   return out;
@@ -74,7 +79,7 @@ export function echoChanges(
     }
     push(out, unrouted, value.metadata.phone_number_id, customer ?? '', 'smb_message_echoes', {
       type: 'business.echo',
-      message: common(m),
+      message: common(m, receivedAt),
       at: receivedAt,
     });
   }
@@ -96,7 +101,7 @@ export function historyMessageChanges(
         const fromBusiness = m.to !== undefined || toWaId(m.from ?? '') === toWaId(business);
         push(out, unrouted, phoneNumberId, thread.id, 'history', {
           type: 'history.message',
-          message: { ...common(m), fromBusiness },
+          message: { ...common(m, receivedAt), fromBusiness },
           at: receivedAt,
         });
       }
@@ -123,18 +128,18 @@ function push(
 
 const ENVELOPE_KEYS = new Set(['id', 'timestamp', 'type', 'from', 'to', 'referral', 'errors']);
 
-/** Id, Meta's time (ms) and type; everything else of the message is its content, kept verbatim. */
-function common(m: WebhookMessage) {
+/** Id, time (ms; the second it was received when Meta gave none) and type; everything else of the message is its content, kept verbatim. */
+function common(m: WebhookMessage, receivedAt: number) {
   const content = Object.fromEntries(Object.entries(m).filter(([k]) => !ENVELOPE_KEYS.has(k)));
-  return { id: m.id, timestamp: Number(m.timestamp) * 1000, type: m.type, content };
+  return { id: m.id, timestamp: eventTimeMs(m.timestamp, receivedAt), type: m.type, content };
 }
 
-function status(s: WebhookStatus) {
+function status(s: WebhookStatus, receivedAt: number) {
   const pricing = s.pricing;
   return {
     wamid: s.id,
     status: s.status as 'sent' | 'delivered' | 'read' | 'failed' | 'played',
-    timestamp: Number(s.timestamp) * 1000,
+    timestamp: eventTimeMs(s.timestamp, receivedAt),
     ...(s.biz_opaque_callback_data ? { clientMessageId: s.biz_opaque_callback_data } : {}),
     ...(pricing?.type !== undefined
       ? {

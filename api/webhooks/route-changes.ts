@@ -3,6 +3,7 @@ import { HISTORY_DECLINED_CODE } from '../../machines/meta-codes';
 import { templateLanguage, type TemplateRecord } from '../../machines/templates';
 import type { ContactChange } from '../../store/contacts';
 import { META_ID, onboardingWorkflowId, toE164, toWaId } from '../../contracts/ids';
+import { eventTimeMs } from './time';
 import { echoChanges, historyMessageChanges, messagesChanges, type ConversationDelivery } from './conversation-changes';
 import {
   accountUpdateSchema,
@@ -165,7 +166,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
               ...(c.user_id ? { userId: c.user_id } : {}),
               action: 'profile',
               profileName: c.profile.name,
-              changedAt: metaTime(v.data.messages?.[0]?.timestamp, receivedAt),
+              changedAt: contactTime(v.data.messages?.[0]?.timestamp, receivedAt),
             });
           }
           break;
@@ -201,7 +202,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
               action,
               ...(contact?.full_name ? { fullName: contact.full_name } : {}),
               ...(contact?.first_name ? { firstName: contact.first_name } : {}),
-              changedAt: metaTime(item.data?.metadata?.timestamp, receivedAt),
+              changedAt: contactTime(item.data?.metadata?.timestamp, receivedAt),
             });
           }
           break;
@@ -235,9 +236,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   return { deliveries, conversations, byWaba, templates, contacts, unrouted, changes };
 }
 
-/** Meta's Unix seconds (a string or a number) in epoch ms, never after `receivedAt`; `receivedAt` when unreadable. */
-function metaTime(seconds: unknown, receivedAt: number): number {
-  const n =
-    typeof seconds === 'number' ? seconds : typeof seconds === 'string' && /^\d{1,12}$/.test(seconds) ? Number(seconds) : NaN;
-  return Number.isFinite(n) && n > 0 ? Math.min(n * 1000, receivedAt) : receivedAt;
+/** When Meta says a contact changed (epoch ms), never after it was received; the received time when it names none. */
+function contactTime(seconds: number | undefined, receivedAt: number): number {
+  return Math.min(eventTimeMs(seconds, receivedAt), receivedAt);
 }

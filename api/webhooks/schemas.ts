@@ -3,6 +3,14 @@
  * required; everything else is kept (`loose`) and unknown fields are classified, never refused.
  */
 import { z } from 'zod';
+import { unixSeconds } from './time';
+
+/**
+ * Meta's Unix seconds: a string of digits as documented, leniently a number or milliseconds;
+ * anything else (empty, `abc`, negative) is no time, and the received time stands in: a bad
+ * timestamp never costs the change.
+ */
+const timestampSchema = z.union([z.string(), z.number()]).optional().catch(undefined).transform(unixSeconds);
 
 /** Text kept in its own store column: PostgreSQL text cannot hold NUL, so such an item is classified, not stored. */
 const storableText = z.string().refine((s) => !s.includes('\u0000'), 'contains a NUL character');
@@ -45,8 +53,6 @@ export const accountUpdateSchema = z
   .loose();
 
 const errorSchema = z.object({ code: z.number(), title: z.string().optional() }).loose();
-/** Meta's Unix seconds, as a string. */
-const timestampSchema = z.string().regex(/^\d{1,12}$/, 'Unix seconds');
 
 /** A message as Meta writes it: `type` names the content object (`text`, `image`, ...). */
 const messageSchema = z
@@ -126,10 +132,7 @@ export const stateSyncItemSchema = z
       })
       .loose()
       .optional(),
-    metadata: z
-      .object({ timestamp: z.union([z.string(), z.number()]).optional() })
-      .loose()
-      .optional(),
+    metadata: z.object({ timestamp: timestampSchema }).loose().optional(),
   })
   .loose();
 

@@ -12,5 +12,5 @@ export type * from './messages';
 export { MESSAGE_STATUS_ORDER } from './messages';
 export * from './settings';
 export * from './read-model';
-export { conversationDedupeKey } from './dedupe';
+export { conversationDedupeKey, conversationDedupeKeyBeforeKinds } from './dedupe';
 export { classifyInbound, predictPricing, UNSUPPORTED_NOTICES, unsupportedNotice } from './rules';

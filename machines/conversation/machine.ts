@@ -21,7 +21,7 @@ import type { ConversationContext } from './context';
 import type { ConversationEffects } from './effects';
 import type { ConversationEvent } from './events';
 import { compact } from '../plain';
-import { customerMessageRecord, echoRecord, historyRecord, platformRecord, statusUpdate } from './records';
+import { customerMessageRecord, echoRecord, happenedAt, historyRecord, platformRecord, statusUpdate } from './records';
 import { predictPricing } from './rules';
 import { DEFAULT_CONVERSATION_SETTINGS, type ConversationInput } from './settings';
 
@@ -30,6 +30,11 @@ type Effect<K extends keyof ConversationEffects> = Parameters<ConversationEffect
 // --- machine --------------------------------------------------------------------------------------
 
 const CUSTOMER_SERVICE_WINDOW_CHECK = 'customerServiceWindow.check';
+
+/** When the customer wrote a message, never after coexist received it (./records). */
+function writtenAt(event: Extract<ConversationEvent, { type: 'customer.message' }>): number {
+  return happenedAt(event.message.timestamp, event.at);
+}
 
 /** When an event happened, for the machine: `at`, or for a window check the time it was set for. */
 function timeOf(event: ConversationEvent): number {
@@ -51,7 +56,7 @@ const conversation = setup({
     // Shuffled deliveries never move the deadline backwards.
     extendCustomerServiceWindow: assign(({ context, event }) => {
       assertEvent(event, 'customer.message');
-      const deadline = event.message.timestamp + context.settings.customerServiceWindowMs;
+      const deadline = writtenAt(event) + context.settings.customerServiceWindowMs;
       return {
         customerServiceWindow: {
           ...context.customerServiceWindow,
@@ -63,8 +68,8 @@ const conversation = setup({
       assertEvent(event, 'customer.message');
       return {
         customerServiceWindow: {
-          openedAt: event.message.timestamp,
-          expiresAt: event.message.timestamp + context.settings.customerServiceWindowMs,
+          openedAt: writtenAt(event),
+          expiresAt: writtenAt(event) + context.settings.customerServiceWindowMs,
         },
       };
     }),
@@ -99,11 +104,12 @@ const conversation = setup({
     noteCustomerMessage: assign(({ context, event }) => {
       assertEvent(event, 'customer.message');
       const { message } = event;
+      const written = writtenAt(event);
       return {
         counts: { ...context.counts, customer: context.counts.customer + 1 },
-        lastCustomerMessageAt: Math.max(context.lastCustomerMessageAt ?? message.timestamp, message.timestamp),
+        lastCustomerMessageAt: Math.max(context.lastCustomerMessageAt ?? written, written),
         profileName: message.profileName || context.profileName,
-        referral: message.referral ? { ...message.referral, messageId: message.id, at: message.timestamp } : context.referral,
+        referral: message.referral ? { ...message.referral, messageId: message.id, at: written } : context.referral,
       };
     }),
     countEcho: assign({ counts: ({ context }) => ({ ...context.counts, echoes: context.counts.echoes + 1 }) }),
@@ -130,7 +136,7 @@ const conversation = setup({
   guards: {
     /** A late redelivery (already older than the window) is recorded but opens nothing. */
     opensCustomerServiceWindow: ({ context, event }) =>
-      event.type === 'customer.message' && event.message.timestamp + context.settings.customerServiceWindowMs > event.at,
+      event.type === 'customer.message' && writtenAt(event) + context.settings.customerServiceWindowMs > event.at,
     hasReferral: ({ event }) => event.type === 'customer.message' && event.message.referral !== undefined,
     arrivesFromEntryPoint: and(['opensCustomerServiceWindow', 'hasReferral']),
     customerServiceWindowLapsed: ({ context, event }) =>

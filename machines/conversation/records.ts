@@ -8,6 +8,15 @@ import { APP_ECHO_PRICING, classifyInbound, INBOUND_PRICING, metaPricing } from 
 
 type Args = { context: ConversationContext; event: ConversationEvent };
 
+/**
+ * When Meta says something happened (epoch ms), never after the second in which coexist received
+ * it (`at`, the workflow's clock): a sender's clock far ahead can neither hold a window open nor
+ * pin a message to the top of the newest-first list (docs/meta.md#times-in-webhooks).
+ */
+export function happenedAt(timestamp: number, at: number): number {
+  return Math.min(timestamp, Math.floor(at / 1000) * 1000);
+}
+
 export function customerMessageRecord({ context, event }: Args): MessageRecord {
   assertEvent(event, 'customer.message');
   const { message } = event;
@@ -54,7 +63,7 @@ export function messageRecord(context: ConversationContext, message: EchoedMessa
     waId: context.waId,
     type: message.type,
     content: message.content,
-    timestamp: message.timestamp,
+    timestamp: happenedAt(message.timestamp, at),
     status: 'received' as const,
     statusAt: at,
   };
@@ -107,7 +116,7 @@ export function statusUpdate({ context, event }: Args): MessageStatusUpdate {
         wamid: status.wamid,
         clientMessageId: status.clientMessageId,
         status: status.status,
-        timestamp: status.timestamp,
+        timestamp: happenedAt(status.timestamp, event.at),
         errorCode: error?.code,
         errorTitle: error?.title,
         pricing: status.pricing ? metaPricing(status.pricing) : undefined,

@@ -39,7 +39,9 @@ export interface HistoryProgress {
   status: HistoryStatus;
   /** Overall percent (Meta's `progress`); chunks come out of order, so the highest seen. */
   progress: number;
+  /** Chunks applied; a redelivered chunk is dropped before it counts (./dedupe). */
   chunks: number;
+  /** The furthest chunk seen (phase, then chunk order): a late chunk never moves it back. */
   phase?: number;
   chunkOrder?: number;
   lastChunkAt?: number;

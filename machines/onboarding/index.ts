@@ -14,3 +14,4 @@ export * from './stages';
 export * from './waits';
 export { statusCardOf } from './read-model';
 export { isAppVersionSupported, isOnCloudApiAndApp, MIN_APP_VERSION, sendingStateOf } from './rules';
+export { onboardingDedupeKey } from './dedupe';

@@ -425,14 +425,16 @@ const onboarding = setup({
       assertEvent(event, 'history.progress');
       const progress = Math.max(context.history.progress, Math.min(100, event.progress));
       const settled = HISTORY_SETTLED.includes(context.history.status);
+      // Chunks come out of order: the position shown is the furthest seen, never moved back by a late one.
+      const { phase = -1, chunkOrder = -1 } = context.history;
+      const further = event.phase > phase || (event.phase === phase && event.chunkOrder > chunkOrder);
       return {
         history: {
           ...context.history,
           status: settled ? context.history.status : progress >= 100 ? 'complete' : 'receiving',
           progress,
           chunks: context.history.chunks + 1,
-          phase: event.phase,
-          chunkOrder: event.chunkOrder,
+          ...(further ? { phase: event.phase, chunkOrder: event.chunkOrder } : {}),
           lastChunkAt: event.at,
         },
       };

@@ -5,7 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidMessageQueryError, openMessageStore, type MessageStore } from '../../store';
+import { PGlite } from '@electric-sql/pglite';
+import { InvalidMessageQueryError, MessageConflictError, openMessageStore, type MessageStore } from '../../store';
+import { createSqlMessageStore } from '../../store/message-store';
 import { eventually } from '../helpers/wait';
 import type { MessageRecord, MessageStatusUpdate, PricingClass } from '../../machines/conversation/messages';
 import { findPostgres, startPostgres, type TestPostgres } from '../helpers/postgres';
@@ -286,6 +288,93 @@ function behaviour(store: () => MessageStore) {
     }
   });
 
+  test('text is kept as Meta sent it: a lone surrogate and a NUL are read back identical', async () => {
+    const c = conversation();
+    const content = {
+      text: { body: 'lone \ud800 high, \udc00 low, a \u0000 NUL and a pair \ud83d\ude00' },
+      'key\ud800': ['\u0000'],
+    };
+    const record = inbound(c, 1, { content, errorTitle: 'title \u0000 with NUL' });
+    await store().recordMessage(record);
+    await store().recordMessage(record); // a redelivery is the same message, not a conflict
+    const [stored] = await all(store(), c);
+    expect(stored!.content).toEqual(content);
+    expect(stored!.errorTitle).toBe('title \uFFFD with NUL');
+  });
+
+  test('message ids are unique per business number, not across numbers', async () => {
+    const a = conversation();
+    const b = { ...conversation(), waId: a.waId };
+    const id = `wamid.shared-${a.tag}`;
+    await store().recordMessage(inbound(a, 1, { id }));
+    await store().recordMessage(inbound(b, 1, { id, content: { text: { body: 'other number' } } }));
+    await store().applyStatus(status(b, 'read', 9, { wamid: id }));
+    expect((await all(store(), a)).map((m) => m.id)).toEqual([id]);
+    expect((await all(store(), b)).map((m) => [m.id, m.content])).toEqual([[id, { text: { body: 'other number' } }]]);
+  });
+
+  test('a different message under a known id, or an echo reusing an inbound id, is a conflict; history of the same message is not', async () => {
+    const c = conversation();
+    const id = `wamid.known-${c.tag}`;
+    const first = inbound(c, 1, { id, content: { text: { body: 'first' } } });
+    await store().recordMessage(first);
+    await expect(store().recordMessage(inbound(c, 1, { id, content: { text: { body: 'second' } } }))).rejects.toThrow(
+      MessageConflictError,
+    );
+    await expect(
+      store().recordMessage(inbound(c, 1, { id, direction: 'outbound', source: 'app_echo', content: first.content })),
+    ).rejects.toThrow(MessageConflictError);
+    // The same message again through history (with history_context beside its text): no conflict.
+    await store().recordMessage(
+      inbound(c, 1, { id, source: 'history', content: { text: { body: 'first' }, history_context: { status: 'READ' } } }),
+    );
+    expect(await all(store(), c)).toEqual([first]);
+  });
+
+  test("an echo's statuses show, also when they came first; an inbound message stays received", async () => {
+    const c = conversation();
+    const echo = (i: number) => inbound(c, i, { direction: 'outbound', source: 'app_echo', id: `wamid.echo-${c.tag}-${i}` });
+    await store().applyStatus(status(c, 'delivered', 5, { wamid: echo(1).id }));
+    expect(await store().listOrphanStatuses({ ...c, limit: 10 })).toEqual([
+      expect.objectContaining({ wamid: echo(1).id, status: 'delivered', waId: c.waId, receivedAt: expect.any(String) }),
+    ]);
+    await store().recordMessage(echo(1));
+    await store().recordMessage(echo(2));
+    await store().applyStatus(status(c, 'sent', 6, { wamid: echo(2).id }));
+    await store().applyStatus(status(c, 'read', 7, { wamid: echo(2).id }));
+    await store().recordMessage(echo(2)); // re-recorded: received never moves it back
+    expect((await all(store(), c)).map((m) => [m.status, m.statusAt])).toEqual([
+      ['delivered', 5],
+      ['read', 7],
+    ]);
+    expect(await store().listOrphanStatuses({ ...c, limit: 10 })).toEqual([]);
+  });
+
+  test('parked effects are kept once per activity execution, newest first, with their params as given', async () => {
+    const tag = conversation().tag;
+    const key = (i: number) => `conversation:${tag}/run/${i}`;
+    const params = { id: 'wamid.x', content: { text: { body: 'lone \ud800' } } };
+    const before = await store().countParkedEffects();
+    for (const i of [1, 1, 2, 3]) {
+      await store().parkEffect({
+        key: key(i),
+        workflowId: `w-${tag}`,
+        action: 'recordMessage',
+        reason: 'failed',
+        error: `e${i}`,
+        attempts: 5,
+        params,
+      });
+    }
+    expect(await store().countParkedEffects()).toBe(before + 3);
+    const first = await store().listParkedEffects({ limit: 2 });
+    expect(first.parked.map((p) => p.error)).toEqual(['e3', 'e2']);
+    expect(first.parked[0]).toMatchObject({ workflowId: `w-${tag}`, reason: 'failed', attempts: 5, params });
+    const second = await store().listParkedEffects({ limit: 2, cursor: first.nextCursor! });
+    expect(second.parked[0]!.error).toBe('e1');
+    await expect(store().listParkedEffects({ limit: 2, cursor: 'bm90LWEtY3Vyc29y' })).rejects.toThrow(InvalidMessageQueryError);
+  });
+
   test('unrouted webhooks are kept whole with their classifications, newest first', async () => {
     const tag = `t${Math.random()}`;
     await store().keepUnroutedWebhook({ classifications: ['field:first'], body: { tag, n: 1 } });
@@ -379,6 +468,37 @@ describe('message store on embedded PGlite in TEMPORAL_DATA_DIR (npm start)', ()
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('message store written by older code', () => {
+  test('ids become unique per number and an echo already stored takes its statuses', async () => {
+    const db = await PGlite.create();
+    // The table as the store created it before ids were per number.
+    await db.exec(`
+      CREATE TABLE messages (
+        seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, wamid text, client_message_id text,
+        phone_number_id text NOT NULL, wa_id text NOT NULL, direction text NOT NULL, source text NOT NULL,
+        type text NOT NULL, content jsonb NOT NULL, ts bigint NOT NULL, status text NOT NULL,
+        status_rank smallint NOT NULL, status_at bigint, error_code integer, error_title text,
+        pricing jsonb NOT NULL, notice jsonb);
+      CREATE UNIQUE INDEX messages_wamid ON messages (wamid);
+      INSERT INTO messages (id, wamid, phone_number_id, wa_id, direction, source, type, content, ts, status, status_rank, pricing)
+      VALUES ('wamid.old-echo', 'wamid.old-echo', '111', '15550001111', 'outbound', 'app_echo', 'text',
+              '{"text":{"body":"old"}}', 1, 'received', 100, '{"billable":false,"type":"business_app","basis":"predicted"}');`);
+    const port = {
+      query: async <T>(text: string, params?: unknown[]) =>
+        params ? db.query<T>(text, params) : { rows: ((await db.exec(text)).at(-1)?.rows ?? []) as T[] },
+    };
+    const store = await createSqlMessageStore(port, () => db.close());
+    // Opening it again (worker and API both do) finds it migrated.
+    await createSqlMessageStore(port, async () => {});
+    const c = { phoneNumberId: '111', waId: '15550001111', tag: 'old' };
+    await store.applyStatus(status(c, 'read', 3, { wamid: 'wamid.old-echo' }));
+    await store.recordMessage(inbound({ ...c, phoneNumberId: '222' }, 1, { id: 'wamid.old-echo' }));
+    expect((await all(store, c)).map((m) => [m.id, m.status])).toEqual([['wamid.old-echo', 'read']]);
+    expect((await all(store, { ...c, phoneNumberId: '222' })).map((m) => m.id)).toEqual(['wamid.old-echo']);
+    await store.close();
   });
 });
 

@@ -274,6 +274,10 @@ describe('real answers match their documented schemas', () => {
     );
     expect(next.body.messages[0]).toMatchObject({ clientMessageId: 'oa-2', source: 'platform' });
     expect((await call('get', `/numbers/${phoneNumberId}/conversations/${waId}/messages?limit=0`)).status).toBe(400);
+    // Every status found its message: no orphans.
+    const orphans = await call('get', `/numbers/${phoneNumberId}/conversations/${waId}/orphan-statuses?limit=10`);
+    expect(orphans).toMatchObject({ status: 200, body: { statuses: [] } });
+    expect((await call('get', `/numbers/${phoneNumberId}/conversations/${waId}/orphan-statuses?limit=0`)).status).toBe(400);
   });
 
   test('templates: list, refresh; 404 for a number no onboarding holds', async () => {
@@ -309,6 +313,9 @@ describe('real answers match their documented schemas', () => {
     const overview = (await call('get', '/ops/overview', { headers: ops })).body;
     expect(overview.stages.find((s: any) => s.stage === 'active').now).toBeGreaterThan(0);
     expect((await call('get', '/ops/overview')).status).toBe(401);
+    expect(await call('get', '/ops/parked?limit=5', { headers: ops })).toMatchObject({ status: 200, body: { parked: [] } });
+    expect((await call('get', '/ops/parked?cursor=%21', { headers: ops })).status).toBe(400);
+    expect((await call('get', '/ops/parked')).status).toBe(401);
     expect((await call('get', `/ops/onboardings/${encodeURIComponent('+15550619999')}`, { headers: ops })).status).toBe(404);
   });
 

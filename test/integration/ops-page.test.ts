@@ -2,7 +2,7 @@
  * The ops page in real headless Chromium against `npm start`: nothing without a valid token; an
  * onboarding left in linking past its budget shows as stuck, opens with its machine drawn and its
  * timeline, what it waits for and only the repairs its state accepts, and "Refresh linking" repairs it
- * with the operator named; the overview draws the funnel, the time in stage against the budget and the rates. Skipped, saying why, when there is no Chromium (apt-get install -y chromium).
+ * with the operator named; the overview draws the funnel, the time in stage against the budget and the rates; the parked effects are listed. Skipped, saying why, when there is no Chromium (apt-get install -y chromium).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -122,6 +122,9 @@ if ('missing' in found) {
     // Its time in linking is past the 1 s budget: drawn in an over-budget bucket.
     await page.locator('#ages [data-stage="linking"] rect.over title', { hasText: /: 1$/ }).waitFor({ state: 'attached' });
     expect(await page.locator('#rates polyline').count()).toBe(2);
+    // The parked effects come from the API too: none in this stack.
+    await page.locator('#parked-empty', { hasText: 'Nothing is parked.' }).waitFor();
+    expect(await page.locator('#parked-effects tbody tr').count()).toBe(0);
 
     // The list refreshes by itself: the row turns up marked stuck once linking outlasts 1 s.
     const row = page.locator(`#onboardings tr.stuck[data-phone="${phone}"]`);

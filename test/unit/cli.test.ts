@@ -370,6 +370,38 @@ describe('run: exit codes and what is printed', () => {
     expect(new Headers(t.calls[0]!.init.headers).get('authorization')).toBe('Bearer local-ops-token-change-me');
   });
 
+  test('parked: the page of parked effects, newest first, with the cursor for more', async () => {
+    const parked = {
+      parked: [
+        {
+          parkedAt: '2026-12-04T12:00:00.000Z',
+          workflowId: 'conversation:106540352242922:16505551234',
+          action: 'recordMessage',
+          reason: 'conflict',
+          error: 'message wamid.A1 of phone number id 106540352242922 is already recorded as a different message',
+          attempts: 1,
+          params: { id: 'wamid.A1' },
+        },
+      ],
+      nextCursor: 'NDI',
+    };
+    const t = io(() => json(200, parked));
+    expect(await run(['ops', 'parked', '--limit', '1'], t.cli)).toBe(EXIT_OK);
+    expect(t.calls[0]!.url).toBe('http://127.0.0.1:3000/ops/parked?limit=1');
+    const text = t.out.join('\n');
+    expect(text).toMatch(/^PARKED\s+WORKFLOW\s+ACTION\s+REASON\s+TRIES\s+ERROR\n/);
+    expect(text).toMatch(
+      /2026-12-04 12:00:00Z\s+conversation:106540352242922:16505551234\s+recordMessage\s+conflict\s+1\s+message wamid\.A1/,
+    );
+    expect(text).toMatch(/more: --cursor NDI$/);
+
+    const empty = io(() => json(200, { parked: [] }));
+    expect(await run(['ops', 'parked', '--cursor', 'NDI'], empty.cli)).toBe(EXIT_OK);
+    expect(empty.calls[0]!.url).toBe('http://127.0.0.1:3000/ops/parked?cursor=NDI');
+    expect(empty.out.join('')).toBe('Nothing is parked.');
+    expect(await run(['ops', 'parked', 'extra'], empty.cli)).toBe(EXIT_USAGE);
+  });
+
   test('--json prints the answer as it came', async () => {
     const t = io(() => json(200, { onboardings: [], extra: 1 }));
     expect(await run(['ops', 'list', '--json'], t.cli)).toBe(EXIT_OK);

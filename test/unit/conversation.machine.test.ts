@@ -9,6 +9,7 @@ import {
   DEFAULT_CONVERSATION_SETTINGS,
   classifyInbound,
   conversationDedupeKey,
+  conversationDedupeKeyBeforeKinds,
   conversationMachine,
   predictPricing,
   sendRefusal,
@@ -429,13 +430,18 @@ describe('sending', () => {
       status: {
         wamid: 'wamid.B2',
         status: 'delivered',
-        timestamp: T0 + 5,
+        timestamp: T0 + 5 * SECOND,
         clientMessageId: 'c1',
         pricing: { billable: false, type: 'free_customer_service', category: 'service' },
       },
-      at: T0 + 6,
+      at: T0 + 6 * SECOND,
     });
-    run.send({ type: 'message.status', status: { wamid: 'wamid.B3', status: 'read', timestamp: T0 + 7 }, at: T0 + 8 });
+    // Meta's times are whole seconds; one ahead of its arrival is taken as the second it arrived in.
+    run.send({
+      type: 'message.status',
+      status: { wamid: 'wamid.B3', status: 'read', timestamp: T0 + DAY },
+      at: T0 + 8 * SECOND + 1,
+    });
     const who = { phoneNumberId: PNID, waId: WA_ID };
     expect(run.statuses(run.all)).toEqual([
       { ...who, clientMessageId: 'c1', wamid: 'wamid.B2', status: 'accepted', timestamp: T0 + 1 },
@@ -454,12 +460,21 @@ describe('sending', () => {
         wamid: 'wamid.B2',
         clientMessageId: 'c1',
         status: 'delivered',
-        timestamp: T0 + 5,
+        timestamp: T0 + 5 * SECOND,
         pricing: { billable: false, type: 'free_customer_service', category: 'service', basis: 'meta' },
       },
-      { ...who, wamid: 'wamid.B3', status: 'read', timestamp: T0 + 7 },
+      { ...who, wamid: 'wamid.B3', status: 'read', timestamp: T0 + 8 * SECOND },
     ]);
     expect(run.context.lastRefusal).toEqual({ clientMessageId: 'c4', title: 'gave up', at: T0 + 4 });
+  });
+});
+
+describe('times ahead of arrival', () => {
+  it('a customer message dated 2100 opens the window for 24 h from its arrival, and is recorded as written then', () => {
+    const run = new Run().send(customer(Date.UTC(2100, 0, 1), T0 + 250));
+    expect(run.window.customerServiceWindow).toMatchObject({ status: 'open', expiresAt: T0 + DAY });
+    expect(run.context.lastCustomerMessageAt).toBe(T0);
+    expect(run.records(run.all).at(-1)).toMatchObject({ timestamp: T0, statusAt: T0 + 250 });
   });
 });
 
@@ -786,11 +801,27 @@ describe('bounded context', () => {
 
 describe('dedupe keys', () => {
   it.each([
-    [customer(T0), /^message:wamid\.\d+$/],
-    [echo(T0), /^message:wamid\.\d+$/],
-    [history(T0, true, T0), /^message:wamid\.\d+$/],
-  ])('keys %# messages by wamid', (event, pattern) => {
+    [customer(T0), /^message:wamid\.\d+:[0-9a-f]{8}$/],
+    [echo(T0), /^echo:wamid\.\d+:[0-9a-f]{8}$/],
+    [history(T0, true, T0), /^history:wamid\.\d+:[0-9a-f]{8}$/],
+  ])('keys %# messages by kind, wamid and content', (event, pattern) => {
     expect(conversationDedupeKey(event)).toMatch(pattern);
+  });
+
+  it('tells a redelivery from a different message, or another kind, under the same wamid', () => {
+    const first = customer(T0) as Extract<ConversationEvent, { type: 'customer.message' }>;
+    const redelivered = { ...first, at: T0 + HOUR, message: { ...first.message, content: { ...first.message.content } } };
+    const different = { ...first, message: { ...first.message, content: { text: { body: 'something else' } } } };
+    const asEcho = { type: 'business.echo' as const, message: first.message, at: T0 };
+    expect(conversationDedupeKey(redelivered)).toBe(conversationDedupeKey(first));
+    expect(conversationDedupeKey(different)).not.toBe(conversationDedupeKey(first));
+    expect(conversationDedupeKey(asEcho)).not.toBe(conversationDedupeKey(first));
+  });
+
+  it('keys every message by its wamid alone for executions recorded before kinds and content', () => {
+    for (const event of [customer(T0), echo(T0), history(T0, true, T0)]) {
+      expect(conversationDedupeKeyBeforeKinds(event)).toMatch(/^message:wamid\.\d+$/);
+    }
   });
 
   it('keys statuses, sends and send results', () => {

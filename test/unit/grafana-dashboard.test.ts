@@ -25,6 +25,8 @@ const PROMQL_WORDS = new Set([
   'from',
   'outcome',
   'reason',
+  'action',
+  'kind',
 ]);
 
 test('every metric the dashboard queries is one coexist exports', async () => {

@@ -665,13 +665,13 @@ describe('history', () => {
     expect(run.stage).toBe('active');
   });
 
-  it('chunks in payment and active are recorded; progress 100 completes it', () => {
+  it('chunks in payment and active are recorded; progress 100 completes it; a late chunk never moves the position back', () => {
     const run = toPayment();
     run.send({ type: 'history.progress', progress: 40, phase: 0, chunkOrder: 2, at: T0 });
     expect(run.matches({ payment: { history: 'receiving' } })).toBe(true);
     expect(run.timerDelay('historyStall')).toBe(2 * 60 * 60_000);
     run.send({ type: 'history.progress', progress: 20, phase: 0, chunkOrder: 1, at: T0 + 1 });
-    expect(run.context.history).toMatchObject({ status: 'receiving', progress: 40, chunks: 2, chunkOrder: 1 });
+    expect(run.context.history).toMatchObject({ status: 'receiving', progress: 40, chunks: 2, phase: 0, chunkOrder: 2 });
 
     run.done('checkPaymentMethod', paymentOk);
     expect(run.matches({ active: { history: 'receiving' } })).toBe(true);
@@ -681,7 +681,7 @@ describe('history', () => {
     expect(run.timers.size).toBe(0);
     // late chunks (e.g. media for the last 14 days) are still recorded
     run.send({ type: 'history.progress', progress: 100, phase: 0, chunkOrder: 10, at: T0 + 3 });
-    expect(run.context.history).toMatchObject({ status: 'complete', chunks: 4 });
+    expect(run.context.history).toMatchObject({ status: 'complete', chunks: 4, phase: 2, chunkOrder: 9 });
   });
 
   it('stalled after some chunks → incomplete; a late chunk revives it', () => {

@@ -570,13 +570,35 @@ async function loadOverview() {
   drawOverview(await api('/ops/overview'));
 }
 
+// --- parked effects ------------------------------------------------------------------------------------
+
+async function loadParked() {
+  const { parked } = await api('/ops/parked?limit=50');
+  fillRows(
+    $('parked-effects'),
+    parked.map((p) =>
+      el(
+        'tr',
+        { class: p.reason === 'conflict' ? 'conflict' : 'failed' },
+        el('td', {}, time(p.parkedAt)),
+        el('td', {}, p.workflowId),
+        el('td', {}, p.action),
+        el('td', {}, p.reason),
+        el('td', {}, p.attempts),
+        el('td', { title: JSON.stringify(p.params) }, p.error),
+      ),
+    ),
+  );
+  $('parked-empty').hidden = parked.length > 0;
+}
+
 // --- refresh -----------------------------------------------------------------------------------------
 
 async function refresh() {
   if (!token || refreshing || acting) return;
   refreshing = true;
   try {
-    await Promise.all([loadList(), loadOverview()]);
+    await Promise.all([loadList(), loadOverview(), loadParked()]);
     const [phone, before] = [openPhone, actionsDone];
     if (phone) {
       const detail = await api(`/ops/onboardings/${encodeURIComponent(phone)}`);
