@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BUDGETED_STAGES } from './machines/onboarding';
+import { PUSH_KINDS, type PushKind } from './contracts/push';
 
 /**
  * The one configuration schema. Every process (worker, API, simulator, `npm start`) reads its
@@ -98,6 +99,23 @@ export const configSchema = z.object({
     .min(16)
     .default('local-backend-callback-secret')
     .describe('The HMAC-SHA256 key of the `X-Coexist-Signature` header on callbacks'),
+
+  BACKEND_PUSH_EVENTS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const kinds = v
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean);
+      const unknown = kinds.filter((k) => !(PUSH_KINDS as readonly string[]).includes(k));
+      if (unknown.length)
+        ctx.addIssue({ code: 'custom', message: `unknown kind ${unknown.join(', ')}: one of ${PUSH_KINDS.join(', ')}` });
+      return [...new Set(kinds)] as PushKind[];
+    })
+    .describe(
+      `Conversation events pushed to BACKEND_CALLBACK_URL, comma-separated: ${PUSH_KINDS.join(', ')}. Unset: none (the backend reads the API)`,
+    ),
 
   TOKEN_SEALING_KEY: z
     .string()
@@ -301,6 +319,9 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0]), reason: i.message })));
+  }
+  if (parsed.data.BACKEND_PUSH_EVENTS.length > 0 && parsed.data.BACKEND_CALLBACK_URL === undefined) {
+    throw new ConfigError([{ variable: 'BACKEND_PUSH_EVENTS', reason: 'needs BACKEND_CALLBACK_URL, where the pushes go' }]);
   }
   if (parsed.data.COEXIST_ENV === 'production') {
     const missing = requiredInProduction.filter((k) => raw[k] === undefined);

@@ -1,5 +1,6 @@
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
+import { startPushDispatcher } from './activities/backend-push';
 import { openMessageStore } from './store';
 import { createTemporalClient } from './client';
 import { loadConfig, temporalAddress, type Config } from './config';
@@ -73,10 +74,12 @@ if (require.main === module) {
     const client = await createTemporalClient(config);
     const store = await openMessageStore(config);
     const worker = await createWorker(config, { client, store });
+    const pushes = startPushDispatcher({ config, store, log });
     log.info({ address: temporalAddress(config), taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
     // On SIGINT / SIGTERM the SDK's Runtime shuts the worker down: no new tasks, running
     // activities get WORKER_SHUTDOWN_GRACE_MS to finish; run() resolves once they have.
     await worker.run();
+    await pushes.stop();
     await metrics?.close();
     await client.connection.close();
     await store.close();

@@ -17,6 +17,7 @@ import {
   type SendMessageInput,
   type SendOutcome,
 } from '../contracts/sender';
+import { pushesFor } from './backend-push';
 import { GraphClient } from './meta/graph-client';
 import type { MessageStore } from '../store/message-store';
 import { parkingEffects } from './parking';
@@ -54,14 +55,17 @@ export function createConversationActivities({
     appSecret: config.META_APP_SECRET,
   });
 
+  const push = pushesFor(config, store);
   const effects = parkingEffects(
     {
       async recordMessage(record) {
         await store.recordMessage(record);
+        await push.message(record);
       },
 
       async recordStatus(update) {
         await store.applyStatus(update);
+        await push.status(update);
       },
 
       /** Hands an accepted send to the number's sender, starting it if needed (idempotent). */

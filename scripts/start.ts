@@ -15,6 +15,7 @@ import { createTemporalClient } from '../client';
 import { ConfigError, loadConfig, localApiUrl, temporalAddress, type Config } from '../config';
 import { createLogger, logFormat } from '../logger';
 import { temporalPrometheus, workerMetricsAddress } from '../observability/worker-metrics';
+import { startPushDispatcher } from '../activities/backend-push';
 import { createWorker } from '../worker';
 import { startDevServer } from './dev-server';
 import { startSimulatorServer } from '../simulator/server';
@@ -133,6 +134,8 @@ async function main(): Promise<void> {
       log.error({ err }, 'worker failed');
       void shutdown('worker failure', 1);
     });
+    const pushes = startPushDispatcher({ config, store, log });
+    started('push dispatcher', pushes.stop);
     log.info(
       { taskQueue: config.TEMPORAL_TASK_QUEUE, ...(workerMetrics ? { metrics: `http://${workerMetrics}/metrics` } : {}) },
       'worker polling',

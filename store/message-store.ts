@@ -7,6 +7,7 @@ import {
 } from '../machines/conversation/messages';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
 import { contactBook, CONTACTS_SCHEMA, type ContactBook } from './contacts';
+import { pushOutbox, PUSH_OUTBOX_SCHEMA, type PushOutbox } from './push-outbox';
 import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './templates';
 
 /**
@@ -16,7 +17,7 @@ import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './tem
  * Every write is idempotent and commutative, so redeliveries, activity retries and statuses that
  * arrive shuffled or before their message all end in the same record.
  */
-export interface MessageStore extends IdempotencyKeys, MessageTemplates, ContactBook {
+export interface MessageStore extends IdempotencyKeys, MessageTemplates, ContactBook, PushOutbox {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -194,7 +195,8 @@ CREATE TABLE IF NOT EXISTS unrouted_webhooks (
 );
 ${IDEMPOTENCY_SCHEMA}
 ${TEMPLATES_SCHEMA}
-${CONTACTS_SCHEMA}`;
+${CONTACTS_SCHEMA}
+${PUSH_OUTBOX_SCHEMA}`;
 
 interface MessageRow {
   seq: string | number;
@@ -323,6 +325,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
     ...idempotencyKeys(db),
     ...messageTemplates(db),
     ...contactBook(db),
+    ...pushOutbox(db),
 
     async recordMessage(record) {
       const wamid = record.wamid ?? (record.id.startsWith('client:') ? null : record.id);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { OutboundContent } from '../../machines/conversation';
 import { MESSAGE_STATUS_ORDER } from '../../machines/conversation';
 import { WA_ID } from '../../contracts/ids';
+import type { PushBody } from '../../contracts/push';
 import { epochMs, isoTime, metaIdSchema as id } from '../http/schemas';
 
 // --- requests ------------------------------------------------------------------------------------
@@ -154,3 +155,43 @@ export type ConversationView = z.infer<typeof conversationViewSchema>;
 export type OrphanStatusList = z.infer<typeof orphanStatusListSchema>;
 export type SendAnswer = z.infer<typeof sendAnswerSchema>;
 export type MessagePage = z.infer<typeof messagePageSchema>;
+
+// --- pushes to the backend (BACKEND_PUSH_EVENTS; contracts/push.ts) ------------------------------
+
+const pushOf = {
+  deliveryId: z.string().describe('the same on every attempt (also `X-Coexist-Delivery-Id`): deduplicate by it'),
+  phoneNumberId: z.string(),
+  waId: z.string(),
+  conversationId: z.string().describe('conversation:<phone_number_id>:<wa_id>, the key of its pushes’ order'),
+  occurredAt: epochMs.describe("Meta's time of the event (never later than when it was received)"),
+};
+
+export const messageStatusUpdateSchema = z.strictObject({
+  phoneNumberId: z.string(),
+  waId: z.string(),
+  wamid: z.string().optional(),
+  clientMessageId: z.string().optional(),
+  status: z.enum(MESSAGE_STATUS_ORDER),
+  timestamp: epochMs,
+  errorCode: z.int().optional(),
+  errorTitle: z.string().optional(),
+  pricing: pricingSchema.optional(),
+});
+
+/** A push's body, by kind: what a backend that set BACKEND_PUSH_EVENTS receives at BACKEND_CALLBACK_URL. */
+export const conversationPushSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('message.received'), message: messageRecordSchema, ...pushOf }),
+  z.strictObject({ kind: z.literal('message.echo'), message: messageRecordSchema, ...pushOf }),
+  z.strictObject({ kind: z.literal('message.status'), status: messageStatusUpdateSchema, ...pushOf }),
+  z.strictObject({
+    kind: z.literal('window.changed'),
+    customerServiceWindow: z.discriminatedUnion('status', [
+      z.strictObject({
+        status: z.literal('open'),
+        expiresAt: epochMs.describe('closes then unless a later push says otherwise'),
+      }),
+      z.strictObject({ status: z.literal('closed'), closedBy: z.literal('meta'), closedAt: epochMs }),
+    ]),
+    ...pushOf,
+  }),
+]) satisfies z.ZodType<PushBody>;

@@ -80,6 +80,7 @@ const RESPONSE_COMPONENTS = {
   Contact: contacts.contactSchema,
   ContactPage: contacts.contactPageSchema,
   OrphanStatusList: conversations.orphanStatusListSchema,
+  ConversationPush: conversations.conversationPushSchema,
   OpsRow: ops.opsRowSchema,
   OpsList: ops.opsListSchema,
   StateValue: ops.stateValueSchema,
@@ -499,6 +500,11 @@ export interface OpenApiDocument {
   servers?: { url: string; description?: string }[];
   jsonSchemaDialect: string;
   paths: Record<string, Partial<Record<Method, OpenApiOperation>>>;
+  /** What coexist POSTs to the backend (OpenAPI 3.1 webhooks). */
+  webhooks: Record<
+    string,
+    { post: { operationId: string; summary: string; description: string; requestBody: unknown; responses: unknown } }
+  >;
   components: { schemas: Record<string, JsonSchema>; securitySchemes: typeof SECURITY_SCHEMES };
 }
 
@@ -621,6 +627,18 @@ function buildDocument(): OpenApiDocument {
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,
+    webhooks: {
+      conversationPush: {
+        post: {
+          operationId: 'conversationPush',
+          summary: 'A conversation event pushed to BACKEND_CALLBACK_URL (the kinds named in BACKEND_PUSH_EVENTS)',
+          description:
+            'Signed with BACKEND_CALLBACK_SECRET in `X-Coexist-Signature` (sha256=<hex HMAC of the body>); retried with backoff until the backend answers 2xx; in order per `conversationId` (a later push waits for an earlier one to be accepted); `deliveryId` is the same on every attempt.',
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: `${SCHEMA_URI}ConversationPush` } } } },
+          responses: { '2XX': { description: 'accepted: the next push of the conversation follows' } },
+        },
+      },
+    },
     components: { schemas: { ...componentSchemas('input'), ...componentSchemas('output') }, securitySchemes: SECURITY_SCHEMES },
   };
 }

@@ -9,6 +9,7 @@ import { workerSinks } from '../../observability/worker-metrics';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createActivities } from '../../activities';
+import { startPushDispatcher } from '../../activities/backend-push';
 import type { CredentialsLookup } from '../../activities/conversations';
 import type { OnboardingContext } from '../../machines/onboarding';
 import { onboardingWorkflowId } from '../../contracts/ids';
@@ -86,6 +87,7 @@ export async function startHarness({
     }),
   });
   const running = worker.run();
+  const pushes = startPushDispatcher({ config, store, log }, { idleMs: 50 });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
   const { api, sim: sim$ } = jsonClients(apiUrl, API_KEY, sim.url);
@@ -108,6 +110,7 @@ export async function startHarness({
       });
     },
     async stop() {
+      await pushes.stop();
       worker.shutdown();
       await running;
       await new Promise<void>((done) => {

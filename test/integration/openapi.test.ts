@@ -27,7 +27,7 @@ const ajv = new Ajv2020({ strict: true, allErrors: true });
 ajv.addFormat('date-time', { validate: (s: string) => !Number.isNaN(Date.parse(s)) });
 ajv.addFormat('uri', { validate: (s: string) => URL.canParse(s) });
 // The document is the schemas' root, so that `#/components/schemas/…` resolves as in OpenAPI.
-ajv.addVocabulary(['openapi', 'info', 'jsonSchemaDialect', 'paths', 'components']);
+ajv.addVocabulary(['openapi', 'info', 'jsonSchemaDialect', 'paths', 'webhooks', 'components']);
 ajv.addSchema(doc as object, DOC_ID);
 
 const pointer = (...parts: string[]) =>
@@ -131,6 +131,9 @@ describe('the document', () => {
         }
       }
     }
+    for (const name of Object.keys(doc.webhooks))
+      locations.push(['webhooks', name, 'post', 'requestBody', 'content', 'application/json', 'schema']);
+    expect(locations.some((l) => l[0] === 'webhooks')).toBe(true);
     for (const location of locations) {
       const schema = location.reduce<any>((node, key) => node[key], doc);
       expect({ location, valid: ajv.validateSchema(schema), errors: ajv.errors ?? null }).toEqual({
