@@ -1,5 +1,6 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../config';
-import type { TemplateActivities } from '../contracts/templates';
+import { NUMBER_NOT_CONNECTED, type TemplateActivities } from '../contracts/templates';
 import { templateLanguage } from '../machines/templates';
 import type { MessageStore } from '../store/message-store';
 import type { CredentialsLookup } from './conversations';
@@ -17,7 +18,12 @@ export function createTemplateActivities(config: Config, store: MessageStore, cr
   return {
     async refreshTemplates({ phoneNumberId, wabaId }) {
       const onboarding = await credentials(phoneNumberId);
-      if (!onboarding) throw new Error(`no active onboarding holds phone number id ${phoneNumberId}`);
+      if (!onboarding) {
+        throw ApplicationFailure.nonRetryable(
+          `the onboarding of phone number id ${phoneNumberId} holds no business token yet: the number finishes Embedded Signup first`,
+          NUMBER_NOT_CONNECTED,
+        );
+      }
       const token = unsealToken(onboarding.sealedToken, config.TOKEN_SEALING_KEY);
       const reportedAt = Date.now();
       let templates = 0;

@@ -14,3 +14,6 @@ export interface TemplateActivities {
 
 /** One refresh at a time per WABA: a second request while one runs waits for the same one. */
 export const templateRefreshWorkflowId = (wabaId: string) => `templates:${wabaId}`;
+
+/** The failure type of a refresh for a number whose onboarding has no token yet (the API answers 409). */
+export const NUMBER_NOT_CONNECTED = 'NumberNotConnected';

@@ -285,7 +285,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Read the WABA’s templates from Meta now (besides the status webhooks that keep them current)',
     params: templates.numberParamsSchema,
     responses: { 200: json('how many templates Meta listed', templates.templateRefreshSchema) },
-    errors: [400, 401, 404, 502, 503],
+    errors: [400, 401, 404, 409, 502, 503],
   },
   {
     method: 'get',
@@ -439,7 +439,7 @@ const ERRORS: Record<Exclude<ErrorStatus, 401> | 405, string> = {
   400: '`invalid_request` names the field (`body.…`, `params.…`, `query.…`, `headers.…`); `invalid_json`: the body is not JSON; `invalid_encoding`: the body is not valid UTF-8; `undecodable_payload`: a codec payload whose key is unknown or whose ciphertext does not authenticate',
   403: '`forbidden`: not Meta’s verification handshake for this app: hub.mode is not `subscribe`, a parameter is missing, repeated or bracketed, or hub.verify_token is not ours',
   404: '`not_found`: no such onboarding or conversation, or no running onboarding holds the phone number id',
-  409: 'The current state cannot take it: `event_refused`, `onboarding_closed`, or the machine’s own refusal (e.g. `customer_service_window_closed`) with a `hint`; `template_not_sendable`: Meta reported the template rejected, paused or disabled',
+  409: 'The current state cannot take it: `event_refused`, `onboarding_closed`, or the machine’s own refusal (e.g. `customer_service_window_closed`) with a `hint`; `template_not_sendable`: Meta reported the template rejected, paused or disabled; `number_not_connected`: the number has no business token yet (Embedded Signup not finished)',
   405: '`method_not_allowed`: the path has no such method; `Allow` lists the ones it has',
   413: '`payload_too_large`',
   415: '`unsupported_media_type`: the body is not declared application/json; `unsupported_encoding`: a charset other than UTF-8 (UTF-16 too on the backend’s routes; Meta’s signed webhooks only UTF-8), or a Content-Encoding the API cannot read',

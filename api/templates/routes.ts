@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { Router } from 'express';
-import { templateRefreshWorkflowId, type TemplateRefreshInput } from '../../contracts/templates';
+import { NUMBER_NOT_CONNECTED, templateRefreshWorkflowId, type TemplateRefreshInput } from '../../contracts/templates';
 import type { ApiDeps } from '../deps';
 import { requireApiKey } from '../http/auth';
 import { ApiError, parseRequest } from '../http/errors';
@@ -43,7 +43,8 @@ export function templateRoutes({ client, config, store }: ApiDeps, wabaOf: Numbe
       res.json({ phoneNumberId, wabaId, templates } satisfies TemplateRefresh);
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) throw err;
-      const cause = (err.cause?.cause ?? err.cause) as Error | undefined;
+      const cause = (err.cause?.cause ?? err.cause) as (Error & { type?: string }) | undefined;
+      if (cause?.type === NUMBER_NOT_CONNECTED) throw new ApiError(409, 'number_not_connected', cause.message);
       throw new ApiError(502, 'meta_api_error', `Meta's template list could not be read: ${cause?.message ?? err.message}`);
     }
   });

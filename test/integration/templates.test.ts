@@ -128,3 +128,27 @@ test('refresh reads the WABA’s list from the Graph API: a template whose webho
   expect(listed.find((t) => t.name === 'welcome_back')).toMatchObject({ category: 'MARKETING', templateId: expect.any(String) });
   expect((await h.api('POST', '/numbers/999999999999/templates/refresh')).status).toBe(404);
 });
+
+test('refresh for a number whose signup has not given coexist its token is 409, not a server error', async () => {
+  const other = '+15550719002';
+  await h.sim('POST', '/numbers', { phoneNumber: other, paymentMethod: true });
+  await h.api('POST', '/onboardings', { phoneNumber: other });
+  await h.api('POST', `/onboardings/${other}/prerequisites`, {
+    appVersion: '2.25.1',
+    hasBusinessPortfolio: true,
+    connectedElsewhere: false,
+  });
+  // FINISH names a number, but its code is no code Meta gave: the exchange fails, no token is kept.
+  await h.api('POST', `/onboardings/${other}/signup`, {
+    event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
+    code: 'not-a-code-meta-gave',
+    data: { waba_id: '102290129340398', phone_number_id: '100000000000009' },
+  });
+  await eventually(
+    () => h.api('GET', '/numbers/100000000000009/templates'),
+    (r) => r.status === 200,
+  );
+  const refused = await h.api('POST', '/numbers/100000000000009/templates/refresh');
+  expect(refused.status).toBe(409);
+  expect(refused.body.error.code).toBe('number_not_connected');
+});
