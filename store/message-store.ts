@@ -6,6 +6,7 @@ import {
   type PricingClass,
 } from '../machines/conversation/messages';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
+import { INBOX_SCHEMA, webhookInbox, type WebhookInbox } from './inbox';
 
 /**
  * The durable record of every message of every conversation. Workflows write it through
@@ -14,24 +15,14 @@ import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './ide
  * Every write is idempotent and commutative, so redeliveries, activity retries and statuses that
  * arrive shuffled or before their message all end in the same record.
  */
-export interface MessageStore extends IdempotencyKeys {
+export interface MessageStore extends IdempotencyKeys, WebhookInbox {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
   applyStatus(update: MessageStatusUpdate): Promise<void>;
   /** One page of a conversation, newest first unless `order: 'asc'`. */
   listMessages(query: ListMessagesQuery): Promise<MessagePage>;
-  /** Keeps a webhook with changes no workflow took (unknown fields, numbers without onboarding). */
-  keepUnroutedWebhook(webhook: { classifications: string[]; body: unknown }): Promise<void>;
-  /** The latest kept webhooks, newest first. */
-  listUnroutedWebhooks(limit: number): Promise<UnroutedWebhook[]>;
   close(): Promise<void>;
-}
-
-export interface UnroutedWebhook {
-  receivedAt: string;
-  classifications: string[];
-  body: unknown;
 }
 
 export interface ListMessagesQuery {
@@ -111,12 +102,7 @@ CREATE TABLE IF NOT EXISTS pending_statuses (
 );
 CREATE INDEX IF NOT EXISTS pending_statuses_wamid ON pending_statuses (phone_number_id, wamid);
 CREATE INDEX IF NOT EXISTS pending_statuses_client_message_id ON pending_statuses (phone_number_id, client_message_id);
-CREATE TABLE IF NOT EXISTS unrouted_webhooks (
-  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  received_at timestamptz NOT NULL DEFAULT now(),
-  classifications jsonb NOT NULL,
-  body jsonb NOT NULL
-);
+${INBOX_SCHEMA}
 ${IDEMPOTENCY_SCHEMA}`;
 
 interface MessageRow {
@@ -227,6 +213,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
 
   return {
     ...idempotencyKeys(db),
+    ...webhookInbox(db),
 
     async recordMessage(record) {
       const wamid = record.wamid ?? (record.id.startsWith('client:') ? null : record.id);
@@ -313,25 +300,6 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
         messages: page.map(toRecord),
         ...(rows.length > limit && last ? { nextCursor: encodeCursor({ ts: Number(last.ts), seq: String(last.seq) }) } : {}),
       };
-    },
-
-    async keepUnroutedWebhook({ classifications, body }) {
-      await db.query('INSERT INTO unrouted_webhooks (classifications, body) VALUES ($1, $2)', [
-        JSON.stringify(classifications),
-        JSON.stringify(body),
-      ]);
-    },
-
-    async listUnroutedWebhooks(limit) {
-      const { rows } = await db.query<{ received_at: Date | string; classifications: string[]; body: unknown }>(
-        'SELECT received_at, classifications, body FROM unrouted_webhooks ORDER BY seq DESC LIMIT $1',
-        [Math.min(Math.max(1, limit), MAX_PAGE_SIZE)],
-      );
-      return rows.map((r) => ({
-        receivedAt: new Date(r.received_at).toISOString(),
-        classifications: r.classifications,
-        body: r.body,
-      }));
     },
 
     close() {

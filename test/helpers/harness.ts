@@ -15,6 +15,7 @@ import { onboardingWorkflowId } from '../../contracts/ids';
 import { stateQuery, type MachineView } from '../../contracts/machine-api';
 import { openMessageStore } from '../../store';
 import { createApp } from '../../api/app';
+import { startWebhookDispatcher } from '../../api/webhooks/dispatcher';
 import { loadConfig, type Config } from '../../config';
 import { createSimulator } from '../../simulator/app';
 import { startCallbackReceiver } from './callback-receiver';
@@ -69,7 +70,8 @@ export async function startHarness({
   });
   const log = pino({ level: 'silent' });
   const store = await openMessageStore(config);
-  const app = createApp({ config, client: env.client, store, log });
+  const dispatcher = startWebhookDispatcher({ client: env.client, store, taskQueue: config.TEMPORAL_TASK_QUEUE, log });
+  const app = createApp({ config, client: env.client, store, log, dispatcher });
   server.on('request', app);
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -108,6 +110,7 @@ export async function startHarness({
       });
     },
     async stop() {
+      await dispatcher.stop();
       worker.shutdown();
       await running;
       await new Promise<void>((done) => {
