@@ -331,9 +331,12 @@ export const ROUTES: RouteDoc[] = [
     operationId: 'receiveMetaWebhook',
     tag: 'webhooks',
     auth: 'metaSignature',
-    summary: 'Meta’s webhook deliveries; 200 only once Temporal accepted every event, else 503 and Meta redelivers',
+    summary:
+      'Meta’s webhook deliveries; 200 once kept whole in the inbox (dispatched to the workflows after), else Meta redelivers',
     body: webhooks.envelopeSchema,
-    responses: { 200: json('every event delivered, or classified and kept', webhooks.webhookAnswerSchema) },
+    responses: {
+      200: json('kept: every event queued for its workflow, or classified and kept aside', webhooks.webhookAnswerSchema),
+    },
     errors: [400, 401, 413, 415, 503],
   },
 ];

@@ -132,24 +132,27 @@ export function startWebhookDispatcher({
         delay,
         batch.failure,
       );
-      log.warn({ err: batch.failure, items: batch.waiting.length, retryInMs: delay }, 'webhook items not handed over yet; kept for a retry');
+      log.warn(
+        { err: batch.failure, items: batch.waiting.length, retryInMs: delay },
+        'webhook items not handed over yet; kept for a retry',
+      );
     }
   }
 
   const running = (async () => {
     while (!stopped) {
       woken = false;
-      let claimed: ClaimedItem[] = [];
-      try {
-        claimed = await store.claimInboxItems(BATCH, LEASE_MS);
-        if (claimed.length > 0) await dispatchBatch(claimed);
-      } catch (err) {
-        // The store itself failed (unreachable): the lease brings the items back.
+      const claimed = await (async () => {
+        const items = await store.claimInboxItems(BATCH, LEASE_MS);
+        if (items.length > 0) await dispatchBatch(items);
+        return items.length;
+      })().catch((err: unknown) => {
+        // The store itself failed (unreachable): the leases bring the items back.
         log.error({ err }, 'webhook dispatch failed; retrying');
-        await sleep(MAX_BACKOFF_MS);
-        continue;
-      }
-      if (claimed.length < BATCH) await sleep(IDLE_POLL_MS);
+        return undefined;
+      });
+      if (claimed === undefined) await sleep(MAX_BACKOFF_MS);
+      else if (claimed < BATCH) await sleep(IDLE_POLL_MS);
     }
   })();
 

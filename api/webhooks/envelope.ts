@@ -21,7 +21,11 @@ export function readEnvelope(json: unknown): { envelope: Envelope; unrouted: str
     return { envelope, unrouted: [`object:${label(json.object)}`] };
   }
   // The App Dashboard's test button sends a bare change, `{ field, value }`, with neither object nor entry.
-  const entries = Array.isArray(json.entry) ? json.entry : json.entry === undefined && 'value' in json ? [{ changes: [json] }] : undefined;
+  const entries = Array.isArray(json.entry)
+    ? json.entry
+    : json.entry === undefined && 'value' in json
+      ? [{ changes: [json] }]
+      : undefined;
   if (!entries) return { envelope, unrouted: ['envelope:no_entry'] };
   for (const entry of entries as unknown[]) {
     if (!isRecord(entry)) {

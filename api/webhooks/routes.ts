@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { countWebhookChanges } from '../../observability/metrics';
 import type { ApiDeps } from '../deps';
 import { constantTimeEqual } from '../http/auth';
-import { ApiError, parseRequest } from '../http/errors';
+import { ApiError } from '../http/errors';
 import { rawBytes, rawJsonBody } from '../http/json-body';
 import { readEnvelope } from './envelope';
 import { inboxItems } from './inbox-items';
@@ -28,17 +28,26 @@ export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Rout
   // verified, then parsed. A signed delivery is kept whole in the inbox and answered 200 at once:
   // Meta never resends after a 200, so the 200 means "durably stored"; the dispatcher then hands
   // its items to their workflows (api/webhooks/dispatcher.ts), whether or not Temporal is up now.
-  router.post('/webhooks/meta', ...rawJsonBody(MAX_WEBHOOK_BODY), verifyMetaSignature(config.META_APP_SECRET), async (req, res) => {
-    const receivedAt = Date.now();
-    const { raw, utf8 } = rawBytes(req.body);
-    // Meta sends UTF-8: bytes that are not are kept as sent and flagged, never decoded into U+FFFD.
-    const intake = utf8 ? readDelivery(raw, receivedAt) : { items: [], unrouted: ['body:invalid_utf8'], changes: [] };
-    const { queued } = await store.keepDelivery({ raw, items: intake.items, classifications: intake.unrouted });
-    dispatcher?.wake();
-    countWebhookChanges(intake.changes);
-    if (intake.unrouted.length) log.info({ unrouted: intake.unrouted }, 'webhook content not routed to a workflow: kept');
-    res.json({ received: intake.items.length + intake.unrouted.length, queued, unrouted: intake.unrouted } satisfies WebhookAnswer);
-  });
+  router.post(
+    '/webhooks/meta',
+    ...rawJsonBody(MAX_WEBHOOK_BODY),
+    verifyMetaSignature(config.META_APP_SECRET),
+    async (req, res) => {
+      const receivedAt = Date.now();
+      const { raw, utf8 } = rawBytes(req.body);
+      // Meta sends UTF-8: bytes that are not are kept as sent and flagged, never decoded into U+FFFD.
+      const intake = utf8 ? readDelivery(raw, receivedAt) : { items: [], unrouted: ['body:invalid_utf8'], changes: [] };
+      const { queued } = await store.keepDelivery({ raw, items: intake.items, classifications: intake.unrouted });
+      dispatcher?.wake();
+      countWebhookChanges(intake.changes);
+      if (intake.unrouted.length) log.info({ unrouted: intake.unrouted }, 'webhook content not routed to a workflow: kept');
+      res.json({
+        received: intake.items.length + intake.unrouted.length,
+        queued,
+        unrouted: intake.unrouted,
+      } satisfies WebhookAnswer);
+    },
+  );
 
   return router;
 }

@@ -94,9 +94,7 @@ export const messagesValueSchema = z
   .loose();
 
 /** `smb_message_echoes`: what the business sent from the phone app (docs/meta.md#echoes-from-the-phone-app). */
-export const echoesValueSchema = z
-  .object({ metadata: metadataSchema, message_echoes: z.array(echoMessageSchema) })
-  .loose();
+export const echoesValueSchema = z.object({ metadata: metadataSchema, message_echoes: z.array(echoMessageSchema) }).loose();
 
 /** `smb_app_state_sync`: contacts added, edited or removed in the phone app (docs/meta.md#contacts-from-the-phone-app). */
 export const stateSyncValueSchema = z

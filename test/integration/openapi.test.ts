@@ -313,7 +313,7 @@ describe('real answers match their documented schemas', () => {
       body,
       headers: { 'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET) },
     });
-    expect(signed.body).toEqual({ received: 1, delivered: 0, unrouted: ['field:brand_new_field'] });
+    expect(signed.body).toEqual({ received: 1, queued: 0, unrouted: ['field:brand_new_field'] });
     expect((await call('post', '/webhooks/meta', { body, headers: {} })).status).toBe(401);
   });
 

@@ -29,7 +29,11 @@ async function post(raw: Buffer | string, headers: Record<string, string> = {}) 
   const started = Date.now();
   const response = await fetch(`${h.apiUrl}/webhooks/meta`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(raw, h.config.META_APP_SECRET), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': signWebhook(raw, h.config.META_APP_SECRET),
+      ...headers,
+    },
     body: raw,
   });
   const text = await response.text();
@@ -92,7 +96,9 @@ const customersOf = (prefix: string, n: number) => Array.from({ length: n }, (_,
 test('1,000 messages in one delivery: answered 200 at once (kept in the inbox), then every one readable, once', async () => {
   const b = business();
   const customers = customersOf('1650561', 20);
-  const messages = Array.from({ length: 1000 }, (_, i) => textMessage(customers[i % 20]!, `wamid.bulk-${b.phoneNumberId}-${i}`, `m${i}`));
+  const messages = Array.from({ length: 1000 }, (_, i) =>
+    textMessage(customers[i % 20]!, `wamid.bulk-${b.phoneNumberId}-${i}`, `m${i}`),
+  );
   const answer = await post(JSON.stringify(envelope([messagesChange(b, messages)])));
   expect(answer.status).toBe(200);
   expect(answer.body).toEqual({ received: 1000, queued: 1000, unrouted: [] });
@@ -187,11 +193,16 @@ test('per-item salvage: a NUL, a __proto__ key, a junk change and a malformed me
 test('shapes Meta printed: an envelope without object, a bare { field, value } and field beside the change are applied; object "page" is kept aside', async () => {
   const b = business();
   const [noObject, bare, fieldOutside, page] = customersOf('1650564', 4);
-  const withoutObject = { entry: envelope([messagesChange(b, [textMessage(noObject!, `wamid.no-object-${b.phoneNumberId}`, 'a')])]).entry };
+  const withoutObject = {
+    entry: envelope([messagesChange(b, [textMessage(noObject!, `wamid.no-object-${b.phoneNumberId}`, 'a')])]).entry,
+  };
   const bareChange = messagesChange(b, [textMessage(bare!, `wamid.bare-${b.phoneNumberId}`, 'b')]);
   const { field, value } = messagesChange(b, [textMessage(fieldOutside!, `wamid.field-outside-${b.phoneNumberId}`, 'c')]);
   const outside = { object: 'whatsapp_business_account', entry: [{ id: '800000000000001', field, changes: [{ value }] }] };
-  const pageObject = { ...envelope([messagesChange(b, [textMessage(page!, `wamid.page-${b.phoneNumberId}`, 'd')])]), object: 'page' };
+  const pageObject = {
+    ...envelope([messagesChange(b, [textMessage(page!, `wamid.page-${b.phoneNumberId}`, 'd')])]),
+    object: 'page',
+  };
 
   for (const body of [withoutObject, bareChange, outside]) {
     const answer = await post(JSON.stringify(body));
