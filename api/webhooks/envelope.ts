@@ -10,6 +10,9 @@ import type { Envelope } from './schemas';
 
 export const WHATSAPP_OBJECT = 'whatsapp_business_account';
 
+/** A field name or an entry id we can name in a classification and store (no NUL, no control characters). */
+const PRINTABLE = /^[\x21-\x7e]{1,100}$/;
+
 type Change = Envelope['entry'][number]['changes'][number];
 
 /** The deliverable part of `json` and what was set aside, classified. */
@@ -37,7 +40,7 @@ export function readEnvelope(json: unknown): { envelope: Envelope; unrouted: str
     for (const change of changes as unknown[]) {
       // `field` beside the change (on the entry or the envelope) is how some of Meta's samples are printed.
       const field = isRecord(change) ? [change.field, entry.field, json.field].find((f) => typeof f === 'string') : undefined;
-      if (!isRecord(change) || typeof field !== 'string' || field === '') {
+      if (!isRecord(change) || typeof field !== 'string' || !PRINTABLE.test(field)) {
         unrouted.push('change:malformed');
         continue;
       }
@@ -50,7 +53,7 @@ export function readEnvelope(json: unknown): { envelope: Envelope; unrouted: str
     }
     const time = seconds(entry.time);
     envelope.entry.push({
-      id: typeof entry.id === 'string' || typeof entry.id === 'number' ? String(entry.id) : '',
+      id: (typeof entry.id === 'string' && PRINTABLE.test(entry.id)) || typeof entry.id === 'number' ? String(entry.id) : '',
       ...(time !== undefined ? { time } : {}),
       changes: taken,
     });

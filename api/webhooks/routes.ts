@@ -40,7 +40,7 @@ export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Rout
       const { queued } = await store.keepDelivery({ raw, items: intake.items, classifications: intake.unrouted });
       dispatcher?.wake();
       countWebhookChanges(intake.changes);
-      if (intake.unrouted.length) log.info({ unrouted: intake.unrouted }, 'webhook content not routed to a workflow: kept');
+      if (intake.unrouted.length) log.info({ unrouted: intake.unrouted }, 'webhook changes not routed to a workflow');
       res.json({
         received: intake.items.length + intake.unrouted.length,
         queued,
