@@ -30,6 +30,32 @@ export interface WebhookInbox {
   keepUnroutedWebhook(webhook: { classifications: string[]; body: unknown }): Promise<void>;
   /** The latest kept webhooks, newest first. */
   listUnroutedWebhooks(limit: number): Promise<UnroutedWebhook[]>;
+  /** The quarantine, newest first: entries whose classifications start with `classification`, before the cursor. */
+  listQuarantine(query: QuarantineQuery): Promise<{ entries: QuarantineEntry[]; nextCursor?: string }>;
+  /** One quarantine entry with the delivery's bytes; undefined when there is none. */
+  quarantineEntry(id: string): Promise<(QuarantineEntry & { raw?: Buffer; body: unknown }) | undefined>;
+  /**
+   * Queues a replayed delivery's items again: a new key is queued, an item no workflow took is
+   * pending again, one already taken stays done (so nothing doubles). Marks the entry replayed.
+   */
+  requeueDelivery(entryId: string, deliverySeq: string, items: NewDelivery['items']): Promise<{ queued: number }>;
+}
+
+export interface QuarantineQuery {
+  /** A classification or its prefix, e.g. `no_workflow:` or `messages:nul_character`. */
+  classification?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface QuarantineEntry {
+  id: string;
+  receivedAt: string;
+  classifications: string[];
+  /** The inbox delivery whose bytes it points at; absent for entries kept before the inbox. */
+  deliveryId?: string;
+  /** When it was last replayed. */
+  replayedAt?: string;
 }
 
 export interface NewDelivery {
@@ -85,6 +111,7 @@ CREATE TABLE IF NOT EXISTS unrouted_webhooks (
 );
 ALTER TABLE unrouted_webhooks ALTER COLUMN body DROP NOT NULL;
 ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS delivery_seq bigint REFERENCES webhook_deliveries (seq);
+ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS replayed_at timestamptz;
 `;
 
 // Items are passed as text (JSON), never jsonb: a lone surrogate Meta sent stays as sent.
@@ -114,6 +141,27 @@ WHERE d.seq = w.delivery_seq AND w.seq IN (
 )
 RETURNING w.seq::text AS seq, w.delivery_seq::text AS delivery_seq, w.workflow_id, w.item, w.attempts,
   (extract(epoch FROM d.received_at) * 1000)::float8 AS received_at`;
+
+interface QuarantineRow {
+  seq: string;
+  received_at: Date | string;
+  classifications: string[];
+  delivery_seq: string | null;
+  replayed_at: Date | string | null;
+}
+
+const QUARANTINE_COLUMNS = `u.seq::text AS seq, COALESCE(d.received_at, u.received_at) AS received_at, u.classifications,
+  u.delivery_seq::text AS delivery_seq, u.replayed_at`;
+
+function toEntry(r: QuarantineRow): QuarantineEntry {
+  return {
+    id: r.seq,
+    receivedAt: new Date(r.received_at).toISOString(),
+    classifications: r.classifications,
+    ...(r.delivery_seq !== null ? { deliveryId: r.delivery_seq } : {}),
+    ...(r.replayed_at !== null ? { replayedAt: new Date(r.replayed_at).toISOString() } : {}),
+  };
+}
 
 export function webhookInbox(db: SqlPort): WebhookInbox {
   return {
@@ -191,6 +239,50 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
         JSON.stringify(classifications),
         JSON.stringify(body),
       ]);
+    },
+
+    async listQuarantine({ classification, cursor, limit }) {
+      const { rows } = await db.query<QuarantineRow>(
+        `SELECT ${QUARANTINE_COLUMNS} FROM unrouted_webhooks u LEFT JOIN webhook_deliveries d ON d.seq = u.delivery_seq
+         WHERE ($1::text IS NULL OR EXISTS (
+                 SELECT 1 FROM jsonb_array_elements_text(u.classifications) c WHERE starts_with(c, $1::text)))
+           AND ($2::bigint IS NULL OR u.seq < $2::bigint)
+         ORDER BY u.seq DESC LIMIT $3`,
+        [classification ?? null, cursor ?? null, limit + 1],
+      );
+      const page = rows.slice(0, limit).map(toEntry);
+      return { entries: page, ...(rows.length > limit ? { nextCursor: page[page.length - 1]!.id } : {}) };
+    },
+
+    async quarantineEntry(id) {
+      const { rows } = await db.query<QuarantineRow & { raw: Uint8Array | null; body: unknown }>(
+        `SELECT ${QUARANTINE_COLUMNS}, d.raw, u.body FROM unrouted_webhooks u
+         LEFT JOIN webhook_deliveries d ON d.seq = u.delivery_seq WHERE u.seq = $1`,
+        [id],
+      );
+      const r = rows[0];
+      if (!r) return undefined;
+      const raw = r.raw ? Buffer.from(r.raw) : undefined;
+      return { ...toEntry(r), ...(raw ? { raw } : {}), body: raw ? rawBody(raw) : r.body };
+    },
+
+    async requeueDelivery(entryId, deliverySeq, items) {
+      const { rows } = await db.query<{ queued: number }>(
+        `WITH i AS (
+           INSERT INTO webhook_items (delivery_seq, key, workflow_id, item)
+           SELECT $1, x.key, x.workflow_id, x.item
+           FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS x(key, workflow_id, item, n)
+           ORDER BY x.n
+           ON CONFLICT (key) DO UPDATE SET state = 'pending', not_before = now(), attempts = 0, last_error = NULL, done_at = NULL
+             WHERE webhook_items.state = 'unattached'
+           RETURNING 1
+         ), u AS (
+           UPDATE unrouted_webhooks SET replayed_at = now() WHERE seq = $5 RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM i)::int AS queued, (SELECT count(*) FROM u)::int AS marked`,
+        [deliverySeq, items.map((i) => i.key), items.map((i) => i.workflowId), items.map((i) => JSON.stringify(i.item)), entryId],
+      );
+      return { queued: Number(rows[0]?.queued ?? 0) };
     },
 
     async listUnroutedWebhooks(limit) {

@@ -4,9 +4,7 @@ import type { ApiDeps } from '../deps';
 import { constantTimeEqual } from '../http/auth';
 import { ApiError } from '../http/errors';
 import { rawBytes, rawJsonBody } from '../http/json-body';
-import { readEnvelope } from './envelope';
-import { inboxItems } from './inbox-items';
-import { routeChanges } from './route-changes';
+import { readDelivery } from './intake';
 import { handshakeSchema, type Handshake, type WebhookAnswer } from './schemas';
 import { verifyMetaSignature } from './signature';
 
@@ -34,9 +32,8 @@ export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Rout
     verifyMetaSignature(config.META_APP_SECRET),
     async (req, res) => {
       const receivedAt = Date.now();
-      const { raw, utf8 } = rawBytes(req.body);
-      // Meta sends UTF-8: bytes that are not are kept as sent and flagged, never decoded into U+FFFD.
-      const intake = utf8 ? readDelivery(raw, receivedAt) : { items: [], unrouted: ['body:invalid_utf8'], changes: [] };
+      const { raw } = rawBytes(req.body);
+      const intake = readDelivery(raw, receivedAt);
       const { queued } = await store.keepDelivery({ raw, items: intake.items, classifications: intake.unrouted });
       dispatcher?.wake();
       countWebhookChanges(intake.changes);
@@ -50,19 +47,6 @@ export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Rout
   );
 
   return router;
-}
-
-/** A signed body's items and what was set aside; 400 only when it is not JSON at all. */
-function readDelivery(raw: Buffer, receivedAt: number) {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');
-  }
-  const { envelope, unrouted } = readEnvelope(json);
-  const routed = routeChanges(envelope, receivedAt);
-  return { items: inboxItems(routed), unrouted: [...unrouted, ...routed.unrouted], changes: routed.changes };
 }
 
 const refused = (why: string, field?: string) =>
