@@ -12,6 +12,7 @@ import { metricsRoutes } from './metrics/routes';
 import { onboardingRoutes } from './onboardings/routes';
 import { openApiRoutes } from './openapi/routes';
 import { opsPageRoutes } from './ops/page';
+import { quarantineRoutes } from './ops/quarantine';
 import { opsRoutes } from './ops/routes';
 import { webhookRoutes } from './webhooks/routes';
 
@@ -27,6 +28,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(onboardingRoutes(deps));
   app.use(conversationRoutes(deps));
   app.use(opsRoutes(deps));
+  app.use(quarantineRoutes(deps));
   app.use(opsPageRoutes());
   app.use(codecRoutes(deps));
   app.use(webhookRoutes(deps));

@@ -12,6 +12,7 @@ import { degradedSchema, healthySchema } from '../health/schemas';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_MS } from '../http/idempotency';
 import { errorSchema, timelineEntrySchema } from '../http/schemas';
 import * as onboardings from '../onboardings/schemas';
+import * as quarantine from '../ops/quarantine-schemas';
 import * as ops from '../ops/schemas';
 import * as webhooks from '../webhooks/schemas';
 import { EXAMPLES } from './examples';
@@ -58,6 +59,7 @@ const REQUEST_COMPONENTS = {
   SendMessage: conversations.sendMessageSchema,
   OutboundContent: conversations.outboundContentSchema,
   OpsAction: ops.actionSchema,
+  QuarantineReplay: quarantine.replaySchema,
   MetaWebhookEnvelope: webhooks.envelopeSchema,
   CodecPayloads: codecRequestSchema,
 };
@@ -78,6 +80,10 @@ const RESPONSE_COMPONENTS = {
   DiagramNode: ops.diagramNodeSchema,
   OpsOnboarding: ops.opsOnboardingSchema,
   OpsOverview: ops.opsOverviewSchema,
+  QuarantineEntry: quarantine.quarantineEntrySchema,
+  QuarantineList: quarantine.quarantineListSchema,
+  QuarantineInspection: quarantine.quarantineInspectionSchema,
+  ReplayAnswer: quarantine.replayAnswerSchema,
   WebhookAnswer: webhooks.webhookAnswerSchema,
   Healthy: healthySchema,
   Degraded: degradedSchema,
@@ -298,6 +304,40 @@ export const ROUTES: RouteDoc[] = [
     params: onboardings.phoneNumberParamsSchema,
     body: ops.actionSchema,
     responses: { 200: inspected('the onboarding after the repair') },
+    errors: JSON_BODY_ERRORS,
+  },
+  {
+    method: 'get',
+    path: '/ops/quarantine',
+    operationId: 'listQuarantine',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Webhook content no workflow took, newest first, by classification (prefix); kept with the delivery’s bytes',
+    query: quarantine.quarantineQuerySchema,
+    responses: { 200: json('a page; pass nextCursor for the next', quarantine.quarantineListSchema) },
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/ops/quarantine/:id',
+    operationId: 'inspectQuarantine',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'One quarantine entry with the delivery as Meta sent it',
+    params: quarantine.quarantineParamsSchema,
+    responses: { 200: json('the entry', quarantine.quarantineInspectionSchema) },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'post',
+    path: '/ops/quarantine/replay',
+    operationId: 'replayQuarantine',
+    idempotent: true,
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Routes these entries’ deliveries again, through the same routing and item keys (nothing applied twice)',
+    body: quarantine.replaySchema,
+    responses: { 200: json('what each replay queued', quarantine.replayAnswerSchema) },
     errors: JSON_BODY_ERRORS,
   },
   ...(['encode', 'decode'] as const).map((direction): RouteDoc => ({

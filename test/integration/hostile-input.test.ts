@@ -116,6 +116,7 @@ function validBody(route: RouteDoc): unknown {
     sendOnboardingEvent: { type: 'refreshStatusCard' },
     sendMessage: { clientMessageId: 'hostile-1', message: { type: 'text', text: { body: 'Hello there' } } },
     repairOnboarding: { action: 'refreshStatusCard' },
+    replayQuarantine: { ids: ['1'] },
     encodePayloads: {
       payloads: [
         { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{}').toString('base64') },

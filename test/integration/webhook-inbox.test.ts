@@ -254,3 +254,52 @@ test('a redelivery of the same delivery applies nothing twice; a gzip body is re
   expect(metrics).toMatch(/^coexist_webhook_inbox_pending 0$/m);
   expect(metrics).toMatch(/^coexist_webhook_dispatch_lag_seconds_count \d+$/m);
 });
+
+test('quarantine with replay: an update for an onboarding not started yet is kept, listed, inspected, and replayed once it runs; a second replay queues nothing', async () => {
+  const phone = '+15550199777';
+  const ops = { authorization: `Bearer ${h.config.OPS_TOKENS[0]!.token}` };
+  const opsCall = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${h.apiUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...ops },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  const quality = envelope([
+    {
+      field: 'phone_number_quality_update',
+      value: { display_phone_number: phone.slice(1), event: 'FLAGGED', current_limit: 'TIER_1K' },
+    },
+  ]);
+  const raw = JSON.stringify(quality);
+  expect((await post(raw)).body).toEqual({ received: 1, queued: 1, unrouted: [] });
+  const classification = `no_workflow:onboarding:${phone}`;
+  const listed = await eventually(
+    () => opsCall('GET', `/ops/quarantine?classification=${encodeURIComponent(classification)}`),
+    (r) => r.body.entries.length === 1,
+    { timeoutMs: 120_000 },
+  );
+  const entry = listed.body.entries[0];
+  expect(entry).toMatchObject({ classifications: [classification], deliveryId: expect.any(String) });
+  const inspected = await opsCall('GET', `/ops/quarantine/${entry.id}`);
+  expect(inspected.body).toMatchObject({ body: quality, bytes: Buffer.byteLength(raw) });
+
+  // The cause fixed: the onboarding runs now.
+  expect((await h.api('POST', '/onboardings', { phoneNumber: phone })).status).toBe(201);
+  const replayed = await opsCall('POST', '/ops/quarantine/replay', { ids: [entry.id, '999999999'] });
+  expect(replayed.body).toEqual({ replayed: [{ id: entry.id, queued: 1 }], notReplayable: ['999999999'] });
+  await eventually(
+    () => h.store.inboxDepth(),
+    (d) => d.pending === 0,
+    { timeoutMs: 120_000 },
+  );
+  const after = await opsCall('GET', `/ops/quarantine?classification=${encodeURIComponent(classification)}`);
+  // Taken this time: no new entry; the old one shows its replay.
+  expect(after.body.entries).toEqual([{ ...entry, replayedAt: expect.any(String) }]);
+  // Taken, so a replay again (or Meta's redelivery) queues nothing.
+  expect((await opsCall('POST', '/ops/quarantine/replay', { ids: [entry.id] })).body.replayed).toEqual([
+    { id: entry.id, queued: 0 },
+  ]);
+  expect((await post(raw)).body.queued).toBe(0);
+});
