@@ -151,6 +151,7 @@ describe('the document', () => {
       'sendOnboardingEvent',
       'sendMessage',
       'repairOnboarding',
+      'replayQuarantine',
     ];
     for (const route of ROUTES) {
       const op = doc.paths[openApiPath(route.path)]![route.method]!;
