@@ -24,6 +24,12 @@ export interface WebhookInbox {
   retryInboxItems(seqs: string[], delayMs: number, error: string): Promise<void>;
   /** No workflow takes the item: it leaves the inbox for the quarantine, classified. */
   unattachInboxItem(seq: string, classification: string): Promise<void>;
+  /**
+   * Forgets deliveries older than `olderThanMs` that are done with: no item pending, nothing of
+   * them quarantined (those keep their bytes until an operator is done with them). Their item keys
+   * go with them, so keep them longer than Meta redelivers. At most `limit` at a time; how many went.
+   */
+  pruneInbox(olderThanMs: number, limit: number): Promise<number>;
   /** Pending items and the age of the oldest (seconds; 0 when none). */
   inboxDepth(): Promise<{ pending: number; oldestPendingSeconds: number }>;
   /** Keeps a webhook with changes no workflow took, without a delivery (tests, older callers). */
@@ -224,6 +230,25 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
          INSERT INTO unrouted_webhooks (delivery_seq, classifications) SELECT delivery_seq, jsonb_build_array($2::text) FROM w`,
         [seq, classification],
       );
+    },
+
+    async pruneInbox(olderThanMs, limit) {
+      const { rows } = await db.query<{ pruned: number }>(
+        `WITH old AS (
+           SELECT d.seq FROM webhook_deliveries d
+           WHERE d.received_at < now() - $1 * interval '1 millisecond'
+             AND NOT EXISTS (SELECT 1 FROM webhook_items w WHERE w.delivery_seq = d.seq AND w.state <> 'done')
+             AND NOT EXISTS (SELECT 1 FROM unrouted_webhooks u WHERE u.delivery_seq = d.seq)
+           ORDER BY d.seq LIMIT $2
+         ), items AS (
+           DELETE FROM webhook_items w USING old WHERE w.delivery_seq = old.seq RETURNING 1
+         ), gone AS (
+           DELETE FROM webhook_deliveries d USING old WHERE d.seq = old.seq RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM gone)::int AS pruned, (SELECT count(*) FROM items)::int AS items`,
+        [olderThanMs, limit],
+      );
+      return Number(rows[0]?.pruned ?? 0);
     },
 
     async inboxDepth() {

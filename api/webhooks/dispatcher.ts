@@ -26,6 +26,14 @@ const SIGNAL_DEADLINE_MS = 10_000;
 /** How often an idle dispatcher looks for items kept by another process (its own wake it at once). */
 const IDLE_POLL_MS = 500;
 const MAX_BACKOFF_MS = 5_000;
+/**
+ * How long a dispatched delivery (its bytes and item keys) is kept: Meta redelivers for up to 7
+ * days, and a redelivery must still find its keys. Quarantined deliveries are kept until replayed.
+ */
+export const INBOX_RETENTION_MS = 8 * 24 * 60 * 60 * 1000;
+/** How often a dispatcher prunes, and how many deliveries at most each time. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const PRUNE_BATCH = 1_000;
 
 export interface WebhookDispatcher {
   /** Items were kept: look now. */
@@ -139,9 +147,17 @@ export function startWebhookDispatcher({
     }
   }
 
+  let prunedAt = 0;
   const running = (async () => {
     while (!stopped) {
       woken = false;
+      if (Date.now() - prunedAt > PRUNE_EVERY_MS) {
+        prunedAt = Date.now();
+        await store
+          .pruneInbox(INBOX_RETENTION_MS, PRUNE_BATCH)
+          .then((pruned) => pruned > 0 && log.info({ pruned }, 'dispatched webhook deliveries past retention pruned'))
+          .catch((err: unknown) => log.warn({ err }, 'webhook inbox not pruned; next time'));
+      }
       const claimed = await (async () => {
         const items = await store.claimInboxItems(BATCH, LEASE_MS);
         if (items.length > 0) await dispatchBatch(items);

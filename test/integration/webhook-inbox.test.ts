@@ -303,3 +303,30 @@ test('quarantine with replay: an update for an onboarding not started yet is kep
   ]);
   expect((await post(raw)).body.queued).toBe(0);
 });
+
+test('retention: dispatched deliveries past it are forgotten, quarantined ones keep their bytes', async () => {
+  const b = business();
+  const [waId] = customersOf('1650566', 1);
+  const raw = JSON.stringify(envelope([messagesChange(b, [textMessage(waId!, `wamid.retention-${b.phoneNumberId}`, 'x')])]));
+  expect((await post(raw)).body.queued).toBe(1);
+  const aside = { ...envelope([]), object: 'page' };
+  expect((await post(JSON.stringify(aside))).body.unrouted).toEqual(['object:page']);
+  await readable(b, [waId!], () => 1);
+  await eventually(
+    () => h.store.inboxDepth(),
+    (d) => d.pending === 0,
+    { timeoutMs: 120_000 },
+  );
+  // Retention 0 here (8 days in the dispatcher, past Meta's 7 days of redeliveries).
+  expect(await h.store.pruneInbox(0, 100_000)).toBeGreaterThan(0);
+  const [kept] = (await h.store.listQuarantine({ classification: 'object:page', limit: 1 })).entries;
+  expect((await h.store.quarantineEntry(kept!.id))!.body).toEqual(aside);
+  // Its keys went with it: the same delivery now would be queued as new (the workflow still drops it).
+  expect((await post(raw)).body.queued).toBe(1);
+  await eventually(
+    () => h.store.inboxDepth(),
+    (d) => d.pending === 0,
+    { timeoutMs: 120_000 },
+  );
+  expect(await messagesOf(b, waId!)).toHaveLength(1);
+});
