@@ -145,7 +145,7 @@ function metaContent(message: OutboundContent): { type: string; [key: string]: u
  * The running onboarding of a phone number id and its sealed business token, found through
  * visibility (search attribute PhoneNumberId) and the onboarding's state query; cached briefly.
  */
-function onboardingCredentials(client: Client, ttlMs = 60_000): CredentialsLookup {
+export function onboardingCredentials(client: Client, ttlMs = 60_000): CredentialsLookup {
   const cache = new Map<string, { at: number; value: { workflowId: string; sealedToken: string } | undefined }>();
   return async (phoneNumberId: string) => {
     const hit = cache.get(phoneNumberId);

@@ -1,9 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createLogger } from '../logger';
-import { createConversationActivities, type CredentialsLookup } from './conversations';
+import { createConversationActivities, onboardingCredentials, type CredentialsLookup } from './conversations';
 import { withLogContext } from './log-context';
 import { createOnboardingActivities } from './onboarding';
+import { createTemplateActivities } from './templates';
 import type { MessageStore } from '../store/message-store';
 
 export interface ActivityDeps {
@@ -25,6 +26,7 @@ export interface ActivityDeps {
  */
 export function createActivities(config: Config, { client, store, credentials, testOnlyUnpacedSends }: ActivityDeps) {
   const log = createLogger(config, 'activities');
+  const lookup = credentials ?? onboardingCredentials(client);
   return withLogContext({
     ...createOnboardingActivities(config, log),
     ...createConversationActivities({
@@ -32,9 +34,10 @@ export function createActivities(config: Config, { client, store, credentials, t
       client,
       store,
       log,
-      ...(credentials ? { credentials } : {}),
+      credentials: lookup,
       ...(testOnlyUnpacedSends ? { testOnlyUnpacedSends } : {}),
     }),
+    ...createTemplateActivities(config, store, lookup),
   });
 }
 

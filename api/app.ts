@@ -10,13 +10,17 @@ import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { metricsRoutes } from './metrics/routes';
 import { onboardingRoutes } from './onboardings/routes';
+import { numberWabaLookup } from './number-waba';
 import { openApiRoutes } from './openapi/routes';
 import { opsPageRoutes } from './ops/page';
 import { quarantineRoutes } from './ops/quarantine';
 import { opsRoutes } from './ops/routes';
+import { templateChecks } from './templates/send-check';
+import { templateRoutes } from './templates/routes';
 import { webhookRoutes } from './webhooks/routes';
 
 export function createApp(deps: ApiDeps): Express {
+  const wabaOf = numberWabaLookup(deps.client);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -26,7 +30,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(metricsRoutes(deps));
   app.use(healthRoutes(deps));
   app.use(onboardingRoutes(deps));
-  app.use(conversationRoutes(deps));
+  app.use(conversationRoutes(deps, templateChecks(deps.store, wabaOf)));
+  app.use(templateRoutes(deps, wabaOf));
   app.use(opsRoutes(deps));
   app.use(quarantineRoutes(deps));
   app.use(opsPageRoutes());

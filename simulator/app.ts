@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DEFAULT_PAIR_RATE, registerMessaging, type PairRate } from './messaging';
+import { registerTemplates, TemplateCatalogue } from './templates';
 import { WebhookOutbox } from './webhooks';
 import {
   CODE_TTL_MS,
@@ -622,8 +623,20 @@ export function createSimulator(options: SimulatorOptions) {
     res.status(202).json({ pending: outbox.pending().length });
   });
 
+  const templates = new TemplateCatalogue();
+  registerTemplates(graph, control, {
+    world,
+    catalogue: templates,
+    bearer,
+    faulty,
+    numberParam,
+    body,
+    wabaWebhook: (wabaId, field, value) => outbox.send(wabaId, field, value, seconds()),
+  });
+
   registerMessaging(graph, control, {
     world,
+    templates,
     messagesPerSecond: options.messagesPerSecond ?? 20,
     pairRate: options.pairRate ?? DEFAULT_PAIR_RATE,
     webhook,

@@ -7,11 +7,12 @@
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
+import type { TemplateCatalogue } from './templates';
 import { MetaError, type SimNumber, type World } from './world';
 
 export const CUSTOMER_SERVICE_WINDOW_MS = 24 * 60 * 60_000;
 export const FREE_ENTRY_POINT_MS = 72 * 60 * 60_000;
-/** The simulator keeps no template registry: every template is priced as a utility template. */
+/** A template the WABA never created in the simulator's catalogue is priced as a utility template. */
 const TEMPLATE_CATEGORY = 'utility';
 
 /** 131056 once more than `messages` went to one customer within `perMs`. */
@@ -23,6 +24,8 @@ export const DEFAULT_PAIR_RATE: PairRate = { messages: 45, perMs: 6_000 };
 
 export interface MessagingContext {
   world: World;
+  /** Each WABA's templates: a send of one Meta would not send is refused with Meta's code. */
+  templates: TemplateCatalogue;
   messagesPerSecond: number;
   pairRate: PairRate | false;
   /** Queues a signed webhook; resolves after its first attempt, never rejects. */
@@ -179,7 +182,7 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   const newWamid = () => `wamid.${world.secret('')}`;
 
   /** Free-form only inside the window; the pricing Meta reports for the message otherwise (docs/meta.md#conversation-windows, docs/meta.md#pricing). */
-  function pricingFor(c: Conversation, isTemplate: boolean, now: number): Pricing {
+  function pricingFor(c: Conversation, isTemplate: boolean, now: number, templateCategory = TEMPLATE_CATEGORY): Pricing {
     const open = windowOpen(c, now);
     if (!isTemplate && !open) {
       throw new MetaError(
@@ -191,7 +194,7 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     }
     // The first reply inside an entry-point window starts the free entry point period.
     if (open && c.entryPoint && c.freeEntryPointExpiresAt === undefined) c.freeEntryPointExpiresAt = now + FREE_ENTRY_POINT_MS;
-    const category = isTemplate ? TEMPLATE_CATEGORY : 'service';
+    const category = isTemplate ? templateCategory : 'service';
     if (c.freeEntryPointExpiresAt !== undefined && now < c.freeEntryPointExpiresAt)
       return { billable: false, pricing_model: 'PMP', type: 'free_entry_point', category };
     if (open) return { billable: false, pricing_model: 'PMP', type: 'free_customer_service', category };
@@ -233,7 +236,14 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
         'Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.',
       );
     }
-    const pricing = pricingFor(conversation(n, waId), type === 'template', now);
+    let category: string | undefined;
+    if (type === 'template') {
+      const { name, language } = content.data as { name: string; language: { code: string } };
+      const refusal = ctx.templates.refusal(n.wabaId, name, language.code);
+      if (refusal) throw refusal;
+      category = ctx.templates.get(n.wabaId, name, language.code)?.category.toLowerCase();
+    }
+    const pricing = pricingFor(conversation(n, waId), type === 'template', now, category);
 
     const message: SentMessage = {
       wamid: newWamid(),

@@ -7,6 +7,7 @@ import {
 } from '../machines/conversation/messages';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
 import { INBOX_SCHEMA, webhookInbox, type WebhookInbox } from './inbox';
+import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './templates';
 
 /**
  * The durable record of every message of every conversation. Workflows write it through
@@ -15,7 +16,7 @@ import { INBOX_SCHEMA, webhookInbox, type WebhookInbox } from './inbox';
  * Every write is idempotent and commutative, so redeliveries, activity retries and statuses that
  * arrive shuffled or before their message all end in the same record.
  */
-export interface MessageStore extends IdempotencyKeys, WebhookInbox {
+export interface MessageStore extends IdempotencyKeys, WebhookInbox, MessageTemplates {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -103,7 +104,8 @@ CREATE TABLE IF NOT EXISTS pending_statuses (
 CREATE INDEX IF NOT EXISTS pending_statuses_wamid ON pending_statuses (phone_number_id, wamid);
 CREATE INDEX IF NOT EXISTS pending_statuses_client_message_id ON pending_statuses (phone_number_id, client_message_id);
 ${INBOX_SCHEMA}
-${IDEMPOTENCY_SCHEMA}`;
+${IDEMPOTENCY_SCHEMA}
+${TEMPLATES_SCHEMA}`;
 
 interface MessageRow {
   seq: string | number;
@@ -214,6 +216,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
   return {
     ...idempotencyKeys(db),
     ...webhookInbox(db),
+    ...messageTemplates(db),
 
     async recordMessage(record) {
       const wamid = record.wamid ?? (record.id.startsWith('client:') ? null : record.id);

@@ -2,3 +2,4 @@
 export { onboardingWorkflow } from './onboarding';
 export { conversationWorkflow } from './conversation';
 export { senderWorkflow } from './sender';
+export { templateRefreshWorkflow } from './templates';

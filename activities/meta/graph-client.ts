@@ -6,12 +6,14 @@ import { metaFailure, networkFailure, unexpectedResponse } from './errors';
 import {
   accessTokenSchema,
   errorEnvelopeSchema,
+  messageTemplatesSchema,
   phoneNumberSchema,
   phoneNumbersSchema,
   sendResponseSchema,
   successSchema,
   syncResponseSchema,
   wabaHealthSchema,
+  type MessageTemplatePage,
   type OutboundMessage,
   type PhoneNumber,
   type PhoneNumberEntry,
@@ -69,6 +71,20 @@ export class GraphClient {
       phoneNumbersSchema,
     );
     return res.data;
+  }
+
+  /** One page of the WABA's templates; `after` is the previous page's cursor. */
+  async listMessageTemplates(wabaId: string, token: string, after?: string): Promise<MessageTemplatePage> {
+    return this.call(
+      {
+        endpoint: 'waba/message_templates',
+        method: 'GET',
+        path: `${wabaId}/message_templates`,
+        query: { fields: 'id,name,language,status,category,rejected_reason', limit: '100', ...(after ? { after } : {}) },
+        token,
+      },
+      messageTemplatesSchema,
+    );
   }
 
   async subscribeApp(wabaId: string, token: string): Promise<void> {

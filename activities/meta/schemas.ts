@@ -33,6 +33,30 @@ export const phoneNumberEntrySchema = z
 
 export const phoneNumbersSchema = z.object({ data: z.array(phoneNumberEntrySchema) }).loose();
 
+/** One page of `GET /<WABA_ID>/message_templates` (docs/meta.md#message-templates). */
+export const messageTemplatesSchema = z
+  .object({
+    data: z.array(
+      z
+        .object({
+          id: z.union([z.string(), z.number()]).transform(String),
+          name: z.string().min(1),
+          language: z.string().min(1),
+          status: z.string().min(1),
+          category: z.string().optional(),
+          rejected_reason: z.string().optional(),
+        })
+        .loose(),
+    ),
+    paging: z
+      .object({ cursors: z.object({ after: z.string().optional() }).loose().optional(), next: z.string().optional() })
+      .loose()
+      .optional(),
+  })
+  .loose();
+
+export type MessageTemplatePage = z.infer<typeof messageTemplatesSchema>;
+
 export const successSchema = z.object({ success: z.literal(true) }).loose();
 
 const healthErrorSchema = z

@@ -4,9 +4,10 @@ import { conversationWorkflowId } from '../../contracts/ids';
 import type { ApiDeps } from '../deps';
 import { requireApiKey } from '../http/auth';
 import { idempotent } from '../http/idempotency';
-import { parseRequest } from '../http/errors';
+import { ApiError, parseRequest, toApiError } from '../http/errors';
 import { jsonBody } from '../http/json-body';
 import { machineView } from '../machine-view';
+import type { TemplateChecks } from '../templates/send-check';
 import { sendEvent } from './events';
 import { presentConversation } from './presenter';
 import {
@@ -19,7 +20,7 @@ import {
 import { sendToConversation } from './workflow';
 
 /** The backend's conversation routes: send, read the window, read the messages. */
-export function conversationRoutes({ client, config, log, store }: ApiDeps): Router {
+export function conversationRoutes({ client, config, log, store }: ApiDeps, templates: TemplateChecks): Router {
   const router = Router();
   const base = '/numbers/:phoneNumberId/conversations/:waId';
   router.use('/numbers', requireApiKey(config.BACKEND_API_KEY));
@@ -33,12 +34,25 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps): Rou
       const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
       const request = parseRequest(sendMessageSchema, req.body, 'body');
       const { clientMessageId } = request;
+      await templates.refuseUnsendable(phoneNumberId, request.message);
       const view = await sendToConversation(
         client,
         config.TEMPORAL_TASK_QUEUE,
         { phoneNumberId, waId },
         sendEvent(request, Date.now()),
-      );
+      ).catch(async (err: unknown) => {
+        // A closed window's refusal also names the templates this number can send.
+        const refused = toApiError(err);
+        const sendable = refused.code === 'customer_service_window_closed' && (await templates.sendableHint(phoneNumberId));
+        if (!sendable) throw err;
+        throw new ApiError(
+          refused.status,
+          refused.code,
+          refused.message,
+          refused.field,
+          `${refused.hint ?? ''} ${sendable}`.trim(),
+        );
+      });
       res.status(202).json({ clientMessageId, status: 'queued', conversation: presentConversation(view) } satisfies SendAnswer);
     },
   );

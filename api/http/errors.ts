@@ -48,7 +48,7 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
   };
 }
 
-function toApiError(err: unknown): ApiError {
+export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof WorkflowNotFoundError) return new ApiError(404, 'not_found', 'no such workflow');
   if (err instanceof InvalidMessageQueryError) return new ApiError(400, 'invalid_request', err.message, `query.${err.field}`);

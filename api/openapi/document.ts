@@ -14,6 +14,7 @@ import { errorSchema, timelineEntrySchema } from '../http/schemas';
 import * as onboardings from '../onboardings/schemas';
 import * as quarantine from '../ops/quarantine-schemas';
 import * as ops from '../ops/schemas';
+import * as templates from '../templates/schemas';
 import * as webhooks from '../webhooks/schemas';
 import { EXAMPLES } from './examples';
 import { openApiDocumentSchema } from './schemas';
@@ -21,7 +22,7 @@ import { openApiDocumentSchema } from './schemas';
 export type Method = 'get' | 'post';
 type Auth = 'backend' | 'ops' | 'metaSignature' | 'none';
 /** 405 is on every route (methodNotAllowed), and 409 on every idempotent one: neither is listed by hand. */
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 502 | 503;
 type MediaType = 'application/json' | 'text/plain' | 'text/html';
 
 interface Answer {
@@ -37,7 +38,7 @@ export interface RouteDoc {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'onboardings' | 'conversations' | 'ops' | 'webhooks' | 'service';
+  tag: 'onboardings' | 'conversations' | 'templates' | 'ops' | 'webhooks' | 'service';
   auth: Auth;
   params?: z.ZodObject;
   query?: z.ZodObject;
@@ -74,6 +75,9 @@ const RESPONSE_COMPONENTS = {
   SendAnswer: conversations.sendAnswerSchema,
   MessageRecord: conversations.messageRecordSchema,
   MessagePage: conversations.messagePageSchema,
+  Template: templates.templateSchema,
+  TemplateList: templates.templateListSchema,
+  TemplateRefresh: templates.templateRefreshSchema,
   OpsRow: ops.opsRowSchema,
   OpsList: ops.opsListSchema,
   StateValue: ops.stateValueSchema,
@@ -262,6 +266,29 @@ export const ROUTES: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/numbers/:phoneNumberId/templates',
+    operationId: 'listTemplates',
+    tag: 'templates',
+    auth: 'backend',
+    summary: 'The number’s message templates as Meta last reported them, and whether each can be sent',
+    params: templates.numberParamsSchema,
+    query: templates.listTemplatesQuerySchema,
+    responses: { 200: json('the templates of the number’s WABA', templates.templateListSchema) },
+    errors: [400, 401, 404, 503],
+  },
+  {
+    method: 'post',
+    path: '/numbers/:phoneNumberId/templates/refresh',
+    operationId: 'refreshTemplates',
+    tag: 'templates',
+    auth: 'backend',
+    summary: 'Read the WABA’s templates from Meta now (besides the status webhooks that keep them current)',
+    params: templates.numberParamsSchema,
+    responses: { 200: json('how many templates Meta listed', templates.templateRefreshSchema) },
+    errors: [400, 401, 404, 502, 503],
+  },
+  {
+    method: 'get',
     path: '/ops/onboardings',
     operationId: 'listOpsOnboardings',
     tag: 'ops',
@@ -413,11 +440,12 @@ const UNAUTHORIZED: Record<Auth, string> = {
 const ERRORS: Record<Exclude<ErrorStatus, 401> | 405, string> = {
   400: '`invalid_request` names the field (`body.…`, `params.…`, `query.…`, `headers.…`); `invalid_json`: the body is not JSON; `invalid_encoding`: the body is not valid UTF-8; `undecodable_payload`: a codec payload whose key is unknown or whose ciphertext does not authenticate',
   403: '`forbidden`: not Meta’s verification handshake for this app: hub.mode is not `subscribe`, a parameter is missing, repeated or bracketed, or hub.verify_token is not ours',
-  404: '`not_found`: no such onboarding or conversation',
-  409: 'The current state cannot take it: `event_refused`, `onboarding_closed`, or the machine’s own refusal (e.g. `customer_service_window_closed`) with a `hint`',
+  404: '`not_found`: no such onboarding or conversation, or no running onboarding holds the phone number id',
+  409: 'The current state cannot take it: `event_refused`, `onboarding_closed`, or the machine’s own refusal (e.g. `customer_service_window_closed`) with a `hint`; `template_not_sendable`: Meta reported the template rejected, paused or disabled',
   405: '`method_not_allowed`: the path has no such method; `Allow` lists the ones it has',
   413: '`payload_too_large`',
   415: '`unsupported_media_type`: the body is not declared application/json; `unsupported_encoding`: a charset other than UTF-8 (UTF-16 too on the backend’s routes; Meta’s signed webhooks only UTF-8), or a Content-Encoding the API cannot read',
+  502: '`meta_api_error`: Meta refused or failed the call coexist made for the request (its message says why)',
   503: '`temporal_unavailable`: Temporal cannot be reached; retry later',
 };
 

@@ -41,6 +41,8 @@ export const EXAMPLES: Record<string, RouteExample> = {
   },
   getConversation: { params: conversation },
   listMessages: { params: conversation, query: { limit: '20', order: 'desc' } },
+  listTemplates: { params: { phoneNumberId: conversation.phoneNumberId }, query: { status: 'APPROVED' } },
+  refreshTemplates: { params: { phoneNumberId: conversation.phoneNumberId } },
   listOpsOnboardings: { query: { stuck: 'true', limit: '50' } },
   getOpsOverview: {},
   inspectOnboarding: { params: phone },

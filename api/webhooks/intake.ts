@@ -10,7 +10,7 @@ import { routeChanges } from './route-changes';
  * whole and flagged, never decoded into U+FFFD; 400 only for a body that is not JSON at all.
  */
 export function readDelivery(raw: Buffer, receivedAt: number) {
-  if (!isUtf8(raw)) return { items: [], unrouted: ['body:invalid_utf8'], changes: [] };
+  if (!isUtf8(raw)) return { items: [], templates: [], unrouted: ['body:invalid_utf8'], changes: [] };
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));
@@ -19,5 +19,10 @@ export function readDelivery(raw: Buffer, receivedAt: number) {
   }
   const { envelope, unrouted } = readEnvelope(json);
   const routed = routeChanges(envelope, receivedAt);
-  return { items: inboxItems(routed), unrouted: [...unrouted, ...routed.unrouted], changes: routed.changes };
+  return {
+    items: inboxItems(routed),
+    templates: routed.templates,
+    unrouted: [...unrouted, ...routed.unrouted],
+    changes: routed.changes,
+  };
 }

@@ -1,5 +1,6 @@
 import type { OnboardingEvent } from '../../machines/onboarding';
 import { HISTORY_DECLINED_CODE } from '../../machines/meta-codes';
+import { templateLanguage, type TemplateRecord } from '../../machines/templates';
 import { onboardingWorkflowId, toE164 } from '../../contracts/ids';
 import { echoChanges, historyMessageChanges, messagesChanges, type ConversationDelivery } from './conversation-changes';
 import { keepValidHistoryMessages, keepValidItems } from './salvage';
@@ -14,6 +15,7 @@ import {
   nameUpdateSchema,
   qualityUpdateSchema,
   stateSyncValueSchema,
+  templateStatusUpdateSchema,
   type Envelope,
 } from './schemas';
 
@@ -29,6 +31,8 @@ export interface Routed {
   conversations: ConversationDelivery[];
   /** Lifecycle events that name no number (ACCOUNT_OFFBOARDED, ...): for the WABA's onboarding. */
   byWaba: { wabaId: string; event: OnboardingEvent }[];
+  /** Template statuses of the entry's WABA, for the store (no workflow needs them). */
+  templates: TemplateRecord[];
   /** Changes kept but not routed to a workflow, by classification (e.g. `unknown_field:foo`). */
   unrouted: string[];
   /** Each change's field, and whether it was addressed to any workflow (for the metrics). */
@@ -44,8 +48,9 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   const conversations: ConversationDelivery[] = [];
   const byWaba: Routed['byWaba'] = [];
   const unrouted: string[] = [];
+  const templates: TemplateRecord[] = [];
   const changes: Routed['changes'] = [];
-  const addressed = () => deliveries.length + conversations.length + byWaba.length;
+  const addressed = () => deliveries.length + conversations.length + byWaba.length + templates.length;
   const onboarding = (display: string | undefined) => {
     const e164 = display ? toE164(display) : undefined;
     return e164 ? onboardingWorkflowId(e164) : undefined;
@@ -165,11 +170,31 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           else for (const item of v.data.state_sync) unrouted.push(`smb_app_state_sync:${item.type}:${item.action}`);
           break;
         }
+        case 'message_template_status_update': {
+          const v = templateStatusUpdateSchema.safeParse(change.value);
+          if (!v.success) {
+            unrouted.push('message_template_status_update:malformed');
+            break;
+          }
+          const { event, message_template_id: id, message_template_category: category, reason } = v.data;
+          templates.push({
+            wabaId: entry.id,
+            name: v.data.message_template_name,
+            language: templateLanguage(v.data.message_template_language),
+            ...(id !== undefined ? { templateId: String(id) } : {}),
+            status: event,
+            ...(category ? { category } : {}),
+            ...(reason ? { reason } : {}),
+            // Meta's time, never ahead of ours; the received time when the entry has none.
+            reportedAt: entry.time !== undefined ? Math.min(entry.time * 1000, receivedAt) : receivedAt,
+          });
+          break;
+        }
         default:
           unrouted.push(`field:${change.field}`);
       }
       changes.push({ field: change.field, routed: addressed() > before });
     }
   }
-  return { deliveries, conversations, byWaba, unrouted, changes };
+  return { deliveries, conversations, byWaba, templates, unrouted, changes };
 }

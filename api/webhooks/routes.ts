@@ -34,12 +34,14 @@ export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Rout
       const receivedAt = Date.now();
       const { raw } = rawBytes(req.body);
       const intake = readDelivery(raw, receivedAt);
+      // Template statuses go to the store itself (no workflow needs them), before the 200 too.
+      for (const template of intake.templates) await store.recordTemplate(template);
       const { queued } = await store.keepDelivery({ raw, items: intake.items, classifications: intake.unrouted });
       dispatcher?.wake();
       countWebhookChanges(intake.changes);
       if (intake.unrouted.length) log.info({ unrouted: intake.unrouted }, 'webhook changes not routed to a workflow');
       res.json({
-        received: intake.items.length + intake.unrouted.length,
+        received: intake.items.length + intake.templates.length + intake.unrouted.length,
         queued,
         unrouted: intake.unrouted,
       } satisfies WebhookAnswer);

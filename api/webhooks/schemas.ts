@@ -149,6 +149,21 @@ export const nameUpdateSchema = z
   .object({ display_phone_number: z.string(), decision: z.string(), requested_verified_name: z.string().optional() })
   .loose();
 
+/**
+ * `message_template_status_update`: a template of the entry's WABA changed status
+ * (docs/meta.md#message-templates). Meta has sent the id as a number and as a string.
+ */
+export const templateStatusUpdateSchema = z
+  .object({
+    event: z.string().min(1),
+    message_template_id: z.union([z.number(), z.string()]).optional(),
+    message_template_name: z.string().min(1),
+    message_template_language: z.string().min(1),
+    message_template_category: z.string().optional(),
+    reason: z.string().nullable().optional(),
+  })
+  .loose();
+
 export type Envelope = z.infer<typeof envelopeSchema>;
 
 // --- our side: the verification handshake and the answer ------------------------------------------

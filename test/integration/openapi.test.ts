@@ -277,6 +277,14 @@ describe('real answers match their documented schemas', () => {
     expect((await call('get', `/numbers/${phoneNumberId}/conversations/${waId}/messages?limit=0`)).status).toBe(400);
   });
 
+  test('templates: list, refresh; 404 for a number no onboarding holds', async () => {
+    await h.sim('PUT', `/numbers/${phone}/templates/order_update`, { language: 'en_US', status: 'APPROVED' });
+    expect((await call('post', `/numbers/${phoneNumberId}/templates/refresh`)).body.templates).toBe(1);
+    const listed = await call('get', `/numbers/${phoneNumberId}/templates?status=APPROVED`);
+    expect(listed.body.templates).toEqual([expect.objectContaining({ name: 'order_update', sendable: true })]);
+    expect((await call('get', '/numbers/999999999999/templates')).status).toBe(404);
+  });
+
   test('ops: list, inspect, repair, refuse', async () => {
     const ops = { authorization: `Bearer ${h.config.OPS_TOKENS[0]!.token}` };
     const listed = await eventually(
