@@ -21,6 +21,8 @@ const BATCH = 500;
 const DISPATCH_CONCURRENCY = 32;
 /** How long a claim holds its items; past it (its dispatcher died) they are claimed again. */
 const LEASE_MS = 60_000;
+/** A long run of one workflow's items is marked done this many at a time. */
+const COMPLETE_EVERY = 50;
 /** One hand-over's bound, so that an unreachable Temporal fails it instead of hanging the batch. */
 const SIGNAL_DEADLINE_MS = 10_000;
 /** How often an idle dispatcher looks for items kept by another process (its own wake it at once). */
@@ -99,6 +101,22 @@ export function startWebhookDispatcher({
    * and everything not yet handed over wait for a retry (Temporal is likely down for all of them).
    */
   async function dispatchGroup(items: ClaimedItem[], batch: BatchState): Promise<void> {
+    const done: ClaimedItem[] = [];
+    try {
+      await handOverGroup(items, batch, done);
+    } finally {
+      await complete(done.splice(0));
+    }
+  }
+
+  /** Marked done as a workflow's items are taken, not at the batch's end, so that no lease runs out on taken items. */
+  async function complete(done: ClaimedItem[]): Promise<void> {
+    await store.completeInboxItems(done.map((d) => d.seq));
+    const now = Date.now();
+    for (const d of done) webhookDispatchLag.observe(Math.max(0, now - d.receivedAt) / 1000);
+  }
+
+  async function handOverGroup(items: ClaimedItem[], batch: BatchState, done: ClaimedItem[]): Promise<void> {
     for (let i = 0; i < items.length; i++) {
       const claimed = items[i]!;
       if (batch.failure) {
@@ -112,7 +130,7 @@ export function startWebhookDispatcher({
         if (unattached) {
           await store.unattachInboxItem(claimed.seq, unattached);
           log.info({ classification: unattached }, 'a webhook item no workflow takes: quarantined');
-        } else batch.done.push(claimed);
+        } else if (done.push(claimed) >= COMPLETE_EVERY) await complete(done.splice(0));
       } catch (err) {
         batch.failure ??= err instanceof Error ? err.message : String(err);
         batch.waiting.push(...items.slice(i));
@@ -123,15 +141,12 @@ export function startWebhookDispatcher({
 
   async function dispatchBatch(claimed: ClaimedItem[]): Promise<void> {
     const groups = [...groupBy(claimed, (c) => c.workflowId).values()];
-    const batch: BatchState = { done: [], waiting: [] };
+    const batch: BatchState = { waiting: [] };
     let next = 0;
     const lane = async () => {
       while (next < groups.length) await dispatchGroup(groups[next++]!, batch);
     };
     await Promise.all(Array.from({ length: Math.min(DISPATCH_CONCURRENCY, groups.length) }, lane));
-    await store.completeInboxItems(batch.done.map((d) => d.seq));
-    const now = Date.now();
-    for (const d of batch.done) webhookDispatchLag.observe(Math.max(0, now - d.receivedAt) / 1000);
     if (batch.failure !== undefined) {
       const attempts = Math.max(...batch.waiting.map((w) => w.attempts));
       const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempts, 10));
@@ -186,7 +201,6 @@ export function startWebhookDispatcher({
 }
 
 interface BatchState {
-  done: ClaimedItem[];
   /** Not handed over, for a retry. */
   waiting: ClaimedItem[];
   /** Why a hand-over failed; once set, no more are tried in this batch. */
