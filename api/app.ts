@@ -14,6 +14,7 @@ import { onboardingRoutes } from './onboardings/routes';
 import { numberWabaLookup } from './number-waba';
 import { openApiRoutes } from './openapi/routes';
 import { opsPageRoutes } from './ops/page';
+import { quarantineRoutes } from './ops/quarantine';
 import { opsRoutes } from './ops/routes';
 import { templateChecks } from './templates/send-check';
 import { templateRoutes } from './templates/routes';
@@ -34,6 +35,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(templateRoutes(deps, wabaOf));
   app.use(contactRoutes(deps));
   app.use(opsRoutes(deps));
+  app.use(quarantineRoutes(deps));
   app.use(opsPageRoutes());
   app.use(codecRoutes(deps));
   app.use(webhookRoutes(deps));

@@ -9,4 +9,6 @@ export interface ApiDeps {
   client: Client;
   log: Logger;
   store: MessageStore;
+  /** The webhook inbox's dispatcher in this process, woken when a delivery is kept (absent: it polls). */
+  dispatcher?: { wake(): void };
 }

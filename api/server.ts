@@ -7,9 +7,14 @@ import { createTemporalClient } from '../client';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
 import { createApp } from './app';
+import { startWebhookDispatcher } from './webhooks/dispatcher';
 
 /** How long a drain waits for in-flight requests before it drops what is left. */
 const DRAIN_DEADLINE_MS = 25_000;
+/** A client that has not sent its headers in this long is cut off (408), so slow clients cannot hold sockets. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** A request whose body has not all arrived in this long is cut off (408): 3 MB in 30 s is 100 kB/s. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface RunningApi {
   url: string;
@@ -22,7 +27,9 @@ export interface RunningApi {
 }
 
 export function startApi(config: Config, client: Client, store: MessageStore, log: Logger): Promise<RunningApi> {
-  const app = createApp({ config, client, store, log });
+  // The webhook inbox's dispatcher runs beside the API in every API process (they share the inbox).
+  const dispatcher = startWebhookDispatcher({ client, store, taskQueue: config.TEMPORAL_TASK_QUEUE, log });
+  const app = createApp({ config, client, store, log, dispatcher });
   const inFlight = new Set<ServerResponse>();
   let draining = false;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -35,6 +42,8 @@ export function startApi(config: Config, client: Client, store: MessageStore, lo
     res.once('close', () => inFlight.delete(res));
     app(req, res);
   });
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
   const close = () =>
     new Promise<void>((done) => {
       draining = true;
@@ -43,12 +52,16 @@ export function startApi(config: Config, client: Client, store: MessageStore, lo
       const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS);
       server.close(() => {
         clearTimeout(deadline);
-        done();
+        // What was kept and not yet dispatched stays in the inbox for the next dispatcher.
+        void dispatcher.stop().then(done);
       });
       server.closeIdleConnections();
     });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      void dispatcher.stop();
+      reject(err);
+    });
     server.listen(config.API_PORT, config.API_HOST, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.API_PORT;

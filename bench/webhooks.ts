@@ -1,15 +1,19 @@
 /**
  * Benchmark 1, webhook ingestion: signed `messages` webhooks posted to the API by a second
- * process (fixed concurrency and count) until Temporal accepted each one's signal-with-start,
- * against a raw client making the same signalWithStart calls directly on the same server.
+ * process (fixed concurrency and count), each answered 200 once kept in the inbox, then applied
+ * by the dispatcher; against a raw client making the same signalWithStart calls directly on the
+ * same server. A run counts until every message is in its conversation. Then one delivery of
+ * 1,000 messages: its time to 200 and its time until all are applied.
  */
 import { runLoad, throughput } from './lib/load';
 import type { LoadResult } from './lib/load-process';
 import { Failures, option, percentile, printTable, progress, runBench } from './lib/report';
 import { startStack, type Stack } from './lib/stack';
-import { customerWaId, operations, type TrafficSpec } from './lib/traffic';
-import { inspect, waitIdle } from './lib/workflows';
+import { customerWaId, operations, webhookBody, type TrafficSpec } from './lib/traffic';
+import { inspect, waitIdle, type Inspected } from './lib/workflows';
+import { signWebhook } from '../api/webhooks/signature';
 import { conversationWorkflowId } from '../contracts/ids';
+import { postRaw } from './lib/http';
 
 const BENCH = 'bench:webhooks';
 const number = { phoneNumberId: '900000000001', wabaId: '800000000001', displayPhoneNumber: '15550990001' };
@@ -20,6 +24,7 @@ async function main(): Promise<Failures> {
   const concurrency = option('concurrency', 'BENCH_WEBHOOK_CONCURRENCY', 20);
   const rounds = Math.max(1, option('rounds', 'BENCH_WEBHOOK_ROUNDS', 2));
   const warmup = option('warmup', 'BENCH_WARMUP', 100);
+  const bulk = option('bulk', 'BENCH_WEBHOOK_BULK', 1000);
   const failures = new Failures();
   progress(
     BENCH,
@@ -75,6 +80,8 @@ async function main(): Promise<Failures> {
     }
     const baseline = combined(baselines);
     const ourResult = combined(measured);
+    progress(BENCH, `one delivery of ${bulk} messages`);
+    const oneDelivery = await bulkDelivery(stack, traffic('41', Math.max(1, Math.ceil(bulk / perCustomer))), bulk, failures);
 
     printTable(
       `Webhook ingestion: ${rounds} × ${operations(traffic('1'))} signed webhooks, concurrency ${concurrency} (baseline: raw signalWithStart)`,
@@ -84,6 +91,13 @@ async function main(): Promise<Failures> {
           unit: 'webhooks/s',
           baseline: throughput(baseline),
           ours: throughput(ourResult),
+          target: '>= 0.9',
+        },
+        {
+          metric: 'throughput applied',
+          unit: 'webhooks/s',
+          baseline: appliedThroughput(baselines),
+          ours: appliedThroughput(measured),
           target: '>= 0.9',
         },
         {
@@ -107,6 +121,8 @@ async function main(): Promise<Failures> {
           ours: apiCpuMicros / 1000 / ourResult.count,
         },
         { metric: 'CPU per webhook, HTTP load generator', unit: 'ms', baseline: '', ours: cpuMsPer(ourResult) },
+        { metric: `one delivery of ${bulk} messages: time to 200`, unit: 'ms', baseline: '', ours: oneDelivery.answeredMs },
+        { metric: `one delivery of ${bulk} messages: time to applied`, unit: 'ms', baseline: '', ours: oneDelivery.appliedMs },
       ],
     );
   } finally {
@@ -122,9 +138,13 @@ async function settled(
   load: (t: TrafficSpec) => Promise<LoadResult>,
   failures: Failures,
 ): Promise<LoadResult> {
+  const started = Date.now();
   const result = await load(t);
   failures.check(result.errors === 0, `run ${t.run}: ${result.errors} operations failed: ${result.errorSamples.join('; ')}`);
   const ids = Array.from({ length: t.customers }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
+  // A 200 means kept: the run lasts until every message is in its conversation.
+  await applied(stack, ids, t.messagesPerCustomer);
+  appliedMs.set(result, Date.now() - started);
   await waitIdle(BENCH, stack.client, ids);
   const seen = await inspect(stack.client, ids);
   // A redelivery after a 503 may repeat a message Temporal had taken: dropped as a duplicate, never processed twice.
@@ -134,6 +154,42 @@ async function settled(
     `run ${t.run}: ${wrong.length} conversations lost or duplicated messages, e.g. ${JSON.stringify(wrong[0])}`,
   );
   return result;
+}
+
+/** Per run: from its first operation until every message was in its conversation. */
+const appliedMs = new WeakMap<LoadResult, number>();
+const appliedThroughput = (results: LoadResult[]) =>
+  (results.reduce((n, r) => n + r.count, 0) * 1000) / results.reduce((n, r) => n + (appliedMs.get(r) ?? NaN), 0);
+
+/** Until each conversation of `ids` has processed `count` events (a conversation not started yet has none). */
+async function applied(stack: Stack, ids: string[], count: number, timeoutMs = 30 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let behind = ids; behind.length > 0;) {
+    if (Date.now() > deadline) throw new Error(`${behind.length} conversations not applied after ${timeoutMs} ms`);
+    const seen = await inspect(stack.client, behind).catch(() => [] as Inspected[]);
+    const done = new Set(seen.filter((s) => s.eventCount >= count).map((s) => s.id));
+    behind = behind.filter((id) => !done.has(id));
+    if (behind.length > 0) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** One signed delivery of `total` messages of `t`'s customers: its time to 200 and until all are applied. */
+async function bulkDelivery(stack: Stack, t: TrafficSpec, total: number, failures: Failures) {
+  const deliveries = Array.from({ length: total }, (_, i) => JSON.parse(webhookBody(t, i)));
+  const body = deliveries[0];
+  body.entry[0].changes[0].value.messages = deliveries.map((d) => d.entry[0].changes[0].value.messages[0]);
+  body.entry[0].changes[0].value.contacts = deliveries.map((d) => d.entry[0].changes[0].value.contacts[0]);
+  const raw = JSON.stringify(body);
+  const started = Date.now();
+  const answer = await postRaw(`${stack.apiUrl}/webhooks/meta`, raw, {
+    'x-hub-signature-256': signWebhook(raw, stack.appSecret),
+  });
+  const answeredMs = Date.now() - started;
+  failures.check(answer.status === 200, `one delivery of ${total}: answered ${answer.status}`);
+  const ids = Array.from({ length: t.customers }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
+  const perCustomer = (c: number) => Math.floor(total / t.customers) + (c < total % t.customers ? 1 : 0);
+  await Promise.all(ids.map((id, c) => applied(stack, [id], perCustomer(c))));
+  return { answeredMs, appliedMs: Date.now() - started };
 }
 
 /** Rounds of one variant as one run: their operations over their summed load time. */

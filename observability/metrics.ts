@@ -16,7 +16,7 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 export const webhookRequests = new Counter({
   name: 'coexist_webhook_requests_total',
-  help: 'POST /webhooks/meta by answer: accepted (200), rejected_signature (401), invalid (other 4xx), unavailable (503: Temporal unreachable, Meta redelivers), failed (other 5xx)',
+  help: 'POST /webhooks/meta by answer: accepted (200: kept in the inbox), rejected_signature (401), invalid (other 4xx), unavailable (503: the API is shutting down, Meta redelivers), failed (other 5xx: the inbox could not keep it, Meta redelivers)',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
@@ -25,6 +25,13 @@ export const webhookChanges = new Counter({
   name: 'coexist_webhook_changes_total',
   help: 'Changes of accepted webhooks by field; routed="true" when the change was addressed to a workflow, "false" when it was only classified and kept (unrouted_webhooks)',
   labelNames: ['field', 'routed'] as const,
+  registers: [registry],
+});
+
+export const webhookDispatchLag = new Histogram({
+  name: 'coexist_webhook_dispatch_lag_seconds',
+  help: 'From a webhook delivery kept in the inbox (answered 200) to each of its items taken by its workflow',
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
   registers: [registry],
 });
 

@@ -7,6 +7,9 @@
  *   coexist ops retry|refresh-linking|refresh-status-card|recheck-payment|cancel <phone> [--json]
  *   coexist ops reset <phone> --to <stage> [--json]
  *   coexist ops parked [--limit N] [--cursor C] [--json]
+ *   coexist ops quarantine [--classification C] [--limit N] [--cursor X] [--json]
+ *   coexist ops quarantine show <id> [--json]
+ *   coexist ops quarantine replay <id>... [--json]
  *
  * Everything but `main` is pure (argument parsing, requests, rendering) or takes its I/O as
  * arguments (`run`), so the unit tests need neither a network nor a process.
@@ -19,6 +22,15 @@ import { BLOCKABLE_STAGES, STAGES, type BlockableStage, type Stage } from '../ma
 import { BLOCKED_REASONS } from '../machines/onboarding';
 import { toE164 } from '../contracts/ids';
 import { runTemporal } from './temporal';
+import {
+  quarantineInspectionSchema,
+  quarantineListSchema,
+  quarantineQuerySchema,
+  replayAnswerSchema,
+  replaySchema,
+  type QuarantineList,
+  type ReplayAnswer,
+} from '../api/ops/quarantine-schemas';
 
 export const EXIT_OK = 0;
 export const EXIT_API_ERROR = 1;
@@ -40,6 +52,10 @@ Commands:
   reset <phone> --to <stage>      send a blocked onboarding back to prerequisites, signup, linking or registration
   parked [--limit N] [--cursor C] conversation effects parked so that the events behind them went on
                                   (conflicts, failures retrying cannot fix), newest first
+  quarantine [--classification C] [--limit N] [--cursor X]
+                                  webhook content no workflow took, newest first (C: a classification or its prefix)
+  quarantine show <id>            one entry with the delivery as Meta sent it
+  quarantine replay <id>...       route these entries' deliveries again (nothing applied twice)
 
 Options:
   --api URL        the API (env COEXIST_API_URL; default http://API_HOST:API_PORT)
@@ -83,7 +99,10 @@ export type Command =
   | { name: 'list'; query: ListQuery; json: boolean }
   | { name: 'parked'; query: ParkedQuery; json: boolean }
   | { name: 'show'; phoneNumber: string; json: boolean }
-  | { name: 'action'; phoneNumber: string; body: ActionBody; json: boolean };
+  | { name: 'action'; phoneNumber: string; body: ActionBody; json: boolean }
+  | { name: 'quarantine'; query: { classification?: string; limit?: number; cursor?: string }; json: boolean }
+  | { name: 'quarantine-show'; id: string; json: boolean }
+  | { name: 'quarantine-replay'; ids: string[]; json: boolean };
 
 export interface Connection {
   apiUrl: string;
@@ -113,6 +132,7 @@ const optionSpec = {
   'page-token': { type: 'string' },
   cursor: { type: 'string' },
   to: { type: 'string' },
+  classification: { type: 'string' },
 } as const;
 
 const phoneSchema = z.string().transform((value, ctx) => {
@@ -151,6 +171,14 @@ const parkedOptions = z
   })
   .strict();
 const oneOnboardingOptions = z.object({ json }).strict();
+const quarantineOptions = z
+  .object({
+    json,
+    classification: quarantineQuerySchema.shape.classification,
+    limit: z.coerce.number().int().min(1).max(200).optional(),
+    cursor: quarantineQuerySchema.shape.cursor,
+  })
+  .strict();
 const resetOptions = z.object({ json, to: z.enum(BLOCKABLE_STAGES) }).strict();
 
 /** The first zod issue as a usage message naming the option. */
@@ -216,6 +244,7 @@ export function parseCommand(argv: string[]): { kind: 'help' } | { kind: 'run'; 
     };
     return { kind: 'run', command: { name: 'parked', query, json: o.json ?? false }, ...connection };
   }
+  if (command === 'quarantine') return { kind: 'run', command: quarantineCommand(rest, values), ...connection };
   if (command === 'show') {
     const o = parseOptions(oneOnboardingOptions, values, command);
     return { kind: 'run', command: { name: 'show', phoneNumber: onePhone(rest, command), json: o.json ?? false }, ...connection };
@@ -244,6 +273,30 @@ export function parseCommand(argv: string[]): { kind: 'help' } | { kind: 'run'; 
     };
   }
   throw new UsageError(`unknown command: ops ${command}`);
+}
+
+/** `ops quarantine`, `ops quarantine show <id>`, `ops quarantine replay <id>...`. */
+function quarantineCommand(rest: string[], values: Record<string, unknown>): Command {
+  const [sub, ...ids] = rest;
+  if (sub === undefined) {
+    const o = parseOptions(quarantineOptions, values, 'quarantine');
+    const query = {
+      ...(o.classification ? { classification: o.classification } : {}),
+      ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      ...(o.cursor ? { cursor: o.cursor } : {}),
+    };
+    return { name: 'quarantine', query, json: o.json ?? false };
+  }
+  const o = parseOptions(oneOnboardingOptions, values, `quarantine ${sub}`);
+  const body = replaySchema.safeParse({ ids });
+  if (!body.success)
+    throw new UsageError(`\`ops quarantine ${sub}\` takes entry ids (digits), e.g. coexist ops quarantine ${sub} 42`);
+  if (sub === 'show') {
+    if (ids.length !== 1) throw new UsageError('`ops quarantine show` takes one entry id, e.g. coexist ops quarantine show 42');
+    return { name: 'quarantine-show', id: ids[0]!, json: o.json ?? false };
+  }
+  if (sub === 'replay') return { name: 'quarantine-replay', ids: body.data.ids, json: o.json ?? false };
+  throw new UsageError(`unknown command: ops quarantine ${sub}`);
 }
 
 /** An env variable, where an empty string counts as unset (as in config.ts). */
@@ -323,7 +376,38 @@ export function requestFor(command: Command, apiUrl: string): ApiRequest {
       return { method: 'GET', url: one(command.phoneNumber) };
     case 'action':
       return { method: 'POST', url: `${one(command.phoneNumber)}/actions`, body: command.body };
+    case 'quarantine': {
+      const params = new URLSearchParams(
+        Object.entries(command.query).map(([k, v]) => [k, String(v)] as [string, string]),
+      ).toString();
+      return { method: 'GET', url: `${apiUrl}/ops/quarantine${params ? `?${params}` : ''}` };
+    }
+    case 'quarantine-show':
+      return { method: 'GET', url: `${apiUrl}/ops/quarantine/${command.id}` };
+    case 'quarantine-replay':
+      return { method: 'POST', url: `${apiUrl}/ops/quarantine/replay`, body: { ids: command.ids } };
   }
+}
+
+/** The quarantine as a table: id, when Meta delivered it, why, when it was last replayed. */
+export function renderQuarantine(answer: QuarantineList): string {
+  if (answer.entries.length === 0) return 'nothing in the quarantine';
+  const lines = answer.entries.map(
+    (e) =>
+      `${e.id.padEnd(8)} ${e.receivedAt.slice(0, 19).replace('T', ' ')}  ${e.classifications.join(', ')}${e.replayedAt ? `  (replayed ${e.replayedAt.slice(0, 19).replace('T', ' ')})` : ''}`,
+  );
+  return [
+    `${'id'.padEnd(8)} ${'received (UTC)'.padEnd(19)}  classifications`,
+    ...lines,
+    ...(answer.nextCursor ? [`more: --cursor ${answer.nextCursor}`] : []),
+  ].join('\n');
+}
+
+export function renderReplay(answer: ReplayAnswer): string {
+  return [
+    ...answer.replayed.map((r) => `${r.id}: replayed, ${r.queued} item${r.queued === 1 ? '' : 's'} queued`),
+    ...answer.notReplayable.map((id) => `${id}: not replayable (no such entry, or kept without its bytes)`),
+  ].join('\n');
 }
 
 // --- answers ------------------------------------------------------------------------------------
@@ -687,6 +771,23 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
 
+  if (command.name === 'quarantine-show') {
+    // An inspection is the delivery as Meta sent it: printed as JSON either way.
+    const answer = quarantineInspectionSchema.safeParse(body);
+    io.out(JSON.stringify(answer.success ? answer.data : body, null, 2));
+    return EXIT_OK;
+  }
+  if (command.name === 'quarantine' || command.name === 'quarantine-replay') {
+    const answer = (command.name === 'quarantine' ? quarantineListSchema : replayAnswerSchema).safeParse(body);
+    if (!answer.success) {
+      io.err(`error: unexpected answer from ${request.method} ${request.url} (--json prints it as it came)`);
+      return EXIT_API_ERROR;
+    }
+    io.out(
+      command.name === 'quarantine' ? renderQuarantine(answer.data as QuarantineList) : renderReplay(answer.data as ReplayAnswer),
+    );
+    return EXIT_OK;
+  }
   const options = { now: io.now(), columns: io.columns };
   const schema = command.name === 'list' ? listAnswerSchema : command.name === 'parked' ? parkedAnswerSchema : showAnswerSchema;
   const answer = schema.safeParse(body);

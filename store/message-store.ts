@@ -7,6 +7,7 @@ import {
 } from '../machines/conversation/messages';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
 import { contactBook, CONTACTS_SCHEMA, type ContactBook } from './contacts';
+import { INBOX_SCHEMA, webhookInbox, type WebhookInbox } from './inbox';
 import { pushOutbox, PUSH_OUTBOX_SCHEMA, type PushOutbox } from './push-outbox';
 import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './templates';
 
@@ -17,7 +18,7 @@ import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './tem
  * Every write is idempotent and commutative, so redeliveries, activity retries and statuses that
  * arrive shuffled or before their message all end in the same record.
  */
-export interface MessageStore extends IdempotencyKeys, MessageTemplates, ContactBook, PushOutbox {
+export interface MessageStore extends IdempotencyKeys, WebhookInbox, MessageTemplates, ContactBook, PushOutbox {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -32,10 +33,6 @@ export interface MessageStore extends IdempotencyKeys, MessageTemplates, Contact
   listParkedEffects(query: { limit: number; cursor?: string }): Promise<ParkedEffectPage>;
   /** How many effects are parked. */
   countParkedEffects(): Promise<number>;
-  /** Keeps a webhook with changes no workflow took (unknown fields, numbers without onboarding). */
-  keepUnroutedWebhook(webhook: { classifications: string[]; body: unknown }): Promise<void>;
-  /** The latest kept webhooks, newest first. */
-  listUnroutedWebhooks(limit: number): Promise<UnroutedWebhook[]>;
   close(): Promise<void>;
 }
 
@@ -74,12 +71,6 @@ export class MessageConflictError extends Error {
     super(message);
     this.name = 'MessageConflictError';
   }
-}
-
-export interface UnroutedWebhook {
-  receivedAt: string;
-  classifications: string[];
-  body: unknown;
 }
 
 export interface ListMessagesQuery {
@@ -187,12 +178,7 @@ CREATE TABLE IF NOT EXISTS parked_effects (
   attempts integer NOT NULL,
   params text NOT NULL
 );
-CREATE TABLE IF NOT EXISTS unrouted_webhooks (
-  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  received_at timestamptz NOT NULL DEFAULT now(),
-  classifications jsonb NOT NULL,
-  body jsonb NOT NULL
-);
+${INBOX_SCHEMA}
 ${IDEMPOTENCY_SCHEMA}
 ${TEMPLATES_SCHEMA}
 ${CONTACTS_SCHEMA}
@@ -323,6 +309,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
 
   return {
     ...idempotencyKeys(db),
+    ...webhookInbox(db),
     ...messageTemplates(db),
     ...contactBook(db),
     ...pushOutbox(db),
@@ -478,25 +465,6 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
     async countParkedEffects() {
       const { rows } = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM parked_effects');
       return Number(rows[0]?.n ?? 0);
-    },
-
-    async keepUnroutedWebhook({ classifications, body }) {
-      await db.query('INSERT INTO unrouted_webhooks (classifications, body) VALUES ($1, $2)', [
-        JSON.stringify(classifications),
-        JSON.stringify(body),
-      ]);
-    },
-
-    async listUnroutedWebhooks(limit) {
-      const { rows } = await db.query<{ received_at: Date | string; classifications: string[]; body: unknown }>(
-        'SELECT received_at, classifications, body FROM unrouted_webhooks ORDER BY seq DESC LIMIT $1',
-        [Math.min(Math.max(1, limit), MAX_PAGE_SIZE)],
-      );
-      return rows.map((r) => ({
-        receivedAt: new Date(r.received_at).toISOString(),
-        classifications: r.classifications,
-        body: r.body,
-      }));
     },
 
     close() {

@@ -66,10 +66,11 @@ export function jsonBody(limit: string): RequestHandler[] {
 
 /**
  * A JSON body kept raw (a Buffer in `req.body`), for a route that must check the bytes as sent
- * before it parses them (readRawJson): declared application/json in UTF-8, at most `limit`.
+ * before it parses them: declared application/json in UTF-8, at most `limit`. A
+ * compressed body is refused (415), never inflated: a signature covers the bytes as sent.
  */
 export function rawJsonBody(limit: string): RequestHandler[] {
-  return [express.raw({ type: () => true, limit }), requireJson, requireUtf8];
+  return [express.raw({ type: () => true, limit, inflate: false }), requireJson, requireUtf8];
 }
 
 const requireUtf8: RequestHandler = (req, _res, next) => {
@@ -92,17 +93,4 @@ const requireUtf8: RequestHandler = (req, _res, next) => {
 export function rawBytes(body: unknown): { raw: Buffer; utf8: boolean } {
   const raw: Buffer = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
   return { raw, utf8: isUtf8(raw) };
-}
-
-/** Parses a raw body read by rawJsonBody: 400 when it is not JSON or not safe to pass on (assertSafeJson). */
-export function readRawJson(body: unknown): unknown {
-  const raw: Buffer = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'the body is not valid JSON', 'body');
-  }
-  assertSafeJson(json);
-  return json;
 }

@@ -13,6 +13,7 @@ import { degradedSchema, healthySchema } from '../health/schemas';
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_MS } from '../http/idempotency';
 import { errorSchema, timelineEntrySchema } from '../http/schemas';
 import * as onboardings from '../onboardings/schemas';
+import * as quarantine from '../ops/quarantine-schemas';
 import * as ops from '../ops/schemas';
 import * as templates from '../templates/schemas';
 import * as webhooks from '../webhooks/schemas';
@@ -60,6 +61,7 @@ const REQUEST_COMPONENTS = {
   SendMessage: conversations.sendMessageSchema,
   OutboundContent: conversations.outboundContentSchema,
   OpsAction: ops.actionSchema,
+  QuarantineReplay: quarantine.replaySchema,
   MetaWebhookEnvelope: webhooks.envelopeSchema,
   CodecPayloads: codecRequestSchema,
 };
@@ -88,6 +90,10 @@ const RESPONSE_COMPONENTS = {
   OpsOnboarding: ops.opsOnboardingSchema,
   OpsOverview: ops.opsOverviewSchema,
   ParkedPage: ops.parkedPageSchema,
+  QuarantineEntry: quarantine.quarantineEntrySchema,
+  QuarantineList: quarantine.quarantineListSchema,
+  QuarantineInspection: quarantine.quarantineInspectionSchema,
+  ReplayAnswer: quarantine.replayAnswerSchema,
   WebhookAnswer: webhooks.webhookAnswerSchema,
   Healthy: healthySchema,
   Degraded: degradedSchema,
@@ -368,6 +374,40 @@ export const ROUTES: RouteDoc[] = [
     responses: { 200: inspected('the onboarding after the repair') },
     errors: JSON_BODY_ERRORS,
   },
+  {
+    method: 'get',
+    path: '/ops/quarantine',
+    operationId: 'listQuarantine',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Webhook content no workflow took, newest first, by classification (prefix); kept with the delivery’s bytes',
+    query: quarantine.quarantineQuerySchema,
+    responses: { 200: json('a page; pass nextCursor for the next', quarantine.quarantineListSchema) },
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/ops/quarantine/:id',
+    operationId: 'inspectQuarantine',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'One quarantine entry with the delivery as Meta sent it',
+    params: quarantine.quarantineParamsSchema,
+    responses: { 200: json('the entry', quarantine.quarantineInspectionSchema) },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'post',
+    path: '/ops/quarantine/replay',
+    operationId: 'replayQuarantine',
+    idempotent: true,
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Routes these entries’ deliveries again, through the same routing and item keys (nothing applied twice)',
+    body: quarantine.replaySchema,
+    responses: { 200: json('what each replay queued', quarantine.replayAnswerSchema) },
+    errors: JSON_BODY_ERRORS,
+  },
   ...(['encode', 'decode'] as const).map((direction): RouteDoc => ({
     method: 'post',
     path: `/codec/${direction}`,
@@ -399,9 +439,12 @@ export const ROUTES: RouteDoc[] = [
     operationId: 'receiveMetaWebhook',
     tag: 'webhooks',
     auth: 'metaSignature',
-    summary: 'Meta’s webhook deliveries; 200 only once Temporal accepted every event, else 503 and Meta redelivers',
+    summary:
+      'Meta’s webhook deliveries; 200 once kept whole in the inbox (dispatched to the workflows after), else Meta redelivers',
     body: webhooks.envelopeSchema,
-    responses: { 200: json('every event delivered, or classified and kept', webhooks.webhookAnswerSchema) },
+    responses: {
+      200: json('kept: every event queued for its workflow, or classified and kept aside', webhooks.webhookAnswerSchema),
+    },
     errors: [400, 401, 413, 415, 503],
   },
 ];

@@ -50,6 +50,9 @@ export const EXAMPLES: Record<string, RouteExample> = {
   getOpsOverview: {},
   inspectOnboarding: { params: phone },
   repairOnboarding: { params: phone, body: { action: 'reset', to: 'linking' } },
+  listQuarantine: { query: { classification: 'no_workflow:', limit: '50' } },
+  inspectQuarantine: { params: { id: '42' } },
+  replayQuarantine: { body: { ids: ['42'] } },
   encodePayloads: { body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'eyJoZWxsbyI6IndvcmxkIn0=' }] } },
   decodePayloads: {
     body: {

@@ -5,9 +5,13 @@ import type { ContactChange } from '../../store/contacts';
 import { META_ID, onboardingWorkflowId, toE164, toWaId } from '../../contracts/ids';
 import { eventTimeMs } from './time';
 import { echoChanges, historyMessageChanges, messagesChanges, type ConversationDelivery } from './conversation-changes';
+import { keepValidHistoryMessages, keepValidItems } from './salvage';
 import {
   accountUpdateSchema,
+  echoMessageSchema,
   echoesValueSchema,
+  inboundMessageSchema,
+  statusSchema,
   historySchema,
   messagesValueSchema,
   nameUpdateSchema,
@@ -86,7 +90,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           break;
         }
         case 'history': {
-          const v = historySchema.safeParse(change.value);
+          const v = historySchema.safeParse(keepValidHistoryMessages(change.value, unrouted));
           const workflowId = v.success ? onboarding(v.data.metadata.display_phone_number) : undefined;
           if (!v.success || !workflowId) {
             unrouted.push('history:malformed');
@@ -149,7 +153,10 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           break;
         }
         case 'messages': {
-          const v = messagesValueSchema.safeParse(change.value);
+          const items = keepValidItems(change.value, 'messages', inboundMessageSchema, unrouted, 'messages:malformed_message');
+          const v = messagesValueSchema.safeParse(
+            keepValidItems(items, 'statuses', statusSchema, unrouted, 'statuses:malformed_status'),
+          );
           if (!v.success) {
             unrouted.push('messages:malformed');
             break;
@@ -172,7 +179,9 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           break;
         }
         case 'smb_message_echoes': {
-          const v = echoesValueSchema.safeParse(change.value);
+          const v = echoesValueSchema.safeParse(
+            keepValidItems(change.value, 'message_echoes', echoMessageSchema, unrouted, 'smb_message_echoes:malformed_message'),
+          );
           if (v.success) conversations.push(...echoChanges(v.data, receivedAt, unrouted));
           else unrouted.push('smb_message_echoes:malformed');
           break;

@@ -2,18 +2,17 @@ import { Router } from 'express';
 import { countWebhookChanges } from '../../observability/metrics';
 import type { ApiDeps } from '../deps';
 import { constantTimeEqual } from '../http/auth';
-import { ApiError, parseRequest } from '../http/errors';
-import { rawBytes, rawJsonBody, readRawJson } from '../http/json-body';
-import { deliverWebhook } from './deliver';
-import { routeChanges } from './route-changes';
-import { envelopeSchema, handshakeSchema, type Handshake, type WebhookAnswer } from './schemas';
+import { ApiError } from '../http/errors';
+import { rawBytes, rawJsonBody } from '../http/json-body';
+import { readDelivery } from './intake';
+import { handshakeSchema, type Handshake, type WebhookAnswer } from './schemas';
 import { verifyMetaSignature } from './signature';
 
-/** How long a webhook request may wait for Temporal before it is answered 503. */
-const TEMPORAL_DEADLINE_MS = 5_000;
+/** Meta sends at most 3 MB in one delivery; a larger body is not Meta's (413). */
+export const MAX_WEBHOOK_BODY = '3mb';
 
 /** Meta's webhooks: the verification handshake and signed deliveries. */
-export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
+export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Router {
   const router = Router();
 
   // Anything but Meta's exact handshake is refused 403 (a handshake not for us), never 400; the
@@ -23,35 +22,34 @@ export function webhookRoutes({ client, config, log, store }: ApiDeps): Router {
     res.type('text/plain').send(q['hub.challenge']);
   });
 
-  // The signature is over the raw bytes: the body is read raw, verified, then parsed.
-  router.post('/webhooks/meta', ...rawJsonBody('10mb'), verifyMetaSignature(config.META_APP_SECRET), async (req, res) => {
-    const { raw, utf8 } = rawBytes(req.body);
-    if (!utf8) {
-      // Meta sends UTF-8: bytes that are not are kept as sent and flagged, never decoded into U+FFFD.
-      const unrouted = ['body:invalid_utf8'];
-      await store.keepUnroutedWebhook({ classifications: unrouted, body: { invalidUtf8: true, base64: raw.toString('base64') } });
-      log.warn({ bytes: raw.length }, 'a signed webhook is not valid UTF-8: kept raw, not routed');
-      res.json({ received: 0, delivered: 0, unrouted } satisfies WebhookAnswer);
-      return;
-    }
-    const json = readRawJson(raw);
-    const envelope = parseRequest(envelopeSchema, json, 'body');
-    const routed = routeChanges(envelope, Date.now());
-    for (const template of routed.templates) await store.recordTemplate(template);
-    for (const contact of routed.contacts) await store.recordContact(contact);
-    // 200 only once Temporal holds every event of the request; otherwise (503) Meta redelivers.
-    // The deadline bounds the client's own retries, so that Meta gets its answer in time.
-    const answer = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-      deliverWebhook(client, config.TEMPORAL_TASK_QUEUE, routed),
-    );
-    countWebhookChanges(routed.changes);
-    if (answer.unrouted.length) {
-      // Kept before the 200, so that nothing Meta sent is lost even when no workflow takes it.
-      await store.keepUnroutedWebhook({ classifications: answer.unrouted, body: json });
-      log.info({ unrouted: answer.unrouted }, 'webhook changes not routed to a workflow');
-    }
-    res.json(answer);
-  });
+  // The signature is over the raw bytes as received: the body is read raw (never inflated),
+  // verified, then parsed. A signed delivery is kept whole in the inbox and answered 200 at once:
+  // Meta never resends after a 200, so the 200 means "durably stored"; the dispatcher then hands
+  // its items to their workflows (api/webhooks/dispatcher.ts), whether or not Temporal is up now.
+  router.post(
+    '/webhooks/meta',
+    ...rawJsonBody(MAX_WEBHOOK_BODY),
+    verifyMetaSignature(config.META_APP_SECRET),
+    async (req, res) => {
+      const receivedAt = Date.now();
+      const { raw } = rawBytes(req.body);
+      const intake = readDelivery(raw, receivedAt);
+      // Template statuses and the app's contacts go to the store itself (no workflow needs them),
+      // before the 200 too; a profile name rides on its message and is not counted apart.
+      for (const template of intake.templates) await store.recordTemplate(template);
+      for (const contact of intake.contacts) await store.recordContact(contact);
+      const stored = intake.templates.length + intake.contacts.filter((c) => c.action !== 'profile').length;
+      const { queued } = await store.keepDelivery({ raw, items: intake.items, classifications: intake.unrouted });
+      dispatcher?.wake();
+      countWebhookChanges(intake.changes);
+      if (intake.unrouted.length) log.info({ unrouted: intake.unrouted }, 'webhook changes not routed to a workflow');
+      res.json({
+        received: intake.items.length + stored + intake.unrouted.length,
+        queued,
+        unrouted: intake.unrouted,
+      } satisfies WebhookAnswer);
+    },
+  );
 
   return router;
 }

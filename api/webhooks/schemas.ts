@@ -21,7 +21,7 @@ export const changeSchema = z.object({ field: z.string(), value: z.unknown() }).
 export const MAX_WEBHOOK_UPDATES = 1000;
 
 export const envelopeSchema = z.object({
-  object: z.string(),
+  object: z.string().describe('whatsapp_business_account; absent is read as it, anything else is kept aside'),
   entry: z
     .array(
       z
@@ -55,7 +55,7 @@ export const accountUpdateSchema = z
 const errorSchema = z.object({ code: z.number(), title: z.string().optional() }).loose();
 
 /** A message as Meta writes it: `type` names the content object (`text`, `image`, ...). */
-const messageSchema = z
+export const messageSchema = z
   .object({
     id: z.string().min(1),
     timestamp: timestampSchema,
@@ -71,7 +71,7 @@ const messageSchema = z
   })
   .loose();
 
-const statusSchema = z
+export const statusSchema = z
   .object({
     id: z.string().min(1),
     status: z.string(),
@@ -85,6 +85,9 @@ const statusSchema = z
     errors: z.array(errorSchema).optional(),
   })
   .loose();
+
+export const inboundMessageSchema = messageSchema.extend({ from: z.string() });
+export const echoMessageSchema = messageSchema.extend({ to: z.string() });
 
 /** `messages`: inbound messages of customers and statuses of our sends (docs/meta.md#inbound-messages, docs/meta.md#statuses-of-our-sends). */
 export const messagesValueSchema = z
@@ -101,16 +104,14 @@ export const messagesValueSchema = z
           .loose(),
       )
       .optional(),
-    messages: z.array(messageSchema.extend({ from: z.string() })).optional(),
+    messages: z.array(inboundMessageSchema).optional(),
     statuses: z.array(statusSchema).optional(),
     errors: z.array(errorSchema).optional(),
   })
   .loose();
 
 /** `smb_message_echoes`: what the business sent from the phone app (docs/meta.md#echoes-from-the-phone-app). */
-export const echoesValueSchema = z
-  .object({ metadata: metadataSchema, message_echoes: z.array(messageSchema.extend({ to: z.string() })) })
-  .loose();
+export const echoesValueSchema = z.object({ metadata: metadataSchema, message_echoes: z.array(echoMessageSchema) }).loose();
 
 /**
  * `smb_app_state_sync`: contacts added, edited or removed in the phone app
@@ -198,9 +199,13 @@ export const handshakeSchema = z.object({
 export type Handshake = z.infer<typeof handshakeSchema>;
 
 export const webhookAnswerSchema = z.strictObject({
-  received: z.int().describe('events in the request'),
-  delivered: z.int().describe('events Temporal accepted, and template statuses and contacts stored'),
-  unrouted: z.array(z.string()).describe('what no workflow took, classified (e.g. field:<name>); kept in the store'),
+  received: z.int().describe('events in the request, routed or not'),
+  queued: z
+    .int()
+    .describe('events kept in the inbox for their workflows by this request (a redelivered event is not queued again)'),
+  unrouted: z
+    .array(z.string())
+    .describe('what no workflow is addressed by, classified (e.g. field:<name>); kept with the delivery in the quarantine'),
 });
 
 export type WebhookAnswer = z.infer<typeof webhookAnswerSchema>;

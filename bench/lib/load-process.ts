@@ -72,7 +72,7 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
           const headers = { 'x-hub-signature-256': signWebhook(body, job.appSecret) };
           // Meta redelivers what was not answered 200; the conversation drops a repeat by message id.
           const answer = await retryingUnavailable(() => postRaw(job.url, body, headers), retried);
-          if (answer.status !== 200 || answer.body?.delivered !== 1)
+          if (answer.status !== 200 || answer.body?.queued !== 1)
             throw new Error(`webhook answered ${answer.status}: ${JSON.stringify(answer.body)}`);
         },
       };

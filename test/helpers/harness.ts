@@ -16,6 +16,7 @@ import { onboardingWorkflowId } from '../../contracts/ids';
 import { stateQuery, type MachineView } from '../../contracts/machine-api';
 import { openMessageStore } from '../../store';
 import { createApp } from '../../api/app';
+import { startWebhookDispatcher } from '../../api/webhooks/dispatcher';
 import { loadConfig, type Config } from '../../config';
 import { createSimulator } from '../../simulator/app';
 import { startCallbackReceiver } from './callback-receiver';
@@ -70,7 +71,8 @@ export async function startHarness({
   });
   const log = pino({ level: 'silent' });
   const store = await openMessageStore(config);
-  const app = createApp({ config, client: env.client, store, log });
+  const dispatcher = startWebhookDispatcher({ client: env.client, store, taskQueue: config.TEMPORAL_TASK_QUEUE, log });
+  const app = createApp({ config, client: env.client, store, log, dispatcher });
   server.on('request', app);
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -111,6 +113,7 @@ export async function startHarness({
     },
     async stop() {
       await pushes.stop();
+      await dispatcher.stop();
       worker.shutdown();
       await running;
       await new Promise<void>((done) => {

@@ -401,7 +401,7 @@ test('text that is not UTF-8 is refused or kept raw and flagged, never silently 
     body: webhook,
   });
   expect(signed.status).toBe(200);
-  expect(await signed.json()).toEqual({ received: 0, delivered: 0, unrouted: ['body:invalid_utf8'] });
+  expect(await signed.json()).toEqual({ received: 1, queued: 0, unrouted: ['body:invalid_utf8'] });
   const [kept] = await h.store.listUnroutedWebhooks(1);
   expect(kept!.classifications).toEqual(['body:invalid_utf8']);
   expect(Buffer.from((kept!.body as { base64: string }).base64, 'base64').equals(webhook)).toBe(true);

@@ -40,7 +40,7 @@ function rows(output: string): Map<string, string[]> {
 
 // All five at once: each starts its own dev server and worker, and one after another would take minutes.
 const runs = {
-  webhooks: bench('webhooks', { BENCH_WEBHOOK_CUSTOMERS: '4', BENCH_WEBHOOK_MESSAGES: '2' }),
+  webhooks: bench('webhooks', { BENCH_WEBHOOK_CUSTOMERS: '4', BENCH_WEBHOOK_MESSAGES: '2', BENCH_WEBHOOK_BULK: '20' }),
   interpreter: bench('interpreter', { BENCH_INTERPRETER_WORKFLOWS: '3', BENCH_INTERPRETER_EVENTS: '2' }),
   pacing: bench('pacing', {
     BENCH_PACING_SENDS: '25',
@@ -64,11 +64,14 @@ test('webhooks: throughput and latencies of the API against raw signalWithStart'
   const table = await succeeded('webhooks');
   expect([...table.keys()]).toEqual([
     'throughput (webhooks/s)',
+    'throughput applied (webhooks/s)',
     'latency p50 (ms)',
     'latency p99 (ms)',
     '503 answers tried again',
     'CPU per webhook, caller of Temporal (ms)',
     'CPU per webhook, HTTP load generator (ms)',
+    'one delivery of 20 messages: time to 200 (ms)',
+    'one delivery of 20 messages: time to applied (ms)',
   ]);
   expect(table.get('throughput (webhooks/s)')![3]).toBe('ratio >= 0.9');
   expect(Number(table.get('throughput (webhooks/s)')![0])).toBeGreaterThan(0);

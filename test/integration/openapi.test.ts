@@ -154,6 +154,7 @@ describe('the document', () => {
       'sendOnboardingEvent',
       'sendMessage',
       'repairOnboarding',
+      'replayQuarantine',
     ];
     for (const route of ROUTES) {
       const op = doc.paths[openApiPath(route.path)]![route.method]!;
@@ -340,8 +341,22 @@ describe('real answers match their documented schemas', () => {
       body,
       headers: { 'x-hub-signature-256': signWebhook(body, h.config.META_APP_SECRET) },
     });
-    expect(signed.body).toEqual({ received: 1, delivered: 0, unrouted: ['field:brand_new_field'] });
+    expect(signed.body).toEqual({ received: 1, queued: 0, unrouted: ['field:brand_new_field'] });
     expect((await call('post', '/webhooks/meta', { body, headers: {} })).status).toBe(401);
+
+    // What it set aside is in the quarantine, with its bytes, and can be replayed.
+    const ops = { authorization: `Bearer ${h.config.OPS_TOKENS[0]!.token}` };
+    const listed = await call('get', '/ops/quarantine?classification=field:brand_new&limit=1', { headers: ops });
+    expect(listed.body.entries[0]).toMatchObject({ classifications: ['field:brand_new_field'] });
+    const id = listed.body.entries[0].id as string;
+    expect((await call('get', `/ops/quarantine/${id}`, { headers: ops })).body).toMatchObject({ body: JSON.parse(body) });
+    expect((await call('post', '/ops/quarantine/replay', { body: { ids: [id] }, headers: ops })).body).toEqual({
+      replayed: [{ id, queued: 0 }],
+      notReplayable: [],
+    });
+    expect((await call('get', '/ops/quarantine/999999999', { headers: ops })).status).toBe(404);
+    expect((await call('get', '/ops/quarantine?limit=0', { headers: ops })).status).toBe(400);
+    expect((await call('get', '/ops/quarantine')).status).toBe(401);
   });
 
   test('codec: encode and decode for an operator; 400 for a payload that does not authenticate, 401 without a token', async () => {

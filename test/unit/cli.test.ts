@@ -402,6 +402,37 @@ describe('run: exit codes and what is printed', () => {
     expect(await run(['ops', 'parked', 'extra'], empty.cli)).toBe(EXIT_USAGE);
   });
 
+  test('the quarantine: listed by classification, one shown as JSON, a selection replayed', async () => {
+    const entry = {
+      id: '42',
+      receivedAt: '2026-12-04T12:00:00.000Z',
+      classifications: ['no_workflow:onboarding:+15550000001'],
+      deliveryId: '7',
+    };
+    const list = io(() => json(200, { entries: [entry], nextCursor: '42' }));
+    expect(await run(['ops', 'quarantine', '--classification', 'no_workflow:', '--limit', '1'], list.cli)).toBe(EXIT_OK);
+    expect(list.calls[0]!.url).toBe('http://127.0.0.1:3000/ops/quarantine?classification=no_workflow%3A&limit=1');
+    expect(list.out.join('\n')).toMatch(/^42 +2026-12-04 12:00:00 +no_workflow:onboarding:\+15550000001$/m);
+    expect(list.out.join('\n')).toMatch(/more: --cursor 42/);
+
+    const show = io(() => json(200, { ...entry, body: { object: 'whatsapp_business_account' }, bytes: 36 }));
+    expect(await run(['ops', 'quarantine', 'show', '42'], show.cli)).toBe(EXIT_OK);
+    expect(show.calls[0]!.url).toBe('http://127.0.0.1:3000/ops/quarantine/42');
+    expect(JSON.parse(show.out.join(''))).toMatchObject({ body: { object: 'whatsapp_business_account' } });
+
+    const replay = io(() => json(200, { replayed: [{ id: '42', queued: 1 }], notReplayable: ['43'] }));
+    expect(await run(['ops', 'quarantine', 'replay', '42', '43'], replay.cli)).toBe(EXIT_OK);
+    expect(replay.calls[0]!.init.method).toBe('POST');
+    expect(JSON.parse(String(replay.calls[0]!.init.body))).toEqual({ ids: ['42', '43'] });
+    expect(replay.out.join('\n')).toBe(
+      '42: replayed, 1 item queued\n43: not replayable (no such entry, or kept without its bytes)',
+    );
+
+    expect(await run(['ops', 'quarantine', 'show', 'abc'], io(() => json(200, {})).cli)).toBe(EXIT_USAGE);
+    expect(await run(['ops', 'quarantine', 'replay'], io(() => json(200, {})).cli)).toBe(EXIT_USAGE);
+    expect(await run(['ops', 'quarantine', '--limit', '0'], io(() => json(200, {})).cli)).toBe(EXIT_USAGE);
+  });
+
   test('--json prints the answer as it came', async () => {
     const t = io(() => json(200, { onboardings: [], extra: 1 }));
     expect(await run(['ops', 'list', '--json'], t.cli)).toBe(EXIT_OK);

@@ -1,0 +1,51 @@
+/**
+ * What the inbox keeps of a routed delivery: one item per event, each under a stable key, so that
+ * a redelivery (Meta resends the same events, in the same or other batches) queues nothing twice.
+ */
+import { createHash } from 'node:crypto';
+import type { ConversationEvent, ConversationInput } from '../../machines/conversation';
+import { conversationDedupeKey } from '../../machines/conversation';
+import type { OnboardingEvent } from '../../machines/onboarding';
+import type { Routed } from './route-changes';
+
+export type InboxItem =
+  /** For a conversation workflow, started with `conversation` if it is not running (signal-with-start). */
+  | { kind: 'conversation'; conversation: ConversationInput; event: ConversationEvent }
+  /** For a running onboarding workflow. */
+  | { kind: 'onboarding'; event: OnboardingEvent }
+  /** For every running onboarding of the WABA (lifecycle events that name no number). */
+  | { kind: 'waba'; wabaId: string; event: OnboardingEvent };
+
+/** The inbox's workflow column for an item addressed by WABA (resolved when it is dispatched). */
+export const wabaAddress = (wabaId: string) => `waba:${wabaId}`;
+
+export function inboxItems(routed: Routed): { key: string; workflowId: string; item: InboxItem }[] {
+  return [
+    ...routed.deliveries.map(({ workflowId, event }) => ({
+      key: itemKey(workflowId, event),
+      workflowId,
+      item: { kind: 'onboarding', event } as const,
+    })),
+    ...routed.byWaba.map(({ wabaId, event }) => ({
+      key: itemKey(wabaAddress(wabaId), event),
+      workflowId: wabaAddress(wabaId),
+      item: { kind: 'waba', wabaId, event } as const,
+    })),
+    ...routed.conversations.map(({ workflowId, conversation, event }) => ({
+      key: itemKey(workflowId, event),
+      workflowId,
+      item: { kind: 'conversation', conversation, event } as const,
+    })),
+  ];
+}
+
+/**
+ * A message or status by its own id (the conversation's dedupe key); any other event by its
+ * content without the time it was received at, which is all a redelivery changes.
+ */
+function itemKey(address: string, event: ConversationEvent | OnboardingEvent): string {
+  const natural = conversationDedupeKey(event as ConversationEvent);
+  if (natural) return `${address}|${natural}`;
+  const { at: _at, receivedAt: _receivedAt, ...content } = event as Record<string, unknown>;
+  return `${address}|${event.type}:${createHash('sha256').update(JSON.stringify(content)).digest('base64url')}`;
+}

@@ -1,0 +1,344 @@
+import { isUtf8 } from 'node:buffer';
+import { MAX_PAGE_SIZE, type SqlPort } from './message-store';
+
+/**
+ * The webhook inbox: every signed delivery Meta sends is kept here whole (its bytes as received)
+ * before it is answered, with the items routed out of it; dispatchers (one per API process) claim
+ * pending items, hand them to their workflows and mark them done. What no workflow takes is kept
+ * in the quarantine (`unrouted_webhooks`) with its classification, pointing at the delivery's bytes.
+ *
+ * Claims are leases (`not_before`), taken with `FOR UPDATE SKIP LOCKED`, so any number of
+ * dispatchers share the inbox, and an item whose dispatcher died is claimed again once its lease ends.
+ */
+export interface WebhookInbox {
+  /**
+   * Keeps a delivery, its items and what was set aside from it, in one statement (all or nothing).
+   * An item whose key is already kept (a redelivery) is not queued again. `queued`: items new here.
+   */
+  keepDelivery(delivery: NewDelivery): Promise<{ deliverySeq: string; queued: number }>;
+  /** Up to `limit` pending items whose lease is over, leased for `leaseMs`, in the order they were kept. */
+  claimInboxItems(limit: number, leaseMs: number): Promise<ClaimedItem[]>;
+  /** These items were taken by their workflows. */
+  completeInboxItems(seqs: string[]): Promise<void>;
+  /** These items could not be handed over (Temporal unreachable): pending again in `delayMs`. */
+  retryInboxItems(seqs: string[], delayMs: number, error: string): Promise<void>;
+  /** No workflow takes the item: it leaves the inbox for the quarantine, classified. */
+  unattachInboxItem(seq: string, classification: string): Promise<void>;
+  /**
+   * Forgets deliveries older than `olderThanMs` that are done with: no item pending, nothing of
+   * them quarantined (those keep their bytes until an operator is done with them). Their item keys
+   * go with them, so keep them longer than Meta redelivers. At most `limit` at a time; how many went.
+   */
+  pruneInbox(olderThanMs: number, limit: number): Promise<number>;
+  /** Pending items and the age of the oldest (seconds; 0 when none). */
+  inboxDepth(): Promise<{ pending: number; oldestPendingSeconds: number }>;
+  /** Keeps a webhook with changes no workflow took, without a delivery (tests, older callers). */
+  keepUnroutedWebhook(webhook: { classifications: string[]; body: unknown }): Promise<void>;
+  /** The latest kept webhooks, newest first. */
+  listUnroutedWebhooks(limit: number): Promise<UnroutedWebhook[]>;
+  /** The quarantine, newest first: entries whose classifications start with `classification`, before the cursor. */
+  listQuarantine(query: QuarantineQuery): Promise<{ entries: QuarantineEntry[]; nextCursor?: string }>;
+  /** One quarantine entry with the delivery's bytes; undefined when there is none. */
+  quarantineEntry(id: string): Promise<(QuarantineEntry & { raw?: Buffer; body: unknown }) | undefined>;
+  /**
+   * Queues a replayed delivery's items again: a new key is queued, an item no workflow took is
+   * pending again, one already taken stays done (so nothing doubles). Marks the entry replayed.
+   */
+  requeueDelivery(entryId: string, deliverySeq: string, items: NewDelivery['items']): Promise<{ queued: number }>;
+}
+
+export interface QuarantineQuery {
+  /** A classification or its prefix, e.g. `no_workflow:` or `messages:nul_character`. */
+  classification?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface QuarantineEntry {
+  id: string;
+  receivedAt: string;
+  classifications: string[];
+  /** The inbox delivery whose bytes it points at; absent for entries kept before the inbox. */
+  deliveryId?: string;
+  /** When it was last replayed. */
+  replayedAt?: string;
+}
+
+export interface NewDelivery {
+  /** The body exactly as received (the bytes the signature covers). */
+  raw: Buffer;
+  items: { key: string; workflowId: string; item: unknown }[];
+  /** What the delivery holds that no workflow is addressed by; empty: nothing quarantined. */
+  classifications: string[];
+}
+
+export interface ClaimedItem {
+  seq: string;
+  deliverySeq: string;
+  workflowId: string;
+  item: unknown;
+  /** Epoch ms the delivery was received. */
+  receivedAt: number;
+  /** Claims so far, this one included. */
+  attempts: number;
+}
+
+export interface UnroutedWebhook {
+  receivedAt: string;
+  classifications: string[];
+  /** The delivery as JSON, or `{ invalidUtf8: true, base64 }` for bytes that are not UTF-8. */
+  body: unknown;
+}
+
+export const INBOX_SCHEMA = `
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  raw bytea NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_items (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  delivery_seq bigint NOT NULL REFERENCES webhook_deliveries (seq),
+  key text NOT NULL UNIQUE,
+  workflow_id text NOT NULL,
+  item text NOT NULL,
+  state text NOT NULL DEFAULT 'pending',
+  attempts integer NOT NULL DEFAULT 0,
+  not_before timestamptz NOT NULL DEFAULT now(),
+  last_error text,
+  done_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS webhook_items_pending ON webhook_items (seq) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS unrouted_webhooks (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  classifications jsonb NOT NULL,
+  body jsonb
+);
+ALTER TABLE unrouted_webhooks ALTER COLUMN body DROP NOT NULL;
+ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS delivery_seq bigint REFERENCES webhook_deliveries (seq);
+ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS replayed_at timestamptz;
+`;
+
+// Items are passed as text (JSON), never jsonb: a lone surrogate Meta sent stays as sent.
+const KEEP_DELIVERY = `
+WITH d AS (
+  INSERT INTO webhook_deliveries (raw) VALUES ($1) RETURNING seq
+), i AS (
+  INSERT INTO webhook_items (delivery_seq, key, workflow_id, item)
+  SELECT d.seq, x.key, x.workflow_id, x.item
+  FROM d, unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS x(key, workflow_id, item, n)
+  ORDER BY x.n
+  ON CONFLICT (key) DO NOTHING
+  RETURNING 1
+), q AS (
+  INSERT INTO unrouted_webhooks (delivery_seq, classifications)
+  SELECT d.seq, $5::jsonb FROM d WHERE jsonb_array_length($5::jsonb) > 0
+  RETURNING 1
+)
+SELECT d.seq::text AS seq, (SELECT count(*) FROM i)::int AS queued, (SELECT count(*) FROM q)::int AS kept FROM d`;
+
+const CLAIM = `
+UPDATE webhook_items w SET not_before = now() + $2 * interval '1 millisecond', attempts = w.attempts + 1
+FROM webhook_deliveries d
+WHERE d.seq = w.delivery_seq AND w.seq IN (
+  SELECT seq FROM webhook_items WHERE state = 'pending' AND not_before <= now()
+  ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+)
+RETURNING w.seq::text AS seq, w.delivery_seq::text AS delivery_seq, w.workflow_id, w.item, w.attempts,
+  (extract(epoch FROM d.received_at) * 1000)::float8 AS received_at`;
+
+interface QuarantineRow {
+  seq: string;
+  received_at: Date | string;
+  classifications: string[];
+  delivery_seq: string | null;
+  replayed_at: Date | string | null;
+}
+
+const QUARANTINE_COLUMNS = `u.seq::text AS seq, COALESCE(d.received_at, u.received_at) AS received_at, u.classifications,
+  u.delivery_seq::text AS delivery_seq, u.replayed_at`;
+
+function toEntry(r: QuarantineRow): QuarantineEntry {
+  return {
+    id: r.seq,
+    receivedAt: new Date(r.received_at).toISOString(),
+    classifications: r.classifications,
+    ...(r.delivery_seq !== null ? { deliveryId: r.delivery_seq } : {}),
+    ...(r.replayed_at !== null ? { replayedAt: new Date(r.replayed_at).toISOString() } : {}),
+  };
+}
+
+export function webhookInbox(db: SqlPort): WebhookInbox {
+  return {
+    async keepDelivery({ raw, items, classifications }) {
+      const { rows } = await db.query<{ seq: string; queued: number }>(KEEP_DELIVERY, [
+        raw,
+        items.map((i) => i.key),
+        items.map((i) => i.workflowId),
+        items.map((i) => JSON.stringify(i.item)),
+        JSON.stringify(classifications),
+      ]);
+      return { deliverySeq: rows[0]!.seq, queued: Number(rows[0]!.queued) };
+    },
+
+    async claimInboxItems(limit, leaseMs) {
+      const { rows } = await db.query<{
+        seq: string;
+        delivery_seq: string;
+        workflow_id: string;
+        item: string;
+        attempts: number;
+        received_at: number;
+      }>(CLAIM, [limit, leaseMs]);
+      return rows
+        .map((r) => ({
+          seq: r.seq,
+          deliverySeq: r.delivery_seq,
+          workflowId: r.workflow_id,
+          item: JSON.parse(r.item) as unknown,
+          receivedAt: Number(r.received_at),
+          attempts: Number(r.attempts),
+        }))
+        .sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
+    },
+
+    async completeInboxItems(seqs) {
+      if (seqs.length === 0) return;
+      await db.query(
+        `UPDATE webhook_items SET state = 'done', done_at = now(), last_error = NULL
+         WHERE seq = ANY($1::bigint[]) AND state = 'pending'`,
+        [seqs],
+      );
+    },
+
+    async retryInboxItems(seqs, delayMs, error) {
+      if (seqs.length === 0) return;
+      await db.query(
+        `UPDATE webhook_items SET not_before = now() + $2 * interval '1 millisecond', last_error = $3
+         WHERE seq = ANY($1::bigint[]) AND state = 'pending'`,
+        [seqs, delayMs, error.slice(0, 500)],
+      );
+    },
+
+    async unattachInboxItem(seq, classification) {
+      await db.query(
+        `WITH w AS (
+           UPDATE webhook_items SET state = 'unattached', done_at = now(), last_error = $2
+           WHERE seq = $1 AND state = 'pending' RETURNING delivery_seq
+         )
+         INSERT INTO unrouted_webhooks (delivery_seq, classifications) SELECT delivery_seq, jsonb_build_array($2::text) FROM w`,
+        [seq, classification],
+      );
+    },
+
+    async pruneInbox(olderThanMs, limit) {
+      const { rows } = await db.query<{ pruned: number }>(
+        `WITH old AS (
+           SELECT d.seq FROM webhook_deliveries d
+           WHERE d.received_at < now() - $1 * interval '1 millisecond'
+             AND NOT EXISTS (SELECT 1 FROM webhook_items w WHERE w.delivery_seq = d.seq AND w.state <> 'done')
+             AND NOT EXISTS (SELECT 1 FROM unrouted_webhooks u WHERE u.delivery_seq = d.seq)
+           ORDER BY d.seq LIMIT $2
+         ), items AS (
+           DELETE FROM webhook_items w USING old WHERE w.delivery_seq = old.seq RETURNING 1
+         ), gone AS (
+           DELETE FROM webhook_deliveries d USING old WHERE d.seq = old.seq RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM gone)::int AS pruned, (SELECT count(*) FROM items)::int AS items`,
+        [olderThanMs, limit],
+      );
+      return Number(rows[0]?.pruned ?? 0);
+    },
+
+    async inboxDepth() {
+      const { rows } = await db.query<{ pending: number; oldest: number | null }>(
+        `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(d.received_at))::float8 AS oldest
+         FROM webhook_items w JOIN webhook_deliveries d ON d.seq = w.delivery_seq WHERE w.state = 'pending'`,
+      );
+      return { pending: Number(rows[0]?.pending ?? 0), oldestPendingSeconds: Math.max(0, Number(rows[0]?.oldest ?? 0)) };
+    },
+
+    async keepUnroutedWebhook({ classifications, body }) {
+      await db.query('INSERT INTO unrouted_webhooks (classifications, body) VALUES ($1, $2)', [
+        JSON.stringify(classifications),
+        JSON.stringify(body),
+      ]);
+    },
+
+    async listQuarantine({ classification, cursor, limit }) {
+      const { rows } = await db.query<QuarantineRow>(
+        `SELECT ${QUARANTINE_COLUMNS} FROM unrouted_webhooks u LEFT JOIN webhook_deliveries d ON d.seq = u.delivery_seq
+         WHERE ($1::text IS NULL OR EXISTS (
+                 SELECT 1 FROM jsonb_array_elements_text(u.classifications) c WHERE starts_with(c, $1::text)))
+           AND ($2::bigint IS NULL OR u.seq < $2::bigint)
+         ORDER BY u.seq DESC LIMIT $3`,
+        [classification ?? null, cursor ?? null, limit + 1],
+      );
+      const page = rows.slice(0, limit).map(toEntry);
+      return { entries: page, ...(rows.length > limit ? { nextCursor: page[page.length - 1]!.id } : {}) };
+    },
+
+    async quarantineEntry(id) {
+      const { rows } = await db.query<QuarantineRow & { raw: Uint8Array | null; body: unknown }>(
+        `SELECT ${QUARANTINE_COLUMNS}, d.raw, u.body FROM unrouted_webhooks u
+         LEFT JOIN webhook_deliveries d ON d.seq = u.delivery_seq WHERE u.seq = $1`,
+        [id],
+      );
+      const r = rows[0];
+      if (!r) return undefined;
+      const raw = r.raw ? Buffer.from(r.raw) : undefined;
+      return { ...toEntry(r), ...(raw ? { raw } : {}), body: raw ? rawBody(raw) : r.body };
+    },
+
+    async requeueDelivery(entryId, deliverySeq, items) {
+      const { rows } = await db.query<{ queued: number }>(
+        `WITH i AS (
+           INSERT INTO webhook_items (delivery_seq, key, workflow_id, item)
+           SELECT $1, x.key, x.workflow_id, x.item
+           FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS x(key, workflow_id, item, n)
+           ORDER BY x.n
+           ON CONFLICT (key) DO UPDATE SET state = 'pending', not_before = now(), attempts = 0, last_error = NULL, done_at = NULL
+             WHERE webhook_items.state = 'unattached'
+           RETURNING 1
+         ), u AS (
+           UPDATE unrouted_webhooks SET replayed_at = now() WHERE seq = $5 RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM i)::int AS queued, (SELECT count(*) FROM u)::int AS marked`,
+        [deliverySeq, items.map((i) => i.key), items.map((i) => i.workflowId), items.map((i) => JSON.stringify(i.item)), entryId],
+      );
+      return { queued: Number(rows[0]?.queued ?? 0) };
+    },
+
+    async listUnroutedWebhooks(limit) {
+      const { rows } = await db.query<{
+        received_at: Date | string;
+        classifications: string[];
+        body: unknown;
+        raw: Uint8Array | null;
+      }>(
+        `SELECT COALESCE(d.received_at, u.received_at) AS received_at, u.classifications, u.body, d.raw
+         FROM unrouted_webhooks u LEFT JOIN webhook_deliveries d ON d.seq = u.delivery_seq
+         ORDER BY u.seq DESC LIMIT $1`,
+        [Math.min(Math.max(1, limit), MAX_PAGE_SIZE)],
+      );
+      return rows.map((r) => ({
+        receivedAt: new Date(r.received_at).toISOString(),
+        classifications: r.classifications,
+        body: r.raw ? rawBody(Buffer.from(r.raw)) : r.body,
+      }));
+    },
+  };
+}
+
+/** A kept delivery's bytes as JSON when they are UTF-8 JSON, else as base64 (flagged). */
+export function rawBody(raw: Buffer): unknown {
+  if (isUtf8(raw)) {
+    try {
+      return JSON.parse(raw.toString('utf8'));
+    } catch {
+      // kept below, as bytes
+    }
+  }
+  return { invalidUtf8: !isUtf8(raw), base64: raw.toString('base64') };
+}
