@@ -45,7 +45,11 @@ export function inboxItems(routed: Routed): { key: string; workflowId: string; i
  */
 function itemKey(address: string, event: ConversationEvent | OnboardingEvent): string {
   const natural = conversationDedupeKey(event as ConversationEvent);
-  if (natural) return `${address}|${natural}`;
+  // Meta sets no length on a message id: a long one is keyed by its hash, which an index can hold.
+  if (natural) return `${address}|${natural.length > MAX_NATURAL_KEY ? `sha256:${sha256(natural)}` : natural}`;
   const { at: _at, receivedAt: _receivedAt, ...content } = event as Record<string, unknown>;
-  return `${address}|${event.type}:${createHash('sha256').update(JSON.stringify(content)).digest('base64url')}`;
+  return `${address}|${event.type}:${sha256(JSON.stringify(content))}`;
 }
+
+const MAX_NATURAL_KEY = 512;
+const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');

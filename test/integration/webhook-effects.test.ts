@@ -289,12 +289,10 @@ describe('idempotent redeliveries (finding 6)', () => {
       ),
     );
 
-    const expectedDuplicates = start.duplicateCount + 2 * deliveries.length;
-    const view = await viewWhen<OnboardingContext>(
-      handle,
-      (v) => v.duplicateCount >= expectedDuplicates && v.context.history.chunks >= start.context.history.chunks + 2,
-    );
-    expect(view.duplicateCount).toBe(expectedDuplicates);
+    // The inbox keeps each redelivery's items under the keys of the first, so none reaches the
+    // workflow again (the workflow's own dedupe, below it, stays for replays from the quarantine).
+    const view = await viewWhen<OnboardingContext>(handle, (v) => v.context.history.chunks >= start.context.history.chunks + 2);
+    expect(view.duplicateCount).toBe(start.duplicateCount);
     expect(view.context.history).toMatchObject({ chunks: start.context.history.chunks + 2, phase: 2, chunkOrder: 1 });
     const newEntries = view.timeline.slice(start.timeline.length);
     for (const event of ['account.qualityUpdate', 'account.nameUpdate']) {
