@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { createLogger } from '../logger';
 import { createConversationActivities, type CredentialsLookup } from './conversations';
 import { withLogContext } from './log-context';
+import { createNumberRegistryActivities } from './number-registry';
 import { createOnboardingActivities } from './onboarding';
 import type { MessageStore } from '../store/message-store';
 
@@ -35,6 +36,7 @@ export function createActivities(config: Config, { client, store, credentials, t
       ...(credentials ? { credentials } : {}),
       ...(testOnlyUnpacedSends ? { testOnlyUnpacedSends } : {}),
     }),
+    ...createNumberRegistryActivities({ config, store, client }),
   });
 }
 

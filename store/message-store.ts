@@ -1,3 +1,5 @@
+import { createNumberRegistry, NUMBER_REGISTRY_SCHEMA, type NumberRegistry } from './number-registry';
+import { createSendQueue, SEND_QUEUE_SCHEMA, type SendQueue } from './send-queue';
 import {
   MESSAGE_STATUS_ORDER,
   type MessageRecord,
@@ -19,12 +21,18 @@ export interface MessageStore extends IdempotencyKeys {
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
   applyStatus(update: MessageStatusUpdate): Promise<void>;
+  /** Applies statuses kept for these wamids before their sends' wamids were written (by the sender, in bulk). */
+  applyPendingStatuses(phoneNumberId: string, wamids: string[]): Promise<void>;
   /** One page of a conversation, newest first unless `order: 'asc'`. */
   listMessages(query: ListMessagesQuery): Promise<MessagePage>;
   /** Keeps a webhook with changes no workflow took (unknown fields, numbers without onboarding). */
   keepUnroutedWebhook(webhook: { classifications: string[]; body: unknown }): Promise<void>;
   /** The latest kept webhooks, newest first. */
   listUnroutedWebhooks(limit: number): Promise<UnroutedWebhook[]>;
+  /** Each number's send queue: the platform sends not yet handed to Meta (./send-queue). */
+  queue: SendQueue;
+  /** The number registry: each number's onboarding, sending state and sealed token (./number-registry). */
+  numbers: NumberRegistry;
   close(): Promise<void>;
 }
 
@@ -69,9 +77,11 @@ export class InvalidMessageQueryError extends Error {
 export const MAX_PAGE_SIZE = 200;
 
 // `received` outranks every delivery status, so nothing ever moves it; `failed` is last, so it ends one.
+// `held` ranks with `queued` (both wait in the send queue): only the sender moves between them.
 const RECEIVED_RANK = 100;
-function statusRank(status: MessageStatus): number {
-  return status === 'received' ? RECEIVED_RANK : MESSAGE_STATUS_ORDER.indexOf(status);
+export function statusRank(status: MessageStatus): number {
+  if (status === 'received') return RECEIVED_RANK;
+  return MESSAGE_STATUS_ORDER.indexOf(status === 'held' ? 'queued' : status);
 }
 
 // Serializes schema creation when the worker and the API start at once on one PostgreSQL.
@@ -98,6 +108,8 @@ CREATE TABLE IF NOT EXISTS messages (
   pricing jsonb NOT NULL,
   notice jsonb
 );
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS reason text;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS remedy text;
 CREATE INDEX IF NOT EXISTS messages_conversation ON messages (phone_number_id, wa_id, ts, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_wamid ON messages (wamid);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_message_id ON messages (phone_number_id, client_message_id);
@@ -117,9 +129,11 @@ CREATE TABLE IF NOT EXISTS unrouted_webhooks (
   classifications jsonb NOT NULL,
   body jsonb NOT NULL
 );
+${SEND_QUEUE_SCHEMA}
+${NUMBER_REGISTRY_SCHEMA}
 ${IDEMPOTENCY_SCHEMA}`;
 
-interface MessageRow {
+export interface MessageRow {
   seq: string | number;
   id: string;
   wamid: string | null;
@@ -137,6 +151,8 @@ interface MessageRow {
   error_title: string | null;
   pricing: PricingClass;
   notice: MessageRecord['notice'] | null;
+  reason: string | null;
+  remedy: string | null;
 }
 
 /** How a stored message is found again: its wamid (whether it is the id or was learned) or client id. */
@@ -163,6 +179,8 @@ UPDATE messages m SET
   status_at   = CASE WHEN $3 > m.status_rank THEN COALESCE($4, m.status_at) ELSE m.status_at END,
   error_code  = CASE WHEN $3 > m.status_rank THEN $5 ELSE m.error_code END,
   error_title = CASE WHEN $3 > m.status_rank THEN $6 ELSE m.error_title END,
+  reason = CASE WHEN $3 > m.status_rank AND m.status_rank = 0 THEN NULL ELSE m.reason END,
+  remedy = CASE WHEN $3 > m.status_rank AND m.status_rank = 0 THEN NULL ELSE m.remedy END,
   wamid = COALESCE(m.wamid, $7),
   client_message_id = COALESCE(m.client_message_id, $8),
   pricing = CASE
@@ -295,6 +313,15 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       });
     },
 
+    async applyPendingStatuses(phoneNumberId, wamids) {
+      if (wamids.length === 0) return;
+      const { rows } = await db.query<{ wamid: string }>(
+        'SELECT DISTINCT wamid FROM pending_statuses WHERE phone_number_id = $1 AND wamid = ANY($2::text[])',
+        [phoneNumberId, wamids],
+      );
+      for (const { wamid } of rows) await drainPending({ phone_number_id: phoneNumberId, wamid, client_message_id: null });
+    },
+
     async listMessages({ phoneNumberId, waId, limit, cursor, order = 'desc' }) {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
         throw new InvalidMessageQueryError('limit', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
@@ -334,6 +361,9 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       }));
     },
 
+    queue: createSendQueue(db),
+    numbers: createNumberRegistry(db),
+
     close() {
       closed ??= close();
       return closed;
@@ -353,7 +383,7 @@ function statusChange(update: MessageStatusUpdate): Change {
   };
 }
 
-function toRecord(row: MessageRow): MessageRecord {
+export function toRecord(row: MessageRow): MessageRecord {
   return {
     id: row.id,
     // A message whose id is its wamid does not repeat it.
@@ -372,6 +402,8 @@ function toRecord(row: MessageRow): MessageRecord {
     ...(row.error_title !== null ? { errorTitle: row.error_title } : {}),
     pricing: row.pricing,
     ...(row.notice !== null ? { notice: row.notice } : {}),
+    ...(row.reason !== null ? { reason: row.reason } : {}),
+    ...(row.remedy !== null ? { remedy: row.remedy } : {}),
   };
 }
 

@@ -1,4 +1,11 @@
-import { conversationDedupeKey, conversationMachine, sendRefusal, type ConversationInput } from '../machines/conversation';
+import { patched } from '@temporalio/workflow';
+import {
+  conversationDedupeKey,
+  conversationMachine,
+  sendRefusal,
+  type ConversationContext,
+  type ConversationInput,
+} from '../machines/conversation';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
 
 /** Activity options by action name: writes to coexist's own store and queue, retried until done. */
@@ -9,11 +16,15 @@ export const conversationActivities: InterpreterOptions<typeof conversationMachi
   },
 };
 
+/** Histories without this marker recorded a send and handed it to the sender in two activities. */
+export const QUEUE_SEND_PATCH = 'queue-send-in-store';
+
 /**
  * One conversation a (business number, customer): `conversation:<phone_number_id>:<wa_id>`
  * (contracts/ids.ts), started by the first webhook or send that names it. Messages live in the
  * message store, not here: the state stays small however long the conversation runs, and
  * continue-as-new carries the window deadlines and the de-duplication keys (Meta's redeliveries).
+ * A send is decided and recorded in the number's queue in one step (`queueSend`).
  */
 export async function conversationWorkflow(args: MachineWorkflowArgs<ConversationInput>) {
   return runMachine(
@@ -27,6 +38,15 @@ export async function conversationWorkflow(args: MachineWorkflowArgs<Conversatio
       continueAsNewAfterEvents: 1_000,
       dedupeMaxEntries: 10_000,
     },
-    args,
+    patched(QUEUE_SEND_PATCH) ? queueingInStore(args) : args,
   );
+}
+
+/** The arguments with `queueInStore` set, in the input and in a carried snapshot alike. */
+function queueingInStore(args: MachineWorkflowArgs<ConversationInput>): MachineWorkflowArgs<ConversationInput> {
+  const input = { ...args.input, settings: { ...args.input.settings, queueInStore: true } };
+  if (!args.carried) return { ...args, input };
+  const snapshot = args.carried.snapshot as { context: ConversationContext };
+  const context = { ...snapshot.context, settings: { ...snapshot.context.settings, queueInStore: true } };
+  return { ...args, input, carried: { ...args.carried, snapshot: { ...snapshot, context } } };
 }

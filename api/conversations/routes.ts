@@ -7,6 +7,7 @@ import { idempotent } from '../http/idempotency';
 import { parseRequest } from '../http/errors';
 import { jsonBody } from '../http/json-body';
 import { machineView } from '../machine-view';
+import { sendQueueLimit } from './backpressure';
 import { sendEvent } from './events';
 import { presentConversation } from './presenter';
 import {
@@ -16,7 +17,7 @@ import {
   type MessagePage,
   type SendAnswer,
 } from './schemas';
-import { sendToConversation } from './workflow';
+import { sendAndQueue } from './workflow';
 
 /** The backend's conversation routes: send, read the window, read the messages. */
 export function conversationRoutes({ client, config, log, store }: ApiDeps): Router {
@@ -28,14 +29,16 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps): Rou
   router.post(
     `${base}/messages`,
     ...jsonBody('64kb'),
+    sendQueueLimit(store, config.SEND_QUEUE_DEPTH_LIMIT),
     idempotent(store, log, () => 'backend'),
     async (req, res) => {
       const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
       const request = parseRequest(sendMessageSchema, req.body, 'body');
       const { clientMessageId } = request;
-      const view = await sendToConversation(
+      const view = await sendAndQueue(
         client,
         config.TEMPORAL_TASK_QUEUE,
+        store,
         { phoneNumberId, waId },
         sendEvent(request, Date.now()),
       );
