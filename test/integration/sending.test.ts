@@ -54,12 +54,10 @@ function numberOf(phone: string, ids: { phoneNumberId: string; wabaId: string })
     expect(response.status).toBe(200);
   };
   const offboard = async () => {
-    // A minute in the past, so that the simulator's reconnection (its clock) comes later.
-    await postSigned(
-      'account_update',
-      { phone_number: phone.slice(1), event: 'ACCOUNT_OFFBOARDED' },
-      Math.floor(Date.now() / 1000) - 60,
-    );
+    // Meta's side offboards the number (the onboarding re-reads it) and sends ACCOUNT_OFFBOARDED,
+    // dated a minute in the past so that the reconnection (the simulator's clock) comes later.
+    const time = Math.floor(Date.now() / 1000) - 60;
+    expect((await h.sim('POST', `/numbers/${phone}/offboarded`, { time })).status).toBe(200);
     await h.onboardingWhen(phone, (o) => o.statusCard.sendingState.reason === 'offboarded');
   };
   const statuses = async (waId: string, ids: string[]) => {
