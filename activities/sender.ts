@@ -150,8 +150,9 @@ export function createSenderActivities({
 
     let heads: QueueHead[] = [];
     let refreshedAt = 0;
-    // The queue is looked at for LINGER_MS after the batch starts and after each claim before sleeping.
-    let lastClaimAt = Date.now();
+    // The queue is looked at for LINGER_MS after each claim before sleeping; a batch that found
+    // nothing to claim (a wake with nothing runnable, the sleep's safety net) sleeps at once.
+    let lastClaimAt = 0;
     const refresh = async () => {
       const now = Date.now();
       refreshedAt = now;

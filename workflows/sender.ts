@@ -32,7 +32,12 @@ export const SEND_QUEUE_IN_STORE_PATCH = 'send-queue-in-store';
 
 const BATCH_MS = 30_000;
 const BATCHES_PER_RUN = 200;
-const LONGEST_SLEEP_MS = 15 * 60_000;
+/**
+ * The longest sleep with nothing queued: a safety net only, since a send wakes a sleeping sender
+ * and a request whose wake failed is retried (the API answers it 5xx, an activity is retried). An
+ * idle number costs one short batch a day, not one every few minutes.
+ */
+const LONGEST_SLEEP_MS = 24 * 60 * 60_000;
 
 // A retried batch is safe: every send is claimed in the store before it leaves, so a new attempt
 // takes only what was never handed to Meta. The heartbeat ends a batch whose worker died.

@@ -221,4 +221,23 @@ test('a failed status with 131042 after an accepted send stops the number, tells
   });
   expect(again.status).toBe(429);
   expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-}, 120_000);
+
+  // A 429 is not an Idempotency-Key's kept answer: once the queue drained, the same request is sent.
+  const keyed = () =>
+    fetch(`${h.apiUrl}/numbers/${n.phoneNumberId}/conversations/${waId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'idempotency-key': 'full-then-room' },
+      body: JSON.stringify({ clientMessageId: 'keyed-after-429', message: text('keyed') }),
+    });
+  expect((await keyed()).status).toBe(429);
+  expect((await h.api('POST', `/onboardings/${phone}/events`, { type: 'paymentAdded' })).status).toBe(200);
+  await eventually(
+    () => n.statuses(waId, rest),
+    (s) => s.every((x) => x === 'delivered'),
+    { timeoutMs: 60_000 },
+  );
+  const sent = await eventually(keyed, (r) => r.status !== 429, { timeoutMs: 60_000 });
+  expect(sent.status).toBe(202);
+  expect(sent.headers.get('idempotent-replayed')).toBeNull();
+  await eventually(n.sentIds, (ids) => ids.includes('keyed-after-429'), { timeoutMs: 60_000 });
+}, 180_000);
