@@ -87,6 +87,18 @@ export const configSchema = z.object({
     .default(15_000)
     .describe('How long `GET /metrics` reuses the onboarding gauges it read from Temporal visibility (ms; 0: every scrape)'),
 
+  SEND_HOLD_LIMIT_MS: positiveInt
+    .default(24 * 60 * 60_000)
+    .describe(
+      "How long a send for a number that cannot send (payment missing, offboarded, restricted...) is held before it is failed (ms; 24 h, because a template's or a window's meaning changes with time)",
+    ),
+  SEND_HELD_RECHECK_MS: positiveInt
+    .default(60_000)
+    .describe('While sends are held, how often at most the sender looks for sends to fail (hold limit, window closed), ms'),
+  SEND_QUEUE_DEPTH_LIMIT: positiveInt
+    .default(100_000)
+    .describe("Sends a number's queue takes; beyond it the send API answers 429 with Retry-After and the depth"),
+
   API_HOST: z.string().min(1).default('127.0.0.1').describe('The address the API listens on'),
   API_PORT: port.default(3000).describe('The port of the API, its /docs and the /ops page'),
   BACKEND_API_KEY: z.string().min(16).default('local-backend-api-key').describe('The key the backend sends in `X-Api-Key`'),

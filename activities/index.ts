@@ -1,8 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createLogger } from '../logger';
-import { createConversationActivities, onboardingCredentials, type CredentialsLookup } from './conversations';
+import { createConversationActivities, type CredentialsLookup } from './conversations';
+import { numberStateLookup, onboardingByVisibility } from './number-state';
 import { withLogContext } from './log-context';
+import { createNumberRegistryActivities } from './number-registry';
 import { createOnboardingActivities } from './onboarding';
 import { createTemplateActivities } from './templates';
 import type { MessageStore } from '../store/message-store';
@@ -26,7 +28,7 @@ export interface ActivityDeps {
  */
 export function createActivities(config: Config, { client, store, credentials, testOnlyUnpacedSends }: ActivityDeps) {
   const log = createLogger(config, 'activities');
-  const lookup = credentials ?? onboardingCredentials(client);
+  const lookup = credentials ?? onboardingByVisibility(client);
   return withLogContext({
     ...createOnboardingActivities(config, log),
     ...createConversationActivities({
@@ -37,7 +39,8 @@ export function createActivities(config: Config, { client, store, credentials, t
       credentials: lookup,
       ...(testOnlyUnpacedSends ? { testOnlyUnpacedSends } : {}),
     }),
-    ...createTemplateActivities(config, store, lookup),
+    ...createTemplateActivities(config, store, numberStateLookup(store, lookup)),
+    ...createNumberRegistryActivities({ config, store, client }),
   });
 }
 

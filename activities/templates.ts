@@ -3,12 +3,16 @@ import type { Config } from '../config';
 import { NUMBER_NOT_CONNECTED, type TemplateActivities } from '../contracts/templates';
 import { templateLanguage } from '../machines/templates';
 import type { MessageStore } from '../store/message-store';
-import type { CredentialsLookup } from './conversations';
+import type { NumberState } from './number-state';
 import { GraphClient } from './meta/graph-client';
 import { unsealToken } from './token-vault';
 
 /** The templates of a WABA, read from the Graph API with its number's token. */
-export function createTemplateActivities(config: Config, store: MessageStore, credentials: CredentialsLookup) {
+export function createTemplateActivities(
+  config: Config,
+  store: MessageStore,
+  numberState: (phoneNumberId: string) => Promise<NumberState>,
+) {
   const graph = new GraphClient({
     baseUrl: config.META_GRAPH_BASE_URL,
     apiVersion: config.META_GRAPH_API_VERSION,
@@ -17,14 +21,14 @@ export function createTemplateActivities(config: Config, store: MessageStore, cr
   });
   return {
     async refreshTemplates({ phoneNumberId, wabaId }) {
-      const onboarding = await credentials(phoneNumberId);
-      if (!onboarding) {
+      const { sealedToken } = await numberState(phoneNumberId);
+      if (!sealedToken) {
         throw ApplicationFailure.nonRetryable(
           `the onboarding of phone number id ${phoneNumberId} holds no business token yet: the number finishes Embedded Signup first`,
           NUMBER_NOT_CONNECTED,
         );
       }
-      const token = unsealToken(onboarding.sealedToken, config.TOKEN_SEALING_KEY);
+      const token = unsealToken(sealedToken, config.TOKEN_SEALING_KEY);
       const reportedAt = Date.now();
       let templates = 0;
       let after: string | undefined;

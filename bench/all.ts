@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-export const BENCHMARKS = ['webhooks', 'interpreter', 'pacing', 'scale', 'onboarding'] as const;
+export const BENCHMARKS = ['webhooks', 'interpreter', 'pacing', 'scale', 'onboarding', 'backlog'] as const;
 
 const failed: string[] = [];
 for (const name of BENCHMARKS) {

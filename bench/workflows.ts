@@ -9,6 +9,7 @@ import { INBOUND_PRICING } from '../machines/conversation/rules';
 import type { MessageRecord } from '../machines/conversation/messages';
 import { conversationActivities } from '../workflows/conversation';
 import { eventSignal, stateQuery, type MachineEvent, type MachineView } from '../contracts/machine-api';
+import type { BaselineActivities } from './lib/baseline-activities';
 
 export * from '../workflows';
 
@@ -22,6 +23,10 @@ const { recordMessage } = proxyActivities<{ recordMessage(record: MessageRecord)
   conversationActivities.default,
 );
 const { benchNoop } = proxyActivities<typeof benchActivities>({ startToCloseTimeout: '10 seconds' });
+const { baselineSend } = proxyActivities<BaselineActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
 
 /**
  * Benchmark 2's baseline: the conversation workflow's customer-message path written by hand,
@@ -83,4 +88,41 @@ export async function handWrittenConversationWorkflow({ input }: { input: Conver
 /** Benchmark 5's baseline: `activities` activities that do nothing, one after another. */
 export async function bareWorkflow(activities: number): Promise<void> {
   for (let i = 0; i < activities; i++) await benchNoop();
+}
+
+/**
+ * Benchmark 3's baseline: the least durable paced sender. One workflow a number, one activity a
+ * message (Meta's answer only, nothing recorded), paced as coexist's sender is: 20 slots, each
+ * sending no sooner than a second after its previous answer.
+ */
+export async function pacedBaselineWorkflow({
+  phoneNumberId,
+  waIds,
+  count,
+  run,
+  slots = 20,
+}: {
+  phoneNumberId: string;
+  waIds: string[];
+  count: number;
+  run: string;
+  slots?: number;
+}): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: slots }, async () => {
+      let notBefore = 0;
+      while (next < count) {
+        const i = next++;
+        const waId = waIds[i % waIds.length]!;
+        const answeredAt = await baselineSend({
+          phoneNumberId,
+          waId,
+          clientMessageId: `bench-${run}-${phoneNumberId}-${i}`,
+          notBefore,
+        });
+        notBefore = answeredAt + 1000;
+      }
+    }),
+  );
 }

@@ -1,3 +1,5 @@
+import { createNumberRegistry, NUMBER_REGISTRY_SCHEMA, type NumberRegistry } from './number-registry';
+import { createSendQueue, SEND_QUEUE_SCHEMA, type SendQueue } from './send-queue';
 import {
   MESSAGE_STATUS_ORDER,
   type MessageRecord,
@@ -23,6 +25,8 @@ export interface MessageStore extends IdempotencyKeys, WebhookInbox, MessageTemp
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
   applyStatus(update: MessageStatusUpdate): Promise<void>;
+  /** Applies statuses kept for these wamids before their sends' wamids were written (by the sender, in bulk). */
+  applyPendingStatuses(phoneNumberId: string, wamids: string[]): Promise<void>;
   /** One page of a conversation, newest first unless `order: 'asc'`. */
   listMessages(query: ListMessagesQuery): Promise<MessagePage>;
   /** The statuses kept for messages not (yet) recorded in a conversation, oldest first. */
@@ -33,6 +37,10 @@ export interface MessageStore extends IdempotencyKeys, WebhookInbox, MessageTemp
   listParkedEffects(query: { limit: number; cursor?: string }): Promise<ParkedEffectPage>;
   /** How many effects are parked. */
   countParkedEffects(): Promise<number>;
+  /** Each number's send queue: the platform sends not yet handed to Meta (./send-queue). */
+  queue: SendQueue;
+  /** The number registry: each number's onboarding, sending state and sealed token (./number-registry). */
+  numbers: NumberRegistry;
   close(): Promise<void>;
 }
 
@@ -109,11 +117,12 @@ export const MAX_PAGE_SIZE = 200;
 
 // An inbound message's `received` outranks every delivery status, so nothing ever moves it; an
 // outbound one's (an echo, history the business sent) ranks below them all, so that Meta's statuses
-// of it show. `failed` is last, so it ends one.
+// of it show. `failed` is last, so it ends one. `held` ranks with `queued` (both wait in the send
+// queue): only the sender moves between them.
 const INBOUND_RECEIVED_RANK = 100;
 const OUTBOUND_RECEIVED_RANK = -1;
-function statusRank(status: MessageStatus, direction: MessageRecord['direction'] = 'outbound'): number {
-  if (status !== 'received') return MESSAGE_STATUS_ORDER.indexOf(status);
+export function statusRank(status: MessageStatus, direction: MessageRecord['direction'] = 'outbound'): number {
+  if (status !== 'received') return MESSAGE_STATUS_ORDER.indexOf(status === 'held' ? 'queued' : status);
   return direction === 'inbound' ? INBOUND_RECEIVED_RANK : OUTBOUND_RECEIVED_RANK;
 }
 
@@ -144,6 +153,8 @@ CREATE TABLE IF NOT EXISTS messages (
   PRIMARY KEY (phone_number_id, id)
 );
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS content_raw text;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS reason text;
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS remedy text;
 -- Stores written before ids were unique per business number: once, the key becomes (number, id),
 -- and an echo's received ranks below the delivery statuses.
 DO $$ BEGIN
@@ -179,12 +190,14 @@ CREATE TABLE IF NOT EXISTS parked_effects (
   params text NOT NULL
 );
 ${INBOX_SCHEMA}
+${SEND_QUEUE_SCHEMA}
+${NUMBER_REGISTRY_SCHEMA}
 ${IDEMPOTENCY_SCHEMA}
 ${TEMPLATES_SCHEMA}
 ${CONTACTS_SCHEMA}
 ${PUSH_OUTBOX_SCHEMA}`;
 
-interface MessageRow {
+export interface MessageRow {
   seq: string | number;
   id: string;
   wamid: string | null;
@@ -203,6 +216,8 @@ interface MessageRow {
   error_title: string | null;
   pricing: PricingClass;
   notice: MessageRecord['notice'] | null;
+  reason: string | null;
+  remedy: string | null;
 }
 
 /** How a stored message is found again: its wamid (whether it is the id or was learned) or client id. */
@@ -229,6 +244,8 @@ UPDATE messages m SET
   status_at   = CASE WHEN $3 > m.status_rank THEN COALESCE($4, m.status_at) ELSE m.status_at END,
   error_code  = CASE WHEN $3 > m.status_rank THEN $5 ELSE m.error_code END,
   error_title = CASE WHEN $3 > m.status_rank THEN $6 ELSE m.error_title END,
+  reason = CASE WHEN $3 > m.status_rank AND m.status_rank = 0 THEN NULL ELSE m.reason END,
+  remedy = CASE WHEN $3 > m.status_rank AND m.status_rank = 0 THEN NULL ELSE m.remedy END,
   wamid = COALESCE(m.wamid, $7),
   client_message_id = COALESCE(m.client_message_id, $8),
   pricing = CASE
@@ -394,6 +411,15 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       });
     },
 
+    async applyPendingStatuses(phoneNumberId, wamids) {
+      if (wamids.length === 0) return;
+      const { rows } = await db.query<{ wamid: string }>(
+        'SELECT DISTINCT wamid FROM pending_statuses WHERE phone_number_id = $1 AND wamid = ANY($2::text[])',
+        [phoneNumberId, wamids],
+      );
+      for (const { wamid } of rows) await drainPending({ phone_number_id: phoneNumberId, wamid, client_message_id: null });
+    },
+
     async listMessages({ phoneNumberId, waId, limit, cursor, order = 'desc' }) {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
         throw new InvalidMessageQueryError('limit', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
@@ -466,6 +492,9 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       const { rows } = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM parked_effects');
       return Number(rows[0]?.n ?? 0);
     },
+
+    queue: createSendQueue(db),
+    numbers: createNumberRegistry(db),
 
     close() {
       closed ??= close();
@@ -566,7 +595,7 @@ function statusChange(update: MessageStatusUpdate): Change {
   };
 }
 
-function toRecord(row: MessageRow): MessageRecord {
+export function toRecord(row: MessageRow): MessageRecord {
   return {
     id: row.id,
     // A message whose id is its wamid does not repeat it.
@@ -585,6 +614,8 @@ function toRecord(row: MessageRow): MessageRecord {
     ...(row.error_title !== null ? { errorTitle: row.error_title } : {}),
     pricing: row.pricing,
     ...(row.notice !== null ? { notice: row.notice } : {}),
+    ...(row.reason !== null ? { reason: row.reason } : {}),
+    ...(row.remedy !== null ? { remedy: row.remedy } : {}),
   };
 }
 

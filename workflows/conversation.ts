@@ -4,6 +4,7 @@ import {
   conversationDedupeKeyBeforeKinds,
   conversationMachine,
   sendRefusal,
+  type ConversationContext,
   type ConversationInput,
 } from '../machines/conversation';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
@@ -16,6 +17,9 @@ export const conversationActivities: InterpreterOptions<typeof conversationMachi
   },
 };
 
+/** Histories without this marker recorded a send and handed it to the sender in two activities. */
+export const QUEUE_SEND_PATCH = 'queue-send-in-store';
+
 /**
  * One conversation a (business number, customer): `conversation:<phone_number_id>:<wa_id>`
  * (contracts/ids.ts), started by the first webhook or send that names it. Messages live in the
@@ -26,6 +30,8 @@ export const conversationActivities: InterpreterOptions<typeof conversationMachi
  * content when it drops repeats (an echo reusing a customer message's id, or a different message
  * under a known id, reaches the store and is kept as a conflict); one without it (its history was
  * written by older code) replays with one key a message id.
+ *
+ * A send is decided and recorded in the number's queue in one step (`queueSend`).
  */
 export async function conversationWorkflow(args: MachineWorkflowArgs<ConversationInput>) {
   return runMachine(
@@ -39,6 +45,15 @@ export async function conversationWorkflow(args: MachineWorkflowArgs<Conversatio
       continueAsNewAfterEvents: 1_000,
       dedupeMaxEntries: 10_000,
     },
-    args,
+    patched(QUEUE_SEND_PATCH) ? queueingInStore(args) : args,
   );
+}
+
+/** The arguments with `queueInStore` set, in the input and in a carried snapshot alike. */
+function queueingInStore(args: MachineWorkflowArgs<ConversationInput>): MachineWorkflowArgs<ConversationInput> {
+  const input = { ...args.input, settings: { ...args.input.settings, queueInStore: true } };
+  if (!args.carried) return { ...args, input };
+  const snapshot = args.carried.snapshot as { context: ConversationContext };
+  const context = { ...snapshot.context, settings: { ...snapshot.context.settings, queueInStore: true } };
+  return { ...args, input, carried: { ...args.carried, snapshot: { ...snapshot, context } } };
 }

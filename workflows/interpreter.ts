@@ -23,6 +23,7 @@ import {
   isCancellation,
   log,
   metricMeter,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -82,6 +83,12 @@ export interface InterpreterOptions<TMachine extends AnyStateMachine> {
    * machines whose timers are computed from it: the clock that runs the timers is the one to use.
    */
   receivedAtField?: string;
+  /**
+   * Part of the snapshot kept outside the workflow by the activity `activity`, run in order with
+   * the machine's effects whenever `of` gives something new (undefined: nothing to keep yet), with
+   * `mirroredAt` (the workflow's clock) added. Histories without the `patch` marker ran without it.
+   */
+  mirror?: { activity: string; patch: string; of: (snapshot: AnyMachineSnapshot) => object | undefined };
 }
 
 export interface Refusal {
@@ -102,6 +109,8 @@ export interface CarriedState {
   generation: number;
   /** Signals that arrived while the run waited to continue as new, for the next run, in order. */
   deferred?: MachineEvent[];
+  /** What `mirror` last kept (JSON), so a new run does not write it again. */
+  mirrored?: string;
 }
 
 export interface MachineWorkflowArgs<TInput> {
@@ -171,6 +180,17 @@ export async function runMachine<TMachine extends AnyStateMachine>(
   let timerSeq = 0;
   let effectsInFlight = 0;
   let effectChain: Promise<void> = Promise.resolve();
+
+  const mirror = options.mirror && patched(options.mirror.patch) ? options.mirror : undefined;
+  let mirrored = carried?.mirrored;
+  function mirrorIfChanged(): void {
+    const value = mirror?.of(snapshot);
+    if (!mirror || value === undefined) return;
+    const key = JSON.stringify(value);
+    if (key === mirrored) return;
+    mirrored = key;
+    runEffect(mirror.activity, { ...value, mirroredAt: Date.now() });
+  }
 
   let upserted = '';
   function upsertChangedSearchAttributes(): void {
@@ -327,6 +347,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
     }
     upsertChangedSearchAttributes();
     execute(actions as { type: string; params: unknown }[]);
+    mirrorIfChanged();
   }
 
   const deferred: MachineEvent[] = [];
@@ -389,6 +410,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
     execute(actions as { type: string; params: unknown }[]);
   }
   upsertChangedSearchAttributes();
+  mirrorIfChanged();
 
   // Handlers in the first activation, so that early signals are delivered to this run.
   setHandler(eventSignal, (event) => {
@@ -449,6 +471,7 @@ export async function runMachine<TMachine extends AnyStateMachine>(
       duplicateCount,
       generation: generation + 1,
       deferred,
+      ...(mirrored !== undefined ? { mirrored } : {}),
     };
     return continueAsNew<(a: MachineWorkflowArgs<InputFrom<TMachine>>) => Promise<MachineResult>>({
       input: args.input,

@@ -3,10 +3,12 @@ import type { AnyMachineSnapshot } from 'xstate';
 import {
   onboardingDedupeKey,
   onboardingMachine,
+  SENDING_BLOCKS,
   stageOf,
   type OnboardingContext,
   type OnboardingInput,
 } from '../machines/onboarding';
+import type { NumberRegistryEntry } from '../contracts/number-registry';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
 import { patched, proxySinks, workflowInfo } from '@temporalio/workflow';
 import type { CoexistSinks } from '../contracts/sinks';
@@ -46,7 +48,15 @@ export const onboardingActivities: InterpreterOptions<typeof onboardingMachine>[
     startToCloseTimeout: '15 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   },
+  // The number registry, written until the message store takes it.
+  recordNumber: {
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
 };
+
+/** Histories without this marker never wrote the number registry. */
+export const NUMBER_REGISTRY_PATCH = 'number-registry';
 
 /**
  * One live onboarding a number: its workflow id is `onboarding:<E.164>` (contracts/ids.ts).
@@ -73,12 +83,35 @@ export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInp
       activities: onboardingActivities,
       searchAttributes: onboardingSearchAttributes(),
       ...(dedupeKey ? { dedupeKey } : {}),
+      mirror: { activity: 'recordNumber', patch: NUMBER_REGISTRY_PATCH, of: numberRegistryEntry },
     },
     { ...args, input },
   );
 }
 
 const { metrics } = proxySinks<CoexistSinks>();
+
+/**
+ * What the number registry keeps of this onboarding (store/number-registry.ts): its sending state
+ * as the card shows it and the sealed token, once the number is known. An onboarding that ended
+ * (cancelled) leaves its number unable to send.
+ */
+function numberRegistryEntry(snapshot: AnyMachineSnapshot): NumberRegistryEntry | undefined {
+  const c = snapshot.context as OnboardingContext;
+  if (c.phoneNumberId === undefined) return undefined;
+  const sending =
+    snapshot.status === 'active'
+      ? c.sendingState
+      : { canSend: false, reason: 'offboarded', remedy: SENDING_BLOCKS.offboarded.remedy };
+  return {
+    phoneNumberId: c.phoneNumberId,
+    onboardingWorkflowId: workflowInfo().workflowId,
+    canSend: sending.canSend,
+    ...(sending.reason !== undefined ? { reason: sending.reason } : {}),
+    ...(sending.remedy !== undefined ? { remedy: sending.remedy } : {}),
+    ...(c.sealedToken !== undefined ? { sealedToken: c.sealedToken } : {}),
+  };
+}
 
 /**
  * The onboarding's search attributes; the stage's entry time survives continue-as-new, which

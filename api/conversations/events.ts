@@ -5,6 +5,6 @@
 import type { ConversationEvent } from '../../machines/conversation';
 import type { SendMessage } from './schemas';
 
-export function sendEvent({ clientMessageId, message }: SendMessage, at: number): ConversationEvent {
+export function sendEvent({ clientMessageId, message }: SendMessage, at: number): Extract<ConversationEvent, { type: 'send' }> {
   return { type: 'send', clientMessageId, message, at, by: 'backend' };
 }

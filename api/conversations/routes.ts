@@ -8,6 +8,7 @@ import { ApiError, parseRequest, toApiError } from '../http/errors';
 import { jsonBody } from '../http/json-body';
 import { machineView } from '../machine-view';
 import type { TemplateChecks } from '../templates/send-check';
+import { sendQueueLimit } from './backpressure';
 import { sendEvent } from './events';
 import { presentConversation } from './presenter';
 import {
@@ -19,7 +20,7 @@ import {
   type OrphanStatusList,
   type SendAnswer,
 } from './schemas';
-import { sendToConversation } from './workflow';
+import { sendAndQueue } from './workflow';
 
 /** The backend's conversation routes: send, read the window, read the messages. */
 export function conversationRoutes({ client, config, log, store }: ApiDeps, templates: TemplateChecks): Router {
@@ -31,15 +32,17 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
   router.post(
     `${base}/messages`,
     ...jsonBody('64kb'),
+    sendQueueLimit(store, config.SEND_QUEUE_DEPTH_LIMIT),
     idempotent(store, log, () => 'backend'),
     async (req, res) => {
       const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
       const request = parseRequest(sendMessageSchema, req.body, 'body');
       const { clientMessageId } = request;
       await templates.refuseUnsendable(phoneNumberId, request.message);
-      const view = await sendToConversation(
+      const view = await sendAndQueue(
         client,
         config.TEMPORAL_TASK_QUEUE,
+        store,
         { phoneNumberId, waId },
         sendEvent(request, Date.now()),
       ).catch(async (err: unknown) => {

@@ -119,12 +119,20 @@ export const messageRecordSchema = z.strictObject({
   type: z.string().describe("Meta's message type, verbatim"),
   content: z.record(z.string(), z.unknown()),
   timestamp: epochMs,
-  status: z.enum([...MESSAGE_STATUS_ORDER, 'received']),
+  status: z.enum([...MESSAGE_STATUS_ORDER, 'held', 'received']),
   statusAt: epochMs.optional(),
   errorCode: z.int().optional(),
   errorTitle: z.string().optional(),
   pricing: pricingSchema,
   notice: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  reason: z
+    .string()
+    .optional()
+    .describe(
+      "coexist's reason for a send it holds (the number's sending-block reason) or failed without Meta " +
+        '(customer_service_window_closed, hold_limit_reached)',
+    ),
+  remedy: z.string().optional().describe('what the business can do about `reason`'),
 });
 
 export const messagePageSchema = z.strictObject({

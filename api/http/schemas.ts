@@ -22,6 +22,8 @@ export const errorSchema = z.strictObject({
     message: z.string(),
     field: z.string().optional().describe('the part of the request at fault: body.…, params.…, query.…, headers.…'),
     hint: z.string().optional().describe('what the caller can do instead'),
+    depth: z.int().optional().describe('send_queue_full: sends waiting in the number’s queue'),
+    limit: z.int().optional().describe('send_queue_full: the most sends the number’s queue takes'),
   }),
 });
 

@@ -23,7 +23,7 @@ import { openApiDocumentSchema } from './schemas';
 export type Method = 'get' | 'post';
 type Auth = 'backend' | 'ops' | 'metaSignature' | 'none';
 /** 405 is on every route (methodNotAllowed), and 409 on every idempotent one: neither is listed by hand. */
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 502 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 502 | 503;
 type MediaType = 'application/json' | 'text/plain' | 'text/html';
 
 interface Answer {
@@ -245,7 +245,7 @@ export const ROUTES: RouteDoc[] = [
     params: conversations.conversationParamsSchema,
     body: conversations.sendMessageSchema,
     responses: { 202: json('queued for the number’s sender', conversations.sendAnswerSchema) },
-    errors: [400, 401, 409, 413, 415, 503],
+    errors: [400, 401, 409, 413, 415, 429, 503],
   },
   {
     method: 'get',
@@ -486,6 +486,7 @@ const ERRORS: Record<Exclude<ErrorStatus, 401> | 405, string> = {
   405: '`method_not_allowed`: the path has no such method; `Allow` lists the ones it has',
   413: '`payload_too_large`',
   415: '`unsupported_media_type`: the body is not declared application/json; `unsupported_encoding`: a charset other than UTF-8 (UTF-16 too on the backend’s routes; Meta’s signed webhooks only UTF-8), or a Content-Encoding the API cannot read',
+  429: '`send_queue_full`: the number’s send queue holds SEND_QUEUE_DEPTH_LIMIT sends; `Retry-After` (seconds) says when to try again, `depth` how many wait',
   502: '`meta_api_error`: Meta refused or failed the call coexist made for the request (its message says why)',
   503: '`temporal_unavailable`: Temporal cannot be reached; retry later',
 };

@@ -9,9 +9,7 @@ import { dataConverter } from '../../security/payload-codec';
 import { routeChanges } from '../../api/webhooks/route-changes';
 import { envelopeSchema } from '../../api/webhooks/schemas';
 import { onboardToActive } from '../../test/helpers/onboard';
-import { conversationWorkflowId, senderWorkflowId } from '../../contracts/ids';
 import { eventSignal, type MachineEvent } from '../../contracts/machine-api';
-import { enqueueSignal } from '../../contracts/sender';
 import { postRaw, retryingUnavailable, stackHttp } from './http';
 import { operations, webhookBody, type TrafficSpec } from './traffic';
 
@@ -20,15 +18,20 @@ export type Job =
   | { kind: 'webhooks'; url: string; appSecret: string; traffic: TrafficSpec }
   /** The same webhooks' Temporal calls made directly: what the API does after verifying and parsing. */
   | { kind: 'signalWithStart'; temporalAddress: string; taskQueue: string; workflowType: string; traffic: TrafficSpec }
-  /** Sends handed straight to the numbers' senders, round-robin over numbers and customers. */
+  /**
+   * Sends through the public send API, round-robin over numbers and customers; a 429 (the number's
+   * queue full) is tried again after its Retry-After, as a backend would.
+   */
   | {
-      kind: 'enqueueSends';
-      temporalAddress: string;
-      taskQueue: string;
+      kind: 'apiSends';
+      apiUrl: string;
+      apiKey: string;
       count: number;
       phoneNumberIds: string[];
       waIds: string[];
       run: string;
+      /** A 429 is counted and given up on, instead of tried again. */
+      giveUpOnTooMany?: boolean;
     }
   /** Onboardings to Active through the API and the simulator. */
   | { kind: 'onboardings'; apiUrl: string; simulatorUrl: string; apiKey: string; phoneNumbers: string[] }
@@ -51,10 +54,14 @@ export interface LoadResult {
   cpuMicros: number;
   /** Per operation, ms, in completion order. */
   latencies: number[];
+  /** 429 answers tried again (apiSends). */
+  tooMany?: number;
 }
 
 let retries = 0;
 const retried = () => void retries++;
+/** 429 answers (the number's send queue full), each tried again a second later. */
+let tooMany = 0;
 
 async function temporalClient(address: string) {
   // The payload codec the stack's worker and API use (both read the same environment).
@@ -95,29 +102,24 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
         close: () => client.connection.close(),
       };
     }
-    case 'enqueueSends': {
-      const client = await temporalClient(job.temporalAddress);
+    case 'apiSends': {
+      const message = { type: 'template', template: { name: 'order_update', language: 'en_US', category: 'utility' } };
       return {
         count: job.count,
         async op(i) {
           const phoneNumberId = job.phoneNumberIds[i % job.phoneNumberIds.length]!;
           const waId = job.waIds[Math.floor(i / job.phoneNumberIds.length) % job.waIds.length]!;
-          await client.workflow.signalWithStart('senderWorkflow', {
-            workflowId: senderWorkflowId(phoneNumberId),
-            taskQueue: job.taskQueue,
-            args: [{ phoneNumberId }],
-            signal: enqueueSignal,
-            signalArgs: [
-              {
-                conversationWorkflowId: conversationWorkflowId(phoneNumberId, waId),
-                clientMessageId: `bench-${job.run}-${i}`,
-                waId,
-                message: { type: 'template', template: { name: 'order_update', language: 'en_US', category: 'utility' } },
-              },
-            ],
-          });
+          const url = `${job.apiUrl}/numbers/${phoneNumberId}/conversations/${waId}/messages`;
+          const body = JSON.stringify({ clientMessageId: `bench-${job.run}-${i}`, message });
+          for (;;) {
+            const answer = await retryingUnavailable(() => postRaw(url, body, { 'x-api-key': job.apiKey }), retried);
+            if (answer.status === 202) return;
+            if (answer.status !== 429) throw new Error(`send answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+            tooMany++;
+            if (job.giveUpOnTooMany) return;
+            await new Promise((r) => setTimeout(r, 1_000));
+          }
         },
-        close: () => client.connection.close(),
       };
     }
     case 'onboardings': {
@@ -170,7 +172,7 @@ async function run({ job, concurrency }: LoadRequest): Promise<LoadResult> {
   const cpu = process.cpuUsage(cpuBefore);
   clearInterval(ticker);
   await close?.();
-  return { count, errors, retries, errorSamples, durationMs, cpuMicros: cpu.user + cpu.system, latencies };
+  return { count, errors, retries, errorSamples, durationMs, cpuMicros: cpu.user + cpu.system, latencies, tooMany };
 }
 
 // The benchmark that started this process is gone: stop loading its (stopped) stack.

@@ -11,6 +11,7 @@ import { loadConfig, temporalAddress } from '../../config';
 import { dataConverter } from '../../security/payload-codec';
 import { workerTuning } from '../../worker';
 import { benchActivities } from '../workflows';
+import { createBaselineActivities } from './baseline-activities';
 
 export interface WorkerUsage {
   /** User + system CPU time of the process, µs. */
@@ -29,7 +30,11 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: { ...createActivities(config, { client, store }), ...benchActivities },
+    activities: {
+      ...createActivities(config, { client, store }),
+      ...benchActivities,
+      ...createBaselineActivities(config, store),
+    },
     dataConverter: dataConverter(config),
     ...workerTuning(config),
   });

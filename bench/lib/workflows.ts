@@ -99,3 +99,54 @@ export function activityScheduleToStart(history: temporal.api.history.v1.IHistor
   }
   return waits;
 }
+
+/** Temporal actions (what a Temporal Cloud bill counts, roughly) in a set of histories. */
+export interface Actions {
+  workflowTasks: number;
+  activities: number;
+  signals: number;
+  updates: number;
+  timers: number;
+  /** Largest history (events) and largest single payload (bytes, as stored) seen. */
+  longestHistory: number;
+  largestPayloadBytes: number;
+}
+
+export const noActions = (): Actions => ({
+  workflowTasks: 0,
+  activities: 0,
+  signals: 0,
+  updates: 0,
+  timers: 0,
+  longestHistory: 0,
+  largestPayloadBytes: 0,
+});
+
+export const totalActions = (a: Actions) => a.workflowTasks + a.activities + a.signals + a.updates + a.timers;
+
+/**
+ * The actions in every run of these workflow ids whose events happened from `since` on (epoch ms),
+ * counted from their histories.
+ */
+export async function countActions(client: Client, ids: string[], since: number): Promise<Actions> {
+  const sum = noActions();
+  await mapLimit(ids, 8, async (workflowId) => {
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      const events = history.events ?? [];
+      sum.longestHistory = Math.max(sum.longestHistory, events.length);
+      for (const e of events) {
+        for (const p of e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []) {
+          sum.largestPayloadBytes = Math.max(sum.largestPayloadBytes, p.data?.length ?? 0);
+        }
+        if (ms(e.eventTime) < since) continue;
+        if (e.workflowTaskCompletedEventAttributes) sum.workflowTasks++;
+        else if (e.activityTaskScheduledEventAttributes) sum.activities++;
+        else if (e.workflowExecutionSignaledEventAttributes) sum.signals++;
+        else if (e.workflowExecutionUpdateAcceptedEventAttributes) sum.updates++;
+        else if (e.timerStartedEventAttributes) sum.timers++;
+      }
+    }
+  });
+  return sum;
+}

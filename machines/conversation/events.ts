@@ -90,7 +90,18 @@ export type ConversationExternalEvent =
   | { type: 'business.echo'; message: EchoedMessage; at: number }
   | { type: 'history.message'; message: HistoryMessage; at: number }
   | { type: 'message.status'; status: StatusReport; at: number }
-  | { type: 'send'; clientMessageId: string; message: OutboundContent; at: number; by?: string }
+  | {
+      type: 'send';
+      clientMessageId: string;
+      message: OutboundContent;
+      at: number;
+      by?: string;
+      /**
+       * The caller (the send API) records the send in the number's queue itself once the machine
+       * took it (./queued-send): the machine only decides and counts.
+       */
+      recordedByCaller?: boolean;
+    }
   /** Meta answered 200 with the message's wamid. */
   | { type: 'send.accepted'; clientMessageId: string; wamid: string; at: number }
   /** Meta refused the send; without `code` when it failed before Meta answered with one. */

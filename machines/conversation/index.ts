@@ -13,4 +13,5 @@ export { MESSAGE_STATUS_ORDER } from './messages';
 export * from './settings';
 export * from './read-model';
 export { conversationDedupeKey, conversationDedupeKeyBeforeKinds } from './dedupe';
+export { queuedSend } from './queued-send';
 export { classifyInbound, predictPricing, UNSUPPORTED_NOTICES, unsupportedNotice } from './rules';

@@ -11,7 +11,7 @@
  * Outside it only templates may be sent.
  *
  * Pure: the message store and the sender queue are named actions (`recordMessage`, `recordStatus`,
- * `enqueueSend`) that the durable interpreter runs as activities (./effects). The context holds
+ * `queueSend`) that the durable interpreter runs as activities (./effects). The context holds
  * counters and deadlines, never messages, so it stays the same size however long the conversation
  * runs. Times are epoch ms: `at` is when coexist received an event, `timestamp` is Meta's.
  */
@@ -52,6 +52,7 @@ const conversation = setup({
     recordMessage: (_, _params: Effect<'recordMessage'>) => {},
     recordStatus: (_, _params: Effect<'recordStatus'>) => {},
     enqueueSend: (_, _params: Effect<'enqueueSend'>) => {},
+    queueSend: (_, _params: Effect<'queueSend'>) => {},
 
     // Shuffled deliveries never move the deadline backwards.
     extendCustomerServiceWindow: assign(({ context, event }) => {
@@ -150,6 +151,7 @@ const conversation = setup({
     isTemplateSend: ({ event }) => event.type === 'send' && event.message.type === 'template',
     customerServiceWindowOpen: stateIn({ customerServiceWindow: 'open' }),
     freeEntryPointOpen: stateIn({ freeEntryPoint: 'open' }),
+    freeEntryPointEligible: stateIn({ freeEntryPoint: 'eligible' }),
     /** Templates always; free-form only inside the customer service window (the FEP window never decides). */
     canSendMessage: or(['isTemplateSend', 'customerServiceWindowOpen']),
   },
@@ -158,7 +160,11 @@ const conversation = setup({
   },
 });
 
-/** Records the queued message, then hands it to the sender, priced by the windows it leaves in. */
+/**
+ * Takes a send, priced by the windows it leaves in. The send API records it in the number's queue
+ * itself (`recordedByCaller`); other callers have it recorded in one step (`queueSend`), or, for
+ * conversations started before that, by `recordMessage` then `enqueueSend`.
+ */
 const takeSend = conversation.createAction(
   enqueueActions(({ context, event, enqueue, check }) => {
     assertEvent(event, 'send');
@@ -167,7 +173,21 @@ const takeSend = conversation.createAction(
       freeEntryPointOpen: check('freeEntryPointOpen'),
     });
     enqueue.assign({ counts: { ...context.counts, platform: context.counts.platform + 1 } });
-    enqueue({ type: 'recordMessage', params: platformRecord(context, event, pricing) });
+    if (event.recordedByCaller) return;
+    const record = platformRecord(context, event, pricing);
+    if (context.settings.queueInStore) {
+      const windowExpiresAt = event.message.type === 'template' ? undefined : context.customerServiceWindow.expiresAt;
+      enqueue({
+        type: 'queueSend',
+        params: {
+          record,
+          ...(windowExpiresAt !== undefined ? { windowExpiresAt } : {}),
+          tellAccepted: check('freeEntryPointEligible'),
+        },
+      });
+      return;
+    }
+    enqueue({ type: 'recordMessage', params: record });
     enqueue({
       type: 'enqueueSend',
       params: {

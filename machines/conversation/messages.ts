@@ -20,12 +20,17 @@ export const MESSAGE_STATUS_ORDER = [
   'failed',
 ] as const;
 /**
- * `queued`: accepted by coexist, not yet sent to Meta. `unconfirmed`: the send may have reached
+ * `queued`: accepted by coexist, waiting in the number's send queue. `held`: queued while the
+ * number cannot send (payment missing, offboarded, restricted...): `reason` says why; it goes out
+ * when sending clears, or fails after the hold limit. `unconfirmed`: the send may have reached
  * Meta (a timeout after the request left) and is never repeated; a status webhook carrying our
  * client message id settles it. `accepted`: Meta answered 200 with a wamid (not yet `sent`).
  * `received`: an inbound, echoed or history message.
  */
-export type MessageStatus = (typeof MESSAGE_STATUS_ORDER)[number] | 'received';
+export type MessageStatus = (typeof MESSAGE_STATUS_ORDER)[number] | 'held' | 'received';
+
+/** Statuses of a send still in the number's queue: ranked with `queued`, only the sender moves between them. */
+export const QUEUED_STATUSES = ['queued', 'held'] as const;
 
 /** What a message costs and why (statuses' `pricing` is Meta's final word). */
 export interface PricingClass {
@@ -72,6 +77,14 @@ export interface MessageRecord {
   errorTitle?: string;
   pricing: PricingClass;
   notice?: MessageNotice;
+  /**
+   * coexist's own word on a send it holds or failed without Meta: the number's sending-block reason
+   * while `held` (`payment_missing`, `offboarded`...), `customer_service_window_closed` or
+   * `hold_limit_reached` once failed.
+   */
+  reason?: string;
+  /** What the business can do about `reason`, in the help article's words. */
+  remedy?: string;
 }
 
 /** A status webhook (or a send result) applied to an existing message. */
@@ -81,7 +94,7 @@ export interface MessageStatusUpdate {
   /** One of the two identifies the message. */
   wamid?: string;
   clientMessageId?: string;
-  status: Exclude<MessageStatus, 'received'>;
+  status: Exclude<MessageStatus, 'received' | 'held'>;
   /** epoch ms */
   timestamp: number;
   errorCode?: number;

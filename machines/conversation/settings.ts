@@ -5,6 +5,11 @@ export interface ConversationSettings {
   customerServiceWindowMs: number;
   /** Meta's free-entry-point window, from the business's first reply (72 h; disputed: docs/meta.md#where-meta-is-unclear). */
   freeEntryPointWindowMs: number;
+  /**
+   * Sends are recorded in the number's queue in one step (`queueSend`). Set by the workflow for
+   * conversations started after the change; older ones keep `recordMessage` + `enqueueSend`.
+   */
+  queueInStore?: boolean;
 }
 
 export const DEFAULT_CONVERSATION_SETTINGS: ConversationSettings = {

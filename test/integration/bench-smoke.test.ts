@@ -38,7 +38,7 @@ function rows(output: string): Map<string, string[]> {
   );
 }
 
-// All five at once: each starts its own dev server and worker, and one after another would take minutes.
+// All six at once: each starts its own dev server and worker, and one after another would take minutes.
 const runs = {
   webhooks: bench('webhooks', { BENCH_WEBHOOK_CUSTOMERS: '4', BENCH_WEBHOOK_MESSAGES: '2', BENCH_WEBHOOK_BULK: '20' }),
   interpreter: bench('interpreter', { BENCH_INTERPRETER_WORKFLOWS: '3', BENCH_INTERPRETER_EVENTS: '2' }),
@@ -50,6 +50,12 @@ const runs = {
   }),
   scale: bench('scale', { BENCH_SCALE_SIZES: '4', BENCH_SCALE_MESSAGES: '2' }),
   onboarding: bench('onboarding', { BENCH_ONBOARDINGS: '3' }),
+  backlog: bench('backlog', {
+    BENCH_BACKLOG: '30',
+    BENCH_BACKLOG_BEYOND: '10',
+    BENCH_BACKLOG_CUSTOMERS: '3',
+    BENCH_BACKLOG_CONCURRENCY: '2',
+  }),
 };
 
 const succeeded = async (name: keyof typeof runs) => {
@@ -125,4 +131,12 @@ test('onboarding: onboardings to Active against bare workflows', async () => {
     'worker CPU per onboarding (ms)',
     'API 503 answers tried again',
   ]);
+});
+
+test('backlog: held up to the depth, 429 beyond it, drained once within 20 per second', async () => {
+  const table = await succeeded('backlog');
+  expect(Number(table.get('sends accepted (202)')![1])).toBeGreaterThanOrEqual(30);
+  expect(Number(table.get('sends beyond the depth answered 429')![1])).toBeGreaterThan(0);
+  expect(Number(table.get('busiest one-second interval (msg)')![1])).toBeLessThanOrEqual(20);
+  expect(table.get("sender's largest workflow input (bytes)")).toBeDefined();
 });

@@ -1,0 +1,100 @@
+import type { SqlPort } from './message-store';
+
+/**
+ * The number registry: one row a phone_number_id with the onboarding that holds it, its sending
+ * state as the status card shows it, and its sealed business token. The onboarding writes it (an
+ * activity run whenever one of these changes); the sender and the conversations read it, instead
+ * of asking Temporal's visibility and the onboarding's state query for every send.
+ */
+export interface NumberEntry {
+  phoneNumberId: string;
+  onboardingWorkflowId: string;
+  canSend: boolean;
+  /** The sending-block reason while `canSend` is false (`payment_missing`, `offboarded`, ...). */
+  reason?: string;
+  remedy?: string;
+  /** Sealed with TOKEN_SEALING_KEY; absent before the signup code was exchanged. */
+  sealedToken?: string;
+  /** The onboarding's clock when it wrote this (epoch ms): an older write never replaces a newer one. */
+  updatedAt: number;
+}
+
+export interface NumberRegistry {
+  /** Writes the number's entry; `released` when it can send now and could not before (or was unknown). */
+  record(entry: NumberEntry): Promise<{ released: boolean }>;
+  get(phoneNumberId: string): Promise<NumberEntry | undefined>;
+}
+
+export const NUMBER_REGISTRY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS numbers (
+  phone_number_id text PRIMARY KEY,
+  onboarding_workflow_id text NOT NULL,
+  can_send boolean NOT NULL,
+  reason text,
+  remedy text,
+  sealed_token text,
+  updated_at bigint NOT NULL
+);`;
+
+interface NumberRow {
+  phone_number_id: string;
+  onboarding_workflow_id: string;
+  can_send: boolean;
+  reason: string | null;
+  remedy: string | null;
+  sealed_token: string | null;
+  updated_at: string | number;
+}
+
+export function createNumberRegistry(db: SqlPort): NumberRegistry {
+  return {
+    async record(entry) {
+      // A sender's provisional stop (a refusal the onboarding had not yet taken) ends with the
+      // onboarding's next word on the number.
+      const { rows } = await db.query<{ was: boolean | null; now: boolean | null }>(
+        `WITH previous AS (SELECT can_send FROM numbers WHERE phone_number_id = $1),
+         upserted AS (
+           INSERT INTO numbers (phone_number_id, onboarding_workflow_id, can_send, reason, remedy, sealed_token, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (phone_number_id) DO UPDATE SET
+             onboarding_workflow_id = EXCLUDED.onboarding_workflow_id, can_send = EXCLUDED.can_send,
+             reason = EXCLUDED.reason, remedy = EXCLUDED.remedy, sealed_token = EXCLUDED.sealed_token,
+             updated_at = EXCLUDED.updated_at
+           WHERE numbers.updated_at <= EXCLUDED.updated_at
+           RETURNING can_send),
+         cleared AS (
+           UPDATE send_queues SET stopped_code = NULL, stopped_at = NULL
+           WHERE phone_number_id = $1 AND EXISTS (SELECT 1 FROM upserted)
+           RETURNING 1)
+         SELECT (SELECT can_send FROM previous) AS was, (SELECT can_send FROM upserted) AS now,
+                (SELECT count(*) FROM cleared) AS cleared`,
+        [
+          entry.phoneNumberId,
+          entry.onboardingWorkflowId,
+          entry.canSend,
+          entry.reason ?? null,
+          entry.remedy ?? null,
+          entry.sealedToken ?? null,
+          entry.updatedAt,
+        ],
+      );
+      const { was, now } = rows[0] ?? { was: null, now: null };
+      return { released: now === true && was !== true };
+    },
+
+    async get(phoneNumberId) {
+      const { rows } = await db.query<NumberRow>('SELECT * FROM numbers WHERE phone_number_id = $1', [phoneNumberId]);
+      const row = rows[0];
+      if (!row) return undefined;
+      return {
+        phoneNumberId: row.phone_number_id,
+        onboardingWorkflowId: row.onboarding_workflow_id,
+        canSend: row.can_send,
+        ...(row.reason !== null ? { reason: row.reason } : {}),
+        ...(row.remedy !== null ? { remedy: row.remedy } : {}),
+        ...(row.sealed_token !== null ? { sealedToken: row.sealed_token } : {}),
+        updatedAt: Number(row.updated_at),
+      };
+    },
+  };
+}
