@@ -6,6 +6,9 @@
 export interface NumberRegistryEntry {
   phoneNumberId: string;
   onboardingWorkflowId: string;
+  /** Absent in entries written before the registry kept them. */
+  wabaId?: string;
+  displayPhoneNumber?: string;
   canSend: boolean;
   reason?: string;
   remedy?: string;

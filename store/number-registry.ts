@@ -9,6 +9,10 @@ import type { SqlPort } from './message-store';
 export interface NumberEntry {
   phoneNumberId: string;
   onboardingWorkflowId: string;
+  /** The WhatsApp Business Account the number belongs to: a webhook change for it must come under this WABA. */
+  wabaId?: string;
+  /** The number as people dial it (E.164), as the onboarding was started for it. */
+  displayPhoneNumber?: string;
   canSend: boolean;
   /** The sending-block reason while `canSend` is false (`payment_missing`, `offboarded`, ...). */
   reason?: string;
@@ -34,11 +38,15 @@ CREATE TABLE IF NOT EXISTS numbers (
   remedy text,
   sealed_token text,
   updated_at bigint NOT NULL
-);`;
+);
+ALTER TABLE numbers ADD COLUMN IF NOT EXISTS waba_id text;
+ALTER TABLE numbers ADD COLUMN IF NOT EXISTS display_phone_number text;`;
 
 interface NumberRow {
   phone_number_id: string;
   onboarding_workflow_id: string;
+  waba_id: string | null;
+  display_phone_number: string | null;
   can_send: boolean;
   reason: string | null;
   remedy: string | null;
@@ -54,12 +62,15 @@ export function createNumberRegistry(db: SqlPort): NumberRegistry {
       const { rows } = await db.query<{ was: boolean | null; now: boolean | null }>(
         `WITH previous AS (SELECT can_send FROM numbers WHERE phone_number_id = $1),
          upserted AS (
-           INSERT INTO numbers (phone_number_id, onboarding_workflow_id, can_send, reason, remedy, sealed_token, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           INSERT INTO numbers (phone_number_id, onboarding_workflow_id, can_send, reason, remedy, sealed_token, updated_at,
+                                waba_id, display_phone_number)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (phone_number_id) DO UPDATE SET
              onboarding_workflow_id = EXCLUDED.onboarding_workflow_id, can_send = EXCLUDED.can_send,
              reason = EXCLUDED.reason, remedy = EXCLUDED.remedy, sealed_token = EXCLUDED.sealed_token,
-             updated_at = EXCLUDED.updated_at
+             updated_at = EXCLUDED.updated_at,
+             waba_id = COALESCE(EXCLUDED.waba_id, numbers.waba_id),
+             display_phone_number = COALESCE(EXCLUDED.display_phone_number, numbers.display_phone_number)
            WHERE numbers.updated_at <= EXCLUDED.updated_at
            RETURNING can_send),
          cleared AS (
@@ -76,6 +87,8 @@ export function createNumberRegistry(db: SqlPort): NumberRegistry {
           entry.remedy ?? null,
           entry.sealedToken ?? null,
           entry.updatedAt,
+          entry.wabaId ?? null,
+          entry.displayPhoneNumber ?? null,
         ],
       );
       const { was, now } = rows[0] ?? { was: null, now: null };
@@ -89,6 +102,8 @@ export function createNumberRegistry(db: SqlPort): NumberRegistry {
       return {
         phoneNumberId: row.phone_number_id,
         onboardingWorkflowId: row.onboarding_workflow_id,
+        ...(row.waba_id !== null ? { wabaId: row.waba_id } : {}),
+        ...(row.display_phone_number !== null ? { displayPhoneNumber: row.display_phone_number } : {}),
         canSend: row.can_send,
         ...(row.reason !== null ? { reason: row.reason } : {}),
         ...(row.remedy !== null ? { remedy: row.remedy } : {}),
