@@ -9,8 +9,11 @@ import type { OnboardingEvent } from '../../machines/onboarding';
 import type { Routed } from './route-changes';
 
 export type InboxItem =
-  /** For a conversation workflow, started with `conversation` if it is not running (signal-with-start). */
-  | { kind: 'conversation'; conversation: ConversationInput; event: ConversationEvent }
+  /**
+   * For a conversation workflow, started with `conversation` if it is not running (signal-with-start).
+   * With `wabaId` (messages, echoes, statuses): only when the number is registered under that WABA.
+   */
+  | { kind: 'conversation'; conversation: ConversationInput; event: ConversationEvent; wabaId?: string }
   /** For a running onboarding workflow. */
   | { kind: 'onboarding'; event: OnboardingEvent }
   /** For every running onboarding of the WABA (lifecycle events that name no number). */
@@ -31,10 +34,10 @@ export function inboxItems(routed: Routed): { key: string; workflowId: string; i
       workflowId: wabaAddress(wabaId),
       item: { kind: 'waba', wabaId, event } as const,
     })),
-    ...routed.conversations.map(({ workflowId, conversation, event }) => ({
+    ...routed.conversations.map(({ workflowId, conversation, event, wabaId }) => ({
       key: itemKey(workflowId, event),
       workflowId,
-      item: { kind: 'conversation', conversation, event } as const,
+      item: { kind: 'conversation', conversation, event, ...(wabaId !== undefined ? { wabaId } : {}) } as const,
     })),
   ];
 }
