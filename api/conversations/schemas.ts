@@ -140,7 +140,8 @@ export const messagePageSchema = z.strictObject({
   nextCursor: z.string().optional().describe('absent on the last page'),
 });
 
-export const orphanStatusSchema = z.strictObject({
+/** A status Meta reported for a message (or the sender's own answer), as the store applies it. */
+export const messageStatusUpdateSchema = z.strictObject({
   phoneNumberId: z.string(),
   waId: z.string(),
   wamid: z.string().optional(),
@@ -150,6 +151,9 @@ export const orphanStatusSchema = z.strictObject({
   errorCode: z.int().optional(),
   errorTitle: z.string().optional(),
   pricing: pricingSchema.optional(),
+});
+
+export const orphanStatusSchema = messageStatusUpdateSchema.extend({
   receivedAt: isoTime.describe('when the store kept it'),
 });
 
@@ -173,18 +177,6 @@ const pushOf = {
   conversationId: z.string().describe('conversation:<phone_number_id>:<wa_id>, the key of its pushes’ order'),
   occurredAt: epochMs.describe("Meta's time of the event (never later than when it was received)"),
 };
-
-export const messageStatusUpdateSchema = z.strictObject({
-  phoneNumberId: z.string(),
-  waId: z.string(),
-  wamid: z.string().optional(),
-  clientMessageId: z.string().optional(),
-  status: z.enum(MESSAGE_STATUS_ORDER),
-  timestamp: epochMs,
-  errorCode: z.int().optional(),
-  errorTitle: z.string().optional(),
-  pricing: pricingSchema.optional(),
-});
 
 /** A push's body, by kind: what a backend that set BACKEND_PUSH_EVENTS receives at BACKEND_CALLBACK_URL. */
 export const conversationPushSchema = z.discriminatedUnion('kind', [
