@@ -206,6 +206,14 @@ export const onboardingViewSchema = z.strictObject({
       .describe(
         "the phone app's contacts in the contact book (GET /numbers/:phoneNumberId/contacts); on a read of the onboarding",
       ),
+    historyReceived: z
+      .strictObject({
+        messages: z.int().min(0).describe('messages stored from the history sync (source: history)'),
+        mediaPlaceholders: z.int().min(0).describe('history messages whose media have not arrived (type media_placeholder)'),
+        mediaAttached: z.int().min(0).describe('history messages whose media follow-up reached its placeholder'),
+      })
+      .optional()
+      .describe('what the history sync has stored for the number; on a read of the onboarding'),
   }),
   payment: z.strictObject({
     missing: z.boolean().optional().describe('inferred from health error 141006; absent until first checked'),
