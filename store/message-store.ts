@@ -7,6 +7,7 @@ import {
   type MessageStatusUpdate,
   type PricingClass,
 } from '../machines/conversation/messages';
+import { messageRefusal } from '../machines/conversation/rules';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
 import { contactBook, CONTACTS_SCHEMA, type ContactBook } from './contacts';
 import {
@@ -615,6 +616,8 @@ function statusChange(update: MessageStatusUpdate): Change {
 }
 
 export function toRecord(row: MessageRow): MessageRecord {
+  // Meta's refusal of this one message, named with its remedy, unless coexist wrote its own reason.
+  const refusal = row.status === 'failed' && row.reason === null ? messageRefusal(row.error_code ?? undefined) : undefined;
   return {
     id: row.id,
     // A message whose id is its wamid does not repeat it.
@@ -635,6 +638,7 @@ export function toRecord(row: MessageRow): MessageRecord {
     ...(row.notice !== null ? { notice: row.notice } : {}),
     ...(row.reason !== null ? { reason: row.reason } : {}),
     ...(row.remedy !== null ? { remedy: row.remedy } : {}),
+    ...refusal,
   };
 }
 
