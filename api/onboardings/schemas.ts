@@ -175,6 +175,10 @@ const historyProgressSchema = z.strictObject({
   chunks: z.int(),
   phase: z.number().optional(),
   chunkOrder: z.number().optional(),
+  phases: z
+    .record(z.string(), z.strictObject({ chunks: z.int(), lastChunkOrder: z.number() }))
+    .optional()
+    .describe('per phase (0: day 0–1, 1: day 1–90, 2: day 90–180): chunks applied and the highest chunk_order seen'),
   lastChunkAt: epochMs.optional(),
   declinedAt: epochMs.optional(),
 });

@@ -45,6 +45,13 @@ test.each([
       (r) => r.body?.sync?.historyReceived?.messages === 3,
     );
     expect(onboarding.body.sync.historyReceived).toEqual({ messages: 3, mediaPlaceholders: 0, mediaAttached: 1 });
+    // Progress per phase and chunk: the simulator sends one chunk in phase 0 and one in phase 1 (100 %).
+    const complete = await h.onboardingWhen(phone, (o) => o.sync.historyProgress.status === 'complete');
+    expect(complete.sync.historyProgress).toMatchObject({
+      progress: 100,
+      chunks: 2,
+      phases: { '0': { chunks: 1, lastChunkOrder: 1 }, '1': { chunks: 1, lastChunkOrder: 1 } },
+    });
     const view = await h.api('GET', `/numbers/${phoneNumberId}/conversations/${customer}`);
     expect(view.body.customerServiceWindow.status).toBe('closed');
     expect(view.body.counts).toMatchObject({ customer: 0 });
