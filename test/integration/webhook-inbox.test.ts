@@ -413,3 +413,30 @@ test.each(['after', 'before'] as const)(
     expect(view.body.counts).toMatchObject({ customer: 0, history: 2 });
   },
 );
+
+test('a history media follow-up filed as history:malformed by older code reaches its placeholder when replayed', async () => {
+  const b = business();
+  const waId = '16505630003';
+  const photoId = `wamid.history-photo-${b.phoneNumberId}`;
+  expect((await post(JSON.stringify(envelope([historyChunk(b, waId, photoId)])))).status).toBe(200);
+  await eventually(
+    () => messagesOf(b, waId),
+    (m) => m.some((x) => x.id === photoId && x.type === 'media_placeholder'),
+  );
+  // Filed as the code before this one did: kept whole, classified, nothing applied.
+  const raw = Buffer.from(JSON.stringify(envelope([historyMedia(b, waId, photoId)])));
+  await h.store.keepDelivery({ raw, items: [], classifications: ['history:malformed'] });
+  const ops = { authorization: `Bearer ${h.config.OPS_TOKENS[0]!.token}`, 'content-type': 'application/json' };
+  const listed = (await (
+    await fetch(`${h.apiUrl}/ops/quarantine?classification=history%3Amalformed`, { headers: ops })
+  ).json()) as any;
+  expect(listed.entries).toHaveLength(1);
+  const replay = await fetch(`${h.apiUrl}/ops/quarantine/replay`, {
+    method: 'POST',
+    headers: ops,
+    body: JSON.stringify({ ids: [listed.entries[0].id] }),
+  });
+  expect(replay.status).toBe(200);
+  const photo = (await messagesOf(b, waId)).find((m) => m.id === photoId);
+  expect(photo).toMatchObject({ type: 'image', content: { image: { id: `media-${photoId}` } } });
+});
