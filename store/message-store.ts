@@ -7,8 +7,16 @@ import {
   type MessageStatusUpdate,
   type PricingClass,
 } from '../machines/conversation/messages';
+import { messageRefusal } from '../machines/conversation/rules';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
 import { contactBook, CONTACTS_SCHEMA, type ContactBook } from './contacts';
+import {
+  applyPendingHistoryMedia,
+  HISTORY_MEDIA_SCHEMA,
+  historyMediaStore,
+  MEDIA_PLACEHOLDER,
+  type HistoryMediaStore,
+} from './history-media';
 import { INBOX_SCHEMA, webhookInbox, type WebhookInbox } from './inbox';
 import { pushOutbox, PUSH_OUTBOX_SCHEMA, type PushOutbox } from './push-outbox';
 import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './templates';
@@ -20,7 +28,8 @@ import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './tem
  * Every write is idempotent and commutative, so redeliveries, activity retries and statuses that
  * arrive shuffled or before their message all end in the same record.
  */
-export interface MessageStore extends IdempotencyKeys, WebhookInbox, MessageTemplates, ContactBook, PushOutbox {
+export interface MessageStore
+  extends IdempotencyKeys, WebhookInbox, MessageTemplates, ContactBook, PushOutbox, HistoryMediaStore {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -195,7 +204,8 @@ ${NUMBER_REGISTRY_SCHEMA}
 ${IDEMPOTENCY_SCHEMA}
 ${TEMPLATES_SCHEMA}
 ${CONTACTS_SCHEMA}
-${PUSH_OUTBOX_SCHEMA}`;
+${PUSH_OUTBOX_SCHEMA}
+${HISTORY_MEDIA_SCHEMA}`;
 
 export interface MessageRow {
   seq: string | number;
@@ -313,8 +323,8 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
 
   /** The stored message a record would land on, by id first, then wamid, then client id. */
   async function findExisting(phoneNumberId: string, id: string, wamid: string | null, clientMessageId: string | null) {
-    const { rows } = await db.query<Pick<MessageRow, 'wa_id' | 'direction' | 'type' | 'content' | 'content_raw'>>(
-      `SELECT wa_id, direction, type, content, content_raw FROM messages
+    const { rows } = await db.query<Pick<MessageRow, 'wa_id' | 'direction' | 'source' | 'type' | 'content' | 'content_raw'>>(
+      `SELECT wa_id, direction, source, type, content, content_raw FROM messages
        WHERE phone_number_id = $1 AND (id = $2 OR wamid = $3 OR client_message_id = $4)
        ORDER BY (id = $2) DESC NULLS LAST, (wamid = $3) DESC NULLS LAST LIMIT 1`,
       [phoneNumberId, id, wamid, clientMessageId],
@@ -330,6 +340,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
     ...messageTemplates(db),
     ...contactBook(db),
     ...pushOutbox(db),
+    ...historyMediaStore(db, (content) => storableJson(content).json),
 
     async recordMessage(record) {
       const wamid = record.wamid ?? (record.id.startsWith('client:') ? null : record.id);
@@ -392,6 +403,9 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       }
       if (!keys) throw new Error(`message ${record.id} could not be recorded nor found again`);
       await drainPending(keys);
+      if (record.source === 'history' && record.type === MEDIA_PLACEHOLDER) {
+        await applyPendingHistoryMedia(db, record.phoneNumberId, record.id);
+      }
     },
 
     async applyStatus(update) {
@@ -566,8 +580,14 @@ function contentOf(row: Pick<MessageRow, 'content' | 'content_raw'>): Record<str
  * Whether a record is the message already stored under its id: the same customer, direction and
  * type, and the same body (the content under its type: history adds `history_context` beside it).
  */
-function sameMessage(row: Pick<MessageRow, 'wa_id' | 'direction' | 'type' | 'content' | 'content_raw'>, record: MessageRecord) {
-  if (row.wa_id !== record.waId || row.direction !== record.direction || row.type !== storableText(record.type)) return false;
+function sameMessage(
+  row: Pick<MessageRow, 'wa_id' | 'direction' | 'source' | 'type' | 'content' | 'content_raw'>,
+  record: MessageRecord,
+) {
+  if (row.wa_id !== record.waId || row.direction !== record.direction) return false;
+  // A history placeholder again, once its media have been attached (./history-media).
+  if (record.source === 'history' && record.type === MEDIA_PLACEHOLDER && row.source === 'history') return true;
+  if (row.type !== storableText(record.type)) return false;
   const stored = contentOf(row);
   return canonical(stored[row.type]) === canonical(record.content[record.type]);
 }
@@ -596,6 +616,8 @@ function statusChange(update: MessageStatusUpdate): Change {
 }
 
 export function toRecord(row: MessageRow): MessageRecord {
+  // Meta's refusal of this one message, named with its remedy, unless coexist wrote its own reason.
+  const refusal = row.status === 'failed' && row.reason === null ? messageRefusal(row.error_code ?? undefined) : undefined;
   return {
     id: row.id,
     // A message whose id is its wamid does not repeat it.
@@ -616,6 +638,7 @@ export function toRecord(row: MessageRow): MessageRecord {
     ...(row.notice !== null ? { notice: row.notice } : {}),
     ...(row.reason !== null ? { reason: row.reason } : {}),
     ...(row.remedy !== null ? { remedy: row.remedy } : {}),
+    ...refusal,
   };
 }
 

@@ -130,7 +130,8 @@ export const messageRecordSchema = z.strictObject({
     .optional()
     .describe(
       "coexist's reason for a send it holds (the number's sending-block reason) or failed without Meta " +
-        '(customer_service_window_closed, hold_limit_reached)',
+        "(customer_service_window_closed, hold_limit_reached), or Meta's refusal of this one message named " +
+        '(bsuid_recipient_not_supported: 131062)',
     ),
   remedy: z.string().optional().describe('what the business can do about `reason`'),
 });

@@ -194,6 +194,56 @@ function behaviour(store: () => MessageStore) {
     expect((await all(store(), c))[0]).toEqual(byWamid);
   });
 
+  test('a 131062 refusal (a username recipient Meta does not take for this message) is shown on the message with its remedy', async () => {
+    const c = conversation();
+    await store().recordMessage(queuedSend(c, `otp-${c.tag}`, { type: 'template', content: { name: 'login_code' } }));
+    await store().recordMessage(queuedSend(c, `other-${c.tag}`, { timestamp: 1_700_000_200_000 }));
+    await store().applyStatus(
+      status(c, 'failed', 7, {
+        clientMessageId: `otp-${c.tag}`,
+        errorCode: 131062,
+        errorTitle: 'BSUID recipients not supported',
+      }),
+    );
+    await store().applyStatus(status(c, 'failed', 8, { clientMessageId: `other-${c.tag}`, errorCode: 131026 }));
+    const [refused, undeliverable] = await all(store(), c);
+    expect(refused).toMatchObject({ status: 'failed', errorCode: 131062, reason: 'bsuid_recipient_not_supported' });
+    expect(refused!.remedy).toMatch(/phone number/);
+    expect(refused!.remedy).toMatch(/authentication templates/);
+    // Any other refusal keeps Meta's code and title only.
+    expect(undeliverable).toMatchObject({ status: 'failed', errorCode: 131026 });
+    expect(undeliverable).not.toHaveProperty('reason');
+  });
+
+  test('history media attach to their placeholder in either order, and the placeholder recorded again stays attached', async () => {
+    const c = conversation();
+    const placeholder = (id: string) =>
+      inbound(c, 0, { id, source: 'history', type: 'media_placeholder', content: { history_context: { status: 'READ' } } });
+    const media = (id: string) => ({
+      phoneNumberId: c.phoneNumberId,
+      id,
+      type: 'image',
+      content: { image: { id: `media-${id}`, mime_type: 'image/jpeg' } },
+    });
+    const first = `wamid.photo-1-${c.tag}`;
+    const second = `wamid.photo-2-${c.tag}`;
+    await store().recordMessage(placeholder(first));
+    await store().attachHistoryMedia(media(first));
+    await store().attachHistoryMedia(media(second));
+    expect(await store().historySummary(c.phoneNumberId)).toEqual({ messages: 1, mediaPlaceholders: 0, mediaAttached: 1 });
+    await store().recordMessage({ ...placeholder(second), timestamp: 1_700_000_500_000 });
+    await store().recordMessage(placeholder(first));
+    const stored = await all(store(), c);
+    expect(stored.map((m) => [m.id, m.type, m.content])).toEqual(
+      [first, second].map((id) => [
+        id,
+        'image',
+        { image: { id: `media-${id}`, mime_type: 'image/jpeg' }, history_context: { status: 'READ' } },
+      ]),
+    );
+    expect(await store().historySummary(c.phoneNumberId)).toEqual({ messages: 2, mediaPlaceholders: 0, mediaAttached: 2 });
+  });
+
   test('the queued record learns its wamid, and statuses naming only the wamid then find it', async () => {
     const c = conversation();
     const send = queuedSend(c, `c-${c.tag}`);
