@@ -1,3 +1,4 @@
+import { DEFAULT_CONVERSATION_SETTINGS } from '../machines/conversation/settings';
 import { createNumberRegistry, NUMBER_REGISTRY_SCHEMA, type NumberRegistry } from './number-registry';
 import { createSendQueue, SEND_QUEUE_SCHEMA, type SendQueue } from './send-queue';
 import {
@@ -40,6 +41,8 @@ export interface MessageStore
   listMessages(query: ListMessagesQuery): Promise<MessagePage>;
   /** The statuses kept for messages not (yet) recorded in a conversation, oldest first. */
   listOrphanStatuses(query: { phoneNumberId: string; waId: string; limit: number }): Promise<OrphanStatus[]>;
+  /** A number's conversations by last activity, newest first, with counts and the customer-service window. */
+  listConversations(query: ListConversationsQuery): Promise<ConversationPage>;
   /** Keeps an effect that cannot succeed, with its error; once per activity execution. */
   parkEffect(effect: ParkedEffectInput): Promise<void>;
   /** One page of parked effects, newest first. */
@@ -99,6 +102,35 @@ export interface ListMessagesQuery {
   cursor?: string;
   order?: 'asc' | 'desc';
 }
+
+export interface ListConversationsQuery {
+  phoneNumberId: string;
+  /** 1..200 */
+  limit: number;
+  cursor?: string;
+  /** Only conversations whose customer-service window is open (or closed) at `now`. */
+  window?: 'open' | 'closed';
+  /** Epoch ms the window is judged at. */
+  now: number;
+}
+
+export interface ConversationSummary {
+  waId: string;
+  lastMessageAt: number;
+  lastDirection: MessageRecord['direction'];
+  inbound: number;
+  outbound: number;
+  /** The customer's last message + 24 h; null when the customer never wrote. */
+  windowExpiresAt: number | null;
+}
+
+export interface ConversationPage {
+  conversations: ConversationSummary[];
+  nextCursor?: string;
+}
+
+/** The customer-service window: 24 h after the customer's last message. */
+const SERVICE_WINDOW_MS = DEFAULT_CONVERSATION_SETTINGS.customerServiceWindowMs;
 
 export interface MessagePage {
   messages: MessageRecord[];
@@ -454,6 +486,54 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       };
     },
 
+    async listConversations({ phoneNumberId, limit, cursor, window, now }) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+        throw new InvalidMessageQueryError('limit', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      }
+      const after = cursor === undefined ? undefined : decodeConversationCursor(cursor);
+      const windowFilter =
+        window === 'open'
+          ? `AND last_customer_ts + ${SERVICE_WINDOW_MS} > $3::bigint`
+          : window === 'closed'
+            ? `AND (last_customer_ts IS NULL OR last_customer_ts + ${SERVICE_WINDOW_MS} <= $3::bigint)`
+            : '';
+      const { rows } = await db.query<{
+        wa_id: string;
+        last_ts: string;
+        last_direction: MessageRecord['direction'];
+        inbound: string;
+        outbound: string;
+        last_customer_ts: string | null;
+      }>(
+        `SELECT * FROM (
+           SELECT wa_id, max(ts) AS last_ts,
+             (array_agg(direction ORDER BY ts DESC, seq DESC))[1] AS last_direction,
+             count(*) FILTER (WHERE direction = 'inbound') AS inbound,
+             count(*) FILTER (WHERE direction = 'outbound') AS outbound,
+             max(ts) FILTER (WHERE source = 'customer') AS last_customer_ts
+           FROM messages WHERE phone_number_id = $1 GROUP BY wa_id
+         ) c
+         WHERE $3::bigint IS NOT NULL ${windowFilter} ${after ? 'AND (last_ts, wa_id) < ($4::bigint, $5::text)' : ''}
+         ORDER BY last_ts DESC, wa_id DESC LIMIT $2`,
+        [phoneNumberId, limit + 1, now, ...(after ? [after.ts, after.waId] : [])],
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        conversations: page.map((r) => ({
+          waId: r.wa_id,
+          lastMessageAt: Number(r.last_ts),
+          lastDirection: r.last_direction,
+          inbound: Number(r.inbound),
+          outbound: Number(r.outbound),
+          windowExpiresAt: r.last_customer_ts === null ? null : Number(r.last_customer_ts) + SERVICE_WINDOW_MS,
+        })),
+        ...(rows.length > limit && last
+          ? { nextCursor: Buffer.from(JSON.stringify([Number(last.last_ts), last.wa_id])).toString('base64url') }
+          : {}),
+      };
+    },
+
     async listOrphanStatuses({ phoneNumberId, waId, limit }) {
       const { rows } = await db.query<{ update: MessageStatusUpdate; received_at: Date | string }>(
         `SELECT "update", received_at FROM pending_statuses
@@ -650,6 +730,19 @@ interface CursorKey {
 
 function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify([key.ts, key.seq])).toString('base64url');
+}
+
+function decodeConversationCursor(cursor: string): { ts: number; waId: string } {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  if (!Array.isArray(key) || key.length !== 2 || !Number.isSafeInteger(key[0]) || typeof key[1] !== 'string') {
+    throw new InvalidMessageQueryError('cursor', 'cursor is not one this API returned');
+  }
+  return { ts: key[0] as number, waId: key[1] };
 }
 
 function decodeCursor(cursor: string): CursorKey {

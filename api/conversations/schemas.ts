@@ -72,6 +72,16 @@ export const listMessagesQuerySchema = z
   })
   .strict();
 
+export const numberParamsSchema = z.object({ phoneNumberId: id }).strict();
+
+export const listConversationsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().min(1).max(500).optional(),
+    window: z.enum(['open', 'closed']).optional().describe("the customer-service window's state now"),
+  })
+  .strict();
+
 export const listOrphanStatusesQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }).strict();
 
 export type SendMessage = z.infer<typeof sendMessageSchema>;
@@ -141,6 +151,22 @@ export const messagePageSchema = z.strictObject({
   nextCursor: z.string().optional().describe('absent on the last page'),
 });
 
+export const conversationSummarySchema = z.strictObject({
+  waId: z.string(),
+  lastMessageAt: epochMs.describe('the newest message’s time'),
+  lastDirection: z.enum(['inbound', 'outbound']),
+  inbound: z.int().describe('messages from the customer'),
+  outbound: z.int().describe('messages to the customer (platform, phone app, history)'),
+  windowExpiresAt: epochMs
+    .nullable()
+    .describe("the customer-service window's end: the customer's last message + 24 h; null if the customer never wrote"),
+});
+
+export const conversationListSchema = z.strictObject({
+  conversations: z.array(conversationSummarySchema).describe('newest activity first'),
+  nextCursor: z.string().optional().describe('absent on the last page'),
+});
+
 /** A status Meta reported for a message (or the sender's own answer), as the store applies it. */
 export const messageStatusUpdateSchema = z.strictObject({
   phoneNumberId: z.string(),
@@ -165,6 +191,7 @@ export const orphanStatusListSchema = z.strictObject({
 });
 
 export type ConversationView = z.infer<typeof conversationViewSchema>;
+export type ConversationList = z.infer<typeof conversationListSchema>;
 export type OrphanStatusList = z.infer<typeof orphanStatusListSchema>;
 export type SendAnswer = z.infer<typeof sendAnswerSchema>;
 export type MessagePage = z.infer<typeof messagePageSchema>;

@@ -106,6 +106,49 @@ function behaviour(store: () => MessageStore) {
     expect(stored).toMatchObject({ id: send.id, status: 'accepted', statusAt: 2, wamid: `wamid.out-${c.tag}` });
   });
 
+  test("a number's conversations list newest activity first, paginated, with counts, last direction and window", async () => {
+    const a = conversation();
+    const b = { ...a, waId: '15550002222' };
+    const c = { ...a, waId: '15550003333' };
+    const day = 24 * 60 * 60 * 1000;
+    await store().recordMessage(inbound(a, 1, { timestamp: 1_000_000 }));
+    await store().recordMessage(queuedSend(a, `a-${a.tag}`, { timestamp: 2_000_000 }));
+    await store().recordMessage(inbound(b, 2, { id: `wamid.b-${a.tag}`, timestamp: 5_000_000 }));
+    await store().recordMessage(queuedSend(c, `c-${a.tag}`, { timestamp: 3_000_000 }));
+    const now = 1_000_000 + day + 500_000;
+    const first = await store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 2, now });
+    expect(first.conversations).toEqual([
+      {
+        waId: b.waId,
+        lastMessageAt: 5_000_000,
+        lastDirection: 'inbound',
+        inbound: 1,
+        outbound: 0,
+        windowExpiresAt: 5_000_000 + day,
+      },
+      { waId: c.waId, lastMessageAt: 3_000_000, lastDirection: 'outbound', inbound: 0, outbound: 1, windowExpiresAt: null },
+    ]);
+    const second = await store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 2, now, cursor: first.nextCursor });
+    expect(second.conversations).toEqual([
+      {
+        waId: a.waId,
+        lastMessageAt: 2_000_000,
+        lastDirection: 'outbound',
+        inbound: 1,
+        outbound: 1,
+        windowExpiresAt: 1_000_000 + day,
+      },
+    ]);
+    expect(second.nextCursor).toBeUndefined();
+    const open = await store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 10, now, window: 'open' });
+    expect(open.conversations.map((x) => x.waId)).toEqual([b.waId]);
+    const closed = await store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 10, now, window: 'closed' });
+    expect(closed.conversations.map((x) => x.waId)).toEqual([c.waId, a.waId]);
+    await expect(
+      store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 10, now, cursor: 'nope' }),
+    ).rejects.toBeInstanceOf(InvalidMessageQueryError);
+  });
+
   test('a status moves only forward; duplicates are no-ops; failed ends it; received never changes', async () => {
     const c = conversation();
     const wamid = `wamid.out-${c.tag}`;
