@@ -10,7 +10,7 @@ import type { PushBody, PushKind, PushPayload } from '../contracts/push';
 import { DEFAULT_CONVERSATION_SETTINGS, type MessageRecord, type MessageStatusUpdate } from '../machines/conversation';
 import { WINDOW_CLOSED_CODES } from '../machines/meta-codes';
 import type { MessageStore } from '../store/message-store';
-import { CALLBACK_DELIVERY_HEADER, CALLBACK_SIGNATURE_HEADER, signCallback } from './backend';
+import { postSigned } from './backend';
 
 /** What a stored message or status means for the backend: the pushes it asked for, each with a delivery id that never changes. */
 export function pushesFor(config: Pick<Config, 'BACKEND_PUSH_EVENTS'>, store: MessageStore) {
@@ -53,7 +53,6 @@ export function pushesFor(config: Pick<Config, 'BACKEND_PUSH_EVENTS'>, store: Me
 }
 
 const LEASE_MS = 30_000;
-const ATTEMPT_TIMEOUT_MS = 10_000;
 const MAX_BACKOFF_MS = 60_000;
 /** Conversations delivered side by side in one round. */
 const ROUND = 16;
@@ -65,19 +64,7 @@ export function startPushDispatcher(
 ): { stop(): Promise<void> } {
   const url = config.BACKEND_CALLBACK_URL;
   let stopped = false;
-  const deliver = async (deliveryId: string, body: string) => {
-    const response = await fetch(url!, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [CALLBACK_SIGNATURE_HEADER]: signCallback(body, config.BACKEND_CALLBACK_SECRET),
-        [CALLBACK_DELIVERY_HEADER]: deliveryId,
-      },
-      body,
-      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
-    });
-    if (!response.ok) throw new Error(`the backend answered ${response.status}`);
-  };
+  const deliver = (deliveryId: string, body: string) => postSigned(url!, config.BACKEND_CALLBACK_SECRET, deliveryId, body);
 
   const round = async (): Promise<number> => {
     const claimed = await store.claimPushes(Date.now(), ROUND, LEASE_MS);

@@ -34,23 +34,30 @@ export async function deliverCallback(config: Config, log: Logger, callback: Bac
     onboardingMilestones.inc({ kind: callback.kind });
     return;
   }
-  let response: Response;
   try {
-    response = await fetch(config.BACKEND_CALLBACK_URL, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [CALLBACK_SIGNATURE_HEADER]: signCallback(body, config.BACKEND_CALLBACK_SECRET),
-        [CALLBACK_DELIVERY_HEADER]: deliveryId,
-      },
-      body,
-      signal: AbortSignal.timeout(10_000),
-    });
+    await postSigned(config.BACKEND_CALLBACK_URL, config.BACKEND_CALLBACK_SECRET, deliveryId, body);
   } catch (err) {
-    throw ApplicationFailure.retryable(`backend callback failed: ${(err as Error).message}`, 'BackendCallbackError');
-  }
-  if (!response.ok) {
-    throw ApplicationFailure.retryable(`backend callback answered ${response.status}`, 'BackendCallbackError');
+    throw ApplicationFailure.retryable(`backend callback: ${(err as Error).message}`, 'BackendCallbackError');
   }
   onboardingMilestones.inc({ kind: callback.kind });
 }
+
+/**
+ * POSTs a callback body to the backend, signed, with its delivery id; resolves on 2xx, throws with
+ * the reason otherwise (network, timeout, or the status answered).
+ */
+export async function postSigned(url: string, secret: string, deliveryId: string, body: string): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      [CALLBACK_SIGNATURE_HEADER]: signCallback(body, secret),
+      [CALLBACK_DELIVERY_HEADER]: deliveryId,
+    },
+    body,
+    signal: AbortSignal.timeout(CALLBACK_ATTEMPT_TIMEOUT_MS),
+  });
+  if (!response.ok) throw new Error(`the backend answered ${response.status}`);
+}
+
+const CALLBACK_ATTEMPT_TIMEOUT_MS = 10_000;

@@ -8,7 +8,7 @@ import { runLoad, throughput } from './lib/load';
 import { Failures, listOption, option, printGrid, printTable, progress, runBench } from './lib/report';
 import { startStack } from './lib/stack';
 import { customerWaId, type TrafficSpec } from './lib/traffic';
-import { inspect, waitIdle } from './lib/workflows';
+import { inspect, waitApplied, waitIdle } from './lib/workflows';
 
 const BENCH = 'bench:scale';
 const number = { phoneNumberId: '900000000004', wabaId: '800000000004', displayPhoneNumber: '15550990004' };
@@ -49,6 +49,8 @@ async function main(): Promise<Failures> {
       });
       failures.check(load.errors === 0, `N = ${n}: ${load.errors} webhooks failed: ${load.errorSamples.join('; ')}`);
       const ids = Array.from({ length: n }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
+      // A 200 means kept in the inbox: each conversation has taken its messages once they are applied.
+      await waitApplied(stack.client, ids, perConversation);
       await waitIdle(BENCH, stack.client, ids);
       const usage = await stack.workerUsage();
       const retained = await stack.workerUsage({ gc: true });

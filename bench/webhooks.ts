@@ -10,7 +10,7 @@ import type { LoadResult } from './lib/load-process';
 import { Failures, option, percentile, printTable, progress, runBench } from './lib/report';
 import { startStack, type Stack } from './lib/stack';
 import { customerWaId, operations, webhookBody, type TrafficSpec } from './lib/traffic';
-import { inspect, waitIdle, type Inspected } from './lib/workflows';
+import { inspect, waitApplied, waitIdle } from './lib/workflows';
 import { signWebhook } from '../api/webhooks/signature';
 import { conversationWorkflowId } from '../contracts/ids';
 import { postRaw } from './lib/http';
@@ -143,7 +143,7 @@ async function settled(
   failures.check(result.errors === 0, `run ${t.run}: ${result.errors} operations failed: ${result.errorSamples.join('; ')}`);
   const ids = Array.from({ length: t.customers }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
   // A 200 means kept: the run lasts until every message is in its conversation.
-  await applied(stack, ids, t.messagesPerCustomer);
+  await waitApplied(stack.client, ids, t.messagesPerCustomer);
   appliedMs.set(result, Date.now() - started);
   await waitIdle(BENCH, stack.client, ids);
   const seen = await inspect(stack.client, ids);
@@ -161,18 +161,6 @@ const appliedMs = new WeakMap<LoadResult, number>();
 const appliedThroughput = (results: LoadResult[]) =>
   (results.reduce((n, r) => n + r.count, 0) * 1000) / results.reduce((n, r) => n + (appliedMs.get(r) ?? NaN), 0);
 
-/** Until each conversation of `ids` has processed `count` events (a conversation not started yet has none). */
-async function applied(stack: Stack, ids: string[], count: number, timeoutMs = 30 * 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let behind = ids; behind.length > 0;) {
-    if (Date.now() > deadline) throw new Error(`${behind.length} conversations not applied after ${timeoutMs} ms`);
-    const seen = await inspect(stack.client, behind).catch(() => [] as Inspected[]);
-    const done = new Set(seen.filter((s) => s.eventCount >= count).map((s) => s.id));
-    behind = behind.filter((id) => !done.has(id));
-    if (behind.length > 0) await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** One signed delivery of `total` messages of `t`'s customers: its time to 200 and until all are applied. */
 async function bulkDelivery(stack: Stack, t: TrafficSpec, total: number, failures: Failures) {
   const deliveries = Array.from({ length: total }, (_, i) => JSON.parse(webhookBody(t, i)));
@@ -188,7 +176,7 @@ async function bulkDelivery(stack: Stack, t: TrafficSpec, total: number, failure
   failures.check(answer.status === 200, `one delivery of ${total}: answered ${answer.status}`);
   const ids = Array.from({ length: t.customers }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
   const perCustomer = (c: number) => Math.floor(total / t.customers) + (c < total % t.customers ? 1 : 0);
-  await Promise.all(ids.map((id, c) => applied(stack, [id], perCustomer(c))));
+  await Promise.all(ids.map((id, c) => waitApplied(stack.client, [id], perCustomer(c))));
   return { answeredMs, appliedMs: Date.now() - started };
 }
 

@@ -47,6 +47,18 @@ export function isSendThrottlingCode(code: number | undefined): code is SendThro
   return SEND_THROTTLING_CODES.some((throttling) => throttling === code);
 }
 
+/**
+ * Refusals of one message (never the whole number), each named; what the business can do about it
+ * is in ./conversation/rules.ts (MESSAGE_REFUSAL_REMEDIES).
+ */
+export const MESSAGE_REFUSALS = [
+  // Sent by business-scoped user id (`recipient`) where Meta needs a phone number (`to`), e.g. some
+  // authentication templates.
+  { code: 131062, reason: 'bsuid_recipient_not_supported' },
+] as const;
+
+export type MessageRefusalReason = (typeof MESSAGE_REFUSALS)[number]['reason'];
+
 /** More than 24 h since the customer's last message (131047; 470 in older payloads): the window is closed. */
 export const WINDOW_CLOSED_CODES: readonly number[] = [131047, 470];
 

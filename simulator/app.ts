@@ -276,6 +276,31 @@ export function createSimulator(options: SimulatorOptions) {
       });
       return;
     }
+    // A photo from the customer: a placeholder in the first chunk, its media in a follow-up
+    // (plain `messages[]` under `history`), before or after that chunk.
+    const mediaId = `wamid.history-media-${n.phoneNumberId}`;
+    const mediaFollowUp = () =>
+      webhook(n, 'history', {
+        messaging_product: 'whatsapp',
+        metadata,
+        messages: [
+          {
+            from: '16505551234',
+            id: mediaId,
+            timestamp: String(seconds() - 1800),
+            type: 'image',
+            image: { id: `media-${n.phoneNumberId}`, mime_type: 'image/jpeg', sha256: 'c2ltdWxhdGVkIGltYWdl' },
+          },
+        ],
+      });
+    const placeholder = {
+      from: '16505551234',
+      id: mediaId,
+      timestamp: String(seconds() - 1800),
+      type: 'media_placeholder',
+      history_context: { status: 'READ' },
+    };
+    if (n.historyMediaFirst) mediaFollowUp();
     for (const [phase, progress] of [
       [0, 50],
       [1, 100],
@@ -299,6 +324,7 @@ export function createSimulator(options: SimulatorOptions) {
                     text: { body: 'See you' },
                     history_context: { status: 'READ' },
                   },
+                  ...(phase === 0 ? [placeholder] : []),
                 ],
               },
             ],
@@ -306,6 +332,7 @@ export function createSimulator(options: SimulatorOptions) {
         ],
       });
     }
+    if (!n.historyMediaFirst) mediaFollowUp();
   }
 
   app.use('/:version', (req, res, next) => (/^v\d+\.\d+$/.test(req.params.version as string) ? graph(req, res, next) : next()));
@@ -331,6 +358,7 @@ export function createSimulator(options: SimulatorOptions) {
       appVersion: z.string().regex(/^\d+(\.\d+)*$/),
       connectedElsewhere: z.boolean(),
       declinesHistory: z.boolean(),
+      historyMediaFirst: z.boolean(),
       paymentMethod: z.boolean(),
       verifiedName: z.string().min(1),
       nameStatus: z.string(),

@@ -131,6 +131,7 @@ const errorTitles: Record<number, string> = {
   131051: 'Message type unknown',
   131056: '(Business Account, Consumer Account) pair rate limit hit',
   131060: 'Message type is currently not supported',
+  131062: 'BSUID recipients not supported',
 };
 const metaErrorObject = (code: number) => {
   const title = errorTitles[code] ?? 'Message failed to send';
@@ -201,8 +202,31 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     return { billable: true, pricing_model: 'PMP', type: 'regular', category };
   }
 
+  /**
+   * A send addressed by business-scoped user id (`recipient`, no `to`) of an authentication
+   * template: Meta needs a phone number for it and refuses with 131062. (Other sends by
+   * `recipient` are not simulated: the send schema asks for `to`.)
+   */
+  function refuseUsernameRecipient(n: SimNumber, raw: Record<string, unknown>) {
+    if (raw.to !== undefined || typeof raw.recipient !== 'string' || raw.type !== 'template') return;
+    const template = z
+      .object({ name: z.string(), language: z.object({ code: z.string() }).loose() })
+      .loose()
+      .safeParse(raw.template);
+    if (!template.success) return;
+    const known = ctx.templates.get(n.wabaId, template.data.name, template.data.language.code);
+    if (known?.category !== 'AUTHENTICATION') return;
+    throw new MetaError(
+      400,
+      131062,
+      'BSUID recipients not supported',
+      'This message cannot be sent to a business-scoped user id; send it to the phone number.',
+    );
+  }
+
   function accept(n: SimNumber, req: Request): { message: SentMessage; pricing: Pricing } {
     const raw = (req.body ?? {}) as Record<string, unknown>;
+    refuseUsernameRecipient(n, raw);
     const parsed = sendSchema.safeParse(raw);
     if (!parsed.success) throw invalidParameter(raw, parsed.error.issues[0]!);
     const { to, type, biz_opaque_callback_data } = parsed.data;

@@ -20,6 +20,8 @@ export interface SimNumber {
   connectedElsewhere: boolean;
   /** The business answers "Don't share chats" when history sync is requested. */
   declinesHistory: boolean;
+  /** The history's media follow-up is sent before the chunk holding its placeholder (Meta's order is not fixed). */
+  historyMediaFirst: boolean;
   paymentMethod: boolean;
   qualityRating: string;
   nameStatus: string;
@@ -142,6 +144,7 @@ export class World {
       appVersion: '2.25.1',
       connectedElsewhere: false,
       declinesHistory: false,
+      historyMediaFirst: false,
       paymentMethod: false,
       qualityRating: 'GREEN',
       nameStatus: 'APPROVED',

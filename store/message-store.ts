@@ -1,3 +1,4 @@
+import { DEFAULT_CONVERSATION_SETTINGS } from '../machines/conversation/settings';
 import { createNumberRegistry, NUMBER_REGISTRY_SCHEMA, type NumberRegistry } from './number-registry';
 import { createSendQueue, SEND_QUEUE_SCHEMA, type SendQueue } from './send-queue';
 import {
@@ -7,8 +8,16 @@ import {
   type MessageStatusUpdate,
   type PricingClass,
 } from '../machines/conversation/messages';
+import { messageRefusal } from '../machines/conversation/rules';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
 import { contactBook, CONTACTS_SCHEMA, type ContactBook } from './contacts';
+import {
+  applyPendingHistoryMedia,
+  HISTORY_MEDIA_SCHEMA,
+  historyMediaStore,
+  MEDIA_PLACEHOLDER,
+  type HistoryMediaStore,
+} from './history-media';
 import { INBOX_SCHEMA, webhookInbox, type WebhookInbox } from './inbox';
 import { pushOutbox, PUSH_OUTBOX_SCHEMA, type PushOutbox } from './push-outbox';
 import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './templates';
@@ -20,7 +29,8 @@ import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './tem
  * Every write is idempotent and commutative, so redeliveries, activity retries and statuses that
  * arrive shuffled or before their message all end in the same record.
  */
-export interface MessageStore extends IdempotencyKeys, WebhookInbox, MessageTemplates, ContactBook, PushOutbox {
+export interface MessageStore
+  extends IdempotencyKeys, WebhookInbox, MessageTemplates, ContactBook, PushOutbox, HistoryMediaStore {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -31,6 +41,8 @@ export interface MessageStore extends IdempotencyKeys, WebhookInbox, MessageTemp
   listMessages(query: ListMessagesQuery): Promise<MessagePage>;
   /** The statuses kept for messages not (yet) recorded in a conversation, oldest first. */
   listOrphanStatuses(query: { phoneNumberId: string; waId: string; limit: number }): Promise<OrphanStatus[]>;
+  /** A number's conversations by last activity, newest first, with counts and the customer-service window. */
+  listConversations(query: ListConversationsQuery): Promise<ConversationPage>;
   /** Keeps an effect that cannot succeed, with its error; once per activity execution. */
   parkEffect(effect: ParkedEffectInput): Promise<void>;
   /** One page of parked effects, newest first. */
@@ -90,6 +102,35 @@ export interface ListMessagesQuery {
   cursor?: string;
   order?: 'asc' | 'desc';
 }
+
+export interface ListConversationsQuery {
+  phoneNumberId: string;
+  /** 1..200 */
+  limit: number;
+  cursor?: string;
+  /** Only conversations whose customer-service window is open (or closed) at `now`. */
+  window?: 'open' | 'closed';
+  /** Epoch ms the window is judged at. */
+  now: number;
+}
+
+export interface ConversationSummary {
+  waId: string;
+  lastMessageAt: number;
+  lastDirection: MessageRecord['direction'];
+  inbound: number;
+  outbound: number;
+  /** The customer's last message + 24 h; null when the customer never wrote. */
+  windowExpiresAt: number | null;
+}
+
+export interface ConversationPage {
+  conversations: ConversationSummary[];
+  nextCursor?: string;
+}
+
+/** The customer-service window: 24 h after the customer's last message. */
+const SERVICE_WINDOW_MS = DEFAULT_CONVERSATION_SETTINGS.customerServiceWindowMs;
 
 export interface MessagePage {
   messages: MessageRecord[];
@@ -195,7 +236,8 @@ ${NUMBER_REGISTRY_SCHEMA}
 ${IDEMPOTENCY_SCHEMA}
 ${TEMPLATES_SCHEMA}
 ${CONTACTS_SCHEMA}
-${PUSH_OUTBOX_SCHEMA}`;
+${PUSH_OUTBOX_SCHEMA}
+${HISTORY_MEDIA_SCHEMA}`;
 
 export interface MessageRow {
   seq: string | number;
@@ -313,8 +355,8 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
 
   /** The stored message a record would land on, by id first, then wamid, then client id. */
   async function findExisting(phoneNumberId: string, id: string, wamid: string | null, clientMessageId: string | null) {
-    const { rows } = await db.query<Pick<MessageRow, 'wa_id' | 'direction' | 'type' | 'content' | 'content_raw'>>(
-      `SELECT wa_id, direction, type, content, content_raw FROM messages
+    const { rows } = await db.query<Pick<MessageRow, 'wa_id' | 'direction' | 'source' | 'type' | 'content' | 'content_raw'>>(
+      `SELECT wa_id, direction, source, type, content, content_raw FROM messages
        WHERE phone_number_id = $1 AND (id = $2 OR wamid = $3 OR client_message_id = $4)
        ORDER BY (id = $2) DESC NULLS LAST, (wamid = $3) DESC NULLS LAST LIMIT 1`,
       [phoneNumberId, id, wamid, clientMessageId],
@@ -330,6 +372,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
     ...messageTemplates(db),
     ...contactBook(db),
     ...pushOutbox(db),
+    ...historyMediaStore(db, (content) => storableJson(content).json),
 
     async recordMessage(record) {
       const wamid = record.wamid ?? (record.id.startsWith('client:') ? null : record.id);
@@ -392,6 +435,9 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       }
       if (!keys) throw new Error(`message ${record.id} could not be recorded nor found again`);
       await drainPending(keys);
+      if (record.source === 'history' && record.type === MEDIA_PLACEHOLDER) {
+        await applyPendingHistoryMedia(db, record.phoneNumberId, record.id);
+      }
     },
 
     async applyStatus(update) {
@@ -437,6 +483,54 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
       return {
         messages: page.map(toRecord),
         ...(rows.length > limit && last ? { nextCursor: encodeCursor({ ts: Number(last.ts), seq: String(last.seq) }) } : {}),
+      };
+    },
+
+    async listConversations({ phoneNumberId, limit, cursor, window, now }) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+        throw new InvalidMessageQueryError('limit', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      }
+      const after = cursor === undefined ? undefined : decodeConversationCursor(cursor);
+      const windowFilter =
+        window === 'open'
+          ? `AND last_customer_ts + ${SERVICE_WINDOW_MS} > $3::bigint`
+          : window === 'closed'
+            ? `AND (last_customer_ts IS NULL OR last_customer_ts + ${SERVICE_WINDOW_MS} <= $3::bigint)`
+            : '';
+      const { rows } = await db.query<{
+        wa_id: string;
+        last_ts: string;
+        last_direction: MessageRecord['direction'];
+        inbound: string;
+        outbound: string;
+        last_customer_ts: string | null;
+      }>(
+        `SELECT * FROM (
+           SELECT wa_id, max(ts) AS last_ts,
+             (array_agg(direction ORDER BY ts DESC, seq DESC))[1] AS last_direction,
+             count(*) FILTER (WHERE direction = 'inbound') AS inbound,
+             count(*) FILTER (WHERE direction = 'outbound') AS outbound,
+             max(ts) FILTER (WHERE source = 'customer') AS last_customer_ts
+           FROM messages WHERE phone_number_id = $1 GROUP BY wa_id
+         ) c
+         WHERE $3::bigint IS NOT NULL ${windowFilter} ${after ? 'AND (last_ts, wa_id) < ($4::bigint, $5::text)' : ''}
+         ORDER BY last_ts DESC, wa_id DESC LIMIT $2`,
+        [phoneNumberId, limit + 1, now, ...(after ? [after.ts, after.waId] : [])],
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        conversations: page.map((r) => ({
+          waId: r.wa_id,
+          lastMessageAt: Number(r.last_ts),
+          lastDirection: r.last_direction,
+          inbound: Number(r.inbound),
+          outbound: Number(r.outbound),
+          windowExpiresAt: r.last_customer_ts === null ? null : Number(r.last_customer_ts) + SERVICE_WINDOW_MS,
+        })),
+        ...(rows.length > limit && last
+          ? { nextCursor: Buffer.from(JSON.stringify([Number(last.last_ts), last.wa_id])).toString('base64url') }
+          : {}),
       };
     },
 
@@ -566,8 +660,14 @@ function contentOf(row: Pick<MessageRow, 'content' | 'content_raw'>): Record<str
  * Whether a record is the message already stored under its id: the same customer, direction and
  * type, and the same body (the content under its type: history adds `history_context` beside it).
  */
-function sameMessage(row: Pick<MessageRow, 'wa_id' | 'direction' | 'type' | 'content' | 'content_raw'>, record: MessageRecord) {
-  if (row.wa_id !== record.waId || row.direction !== record.direction || row.type !== storableText(record.type)) return false;
+function sameMessage(
+  row: Pick<MessageRow, 'wa_id' | 'direction' | 'source' | 'type' | 'content' | 'content_raw'>,
+  record: MessageRecord,
+) {
+  if (row.wa_id !== record.waId || row.direction !== record.direction) return false;
+  // A history placeholder again, once its media have been attached (./history-media).
+  if (record.source === 'history' && record.type === MEDIA_PLACEHOLDER && row.source === 'history') return true;
+  if (row.type !== storableText(record.type)) return false;
   const stored = contentOf(row);
   return canonical(stored[row.type]) === canonical(record.content[record.type]);
 }
@@ -596,6 +696,8 @@ function statusChange(update: MessageStatusUpdate): Change {
 }
 
 export function toRecord(row: MessageRow): MessageRecord {
+  // Meta's refusal of this one message, named with its remedy, unless coexist wrote its own reason.
+  const refusal = row.status === 'failed' && row.reason === null ? messageRefusal(row.error_code ?? undefined) : undefined;
   return {
     id: row.id,
     // A message whose id is its wamid does not repeat it.
@@ -616,6 +718,7 @@ export function toRecord(row: MessageRow): MessageRecord {
     ...(row.notice !== null ? { notice: row.notice } : {}),
     ...(row.reason !== null ? { reason: row.reason } : {}),
     ...(row.remedy !== null ? { remedy: row.remedy } : {}),
+    ...refusal,
   };
 }
 
@@ -627,6 +730,19 @@ interface CursorKey {
 
 function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify([key.ts, key.seq])).toString('base64url');
+}
+
+function decodeConversationCursor(cursor: string): { ts: number; waId: string } {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  if (!Array.isArray(key) || key.length !== 2 || !Number.isSafeInteger(key[0]) || typeof key[1] !== 'string') {
+    throw new InvalidMessageQueryError('cursor', 'cursor is not one this API returned');
+  }
+  return { ts: key[0] as number, waId: key[1] };
 }
 
 function decodeCursor(cursor: string): CursorKey {

@@ -13,7 +13,10 @@ import { sendEvent } from './events';
 import { presentConversation } from './presenter';
 import {
   conversationParamsSchema,
+  listConversationsQuerySchema,
   listMessagesQuerySchema,
+  numberParamsSchema,
+  type ConversationList,
   listOrphanStatusesQuerySchema,
   sendMessageSchema,
   type MessagePage,
@@ -61,6 +64,14 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
       res.status(202).json({ clientMessageId, status: 'queued', conversation: presentConversation(view) } satisfies SendAnswer);
     },
   );
+
+  // The number's conversations from the store (the inbox state lives only in each workflow, so
+  // there is no filter by it): newest activity first, with the window computed from the store.
+  router.get('/numbers/:phoneNumberId/conversations', async (req, res) => {
+    const { phoneNumberId } = parseRequest(numberParamsSchema, req.params, 'params');
+    const query = parseRequest(listConversationsQuerySchema, req.query, 'query');
+    res.json((await store.listConversations({ phoneNumberId, ...query, now: Date.now() })) satisfies ConversationList);
+  });
 
   router.get(base, async (req, res) => {
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');

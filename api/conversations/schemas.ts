@@ -72,6 +72,16 @@ export const listMessagesQuerySchema = z
   })
   .strict();
 
+export const numberParamsSchema = z.object({ phoneNumberId: id }).strict();
+
+export const listConversationsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().min(1).max(500).optional(),
+    window: z.enum(['open', 'closed']).optional().describe("the customer-service window's state now"),
+  })
+  .strict();
+
 export const listOrphanStatusesQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }).strict();
 
 export type SendMessage = z.infer<typeof sendMessageSchema>;
@@ -130,7 +140,8 @@ export const messageRecordSchema = z.strictObject({
     .optional()
     .describe(
       "coexist's reason for a send it holds (the number's sending-block reason) or failed without Meta " +
-        '(customer_service_window_closed, hold_limit_reached)',
+        "(customer_service_window_closed, hold_limit_reached), or Meta's refusal of this one message named " +
+        '(bsuid_recipient_not_supported: 131062)',
     ),
   remedy: z.string().optional().describe('what the business can do about `reason`'),
 });
@@ -140,7 +151,24 @@ export const messagePageSchema = z.strictObject({
   nextCursor: z.string().optional().describe('absent on the last page'),
 });
 
-export const orphanStatusSchema = z.strictObject({
+export const conversationSummarySchema = z.strictObject({
+  waId: z.string(),
+  lastMessageAt: epochMs.describe('the newest message’s time'),
+  lastDirection: z.enum(['inbound', 'outbound']),
+  inbound: z.int().describe('messages from the customer'),
+  outbound: z.int().describe('messages to the customer (platform, phone app, history)'),
+  windowExpiresAt: epochMs
+    .nullable()
+    .describe("the customer-service window's end: the customer's last message + 24 h; null if the customer never wrote"),
+});
+
+export const conversationListSchema = z.strictObject({
+  conversations: z.array(conversationSummarySchema).describe('newest activity first'),
+  nextCursor: z.string().optional().describe('absent on the last page'),
+});
+
+/** A status Meta reported for a message (or the sender's own answer), as the store applies it. */
+export const messageStatusUpdateSchema = z.strictObject({
   phoneNumberId: z.string(),
   waId: z.string(),
   wamid: z.string().optional(),
@@ -150,6 +178,9 @@ export const orphanStatusSchema = z.strictObject({
   errorCode: z.int().optional(),
   errorTitle: z.string().optional(),
   pricing: pricingSchema.optional(),
+});
+
+export const orphanStatusSchema = messageStatusUpdateSchema.extend({
   receivedAt: isoTime.describe('when the store kept it'),
 });
 
@@ -160,6 +191,7 @@ export const orphanStatusListSchema = z.strictObject({
 });
 
 export type ConversationView = z.infer<typeof conversationViewSchema>;
+export type ConversationList = z.infer<typeof conversationListSchema>;
 export type OrphanStatusList = z.infer<typeof orphanStatusListSchema>;
 export type SendAnswer = z.infer<typeof sendAnswerSchema>;
 export type MessagePage = z.infer<typeof messagePageSchema>;
@@ -173,18 +205,6 @@ const pushOf = {
   conversationId: z.string().describe('conversation:<phone_number_id>:<wa_id>, the key of its pushes’ order'),
   occurredAt: epochMs.describe("Meta's time of the event (never later than when it was received)"),
 };
-
-export const messageStatusUpdateSchema = z.strictObject({
-  phoneNumberId: z.string(),
-  waId: z.string(),
-  wamid: z.string().optional(),
-  clientMessageId: z.string().optional(),
-  status: z.enum(MESSAGE_STATUS_ORDER),
-  timestamp: epochMs,
-  errorCode: z.int().optional(),
-  errorTitle: z.string().optional(),
-  pricing: pricingSchema.optional(),
-});
 
 /** A push's body, by kind: what a backend that set BACKEND_PUSH_EVENTS receives at BACKEND_CALLBACK_URL. */
 export const conversationPushSchema = z.discriminatedUnion('kind', [

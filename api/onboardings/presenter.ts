@@ -1,13 +1,16 @@
 import { stageOf, statusCardOf } from '../../machines/onboarding';
 import type { OnboardingMachineView } from './workflow';
 import type { OnboardingView } from './schemas';
+import type { HistorySummary } from '../../store/history-media';
+
+/** What the store holds of a number's sync, read with the onboarding when its number is known. */
+export interface SyncReceived {
+  contactsReceived: { contacts: number; firstAt?: number };
+  historyReceived: HistorySummary;
+}
 
 /** What the backend sees of an onboarding: never the sealed token. */
-export function presentOnboarding(
-  workflowId: string,
-  view: OnboardingMachineView,
-  contactsReceived?: { contacts: number; firstAt?: number },
-) {
+export function presentOnboarding(workflowId: string, view: OnboardingMachineView, received?: SyncReceived) {
   const c = view.context;
   return {
     id: workflowId,
@@ -29,7 +32,7 @@ export function presentOnboarding(
       contacts: c.contactsSync,
       history: c.historySync,
       historyProgress: c.history,
-      ...(contactsReceived ? { contactsReceived } : {}),
+      ...(received ?? {}),
     },
     payment: c.payment,
     statusCard: statusCardOf(c),

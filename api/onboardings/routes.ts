@@ -40,7 +40,13 @@ export function onboardingRoutes({ client, config, log, store }: ApiDeps): Route
     const workflowId = onboardingWorkflowId(phoneNumber);
     const view = await machineView<OnboardingContext>(client, workflowId);
     const { phoneNumberId } = view.context;
-    res.json(presentOnboarding(workflowId, view, phoneNumberId ? await store.contactSyncSummary(phoneNumberId) : undefined));
+    const received = phoneNumberId
+      ? {
+          contactsReceived: await store.contactSyncSummary(phoneNumberId),
+          historyReceived: await store.historySummary(phoneNumberId),
+        }
+      : undefined;
+    res.json(presentOnboarding(workflowId, view, received));
   });
 
   router.post('/onboardings/:phoneNumber/prerequisites', async (req, res) => {

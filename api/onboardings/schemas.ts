@@ -175,6 +175,10 @@ const historyProgressSchema = z.strictObject({
   chunks: z.int(),
   phase: z.number().optional(),
   chunkOrder: z.number().optional(),
+  phases: z
+    .record(z.string(), z.strictObject({ chunks: z.int(), lastChunkOrder: z.number() }))
+    .optional()
+    .describe('per phase (0: day 0–1, 1: day 1–90, 2: day 90–180): chunks applied and the highest chunk_order seen'),
   lastChunkAt: epochMs.optional(),
   declinedAt: epochMs.optional(),
 });
@@ -206,6 +210,14 @@ export const onboardingViewSchema = z.strictObject({
       .describe(
         "the phone app's contacts in the contact book (GET /numbers/:phoneNumberId/contacts); on a read of the onboarding",
       ),
+    historyReceived: z
+      .strictObject({
+        messages: z.int().min(0).describe('messages stored from the history sync (source: history)'),
+        mediaPlaceholders: z.int().min(0).describe('history messages whose media have not arrived (type media_placeholder)'),
+        mediaAttached: z.int().min(0).describe('history messages whose media follow-up reached its placeholder'),
+      })
+      .optional()
+      .describe('what the history sync has stored for the number; on a read of the onboarding'),
   }),
   payment: z.strictObject({
     missing: z.boolean().optional().describe('inferred from health error 141006; absent until first checked'),

@@ -44,6 +44,7 @@ export const EXAMPLES: Record<string, RouteExample> = {
   listTemplates: { params: { phoneNumberId: conversation.phoneNumberId }, query: { status: 'APPROVED' } },
   refreshTemplates: { params: { phoneNumberId: conversation.phoneNumberId } },
   listContacts: { params: { phoneNumberId: conversation.phoneNumberId }, query: { search: 'pablo', limit: '50' } },
+  listConversations: { params: { phoneNumberId: conversation.phoneNumberId }, query: { limit: '20', window: 'open' } },
   listOrphanStatuses: { params: conversation, query: { limit: '20' } },
   listParkedEffects: { query: { limit: '20' } },
   listOpsOnboardings: { query: { stuck: 'true', limit: '50' } },

@@ -51,13 +51,15 @@ export function quarantineRoutes({ config, log, store, dispatcher }: ApiDeps): R
           continue;
         }
         // Routed as received: the events keep the time Meta delivered them.
-        const { items } = (() => {
+        const { items, historyMedia } = (() => {
           try {
             return readDelivery(entry.raw, Date.parse(entry.receivedAt));
           } catch {
-            return { items: [] };
+            return { items: [], historyMedia: [] };
           }
         })();
+        // History media follow-ups filed before they were understood reach their placeholders now.
+        for (const media of historyMedia) await store.attachHistoryMedia(media);
         const { queued } = await store.requeueDelivery(id, entry.deliveryId, items);
         answer.replayed.push({ id, queued });
       }

@@ -4,7 +4,16 @@
  */
 import type { ConversationEvent, ConversationInput } from '../../machines/conversation';
 import { conversationWorkflowId, META_ID, toWaId } from '../../contracts/ids';
-import type { echoesValueSchema, historySchema, messagesValueSchema, WebhookMessage, WebhookStatus } from './schemas';
+import type { HistoryMedia } from '../../store/history-media';
+import { MEDIA_PLACEHOLDER } from '../../store/history-media';
+import type {
+  echoesValueSchema,
+  historyMediaSchema,
+  historySchema,
+  messagesValueSchema,
+  WebhookMessage,
+  WebhookStatus,
+} from './schemas';
 import type { z } from 'zod';
 import { eventTimeMs } from './time';
 
@@ -111,6 +120,27 @@ export function historyMessageChanges(
         });
       }
     }
+  }
+  return out;
+}
+
+/**
+ * A history media follow-up: each message's media, for the placeholder with its id. Not a
+ * conversation event: the placeholder has already been (or will be) recorded from its chunk.
+ */
+export function historyMediaChanges(value: z.infer<typeof historyMediaSchema>, unrouted: string[]): HistoryMedia[] {
+  const { phone_number_id: phoneNumberId } = value.metadata;
+  if (!META_ID.test(phoneNumberId)) {
+    unrouted.push('history:unroutable_number');
+    return [];
+  }
+  const out: HistoryMedia[] = [];
+  for (const m of value.messages) {
+    if (m.type === MEDIA_PLACEHOLDER) {
+      unrouted.push('history:media_placeholder_without_media');
+      continue;
+    }
+    out.push({ phoneNumberId, id: m.id, type: m.type, content: common(m, 0).content });
   }
   return out;
 }

@@ -10,7 +10,8 @@ import { routeChanges } from './route-changes';
  * whole and flagged, never decoded into U+FFFD; 400 only for a body that is not JSON at all.
  */
 export function readDelivery(raw: Buffer, receivedAt: number) {
-  if (!isUtf8(raw)) return { items: [], templates: [], contacts: [], unrouted: ['body:invalid_utf8'], changes: [] };
+  if (!isUtf8(raw))
+    return { items: [], templates: [], contacts: [], historyMedia: [], unrouted: ['body:invalid_utf8'], changes: [] };
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));
@@ -23,6 +24,7 @@ export function readDelivery(raw: Buffer, receivedAt: number) {
     items: inboxItems(routed),
     templates: routed.templates,
     contacts: routed.contacts,
+    historyMedia: routed.historyMedia,
     unrouted: [...unrouted, ...routed.unrouted],
     changes: routed.changes,
   };

@@ -2,17 +2,26 @@ import type { OnboardingEvent } from '../../machines/onboarding';
 import { HISTORY_DECLINED_CODE } from '../../machines/meta-codes';
 import { templateLanguage, type TemplateRecord } from '../../machines/templates';
 import type { ContactChange } from '../../store/contacts';
+import type { HistoryMedia } from '../../store/history-media';
 import { META_ID, onboardingWorkflowId, toE164, toWaId } from '../../contracts/ids';
 import { eventTimeMs } from './time';
-import { echoChanges, historyMessageChanges, messagesChanges, type ConversationDelivery } from './conversation-changes';
-import { keepValidHistoryMessages, keepValidItems } from './salvage';
+import {
+  echoChanges,
+  historyMediaChanges,
+  historyMessageChanges,
+  messagesChanges,
+  type ConversationDelivery,
+} from './conversation-changes';
+import { isRecord, keepValidHistoryMessages, keepValidItems } from './salvage';
 import {
   accountUpdateSchema,
   echoMessageSchema,
   echoesValueSchema,
   inboundMessageSchema,
+  messageSchema,
   statusSchema,
   historySchema,
+  historyMediaSchema,
   messagesValueSchema,
   nameUpdateSchema,
   qualityUpdateSchema,
@@ -38,6 +47,8 @@ export interface Routed {
   templates: TemplateRecord[];
   /** The phone app's contacts and the profile names on messages, for each number's contact book. */
   contacts: ContactChange[];
+  /** History media follow-ups, for their placeholders in the store (no window, no live message). */
+  historyMedia: HistoryMedia[];
   /** Changes kept but not routed to a workflow, by classification (e.g. `unknown_field:foo`). */
   unrouted: string[];
   /** Each change's field, and whether it was addressed to any workflow (for the metrics). */
@@ -55,8 +66,10 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   const unrouted: string[] = [];
   const templates: TemplateRecord[] = [];
   const contacts: ContactChange[] = [];
+  const historyMedia: HistoryMedia[] = [];
   const changes: Routed['changes'] = [];
-  const addressed = () => deliveries.length + conversations.length + byWaba.length + templates.length + contacts.length;
+  const addressed = () =>
+    deliveries.length + conversations.length + byWaba.length + templates.length + contacts.length + historyMedia.length;
   const onboarding = (display: string | undefined) => {
     const e164 = display ? toE164(display) : undefined;
     return e164 ? onboardingWorkflowId(e164) : undefined;
@@ -90,6 +103,14 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           break;
         }
         case 'history': {
+          if (isRecord(change.value) && Array.isArray(change.value.messages) && !('history' in change.value)) {
+            const v = historyMediaSchema.safeParse(
+              keepValidItems(change.value, 'messages', messageSchema, unrouted, 'history:malformed_message'),
+            );
+            if (v.success) historyMedia.push(...historyMediaChanges(v.data, unrouted));
+            else unrouted.push('history:malformed');
+            break;
+          }
           const v = historySchema.safeParse(keepValidHistoryMessages(change.value, unrouted));
           const workflowId = v.success ? onboarding(v.data.metadata.display_phone_number) : undefined;
           if (!v.success || !workflowId) {
@@ -243,7 +264,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
       changes.push({ field: change.field, routed: addressed() > before });
     }
   }
-  return { deliveries, conversations, byWaba, templates, contacts, unrouted, changes };
+  return { deliveries, conversations, byWaba, templates, contacts, historyMedia, unrouted, changes };
 }
 
 /** When Meta says a contact changed (epoch ms), never after it was received; the received time when it names none. */

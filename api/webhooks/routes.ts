@@ -34,11 +34,13 @@ export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Rout
       const receivedAt = Date.now();
       const { raw } = rawBytes(req.body);
       const intake = readDelivery(raw, receivedAt);
-      // Template statuses and the app's contacts go to the store itself (no workflow needs them),
-      // before the 200 too; a profile name rides on its message and is not counted apart.
+      // Template statuses, the app's contacts and history media go to the store itself (no workflow
+      // needs them), before the 200 too; a profile name rides on its message and is not counted apart.
       for (const template of intake.templates) await store.recordTemplate(template);
       for (const contact of intake.contacts) await store.recordContact(contact);
-      const stored = intake.templates.length + intake.contacts.filter((c) => c.action !== 'profile').length;
+      for (const media of intake.historyMedia) await store.attachHistoryMedia(media);
+      const stored =
+        intake.templates.length + intake.contacts.filter((c) => c.action !== 'profile').length + intake.historyMedia.length;
       const { queued } = await store.keepDelivery({ raw, items: intake.items, classifications: intake.unrouted });
       dispatcher?.wake();
       countWebhookChanges(intake.changes);

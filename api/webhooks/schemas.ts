@@ -155,6 +155,15 @@ export const historySchema = z
   })
   .loose();
 
+/**
+ * `history` media follow-up: for the last 14 days of history, Meta sends each media message again
+ * with its media, as plain `messages[]` (no `history[]`), under the placeholder's message id
+ * (docs/meta.md#history-chunks).
+ */
+export const historyMediaSchema = z
+  .object({ metadata: metadataSchema, messages: z.array(messageSchema.extend({ id: storableText.min(1) })) })
+  .loose();
+
 export type WebhookMessage = z.infer<typeof messageSchema>;
 export type WebhookStatus = z.infer<typeof statusSchema>;
 

@@ -1,5 +1,5 @@
 /** Reading the workflows a benchmark drove: idle, processed counts, history lengths, task latencies. */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { stateQuery, type MachineView } from '../../contracts/machine-api';
 import { progress } from './report';
@@ -21,7 +21,9 @@ export async function mapLimit<T, R>(items: T[], concurrency: number, fn: (item:
 
 /**
  * Waits until no workflow of `ids` has a workflow task or an activity pending, by describing them
- * (the server answers; the worker does no work for it, so its CPU time stays the workflows').
+ * (the server answers; the worker does no work for it, so its CPU time stays the workflows'). A
+ * workflow not started yet is busy: webhooks are answered once in the inbox, before the dispatcher
+ * starts their conversations.
  */
 export async function waitIdle(bench: string, client: Client, ids: string[], timeoutMs = 30 * 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -29,8 +31,13 @@ export async function waitIdle(bench: string, client: Client, ids: string[], tim
   while (busy.length) {
     if (Date.now() > deadline) throw new Error(`${busy.length} workflows still busy after ${timeoutMs} ms, e.g. ${busy[0]}`);
     const states = await mapLimit(busy, 20, async (id) => {
-      const { raw } = await client.workflow.getHandle(id).describe();
-      return raw.pendingWorkflowTask || (raw.pendingActivities?.length ?? 0) > 0;
+      try {
+        const { raw } = await client.workflow.getHandle(id).describe();
+        return raw.pendingWorkflowTask || (raw.pendingActivities?.length ?? 0) > 0;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return true;
+        throw err;
+      }
     });
     const still = busy.filter((_, i) => states[i]);
     if (still.length) {
@@ -38,6 +45,18 @@ export async function waitIdle(bench: string, client: Client, ids: string[], tim
       await new Promise((r) => setTimeout(r, 1_000));
     }
     busy = still;
+  }
+}
+
+/** Until each conversation of `ids` has processed `count` events (a conversation not started yet has none). */
+export async function waitApplied(client: Client, ids: string[], count: number, timeoutMs = 30 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let behind = ids; behind.length > 0;) {
+    if (Date.now() > deadline) throw new Error(`${behind.length} conversations not applied after ${timeoutMs} ms`);
+    const seen = await inspect(client, behind).catch(() => [] as Inspected[]);
+    const done = new Set(seen.filter((s) => s.eventCount >= count).map((s) => s.id));
+    behind = behind.filter((id) => !done.has(id));
+    if (behind.length > 0) await new Promise((r) => setTimeout(r, 100));
   }
 }
 

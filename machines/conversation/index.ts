@@ -14,4 +14,11 @@ export * from './settings';
 export * from './read-model';
 export { conversationDedupeKey, conversationDedupeKeyBeforeKinds } from './dedupe';
 export { queuedSend } from './queued-send';
-export { classifyInbound, predictPricing, UNSUPPORTED_NOTICES, unsupportedNotice } from './rules';
+export {
+  classifyInbound,
+  messageRefusal,
+  MESSAGE_REFUSAL_REMEDIES,
+  predictPricing,
+  UNSUPPORTED_NOTICES,
+  unsupportedNotice,
+} from './rules';

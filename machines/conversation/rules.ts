@@ -3,9 +3,25 @@
  * (the help article's "Sync limitations after connecting"; docs/meta.md#webhooks) and what a
  * platform send is expected to cost (docs/meta.md#pricing). Pure data and lookups: no I/O, no clock.
  */
-import { MESSAGE_TYPE_UNKNOWN_CODE, MESSAGE_UNAVAILABLE_CODE } from '../meta-codes';
+import { MESSAGE_REFUSALS, MESSAGE_TYPE_UNKNOWN_CODE, MESSAGE_UNAVAILABLE_CODE, type MessageRefusalReason } from '../meta-codes';
 import type { OutboundContent } from './events';
 import type { MessageNotice, PricingClass } from './messages';
+
+// --- refusals of one message ----------------------------------------------------------------------
+
+/** What the business can do when Meta refuses one message (the number can still send). */
+export const MESSAGE_REFUSAL_REMEDIES = {
+  bsuid_recipient_not_supported:
+    "Meta doesn't deliver this message to a username (business-scoped user id): send it to the customer's phone " +
+    'number instead. Some authentication templates (one-tap, zero-tap, copy code) always need a phone number; ' +
+    'if the customer hides theirs, ask them to share it or use another way to verify them.',
+} as const satisfies Record<MessageRefusalReason, string>;
+
+/** A refusal of one message named by Meta's code, with its remedy; undefined for any other code. */
+export function messageRefusal(code: number | undefined): { reason: MessageRefusalReason; remedy: string } | undefined {
+  const refusal = MESSAGE_REFUSALS.find((r) => r.code === code);
+  return refusal && { reason: refusal.reason, remedy: MESSAGE_REFUSAL_REMEDIES[refusal.reason] };
+}
 
 // --- unsupported messages -------------------------------------------------------------------------
 

@@ -35,6 +35,11 @@ export interface SyncRequest {
 
 export type HistoryStatus = 'not_requested' | 'awaiting' | 'receiving' | 'complete' | 'declined' | 'not_received' | 'incomplete';
 
+export interface HistoryPhaseProgress {
+  chunks: number;
+  lastChunkOrder: number;
+}
+
 export interface HistoryProgress {
   status: HistoryStatus;
   /** Overall percent (Meta's `progress`); chunks come out of order, so the highest seen. */
@@ -44,6 +49,8 @@ export interface HistoryProgress {
   /** The furthest chunk seen (phase, then chunk order): a late chunk never moves it back. */
   phase?: number;
   chunkOrder?: number;
+  /** Per phase (Meta's `phase`, as a string key): chunks applied and the highest `chunk_order` seen. */
+  phases?: Record<string, HistoryPhaseProgress>;
   lastChunkAt?: number;
   declinedAt?: number;
 }

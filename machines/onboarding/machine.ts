@@ -428,6 +428,8 @@ const onboarding = setup({
       // Chunks come out of order: the position shown is the furthest seen, never moved back by a late one.
       const { phase = -1, chunkOrder = -1 } = context.history;
       const further = event.phase > phase || (event.phase === phase && event.chunkOrder > chunkOrder);
+      const seen = context.history.phases?.[event.phase];
+      const inPhase = { chunks: (seen?.chunks ?? 0) + 1, lastChunkOrder: Math.max(seen?.lastChunkOrder ?? -1, event.chunkOrder) };
       return {
         history: {
           ...context.history,
@@ -435,6 +437,7 @@ const onboarding = setup({
           progress,
           chunks: context.history.chunks + 1,
           ...(further ? { phase: event.phase, chunkOrder: event.chunkOrder } : {}),
+          phases: { ...context.history.phases, [event.phase]: inPhase },
           lastChunkAt: event.at,
         },
       };

@@ -105,7 +105,7 @@ test('a callback the backend keeps refusing is never given up and shows in ops, 
   expect(shown.body.activities).toContainEqual({
     type: 'notifyBackend',
     attempt: expect.any(Number),
-    lastFailure: 'backend callback answered 503',
+    lastFailure: 'backend callback: the backend answered 503',
   });
   expect(ofPhone(phone).filter((a) => a.answer === 503).length).toBeGreaterThanOrEqual(3);
   expect(h.callbacks.received.some((c) => c.phoneNumber === phone && c.kind === 'active')).toBe(false);

@@ -513,3 +513,26 @@ test('bad input to the conversation routes gets 400 naming the field, an unknown
   expect((await conversation(waId)).status).toBe(404);
   expect((await h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}`)).body.error.code).toBe('not_found');
 });
+
+test('a 131062 refusal (Meta will not send this message to a username) is shown on the message with its remedy', async () => {
+  const waId = nextCustomer();
+  expect((await send(waId, 'otp-131062', template)).status).toBe(202);
+  const [sent] = await eventually(
+    () => messages(waId),
+    (m) => m.length === 1 && m[0].wamid !== undefined,
+  );
+  expect((await h.sim('POST', `/messages/${sent.wamid}/status`, { status: 'failed', errorCode: 131062 })).status).toBe(202);
+  const [failed] = await eventually(
+    () => messages(waId),
+    (m) => m[0].status === 'failed',
+  );
+  expect(failed).toMatchObject({
+    clientMessageId: 'otp-131062',
+    errorCode: 131062,
+    errorTitle: 'BSUID recipients not supported',
+    reason: 'bsuid_recipient_not_supported',
+  });
+  expect(failed.remedy).toMatch(/phone number/);
+  // One message's refusal: the conversation and the number can still send.
+  expect((await send(waId, 'after-131062', template)).status).toBe(202);
+});

@@ -106,6 +106,49 @@ function behaviour(store: () => MessageStore) {
     expect(stored).toMatchObject({ id: send.id, status: 'accepted', statusAt: 2, wamid: `wamid.out-${c.tag}` });
   });
 
+  test("a number's conversations list newest activity first, paginated, with counts, last direction and window", async () => {
+    const a = conversation();
+    const b = { ...a, waId: '15550002222' };
+    const c = { ...a, waId: '15550003333' };
+    const day = 24 * 60 * 60 * 1000;
+    await store().recordMessage(inbound(a, 1, { timestamp: 1_000_000 }));
+    await store().recordMessage(queuedSend(a, `a-${a.tag}`, { timestamp: 2_000_000 }));
+    await store().recordMessage(inbound(b, 2, { id: `wamid.b-${a.tag}`, timestamp: 5_000_000 }));
+    await store().recordMessage(queuedSend(c, `c-${a.tag}`, { timestamp: 3_000_000 }));
+    const now = 1_000_000 + day + 500_000;
+    const first = await store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 2, now });
+    expect(first.conversations).toEqual([
+      {
+        waId: b.waId,
+        lastMessageAt: 5_000_000,
+        lastDirection: 'inbound',
+        inbound: 1,
+        outbound: 0,
+        windowExpiresAt: 5_000_000 + day,
+      },
+      { waId: c.waId, lastMessageAt: 3_000_000, lastDirection: 'outbound', inbound: 0, outbound: 1, windowExpiresAt: null },
+    ]);
+    const second = await store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 2, now, cursor: first.nextCursor });
+    expect(second.conversations).toEqual([
+      {
+        waId: a.waId,
+        lastMessageAt: 2_000_000,
+        lastDirection: 'outbound',
+        inbound: 1,
+        outbound: 1,
+        windowExpiresAt: 1_000_000 + day,
+      },
+    ]);
+    expect(second.nextCursor).toBeUndefined();
+    const open = await store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 10, now, window: 'open' });
+    expect(open.conversations.map((x) => x.waId)).toEqual([b.waId]);
+    const closed = await store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 10, now, window: 'closed' });
+    expect(closed.conversations.map((x) => x.waId)).toEqual([c.waId, a.waId]);
+    await expect(
+      store().listConversations({ phoneNumberId: a.phoneNumberId, limit: 10, now, cursor: 'nope' }),
+    ).rejects.toBeInstanceOf(InvalidMessageQueryError);
+  });
+
   test('a status moves only forward; duplicates are no-ops; failed ends it; received never changes', async () => {
     const c = conversation();
     const wamid = `wamid.out-${c.tag}`;
@@ -192,6 +235,56 @@ function behaviour(store: () => MessageStore) {
     // Applied once: applying it again changes nothing.
     await store().applyStatus(status(c, 'sent', 5, { wamid }));
     expect((await all(store(), c))[0]).toEqual(byWamid);
+  });
+
+  test('a 131062 refusal (a username recipient Meta does not take for this message) is shown on the message with its remedy', async () => {
+    const c = conversation();
+    await store().recordMessage(queuedSend(c, `otp-${c.tag}`, { type: 'template', content: { name: 'login_code' } }));
+    await store().recordMessage(queuedSend(c, `other-${c.tag}`, { timestamp: 1_700_000_200_000 }));
+    await store().applyStatus(
+      status(c, 'failed', 7, {
+        clientMessageId: `otp-${c.tag}`,
+        errorCode: 131062,
+        errorTitle: 'BSUID recipients not supported',
+      }),
+    );
+    await store().applyStatus(status(c, 'failed', 8, { clientMessageId: `other-${c.tag}`, errorCode: 131026 }));
+    const [refused, undeliverable] = await all(store(), c);
+    expect(refused).toMatchObject({ status: 'failed', errorCode: 131062, reason: 'bsuid_recipient_not_supported' });
+    expect(refused!.remedy).toMatch(/phone number/);
+    expect(refused!.remedy).toMatch(/authentication templates/);
+    // Any other refusal keeps Meta's code and title only.
+    expect(undeliverable).toMatchObject({ status: 'failed', errorCode: 131026 });
+    expect(undeliverable).not.toHaveProperty('reason');
+  });
+
+  test('history media attach to their placeholder in either order, and the placeholder recorded again stays attached', async () => {
+    const c = conversation();
+    const placeholder = (id: string) =>
+      inbound(c, 0, { id, source: 'history', type: 'media_placeholder', content: { history_context: { status: 'READ' } } });
+    const media = (id: string) => ({
+      phoneNumberId: c.phoneNumberId,
+      id,
+      type: 'image',
+      content: { image: { id: `media-${id}`, mime_type: 'image/jpeg' } },
+    });
+    const first = `wamid.photo-1-${c.tag}`;
+    const second = `wamid.photo-2-${c.tag}`;
+    await store().recordMessage(placeholder(first));
+    await store().attachHistoryMedia(media(first));
+    await store().attachHistoryMedia(media(second));
+    expect(await store().historySummary(c.phoneNumberId)).toEqual({ messages: 1, mediaPlaceholders: 0, mediaAttached: 1 });
+    await store().recordMessage({ ...placeholder(second), timestamp: 1_700_000_500_000 });
+    await store().recordMessage(placeholder(first));
+    const stored = await all(store(), c);
+    expect(stored.map((m) => [m.id, m.type, m.content])).toEqual(
+      [first, second].map((id) => [
+        id,
+        'image',
+        { image: { id: `media-${id}`, mime_type: 'image/jpeg' }, history_context: { status: 'READ' } },
+      ]),
+    );
+    expect(await store().historySummary(c.phoneNumberId)).toEqual({ messages: 2, mediaPlaceholders: 0, mediaAttached: 2 });
   });
 
   test('the queued record learns its wamid, and statuses naming only the wamid then find it', async () => {

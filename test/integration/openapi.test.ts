@@ -282,6 +282,12 @@ describe('real answers match their documented schemas', () => {
     const orphans = await call('get', `/numbers/${phoneNumberId}/conversations/${waId}/orphan-statuses?limit=10`);
     expect(orphans).toMatchObject({ status: 200, body: { statuses: [] } });
     expect((await call('get', `/numbers/${phoneNumberId}/conversations/${waId}/orphan-statuses?limit=0`)).status).toBe(400);
+    // The number's conversations: this one, with both directions counted and its window open.
+    const listed = await call('get', `/numbers/${phoneNumberId}/conversations?limit=5&window=open`);
+    expect(listed).toMatchObject({ status: 200, body: { conversations: [{ waId, lastDirection: expect.any(String) }] } });
+    expect(listed.body.conversations[0].inbound).toBeGreaterThan(0);
+    expect(listed.body.conversations[0].windowExpiresAt).toBeGreaterThan(Date.now());
+    expect((await call('get', `/numbers/${phoneNumberId}/conversations?window=maybe`)).status).toBe(400);
   });
 
   test('templates: list, refresh; 404 for a number no onboarding holds', async () => {

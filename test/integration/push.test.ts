@@ -64,7 +64,11 @@ test('inbound messages arrive in order, each once, across a backend that refuses
   expect(acceptedOrder[0]).toBe(first);
 
   // Each customer message opened or extended the window, with its end.
-  const windows = pushesOf(waId).filter((c) => c.kind === 'window.changed');
+  // (each message's window push comes after its message's push, in the conversation's order).
+  const windows = await eventually(
+    () => pushesOf(waId).filter((c) => c.kind === 'window.changed'),
+    (w) => w.length >= 3,
+  );
   expect(windows).toHaveLength(3);
   expect(windows.at(-1)).toMatchObject({ customerServiceWindow: { status: 'open', expiresAt: expect.any(Number) } });
 });

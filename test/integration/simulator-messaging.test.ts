@@ -120,6 +120,7 @@ async function business({ paymentMethod = true } = {}) {
   return {
     phoneNumber,
     number,
+    token: grant.access_token as string,
     send,
     text: (to: string, body = 'Hello', extra: Record<string, unknown> = {}) =>
       send({ to, type: 'text', text: { body }, ...extra }),
@@ -525,4 +526,47 @@ test('with a retry interval, pending webhooks are redelivered on their own', asy
     receiver.answerWith(200);
     await server.close();
   }
+});
+
+test('an authentication template sent by `recipient` (a business-scoped user id) is 131062; to the phone number it goes out', async () => {
+  const b = await business();
+  const put = await control('PUT', `/numbers/${b.phoneNumber}/templates/login_code`, {
+    language: 'en_US',
+    category: 'AUTHENTICATION',
+  });
+  expect(put.status).toBeLessThan(300);
+  const login = { type: 'template', template: { name: 'login_code', language: { code: 'en_US' } } };
+  const refused = await b.send({ recipient: 'US.13491208655302741918', ...login });
+  expect(refused).toMatchObject(metaError(131062));
+  expect(refused.body.error.message).toBe('BSUID recipients not supported');
+  const sent = await b.send({ to: '16505550062', ...login });
+  expect(sent.status).toBe(200);
+});
+
+test('history sync sends a media placeholder in a chunk and its media in a follow-up of plain `messages[]` under `history`', async () => {
+  const b = await business();
+  await control('PATCH', `/numbers/${b.phoneNumber}`, { historyMediaFirst: true });
+  const requested = await http(
+    `${sim.url}/v24.0/${b.number.phoneNumberId}/smb_app_data`,
+    'POST',
+    { messaging_product: 'whatsapp', sync_type: 'history' },
+    { authorization: `Bearer ${b.token}` },
+  );
+  expect(requested.status).toBe(200);
+  const ofNumber = () =>
+    receiver.changes.filter((c) => c.field === 'history' && c.value.metadata.phone_number_id === b.number.phoneNumberId);
+  const history = await eventually(ofNumber, (c) => c.length === 3, { timeoutMs: 20_000 });
+  const placeholders = history
+    .flatMap((c) => (c.value.history ?? []).flatMap((chunk: any) => chunk.threads.flatMap((t: any) => t.messages)))
+    .filter((m: any) => m.type === 'media_placeholder');
+  const followUps = history.filter((c) => c.value.messages !== undefined && c.value.history === undefined);
+  expect(placeholders).toHaveLength(1);
+  expect(followUps).toHaveLength(1);
+  expect(followUps[0]!.value.messages).toEqual([
+    expect.objectContaining({
+      id: placeholders[0].id,
+      type: 'image',
+      image: expect.objectContaining({ id: expect.any(String) }),
+    }),
+  ]);
 });

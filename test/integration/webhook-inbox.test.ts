@@ -330,3 +330,113 @@ test('retention: dispatched deliveries past it are forgotten, quarantined ones k
   );
   expect(await messagesOf(b, waId!)).toHaveLength(1);
 });
+
+/** A history chunk of one thread: a text and a photo whose media have not arrived (a placeholder). */
+function historyChunk(b: ReturnType<typeof business>, waId: string, photoId: string) {
+  return {
+    field: 'history',
+    value: {
+      messaging_product: 'whatsapp',
+      metadata: { display_phone_number: b.display, phone_number_id: b.phoneNumberId },
+      history: [
+        {
+          metadata: { phase: 0, chunk_order: 1, progress: 100 },
+          threads: [
+            {
+              id: waId,
+              messages: [
+                { ...textMessage(waId, `${photoId}-text`, 'Here is the receipt'), history_context: { status: 'READ' } },
+                { from: waId, id: photoId, timestamp: now(), type: 'media_placeholder', history_context: { status: 'READ' } },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+/** The follow-up that carries a history photo's media: plain `messages[]` under the field `history`. */
+function historyMedia(b: ReturnType<typeof business>, waId: string, photoId: string) {
+  return {
+    field: 'history',
+    value: {
+      messaging_product: 'whatsapp',
+      metadata: { display_phone_number: b.display, phone_number_id: b.phoneNumberId },
+      messages: [
+        {
+          from: waId,
+          id: photoId,
+          timestamp: now(),
+          type: 'image',
+          image: { id: `media-${photoId}`, mime_type: 'image/jpeg', sha256: 'c2hhMjU2' },
+        },
+      ],
+    },
+  };
+}
+
+test.each(['after', 'before'] as const)(
+  'history media arriving %s its chunk end attached to the placeholder, opening no window',
+  async (order) => {
+    const b = business();
+    const waId = order === 'after' ? '16505630001' : '16505630002';
+    const photoId = `wamid.history-photo-${b.phoneNumberId}`;
+    const chunk = JSON.stringify(envelope([historyChunk(b, waId, photoId)]));
+    const media = JSON.stringify(envelope([historyMedia(b, waId, photoId)]));
+
+    for (const raw of order === 'after' ? [chunk, media] : [media, chunk]) {
+      const answer = await post(raw);
+      expect(answer.status).toBe(200);
+      // The follow-up is understood (no longer `history:malformed`).
+      expect(answer.body.unrouted.filter((c: string) => c.startsWith('history:'))).toEqual([]);
+    }
+
+    const stored = await eventually(
+      () => messagesOf(b, waId),
+      (m) => m.length === 2 && m.some((x) => x.id === photoId && x.type === 'image'),
+    );
+    const photo = stored.find((m) => m.id === photoId);
+    expect(photo).toMatchObject({
+      source: 'history',
+      direction: 'inbound',
+      type: 'image',
+      content: { image: { id: `media-${photoId}`, mime_type: 'image/jpeg' }, history_context: { status: 'READ' } },
+    });
+    expect(photo.content).not.toHaveProperty('media_placeholder');
+    expect(await h.store.historySummary(b.phoneNumberId)).toEqual({ messages: 2, mediaPlaceholders: 0, mediaAttached: 1 });
+
+    // History is from before onboarding: it opens no window and is no live message.
+    const view = await h.api('GET', `/numbers/${b.phoneNumberId}/conversations/${waId}`);
+    expect(view.status).toBe(200);
+    expect(view.body.customerServiceWindow.status).toBe('closed');
+    expect(view.body.counts).toMatchObject({ customer: 0, history: 2 });
+  },
+);
+
+test('a history media follow-up filed as history:malformed by older code reaches its placeholder when replayed', async () => {
+  const b = business();
+  const waId = '16505630003';
+  const photoId = `wamid.history-photo-${b.phoneNumberId}`;
+  expect((await post(JSON.stringify(envelope([historyChunk(b, waId, photoId)])))).status).toBe(200);
+  await eventually(
+    () => messagesOf(b, waId),
+    (m) => m.some((x) => x.id === photoId && x.type === 'media_placeholder'),
+  );
+  // Filed as the code before this one did: kept whole, classified, nothing applied.
+  const raw = Buffer.from(JSON.stringify(envelope([historyMedia(b, waId, photoId)])));
+  await h.store.keepDelivery({ raw, items: [], classifications: ['history:malformed'] });
+  const ops = { authorization: `Bearer ${h.config.OPS_TOKENS[0]!.token}`, 'content-type': 'application/json' };
+  const listed = (await (
+    await fetch(`${h.apiUrl}/ops/quarantine?classification=history%3Amalformed`, { headers: ops })
+  ).json()) as any;
+  expect(listed.entries).toHaveLength(1);
+  const replay = await fetch(`${h.apiUrl}/ops/quarantine/replay`, {
+    method: 'POST',
+    headers: ops,
+    body: JSON.stringify({ ids: [listed.entries[0].id] }),
+  });
+  expect(replay.status).toBe(200);
+  const photo = (await messagesOf(b, waId)).find((m) => m.id === photoId);
+  expect(photo).toMatchObject({ type: 'image', content: { image: { id: `media-${photoId}` } } });
+});
