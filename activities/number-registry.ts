@@ -1,13 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { senderWorkflowId } from '../contracts/ids';
-import { unknownNumberClassification, type NumberRegistryActivities } from '../contracts/number-registry';
+import type { NumberRegistryActivities } from '../contracts/number-registry';
 import { wakeSignal } from '../contracts/sender';
 import type { MessageStore } from '../store/message-store';
 
 /**
- * The onboarding's `recordNumber`: writes the number registry, queues again the number's messages
- * quarantined because it was not registered yet, and when the number can send again
+ * The onboarding's `recordNumber`: writes the number registry, and when the number can send again
  * with sends waiting, wakes its sender so that they go out (in order, at the pace).
  */
 export function createNumberRegistryActivities({
@@ -22,8 +21,6 @@ export function createNumberRegistryActivities({
   return {
     async recordNumber({ mirroredAt, ...entry }) {
       const { released } = await store.numbers.record({ ...entry, updatedAt: mirroredAt });
-      // Meta may deliver the number's first messages before this: quarantined, they are queued again.
-      await store.requeueUnattached(unknownNumberClassification(entry.phoneNumberId));
       if (!released || (await store.queue.depth(entry.phoneNumberId)) === 0) return;
       await client.workflow.signalWithStart('senderWorkflow', {
         workflowId: senderWorkflowId(entry.phoneNumberId),

@@ -19,9 +19,3 @@ export interface NumberRegistryActivities {
   /** `mirroredAt`: the onboarding's clock when the entry changed; an older write never replaces a newer one. */
   recordNumber(entry: NumberRegistryEntry & { mirroredAt: number }): Promise<void>;
 }
-
-/**
- * The quarantine's classification of a message, echo or status for a number the registry does not
- * hold (yet): the number's `recordNumber` queues such items again.
- */
-export const unknownNumberClassification = (phoneNumberId: string) => `unknown_number:${phoneNumberId}`;

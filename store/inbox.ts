@@ -45,12 +45,6 @@ export interface WebhookInbox {
    * pending again, one already taken stays done (so nothing doubles). Marks the entry replayed.
    */
   requeueDelivery(entryId: string, deliverySeq: string, items: NewDelivery['items']): Promise<{ queued: number }>;
-  /**
-   * Queues again, under their own keys, the items no workflow took for `classification` (e.g.
-   * `unknown_number:<id>` once the number is registered), as a replay of their entries does; marks
-   * those entries replayed. How many were queued.
-   */
-  requeueUnattached(classification: string): Promise<number>;
 }
 
 export interface QuarantineQuery {
@@ -115,7 +109,6 @@ CREATE TABLE IF NOT EXISTS webhook_items (
   done_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS webhook_items_pending ON webhook_items (seq) WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS webhook_items_unattached ON webhook_items (last_error) WHERE state = 'unattached';
 CREATE TABLE IF NOT EXISTS unrouted_webhooks (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   received_at timestamptz NOT NULL DEFAULT now(),
@@ -315,23 +308,6 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
         [deliverySeq, items.map((i) => i.key), items.map((i) => i.workflowId), items.map((i) => JSON.stringify(i.item)), entryId],
       );
       return { queued: Number(rows[0]?.queued ?? 0) };
-    },
-
-    async requeueUnattached(classification) {
-      const { rows } = await db.query<{ queued: number }>(
-        `WITH i AS (
-           UPDATE webhook_items SET state = 'pending', not_before = now(), attempts = 0, last_error = NULL, done_at = NULL
-           WHERE state = 'unattached' AND last_error = $1
-           RETURNING delivery_seq
-         ), u AS (
-           UPDATE unrouted_webhooks SET replayed_at = now()
-           WHERE delivery_seq IN (SELECT delivery_seq FROM i) AND classifications @> jsonb_build_array($1::text)
-           RETURNING 1
-         )
-         SELECT (SELECT count(*) FROM i)::int AS queued, (SELECT count(*) FROM u)::int AS marked`,
-        [classification],
-      );
-      return Number(rows[0]?.queued ?? 0);
     },
 
     async listUnroutedWebhooks(limit) {

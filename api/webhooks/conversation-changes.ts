@@ -22,11 +22,6 @@ export interface ConversationDelivery {
   workflowId: string;
   conversation: ConversationInput;
   event: ConversationEvent;
-  /**
-   * The WABA the change came under (the entry's id), for messages, echoes and statuses: the
-   * dispatcher applies it only when the number registry has the number under this WABA.
-   */
-  wabaId?: string;
 }
 
 const DELIVERY_STATUSES = new Set(['sent', 'delivered', 'read', 'failed', 'played']);

@@ -10,7 +10,6 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { META_ID } from '../../contracts/ids';
 import { eventSignal, type MachineEvent } from '../../contracts/machine-api';
-import { unknownNumberClassification } from '../../contracts/number-registry';
 import { webhookDispatchLag } from '../../observability/metrics';
 import type { ClaimedItem } from '../../store/inbox';
 import type { MessageStore } from '../../store/message-store';
@@ -70,15 +69,10 @@ export function startWebhookDispatcher({
       wakeUp = finish;
     });
 
-  const registered = registeredNumbers(store);
-
   /** Hands one item over; the classification when no workflow takes it. */
   async function handOver(workflowId: string, item: InboxItem): Promise<string | undefined> {
     const event = item.event as MachineEvent;
     if (item.kind === 'conversation') {
-      const refused =
-        item.wabaId !== undefined ? await registered.refusal(item.conversation.phoneNumberId, item.wabaId) : undefined;
-      if (refused) return refused;
       await client.workflow.signalWithStart('conversationWorkflow', {
         workflowId,
         taskQueue,
@@ -136,9 +130,6 @@ export function startWebhookDispatcher({
         if (unattached) {
           await store.unattachInboxItem(claimed.seq, unattached);
           log.info({ classification: unattached }, 'a webhook item no workflow takes: quarantined');
-          // Registered meanwhile: the onboarding's requeue may have run before this item was quarantined.
-          const phoneNumberId = unknownNumber(unattached);
-          if (phoneNumberId && (await store.numbers.get(phoneNumberId))) await store.requeueUnattached(unattached);
         } else if (done.push(claimed) >= COMPLETE_EVERY) await complete(done.splice(0));
       } catch (err) {
         batch.failure ??= err instanceof Error ? err.message : String(err);
@@ -205,42 +196,6 @@ export function startWebhookDispatcher({
       stopped = true;
       wakeUp?.();
       await running;
-    },
-  };
-}
-
-/** How long the dispatcher trusts what the registry said of a registered number. */
-const REGISTRY_CACHE_MS = 5_000;
-
-const UNKNOWN_NUMBER = unknownNumberClassification('');
-const unknownNumber = (classification: string) =>
-  classification.startsWith(UNKNOWN_NUMBER) ? classification.slice(UNKNOWN_NUMBER.length) : undefined;
-
-/**
- * The registry as the dispatcher asks it: why a change for `phoneNumberId` under the WABA
- * `wabaId` is not applied (a number no onboarding registered, such as the sample of Meta's
- * dashboard "test" button, or one registered under another WABA); undefined when it is. A
- * registered number is remembered briefly; an unknown one is asked again each time, so that it
- * is applied as soon as it is registered.
- */
-function registeredNumbers(store: MessageStore) {
-  const known = new Map<string, { wabaId: string | undefined; until: number }>();
-  return {
-    async refusal(phoneNumberId: string, wabaId: string): Promise<string | undefined> {
-      let entry = known.get(phoneNumberId);
-      if (!entry || entry.until < Date.now()) {
-        const found = await store.numbers.get(phoneNumberId);
-        if (!found) {
-          known.delete(phoneNumberId);
-          return unknownNumberClassification(phoneNumberId);
-        }
-        entry = { wabaId: found.wabaId, until: Date.now() + REGISTRY_CACHE_MS };
-        if (known.size >= 10_000) known.clear();
-        known.set(phoneNumberId, entry);
-      }
-      // An entry written before the registry kept WABAs is taken at its word.
-      if (entry.wabaId !== undefined && entry.wabaId !== wabaId) return `foreign_number:${phoneNumberId}:waba:${wabaId}`;
-      return undefined;
     },
   };
 }

@@ -9,11 +9,8 @@ import type { OnboardingEvent } from '../../machines/onboarding';
 import type { Routed } from './route-changes';
 
 export type InboxItem =
-  /**
-   * For a conversation workflow, started with `conversation` if it is not running (signal-with-start).
-   * With `wabaId` (messages, echoes, statuses): only when the number is registered under that WABA.
-   */
-  | { kind: 'conversation'; conversation: ConversationInput; event: ConversationEvent; wabaId?: string }
+  /** For a conversation workflow, started with `conversation` if it is not running (signal-with-start). */
+  | { kind: 'conversation'; conversation: ConversationInput; event: ConversationEvent }
   /** For a running onboarding workflow. */
   | { kind: 'onboarding'; event: OnboardingEvent }
   /** For every running onboarding of the WABA (lifecycle events that name no number). */
@@ -34,10 +31,10 @@ export function inboxItems(routed: Routed): { key: string; workflowId: string; i
       workflowId: wabaAddress(wabaId),
       item: { kind: 'waba', wabaId, event } as const,
     })),
-    ...routed.conversations.map(({ workflowId, conversation, event, wabaId }) => ({
+    ...routed.conversations.map(({ workflowId, conversation, event }) => ({
       key: itemKey(workflowId, event),
       workflowId,
-      item: { kind: 'conversation', conversation, event, ...(wabaId !== undefined ? { wabaId } : {}) } as const,
+      item: { kind: 'conversation', conversation, event } as const,
     })),
   ];
 }

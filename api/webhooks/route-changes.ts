@@ -182,7 +182,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             unrouted.push('messages:malformed');
             break;
           }
-          conversations.push(...messagesChanges(v.data, receivedAt, unrouted).map((c) => ({ ...c, wabaId: entry.id })));
+          conversations.push(...messagesChanges(v.data, receivedAt, unrouted));
           for (const c of v.data.contacts ?? []) {
             const phoneNumber = c.wa_id ? toWaId(c.wa_id) : undefined;
             const storable = [c.profile?.name, c.user_id].every((t) => !t?.includes('\u0000'));
@@ -203,8 +203,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           const v = echoesValueSchema.safeParse(
             keepValidItems(change.value, 'message_echoes', echoMessageSchema, unrouted, 'smb_message_echoes:malformed_message'),
           );
-          if (v.success)
-            conversations.push(...echoChanges(v.data, receivedAt, unrouted).map((c) => ({ ...c, wabaId: entry.id })));
+          if (v.success) conversations.push(...echoChanges(v.data, receivedAt, unrouted));
           else unrouted.push('smb_message_echoes:malformed');
           break;
         }
