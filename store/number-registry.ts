@@ -1,24 +1,14 @@
+import type { NumberRegistryEntry } from '../machines/onboarding';
 import type { SqlPort } from './message-store';
 
 /**
- * The number registry: one row a phone_number_id with the onboarding that holds it, its sending
- * state as the status card shows it, and its sealed business token. The onboarding writes it (an
- * activity run whenever one of these changes); the sender and the conversations read it, instead
- * of asking Temporal's visibility and the onboarding's state query for every send.
+ * The number registry: one row a phone_number_id with the onboarding that holds it, its WABA,
+ * its sending state as the status card shows it, and its sealed business token. The onboarding
+ * writes it (an activity run whenever one of these changes); webhooks are routed by it (a number's
+ * changes must come under its WABA), and the sender and the conversations read it instead of
+ * asking Temporal's visibility and the onboarding's state query for every send.
  */
-export interface NumberEntry {
-  phoneNumberId: string;
-  onboardingWorkflowId: string;
-  /** The WhatsApp Business Account the number belongs to: a webhook change for it must come under this WABA. */
-  wabaId?: string;
-  /** The number as people dial it (E.164), as the onboarding was started for it. */
-  displayPhoneNumber?: string;
-  canSend: boolean;
-  /** The sending-block reason while `canSend` is false (`payment_missing`, `offboarded`, ...). */
-  reason?: string;
-  remedy?: string;
-  /** Sealed with TOKEN_SEALING_KEY; absent before the signup code was exchanged. */
-  sealedToken?: string;
+export interface NumberEntry extends NumberRegistryEntry {
   /** The onboarding's clock when it wrote this (epoch ms): an older write never replaces a newer one. */
   updatedAt: number;
 }
@@ -27,6 +17,8 @@ export interface NumberRegistry {
   /** Writes the number's entry; `released` when it can send now and could not before (or was unknown). */
   record(entry: NumberEntry): Promise<{ released: boolean }>;
   get(phoneNumberId: string): Promise<NumberEntry | undefined>;
+  /** The WABA of each of these numbers the registry holds (`null`: held, WABA not known yet); a number it does not hold is absent. */
+  wabasOf(phoneNumberIds: string[]): Promise<Map<string, string | null>>;
 }
 
 export const NUMBER_REGISTRY_SCHEMA = `
@@ -110,6 +102,15 @@ export function createNumberRegistry(db: SqlPort): NumberRegistry {
         ...(row.sealed_token !== null ? { sealedToken: row.sealed_token } : {}),
         updatedAt: Number(row.updated_at),
       };
+    },
+
+    async wabasOf(phoneNumberIds) {
+      if (phoneNumberIds.length === 0) return new Map();
+      const { rows } = await db.query<{ phone_number_id: string; waba_id: string | null }>(
+        'SELECT phone_number_id, waba_id FROM numbers WHERE phone_number_id = ANY($1::text[])',
+        [phoneNumberIds],
+      );
+      return new Map(rows.map((r) => [r.phone_number_id, r.waba_id]));
     },
   };
 }
