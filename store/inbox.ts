@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { MAX_PAGE_SIZE, type SqlPort } from './message-store';
 
 /**
@@ -13,7 +14,9 @@ import { MAX_PAGE_SIZE, type SqlPort } from './message-store';
 export interface WebhookInbox {
   /**
    * Keeps a delivery, its items and what was set aside from it, in one statement (all or nothing).
-   * An item whose key is already kept (a redelivery) is not queued again. `queued`: items new here.
+   * An item whose key is already kept (a redelivery) is not queued again, and what was set aside
+   * is not quarantined again when the same bytes are (an entry not replayed yet holds them).
+   * `queued`: items new here.
    */
   keepDelivery(delivery: NewDelivery): Promise<{ deliverySeq: string; queued: number }>;
   /** Up to `limit` pending items whose lease is over, leased for `leaseMs`, in the order they were kept. */
@@ -149,6 +152,8 @@ ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS replay_due_at timestamptz
 CREATE INDEX IF NOT EXISTS unrouted_webhooks_delivery ON unrouted_webhooks (delivery_seq);
 CREATE INDEX IF NOT EXISTS unrouted_webhooks_classifications ON unrouted_webhooks USING gin (classifications);
 CREATE INDEX IF NOT EXISTS unrouted_webhooks_replay_due ON unrouted_webhooks (replay_due_at) WHERE replay_due_at IS NOT NULL;
+ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS digest text;
+CREATE UNIQUE INDEX IF NOT EXISTS unrouted_webhooks_digest ON unrouted_webhooks (digest) WHERE replayed_at IS NULL;
 `;
 
 // Items are passed as text (JSON), never jsonb: a lone surrogate Meta sent stays as sent.
@@ -163,8 +168,9 @@ WITH d AS (
   ON CONFLICT (key) DO NOTHING
   RETURNING 1
 ), q AS (
-  INSERT INTO unrouted_webhooks (delivery_seq, classifications)
-  SELECT d.seq, $5::jsonb FROM d WHERE jsonb_array_length($5::jsonb) > 0
+  INSERT INTO unrouted_webhooks (delivery_seq, classifications, digest)
+  SELECT d.seq, $5::jsonb, $6 FROM d WHERE jsonb_array_length($5::jsonb) > 0
+  ON CONFLICT (digest) WHERE replayed_at IS NULL DO NOTHING
   RETURNING 1
 )
 SELECT d.seq::text AS seq, (SELECT count(*) FROM i)::int AS queued, (SELECT count(*) FROM q)::int AS kept FROM d`;
@@ -209,6 +215,7 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
         items.map((i) => i.workflowId),
         items.map((i) => JSON.stringify(i.item)),
         JSON.stringify(classifications),
+        createHash('sha256').update(raw).digest('base64url'),
       ]);
       return { deliverySeq: rows[0]!.seq, queued: Number(rows[0]!.queued) };
     },
