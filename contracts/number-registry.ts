@@ -1,3 +1,7 @@
+/**
+ * The number registry's contract with the onboarding workflow: the entry it writes (declared once,
+ * with the onboarding's read models) through its `recordNumber` activity whenever it changes.
+ */
 import type { NumberRegistryEntry } from '../machines/onboarding';
 
 export type { NumberRegistryEntry };

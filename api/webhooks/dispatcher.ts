@@ -173,8 +173,10 @@ export function startWebhookDispatcher({
    */
   async function replayDue(): Promise<void> {
     for (const id of await store.claimDueReplays(REPLAY_BATCH, LEASE_MS)) {
-      const replayed = await replayQuarantined(store, id);
-      log.info({ id, queued: replayed?.queued }, 'quarantined webhook replayed: its number is registered now');
+      await replayQuarantined(store, id).then(
+        (replayed) => log.info({ id, queued: replayed?.queued }, 'quarantined webhook replayed: its number is registered now'),
+        (err: unknown) => log.warn({ err, id }, 'quarantined webhook not replayed yet; again when its lease ends'),
+      );
     }
   }
 
