@@ -42,6 +42,7 @@ async function main(): Promise<Failures> {
     const stack = await startStack({ api: true });
     cache = stack.config.WORKER_MAX_CACHED_WORKFLOWS;
     try {
+      await stack.registerNumber(number);
       const t: TrafficSpec = { run: String(n).slice(-5), ...number, customers: n, messagesPerCustomer: perConversation };
       const load = await runLoad(BENCH, `N = ${n} webhooks`, {
         concurrency,

@@ -32,6 +32,7 @@ async function main(): Promise<Failures> {
   );
   const stack = await startStack({ api: true });
   try {
+    await stack.registerNumber(number);
     const traffic = (run: string, size = customers): TrafficSpec => ({
       run,
       ...number,

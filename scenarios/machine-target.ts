@@ -25,6 +25,7 @@ import { presentOnboarding } from '../api/onboardings/presenter';
 import { signWebhook } from '../api/webhooks/signature';
 import { prerequisitesSchema, signupResultSchema, startOnboardingSchema, userEventSchema } from '../api/onboardings/schemas';
 import { routeChanges } from '../api/webhooks/route-changes';
+import { ANY_NUMBER } from '../api/webhooks/number-check';
 import { envelopeSchema } from '../api/webhooks/schemas';
 import { loadConfig, type Config } from '../config';
 import {
@@ -74,7 +75,7 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
     try {
       const raw = req.body as Buffer;
       if (req.get('x-hub-signature-256') !== signWebhook(raw, APP_SECRET)) return void res.status(401).end();
-      const routed = routeChanges(envelopeSchema.parse(JSON.parse(raw.toString('utf8'))), clock());
+      const routed = routeChanges(envelopeSchema.parse(JSON.parse(raw.toString('utf8'))), clock(), ANY_NUMBER);
       for (const { workflowId, event } of routed.deliveries) onboardingById(workflowId)?.receive(event as MachineEvent);
       for (const { wabaId, event } of routed.byWaba) {
         for (const o of onboardings.values())

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { MAX_PAGE_SIZE, type SqlPort } from './message-store';
 
 /**
@@ -13,7 +14,9 @@ import { MAX_PAGE_SIZE, type SqlPort } from './message-store';
 export interface WebhookInbox {
   /**
    * Keeps a delivery, its items and what was set aside from it, in one statement (all or nothing).
-   * An item whose key is already kept (a redelivery) is not queued again. `queued`: items new here.
+   * An item whose key is already kept (a redelivery) is not queued again, and what was set aside
+   * is not quarantined again when the same bytes are (an entry not replayed yet holds them).
+   * `queued`: items new here.
    */
   keepDelivery(delivery: NewDelivery): Promise<{ deliverySeq: string; queued: number }>;
   /** Up to `limit` pending items whose lease is over, leased for `leaseMs`, in the order they were kept. */
@@ -42,10 +45,37 @@ export interface WebhookInbox {
   quarantineEntry(id: string): Promise<(QuarantineEntry & { raw?: Buffer; body: unknown }) | undefined>;
   /**
    * Queues a replayed delivery's items again: a new key is queued, an item no workflow took is
-   * pending again, one already taken stays done (so nothing doubles). Marks the entry replayed.
+   * pending again, one already taken stays done (so nothing doubles). Marks the entry replayed;
+   * what the registry still refuses (`refused`, e.g. `unknown_number:<id>`) is kept as a new entry
+   * of the delivery, unless one not yet replayed holds it already.
    */
-  requeueDelivery(entryId: string, deliverySeq: string, items: NewDelivery['items']): Promise<{ queued: number }>;
+  requeueDelivery(
+    entryId: string,
+    deliverySeq: string,
+    items: NewDelivery['items'],
+    refused: string[],
+  ): Promise<{ queued: number }>;
+  /**
+   * Entries not replayed yet that hold `unknown_number:<id>` for a number the registry holds now
+   * are due for a replay: those of one number (its onboarding registered it) or of one delivery
+   * (kept just after its number was registered). How many.
+   */
+  markReplayDue(of: { phoneNumberId: string } | { deliverySeq: string }): Promise<number>;
+  /** Up to `limit` entries due for a replay, leased for `leaseMs` (a replay clears it): their ids, oldest first. */
+  claimDueReplays(limit: number, leaseMs: number): Promise<string[]>;
 }
+
+/**
+ * Why the number registry refuses a change that names a number (`metadata.phone_number_id`): no
+ * onboarding registered it (yet), or it is registered under another WABA than the entry's.
+ */
+export const NUMBER_REFUSALS = ['unknown_number', 'foreign_number'] as const;
+export type NumberRefusal = (typeof NUMBER_REFUSALS)[number];
+/** A refusal as the quarantine classifies it: `unknown_number:<phone_number_id>`. */
+export const numberRefusal = (refusal: NumberRefusal, phoneNumberId: string) => `${refusal}:${phoneNumberId}`;
+/** A classification a registration may lift (`unknown_number:<id>`): the entry is replayed once the number is registered. */
+export const awaitsRegistration = (classification: string) => classification.startsWith('unknown_number:');
+export const isNumberRefusal = (classification: string) => NUMBER_REFUSALS.some((r) => classification.startsWith(`${r}:`));
 
 export interface QuarantineQuery {
   /** A classification or its prefix, e.g. `no_workflow:` or `messages:nul_character`. */
@@ -118,6 +148,12 @@ CREATE TABLE IF NOT EXISTS unrouted_webhooks (
 ALTER TABLE unrouted_webhooks ALTER COLUMN body DROP NOT NULL;
 ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS delivery_seq bigint REFERENCES webhook_deliveries (seq);
 ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS replayed_at timestamptz;
+ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS replay_due_at timestamptz;
+CREATE INDEX IF NOT EXISTS unrouted_webhooks_delivery ON unrouted_webhooks (delivery_seq);
+CREATE INDEX IF NOT EXISTS unrouted_webhooks_classifications ON unrouted_webhooks USING gin (classifications);
+CREATE INDEX IF NOT EXISTS unrouted_webhooks_replay_due ON unrouted_webhooks (replay_due_at) WHERE replay_due_at IS NOT NULL;
+ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS digest text;
+CREATE UNIQUE INDEX IF NOT EXISTS unrouted_webhooks_digest ON unrouted_webhooks (digest) WHERE replayed_at IS NULL;
 `;
 
 // Items are passed as text (JSON), never jsonb: a lone surrogate Meta sent stays as sent.
@@ -132,8 +168,9 @@ WITH d AS (
   ON CONFLICT (key) DO NOTHING
   RETURNING 1
 ), q AS (
-  INSERT INTO unrouted_webhooks (delivery_seq, classifications)
-  SELECT d.seq, $5::jsonb FROM d WHERE jsonb_array_length($5::jsonb) > 0
+  INSERT INTO unrouted_webhooks (delivery_seq, classifications, digest)
+  SELECT d.seq, $5::jsonb, $6 FROM d WHERE jsonb_array_length($5::jsonb) > 0
+  ON CONFLICT (digest) WHERE replayed_at IS NULL DO NOTHING
   RETURNING 1
 )
 SELECT d.seq::text AS seq, (SELECT count(*) FROM i)::int AS queued, (SELECT count(*) FROM q)::int AS kept FROM d`;
@@ -178,6 +215,7 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
         items.map((i) => i.workflowId),
         items.map((i) => JSON.stringify(i.item)),
         JSON.stringify(classifications),
+        createHash('sha256').update(raw).digest('base64url'),
       ]);
       return { deliverySeq: rows[0]!.seq, queued: Number(rows[0]!.queued) };
     },
@@ -291,7 +329,7 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
       return { ...toEntry(r), ...(raw ? { raw } : {}), body: raw ? rawBody(raw) : r.body };
     },
 
-    async requeueDelivery(entryId, deliverySeq, items) {
+    async requeueDelivery(entryId, deliverySeq, items, refused) {
       const { rows } = await db.query<{ queued: number }>(
         `WITH i AS (
            INSERT INTO webhook_items (delivery_seq, key, workflow_id, item)
@@ -302,12 +340,54 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
              WHERE webhook_items.state = 'unattached'
            RETURNING 1
          ), u AS (
-           UPDATE unrouted_webhooks SET replayed_at = now() WHERE seq = $5 RETURNING 1
+           UPDATE unrouted_webhooks SET replayed_at = now(), replay_due_at = NULL WHERE seq = $5 RETURNING 1
+         ), r AS (
+           INSERT INTO unrouted_webhooks (delivery_seq, classifications)
+           SELECT $1, $6::jsonb WHERE jsonb_array_length($6::jsonb) > 0 AND NOT EXISTS (
+             SELECT 1 FROM unrouted_webhooks WHERE delivery_seq = $1 AND seq <> $5 AND replayed_at IS NULL
+               AND classifications = $6::jsonb)
+           RETURNING 1
          )
-         SELECT (SELECT count(*) FROM i)::int AS queued, (SELECT count(*) FROM u)::int AS marked`,
-        [deliverySeq, items.map((i) => i.key), items.map((i) => i.workflowId), items.map((i) => JSON.stringify(i.item)), entryId],
+         SELECT (SELECT count(*) FROM i)::int AS queued, (SELECT count(*) FROM u)::int AS marked,
+           (SELECT count(*) FROM r)::int AS kept`,
+        [
+          deliverySeq,
+          items.map((i) => i.key),
+          items.map((i) => i.workflowId),
+          items.map((i) => JSON.stringify(i.item)),
+          entryId,
+          JSON.stringify(refused),
+        ],
       );
       return { queued: Number(rows[0]?.queued ?? 0) };
+    },
+
+    async markReplayDue(of) {
+      const due = `UPDATE unrouted_webhooks u SET replay_due_at = now()
+        WHERE u.replayed_at IS NULL AND u.replay_due_at IS NULL AND u.delivery_seq IS NOT NULL AND `;
+      const { rows } =
+        'phoneNumberId' in of
+          ? await db.query<{ seq: string }>(`${due} u.classifications @> jsonb_build_array($1::text) RETURNING u.seq`, [
+              numberRefusal('unknown_number', of.phoneNumberId),
+            ])
+          : await db.query<{ seq: string }>(
+              `${due} u.delivery_seq = $1 AND EXISTS (
+                 SELECT 1 FROM jsonb_array_elements_text(u.classifications) c
+                 JOIN numbers n ON c = $2 || n.phone_number_id) RETURNING u.seq`,
+              [of.deliverySeq, numberRefusal('unknown_number', '')],
+            );
+      return rows.length;
+    },
+
+    async claimDueReplays(limit, leaseMs) {
+      const { rows } = await db.query<{ seq: string }>(
+        `UPDATE unrouted_webhooks SET replay_due_at = now() + $2 * interval '1 millisecond'
+         WHERE seq IN (
+           SELECT seq FROM unrouted_webhooks WHERE replay_due_at <= now() ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING seq::text AS seq`,
+        [limit, leaseMs],
+      );
+      return rows.map((r) => r.seq).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
     },
 
     async listUnroutedWebhooks(limit) {

@@ -92,8 +92,9 @@ export async function onboardingWorkflow(args: MachineWorkflowArgs<OnboardingInp
 const { metrics } = proxySinks<CoexistSinks>();
 
 /**
- * What the number registry keeps of this onboarding (store/number-registry.ts): its sending state
- * as the card shows it and the sealed token, once the number is known. An onboarding that ended
+ * What the number registry keeps of this onboarding (store/number-registry.ts): its WABA and
+ * display number, its sending state as the card shows it and the sealed token, once the number is
+ * known (the WABA id comes with the phone_number_id, so the entry changes no more often than before). An onboarding that ended
  * (cancelled) leaves its number unable to send.
  */
 function numberRegistryEntry(snapshot: AnyMachineSnapshot): NumberRegistryEntry | undefined {
@@ -106,6 +107,8 @@ function numberRegistryEntry(snapshot: AnyMachineSnapshot): NumberRegistryEntry 
   return {
     phoneNumberId: c.phoneNumberId,
     onboardingWorkflowId: workflowInfo().workflowId,
+    ...(c.wabaId !== undefined ? { wabaId: c.wabaId } : {}),
+    displayPhoneNumber: c.phoneNumber,
     canSend: sending.canSend,
     ...(sending.reason !== undefined ? { reason: sending.reason } : {}),
     ...(sending.remedy !== undefined ? { remedy: sending.remedy } : {}),

@@ -2,7 +2,8 @@
  * Operators: the quarantine, everything of Meta's webhooks that no workflow took, kept with the
  * delivery's bytes; list it, inspect one, and replay a selection once the cause is fixed (an
  * onboarding now runs, a bug is deployed). A replay routes the bytes again exactly as the intake
- * does and queues them under the same item keys: what was applied is not applied again.
+ * does (api/webhooks/replay.ts) and queues them under the same item keys: what was applied is not
+ * applied again.
  */
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
@@ -10,7 +11,7 @@ import { requireOpsToken } from '../http/auth';
 import { ApiError, parseRequest } from '../http/errors';
 import { idempotent } from '../http/idempotency';
 import { jsonBody } from '../http/json-body';
-import { readDelivery } from '../webhooks/intake';
+import { replayQuarantined } from '../webhooks/replay';
 import {
   quarantineParamsSchema,
   quarantineQuerySchema,
@@ -45,23 +46,9 @@ export function quarantineRoutes({ config, log, store, dispatcher }: ApiDeps): R
       const { ids } = parseRequest(replaySchema, req.body, 'body');
       const answer: ReplayAnswer = { replayed: [], notReplayable: [] };
       for (const id of [...new Set(ids)]) {
-        const entry = await store.quarantineEntry(id);
-        if (!entry?.raw || !entry.deliveryId) {
-          answer.notReplayable.push(id);
-          continue;
-        }
-        // Routed as received: the events keep the time Meta delivered them.
-        const { items, historyMedia } = (() => {
-          try {
-            return readDelivery(entry.raw, Date.parse(entry.receivedAt));
-          } catch {
-            return { items: [], historyMedia: [] };
-          }
-        })();
-        // History media follow-ups filed before they were understood reach their placeholders now.
-        for (const media of historyMedia) await store.attachHistoryMedia(media);
-        const { queued } = await store.requeueDelivery(id, entry.deliveryId, items);
-        answer.replayed.push({ id, queued });
+        const replayed = await replayQuarantined(store, id);
+        if (replayed) answer.replayed.push({ id, ...replayed });
+        else answer.notReplayable.push(id);
       }
       dispatcher?.wake();
       log.info({ operator: res.locals.operator, replayed: answer.replayed }, 'quarantine replayed');

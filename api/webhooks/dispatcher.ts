@@ -4,7 +4,8 @@
  * them; conversations and onboardings side by side, at most DISPATCH_CONCURRENCY at once. An item
  * Temporal could not take stays pending and is tried again with backoff; one no workflow takes
  * goes to the quarantine. Workflows drop a repeated event (their dedupe keys), so an item handed
- * over twice (its dispatcher died before marking it) is still applied once.
+ * over twice (its dispatcher died before marking it) is still applied once. Quarantine entries
+ * whose number was registered since they were kept are replayed here too (api/webhooks/replay.ts).
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -14,9 +15,12 @@ import { webhookDispatchLag } from '../../observability/metrics';
 import type { ClaimedItem } from '../../store/inbox';
 import type { MessageStore } from '../../store/message-store';
 import type { InboxItem } from './inbox-items';
+import { replayQuarantined } from './replay';
 
 /** Items claimed at once. */
 const BATCH = 500;
+/** Quarantine entries replayed in one pass, when their numbers are registered. */
+const REPLAY_BATCH = 50;
 /** Workflows signalled at once. */
 const DISPATCH_CONCURRENCY = 32;
 /** How long a claim holds its items; past it (its dispatcher died) they are claimed again. */
@@ -162,6 +166,20 @@ export function startWebhookDispatcher({
     }
   }
 
+  /**
+   * Quarantine entries due for a replay (their number was registered since): replayed as an
+   * operator's replay is, their items queued for this pass. One that fails stays leased and is
+   * claimed again once its lease ends.
+   */
+  async function replayDue(): Promise<void> {
+    for (const id of await store.claimDueReplays(REPLAY_BATCH, LEASE_MS)) {
+      await replayQuarantined(store, id).then(
+        (replayed) => log.info({ id, queued: replayed?.queued }, 'quarantined webhook replayed: its number is registered now'),
+        (err: unknown) => log.warn({ err, id }, 'quarantined webhook not replayed yet; again when its lease ends'),
+      );
+    }
+  }
+
   let prunedAt = 0;
   const running = (async () => {
     while (!stopped) {
@@ -174,6 +192,7 @@ export function startWebhookDispatcher({
           .catch((err: unknown) => log.warn({ err }, 'webhook inbox not pruned; next time'));
       }
       const claimed = await (async () => {
+        await replayDue();
         const items = await store.claimInboxItems(BATCH, LEASE_MS);
         if (items.length > 0) await dispatchBatch(items);
         return items.length;

@@ -12,6 +12,7 @@ import {
   messagesChanges,
   type ConversationDelivery,
 } from './conversation-changes';
+import type { NumberCheck } from './number-check';
 import { isRecord, keepValidHistoryMessages, keepValidItems } from './salvage';
 import {
   accountUpdateSchema,
@@ -57,9 +58,11 @@ export interface Routed {
 
 /**
  * Turns a webhook envelope into onboarding and conversation events; what it cannot route is classified.
- * `receivedAt` (epoch ms) stamps events whose Meta payload carries no time of its own.
+ * `receivedAt` (epoch ms) stamps events whose Meta payload carries no time of its own. A change that
+ * names a business number is routed only when `numbers` accepts it under the entry's WABA; else
+ * the whole change is classified with the refusal.
  */
-export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
+export function routeChanges(envelope: Envelope, receivedAt: number, numbers: NumberCheck): Routed {
   const deliveries: Delivery[] = [];
   const conversations: ConversationDelivery[] = [];
   const byWaba: Routed['byWaba'] = [];
@@ -76,6 +79,12 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
   };
 
   for (const entry of envelope.entry) {
+    /** True (and classified) when the registry refuses the number under this entry's WABA. */
+    const refused = (phoneNumberId: string) => {
+      const refusal = META_ID.test(phoneNumberId) ? numbers(phoneNumberId, entry.id) : undefined;
+      if (refusal) unrouted.push(refusal);
+      return refusal !== undefined;
+    };
     for (const change of entry.changes) {
       const before = addressed();
       switch (change.field) {
@@ -107,8 +116,8 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             const v = historyMediaSchema.safeParse(
               keepValidItems(change.value, 'messages', messageSchema, unrouted, 'history:malformed_message'),
             );
-            if (v.success) historyMedia.push(...historyMediaChanges(v.data, unrouted));
-            else unrouted.push('history:malformed');
+            if (!v.success) unrouted.push('history:malformed');
+            else if (!refused(v.data.metadata.phone_number_id)) historyMedia.push(...historyMediaChanges(v.data, unrouted));
             break;
           }
           const v = historySchema.safeParse(keepValidHistoryMessages(change.value, unrouted));
@@ -117,6 +126,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             unrouted.push('history:malformed');
             break;
           }
+          if (refused(v.data.metadata.phone_number_id)) break;
           conversations.push(...historyMessageChanges(v.data, receivedAt, unrouted));
           for (const chunk of v.data.history) {
             if (chunk.errors?.some((e) => e.code === HISTORY_DECLINED_CODE)) {
@@ -182,6 +192,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             unrouted.push('messages:malformed');
             break;
           }
+          if (refused(v.data.metadata.phone_number_id)) break;
           conversations.push(...messagesChanges(v.data, receivedAt, unrouted));
           for (const c of v.data.contacts ?? []) {
             const phoneNumber = c.wa_id ? toWaId(c.wa_id) : undefined;
@@ -203,8 +214,8 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
           const v = echoesValueSchema.safeParse(
             keepValidItems(change.value, 'message_echoes', echoMessageSchema, unrouted, 'smb_message_echoes:malformed_message'),
           );
-          if (v.success) conversations.push(...echoChanges(v.data, receivedAt, unrouted));
-          else unrouted.push('smb_message_echoes:malformed');
+          if (!v.success) unrouted.push('smb_message_echoes:malformed');
+          else if (!refused(v.data.metadata.phone_number_id)) conversations.push(...echoChanges(v.data, receivedAt, unrouted));
           break;
         }
         case 'smb_app_state_sync': {
@@ -213,6 +224,7 @@ export function routeChanges(envelope: Envelope, receivedAt: number): Routed {
             unrouted.push('smb_app_state_sync:malformed');
             break;
           }
+          if (refused(v.data.metadata.phone_number_id)) break;
           const phoneNumberId = v.data.metadata.phone_number_id;
           for (const raw of v.data.state_sync) {
             const item = stateSyncItemSchema.safeParse(raw);

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { countWebhookChanges } from '../../observability/metrics';
+import { awaitsRegistration } from '../../store/inbox';
 import type { ApiDeps } from '../deps';
 import { constantTimeEqual } from '../http/auth';
 import { ApiError } from '../http/errors';
@@ -33,7 +34,7 @@ export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Rout
     async (req, res) => {
       const receivedAt = Date.now();
       const { raw } = rawBytes(req.body);
-      const intake = readDelivery(raw, receivedAt);
+      const intake = await readDelivery(raw, receivedAt, store.numbers);
       // Template statuses, the app's contacts and history media go to the store itself (no workflow
       // needs them), before the 200 too; a profile name rides on its message and is not counted apart.
       for (const template of intake.templates) await store.recordTemplate(template);
@@ -41,7 +42,10 @@ export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Rout
       for (const media of intake.historyMedia) await store.attachHistoryMedia(media);
       const stored =
         intake.templates.length + intake.contacts.filter((c) => c.action !== 'profile').length + intake.historyMedia.length;
-      const { queued } = await store.keepDelivery({ raw, items: intake.items, classifications: intake.unrouted });
+      const { deliverySeq, queued } = await store.keepDelivery({ raw, items: intake.items, classifications: intake.unrouted });
+      // Its number registered since the registry was asked: the delivery is replayed at once (the
+      // onboarding's registration marks only what was kept before it).
+      if (intake.refused.some((r) => awaitsRegistration(r))) await store.markReplayDue({ deliverySeq });
       dispatcher?.wake();
       countWebhookChanges(intake.changes);
       if (intake.unrouted.length) log.info({ unrouted: intake.unrouted }, 'webhook changes not routed to a workflow');

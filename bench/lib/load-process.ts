@@ -7,6 +7,7 @@ import { signWebhook } from '../../api/webhooks/signature';
 import { loadConfig } from '../../config';
 import { dataConverter } from '../../security/payload-codec';
 import { routeChanges } from '../../api/webhooks/route-changes';
+import { ANY_NUMBER } from '../../api/webhooks/number-check';
 import { envelopeSchema } from '../../api/webhooks/schemas';
 import { onboardToActive } from '../../test/helpers/onboard';
 import { eventSignal, type MachineEvent } from '../../contracts/machine-api';
@@ -88,7 +89,11 @@ async function prepare(job: Job): Promise<{ count: number; op: (i: number) => Pr
       return {
         count: operations(job.traffic),
         async op(i) {
-          const { conversations } = routeChanges(envelopeSchema.parse(JSON.parse(webhookBody(job.traffic, i))), Date.now());
+          const { conversations } = routeChanges(
+            envelopeSchema.parse(JSON.parse(webhookBody(job.traffic, i))),
+            Date.now(),
+            ANY_NUMBER,
+          );
           for (const { workflowId, conversation, event } of conversations) {
             await client.workflow.signalWithStart(job.workflowType, {
               workflowId,

@@ -191,6 +191,21 @@ async function startServices(
     temporalAddress,
     workers: workers.length,
     /**
+     * A benchmark's business number in the number registry under its WABA, as its onboarding
+     * writes it (webhooks for a number the registry does not hold are quarantined). Needs `api`.
+     */
+    async registerNumber(n: { phoneNumberId: string; wabaId: string; displayPhoneNumber: string }): Promise<void> {
+      if (!store) throw new Error('registerNumber needs the stack started with { api: true }');
+      await store.numbers.record({
+        phoneNumberId: n.phoneNumberId,
+        onboardingWorkflowId: `onboarding:+${n.displayPhoneNumber}`,
+        wabaId: n.wabaId,
+        displayPhoneNumber: `+${n.displayPhoneNumber}`,
+        canSend: false,
+        updatedAt: Date.now(),
+      });
+    },
+    /**
      * The workers' CPU time (all of them), RSS and heap (the largest of them) now; with `gc`,
      * after a full garbage collection.
      */

@@ -12,6 +12,6 @@ export * from './remedies';
 export * from './settings';
 export * from './stages';
 export * from './waits';
-export { statusCardOf } from './read-model';
+export { statusCardOf, type NumberRegistryEntry } from './read-model';
 export { isAppVersionSupported, isOnCloudApiAndApp, MIN_APP_VERSION, sendingStateOf } from './rules';
 export { onboardingDedupeKey } from './dedupe';

@@ -4,6 +4,7 @@
  */
 import { signWebhook } from '../../api/webhooks/signature';
 import { API_KEY, startHarness, type Harness } from '../helpers/harness';
+import { registerNumber } from '../helpers/register';
 
 let h: Harness;
 const phone = '+15550199001';
@@ -141,6 +142,8 @@ test('webhooks: an unknown field is kept and classified, never a 5xx', async () 
 
 test('webhooks: phone-app contacts (smb_app_state_sync) go to the contact book; a malformed change is kept', async () => {
   const metadata = { display_phone_number: '15550783881', phone_number_id: '106540352242922' };
+  // The number as its onboarding registers it, under the WABA the entries name.
+  await registerNumber(h.store, { phoneNumberId: metadata.phone_number_id, wabaId: '1', display: metadata.display_phone_number });
   const contact = {
     type: 'contact',
     action: 'add',

@@ -21,6 +21,7 @@ let h: Harness;
 const phone = '+15550300001';
 const waId = '16505550301';
 let phoneNumberId: string;
+let wabaId: string;
 let opsToken: string;
 
 interface Attempt {
@@ -139,7 +140,7 @@ function customerMessage(wamid: string, text: string) {
     object: 'whatsapp_business_account',
     entry: [
       {
-        id: '1',
+        id: wabaId,
         time: Math.floor(Date.now() / 1000),
         changes: [
           {
@@ -219,7 +220,7 @@ let before: Awaited<ReturnType<typeof world>>;
 beforeAll(async () => {
   h = await startHarness();
   opsToken = h.config.OPS_TOKENS[0]!.token;
-  ({ phoneNumberId } = await onboardToActive(h, phone));
+  ({ phoneNumberId, wabaId } = await onboardToActive(h, phone));
   await h.sim('POST', `/numbers/${phone}/customers/${waId}/messages`, { text: 'Hello, anyone there?' });
   await eventually(
     () => h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}/messages`),

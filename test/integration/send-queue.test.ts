@@ -200,3 +200,33 @@ test('two numbers may use the same client message id: a claim, an answer and a r
   expect((await statusOf(b, '1'))['same-id']).toMatchObject({ status: 'queued' });
   expect((await statusOf(b, '1'))['same-id'].wamid).toBeUndefined();
 });
+
+test("the registry keeps a number's WABA and display number; a write without them keeps the ones it knows", async () => {
+  const pn = number();
+  await store.numbers.record({
+    phoneNumberId: pn,
+    onboardingWorkflowId: 'onboarding:+15550001111',
+    wabaId: 'waba-7',
+    displayPhoneNumber: '+15550001111',
+    canSend: true,
+    updatedAt: 1,
+  });
+  expect(await store.numbers.get(pn)).toMatchObject({ wabaId: 'waba-7', displayPhoneNumber: '+15550001111' });
+  // An entry mirrored by a run from before the registry kept them (no WABA, no display number).
+  await store.numbers.record({
+    phoneNumberId: pn,
+    onboardingWorkflowId: 'onboarding:+15550001111',
+    canSend: false,
+    updatedAt: 2,
+  });
+  expect(await store.numbers.get(pn)).toMatchObject({
+    canSend: false,
+    wabaId: 'waba-7',
+    displayPhoneNumber: '+15550001111',
+  });
+  const unknown = number();
+  await store.numbers.record({ phoneNumberId: unknown, onboardingWorkflowId: 'onboarding:+1', canSend: true, updatedAt: 1 });
+  const entry = await store.numbers.get(unknown);
+  expect(entry).toBeDefined();
+  expect(entry).not.toHaveProperty('wabaId');
+});

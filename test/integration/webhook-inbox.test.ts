@@ -6,6 +6,7 @@
 import { gzipSync } from 'node:zlib';
 import { signWebhook } from '../../api/webhooks/signature';
 import { startHarness, type Harness } from '../helpers/harness';
+import { registerNumber } from '../helpers/register';
 import { eventually } from '../helpers/wait';
 
 let h: Harness;
@@ -18,12 +19,18 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** A business number of its own per test, so that no test reads another's conversations. */
+const WABA_ID = '800000000000001';
+
+/** A business number of its own per test, registered under WABA_ID, so that no test reads another's conversations. */
 let numbers = 0;
-function business() {
+async function business() {
   const n = ++numbers;
-  return { phoneNumberId: `10654035224${String(n).padStart(4, '0')}`, display: `1555019${String(n).padStart(4, '0')}` };
+  const b = { phoneNumberId: `10654035224${String(n).padStart(4, '0')}`, display: `1555019${String(n).padStart(4, '0')}` };
+  await registerNumber(h.store, { ...b, wabaId: WABA_ID });
+  return b;
 }
+
+type Business = Awaited<ReturnType<typeof business>>;
 
 async function post(raw: Buffer | string, headers: Record<string, string> = {}) {
   const started = Date.now();
@@ -44,7 +51,7 @@ const now = () => String(Math.floor(Date.now() / 1000));
 
 const textMessage = (from: string, id: string, body: string) => ({ from, id, timestamp: now(), type: 'text', text: { body } });
 
-function messagesChange(b: ReturnType<typeof business>, messages: unknown[]) {
+function messagesChange(b: Business, messages: unknown[]) {
   return {
     field: 'messages',
     value: {
@@ -57,10 +64,10 @@ function messagesChange(b: ReturnType<typeof business>, messages: unknown[]) {
 
 const envelope = (changes: unknown[], entry: Record<string, unknown> = {}) => ({
   object: 'whatsapp_business_account',
-  entry: [{ id: '800000000000001', time: Number(now()), ...entry, changes }],
+  entry: [{ id: WABA_ID, time: Number(now()), ...entry, changes }],
 });
 
-async function messagesOf(b: ReturnType<typeof business>, waId: string) {
+async function messagesOf(b: Business, waId: string) {
   const all: any[] = [];
   let cursor: string | undefined;
   do {
@@ -76,7 +83,7 @@ async function messagesOf(b: ReturnType<typeof business>, waId: string) {
 }
 
 /** Until every customer's conversation holds `count` messages; the messages then. */
-async function readable(b: ReturnType<typeof business>, customers: string[], count: (waId: string) => number) {
+async function readable(b: Business, customers: string[], count: (waId: string) => number) {
   const out = new Map<string, any[]>();
   for (const waId of customers) {
     out.set(
@@ -94,7 +101,7 @@ async function readable(b: ReturnType<typeof business>, customers: string[], cou
 const customersOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 
 test('1,000 messages in one delivery: answered 200 at once (kept in the inbox), then every one readable, once', async () => {
-  const b = business();
+  const b = await business();
   const customers = customersOf('1650561', 20);
   const messages = Array.from({ length: 1000 }, (_, i) =>
     textMessage(customers[i % 20]!, `wamid.bulk-${b.phoneNumberId}-${i}`, `m${i}`),
@@ -114,7 +121,7 @@ test('1,000 messages in one delivery: answered 200 at once (kept in the inbox), 
 });
 
 test('a 3 MB history chunk is answered 200 and all its messages are readable; a body over 3 MB is 413', async () => {
-  const b = business();
+  const b = await business();
   const customers = customersOf('1650562', 10);
   const filler = 'x'.repeat(2_700);
   const threads = customers.map((waId, t) => ({
@@ -159,7 +166,7 @@ test('a 3 MB history chunk is answered 200 and all its messages are readable; a 
 });
 
 test('per-item salvage: a NUL, a __proto__ key, a junk change and a malformed message lose nothing beside them', async () => {
-  const b = business();
+  const b = await business();
   const [good, beside, other] = customersOf('1650563', 3);
   const body = envelope(
     [
@@ -190,35 +197,39 @@ test('per-item salvage: a NUL, a __proto__ key, a junk change and a malformed me
   expect(kept!.classifications).toEqual(answer.body.unrouted);
 });
 
-test('shapes Meta printed: an envelope without object, a bare { field, value } and field beside the change are applied; object "page" is kept aside', async () => {
-  const b = business();
+test('shapes Meta printed: an envelope without object and field beside the change are applied; a bare { field, value } (no WABA to check the number against) and object "page" are kept aside', async () => {
+  const b = await business();
   const [noObject, bare, fieldOutside, page] = customersOf('1650564', 4);
   const withoutObject = {
     entry: envelope([messagesChange(b, [textMessage(noObject!, `wamid.no-object-${b.phoneNumberId}`, 'a')])]).entry,
   };
   const bareChange = messagesChange(b, [textMessage(bare!, `wamid.bare-${b.phoneNumberId}`, 'b')]);
   const { field, value } = messagesChange(b, [textMessage(fieldOutside!, `wamid.field-outside-${b.phoneNumberId}`, 'c')]);
-  const outside = { object: 'whatsapp_business_account', entry: [{ id: '800000000000001', field, changes: [{ value }] }] };
+  const outside = { object: 'whatsapp_business_account', entry: [{ id: WABA_ID, field, changes: [{ value }] }] };
   const pageObject = {
     ...envelope([messagesChange(b, [textMessage(page!, `wamid.page-${b.phoneNumberId}`, 'd')])]),
     object: 'page',
   };
 
-  for (const body of [withoutObject, bareChange, outside]) {
+  for (const body of [withoutObject, outside]) {
     const answer = await post(JSON.stringify(body));
     expect(answer).toMatchObject({ status: 200, body: { queued: 1, unrouted: [] } });
   }
+  // The dashboard's test button posts a bare change: it names no WABA, so the number is not the entry's.
+  const bareAnswer = await post(JSON.stringify(bareChange));
+  expect(bareAnswer).toMatchObject({ status: 200, body: { queued: 0, unrouted: [`foreign_number:${b.phoneNumberId}`] } });
   const refusedButKept = await post(JSON.stringify(pageObject));
   expect(refusedButKept).toMatchObject({ status: 200, body: { queued: 0, unrouted: ['object:page'] } });
   const [kept] = await h.store.listUnroutedWebhooks(1);
   expect(kept).toMatchObject({ classifications: ['object:page'], body: pageObject });
 
-  await readable(b, [noObject!, bare!, fieldOutside!], () => 1);
+  await readable(b, [noObject!, fieldOutside!], () => 1);
   expect(await messagesOf(b, page!)).toEqual([]);
+  expect(await messagesOf(b, bare!)).toEqual([]);
 });
 
 test('a redelivery of the same delivery applies nothing twice; a gzip body is refused, never inflated before the signature check', async () => {
-  const b = business();
+  const b = await business();
   const [waId] = customersOf('1650565', 1);
   const raw = JSON.stringify(
     envelope([
@@ -305,7 +316,7 @@ test('quarantine with replay: an update for an onboarding not started yet is kep
 });
 
 test('retention: dispatched deliveries past it are forgotten, quarantined ones keep their bytes', async () => {
-  const b = business();
+  const b = await business();
   const [waId] = customersOf('1650566', 1);
   const raw = JSON.stringify(envelope([messagesChange(b, [textMessage(waId!, `wamid.retention-${b.phoneNumberId}`, 'x')])]));
   expect((await post(raw)).body.queued).toBe(1);
@@ -332,7 +343,7 @@ test('retention: dispatched deliveries past it are forgotten, quarantined ones k
 });
 
 /** A history chunk of one thread: a text and a photo whose media have not arrived (a placeholder). */
-function historyChunk(b: ReturnType<typeof business>, waId: string, photoId: string) {
+function historyChunk(b: Business, waId: string, photoId: string) {
   return {
     field: 'history',
     value: {
@@ -357,7 +368,7 @@ function historyChunk(b: ReturnType<typeof business>, waId: string, photoId: str
 }
 
 /** The follow-up that carries a history photo's media: plain `messages[]` under the field `history`. */
-function historyMedia(b: ReturnType<typeof business>, waId: string, photoId: string) {
+function historyMedia(b: Business, waId: string, photoId: string) {
   return {
     field: 'history',
     value: {
@@ -379,7 +390,7 @@ function historyMedia(b: ReturnType<typeof business>, waId: string, photoId: str
 test.each(['after', 'before'] as const)(
   'history media arriving %s its chunk end attached to the placeholder, opening no window',
   async (order) => {
-    const b = business();
+    const b = await business();
     const waId = order === 'after' ? '16505630001' : '16505630002';
     const photoId = `wamid.history-photo-${b.phoneNumberId}`;
     const chunk = JSON.stringify(envelope([historyChunk(b, waId, photoId)]));
@@ -415,7 +426,7 @@ test.each(['after', 'before'] as const)(
 );
 
 test('a history media follow-up filed as history:malformed by older code reaches its placeholder when replayed', async () => {
-  const b = business();
+  const b = await business();
   const waId = '16505630003';
   const photoId = `wamid.history-photo-${b.phoneNumberId}`;
   expect((await post(JSON.stringify(envelope([historyChunk(b, waId, photoId)])))).status).toBe(200);

@@ -1,31 +1,43 @@
 /**
- * Flood with duplicates (issue 9, item 4): 10 000 signed webhooks, 30 % repeated byte for byte,
- * shuffled, from a second process at a fixed concurrency over loopback. Every message is
- * recorded exactly once, and the API's resident memory stays bounded while they pour in.
+ * Flood with duplicates (issue 9, item 4; issue 17): 10 000 signed webhooks, 30 % repeated byte for
+ * byte, shuffled, from a second process at a fixed concurrency over loopback, among them a delivery
+ * of 1,000 messages, deliveries for numbers no onboarding registered and deliveries with a malformed
+ * message beside a valid one. Every valid message is recorded exactly once, every bad delivery is
+ * quarantined exactly once (its redeliveries too), and the API's resident memory stays bounded.
  */
+import { loadConfig } from '../../config';
+import { openMessageStore } from '../../store';
+import type { QuarantineEntry } from '../../store/inbox';
+import type { MessageStore } from '../../store/message-store';
 import { reconcile } from '../helpers/reconcile';
 import { spawnTs, type WatchedProcess } from '../helpers/processes';
 import { separateStackMissing, startSeparateStack, type SeparateStack } from '../helpers/separate-stack';
 import { eventually } from '../helpers/wait';
-import { floodExpectation, uniqueCount, type FloodPlan } from './flood';
+import { registerNumber } from '../helpers/register';
+import { floodExpectation, validCount, type FloodPlan } from './flood';
 
 const missing = separateStackMissing();
 if (missing) console.warn(`flood test SKIPPED: ${missing}`);
 
 let stack: SeparateStack;
+let store: MessageStore | undefined;
 afterAll(async () => {
+  await store?.close();
   await stack?.stop();
 });
 
 const MB = 1024 * 1024;
 
 (missing ? test.skip : test)(
-  '10 000 signed webhooks, 30 % repeated, shuffled, 32 at a time: each message recorded once, the API’s memory bounded',
+  '10 000 signed webhooks, 30 % repeated, shuffled, 32 at a time, with a 1,000-message delivery, unknown numbers and malformed items: each valid message recorded once, each bad delivery quarantined once, the API’s memory bounded',
   async () => {
     // WAL without fsync per commit: the flood measures coexist, not the disk of a shared CI machine.
     stack = await startSeparateStack({ sqlitePragmas: ['journal_mode=wal', 'synchronous=off'] });
     await stack.startWorker();
     const api = await stack.startApi();
+    // The flood's number as its onboarding registers it; the unknown numbers are in no registry.
+    store = await openMessageStore(loadConfig(stack.env));
+    await registerNumber(store, { phoneNumberId: '900000000000002', wabaId: '900000000000001', display: '15550940001' });
     const plan: FloodPlan = {
       webhooks: 10_000,
       duplicateRatio: 0.3,
@@ -35,6 +47,10 @@ const MB = 1024 * 1024;
       wabaId: '900000000000001',
       phoneNumberId: '900000000000002',
       displayPhoneNumber: '15550940001',
+      unknownNumberDeliveries: 300,
+      unknownNumbers: ['900000000000097', '900000000000098', '900000000000099'],
+      malformedDeliveries: 300,
+      bulkMessages: 1_000,
       appSecret: stack.appSecret,
       deadlineMs: 480_000,
     };
@@ -68,7 +84,27 @@ const MB = 1024 * 1024;
       (x) => x.recorded >= x.sent,
       { timeoutMs: 480_000, intervalMs: 5_000 },
     );
-    expect(r).toEqual({ sent: uniqueCount(plan), recorded: uniqueCount(plan), duplicated: 0, missing: 0, unexpected: 0 });
+    const valid = validCount(plan);
+    expect(valid).toBe(7_000 - 1 - plan.unknownNumberDeliveries + plan.bulkMessages);
+    expect(r).toEqual({ sent: valid, recorded: valid, duplicated: 0, missing: 0, unexpected: 0 });
+
+    // The quarantine: each bad delivery once, with its one reason, whatever its redeliveries; nothing else.
+    const entries: QuarantineEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listQuarantine({ limit: 200, ...(cursor ? { cursor } : {}) });
+      entries.push(...page.entries);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const byReason = new Map<string, number>();
+    for (const e of entries) byReason.set(e.classifications.join(' '), (byReason.get(e.classifications.join(' ')) ?? 0) + 1);
+    expect(Object.fromEntries(byReason)).toEqual({
+      'unknown_number:900000000000097': 100,
+      'unknown_number:900000000000098': 100,
+      'unknown_number:900000000000099': 100,
+      'messages:malformed_message': plan.malformedDeliveries,
+    });
+    expect(new Set(entries.map((e) => e.deliveryId)).size).toBe(entries.length);
 
     const recordedAfterMs = Date.now() - flooded;
     const baseline = samples[0]!.rss;
@@ -77,7 +113,7 @@ const MB = 1024 * 1024;
     const late = Math.max(...samples.filter((s) => s.accepted >= 8_000).map((s) => s.rss));
     console.log(
       `flood: webhooks ${summary.webhooks} (unique ${summary.unique}, repeated ${summary.repeated}) in ${(summary.durationMs / 1000).toFixed(1)} s at concurrency ${plan.concurrency}; ` +
-        `answers ${JSON.stringify(summary.answers)}; recorded ${r.recorded} (all within ${(recordedAfterMs / 1000).toFixed(0)} s of the flood's end), duplicated ${r.duplicated}, missing ${r.missing}; ` +
+        `answers ${JSON.stringify(summary.answers)}; recorded ${r.recorded}, quarantined ${entries.length} (all within ${(recordedAfterMs / 1000).toFixed(0)} s of the flood's end), duplicated ${r.duplicated}, missing ${r.missing}; ` +
         `API RSS baseline ${(baseline / MB).toFixed(0)} MB, peak ${(peak / MB).toFixed(0)} MB, up to 2000 accepted ${(early / MB).toFixed(0)} MB, from 8000 ${(late / MB).toFixed(0)} MB (${samples.length} samples)`,
     );
     // Bounded: well under a container's memory, and no growth with the count once the flood runs.

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { assertSafeJson } from '../../api/http/json-body';
+import { ANY_NUMBER, type NumberCheck } from '../../api/webhooks/number-check';
 import { routeChanges } from '../../api/webhooks/route-changes';
 import { envelopeSchema } from '../../api/webhooks/schemas';
 import { conversationWorkflowId } from '../../contracts/ids';
@@ -98,7 +99,7 @@ const metaLike = fc.record({
 });
 
 /** What the route does with a signed body: the JSON guard, the envelope schema, then routing. */
-function parseAndRoute(json: unknown) {
+function parseAndRoute(json: unknown, numbers: NumberCheck = ANY_NUMBER) {
   try {
     assertSafeJson(json);
   } catch (err) {
@@ -107,7 +108,7 @@ function parseAndRoute(json: unknown) {
   }
   const parsed = envelopeSchema.safeParse(json);
   if (!parsed.success) return undefined;
-  return routeChanges(parsed.data, 1_764_700_000_000);
+  return routeChanges(parsed.data, 1_764_700_000_000, numbers);
 }
 
 test('any JSON: the parser answers, never throws', () => {
@@ -120,7 +121,10 @@ test('any JSON: the parser answers, never throws', () => {
 test('Meta-like webhooks with anything in their values: every change is routed or classified, never thrown on', () => {
   fc.assert(
     fc.property(metaLike, (json) => {
-      const routed = parseAndRoute(json);
+      // The registry holds the numbers ending in an even digit, under the WABA "1".
+      const routed = parseAndRoute(json, (id, waba) =>
+        Number(id.at(-1)) % 2 === 1 ? `unknown_number:${id}` : waba !== '1' ? `foreign_number:${id}` : undefined,
+      );
       if (!routed) return;
       const changes = (json.entry ?? []).reduce((n, e) => n + (Array.isArray(e.changes) ? e.changes.length : 0), 0);
       expect(routed.changes).toHaveLength(changes);
