@@ -46,7 +46,8 @@ export function createBaselineActivities(config: Config, store: MessageStore) {
           await graph.sendMessage(phoneNumberId, token, metaMessage({ waId, clientMessageId, message }));
           return Date.now();
         } catch (err) {
-          const code = err instanceof ApplicationFailure && err.type === META_API_ERROR && (err.details?.[0] as MetaErrorDetails).code;
+          const code =
+            err instanceof ApplicationFailure && err.type === META_API_ERROR && (err.details?.[0] as MetaErrorDetails).code;
           if (code !== NUMBER_RATE_LIMIT_CODE) throw err;
           await new Promise((r) => setTimeout(r, 1_000));
         }

@@ -14,8 +14,10 @@ export * from './settings';
 export * from './read-model';
 export { conversationDedupeKey, conversationDedupeKeyBeforeKinds } from './dedupe';
 export { queuedSend } from './queued-send';
+export { conversationRow, storedWindow, stateValueOf, type ConversationRow, type StoredConversation } from './stored';
 export {
   classifyInbound,
+  maySend,
   messageRefusal,
   MESSAGE_REFUSAL_REMEDIES,
   predictPricing,
