@@ -45,7 +45,7 @@ const REFRESH_MS = 1_000;
 const LINGER_MS = 2_000;
 const LINGER_POLL_MS = 100;
 /** How long before its slot is ready a send is claimed (ms): at most this long claimed and not yet sent. */
-const CLAIM_AHEAD_MS = 40;
+const CLAIM_AHEAD_MS = 100;
 /** Acceptances written at once at most. */
 const ACCEPTED_FLUSH = 20;
 
@@ -155,11 +155,13 @@ export function createSenderActivities({
     // The queue is looked at for LINGER_MS after each claim before sleeping; a batch that found
     // nothing to claim (a wake with nothing runnable, the sleep's safety net) sleeps at once.
     let lastClaimAt = 0;
-    const refresh = async () => {
+    // The queue's head is read again when asked for, or once half of what was read has gone: sends
+    // added since come after it (queue order), and one put back in its place asks for a read.
+    const refresh = async (readHeads: boolean) => {
       const now = Date.now();
       refreshedAt = now;
       counts.expired! += (await store.queue.expire(phoneNumberId, { now, windowMs })).length;
-      heads = await store.queue.peek(phoneNumberId, SCAN);
+      if (readHeads || heads.length < SCAN / 2) heads = await store.queue.peek(phoneNumberId, SCAN);
       state = await numberState(phoneNumberId);
       if (state.canSend) token = unsealToken(state.sealedToken!, config.TOKEN_SEALING_KEY);
     };
@@ -168,18 +170,18 @@ export function createSenderActivities({
     // for (`refreshedAt = 0`: a send back in its place, or nothing runnable) is waited for.
     let background: Promise<void> | undefined;
     let backgroundError: unknown;
-    const refreshAll = async () => {
+    const refreshAll = async (readHeads: boolean) => {
       await flushAccepted();
-      await refresh();
+      await refresh(readHeads);
     };
 
     while (Date.now() < deadline && stoppedBy === undefined && !context.cancellationSignal.aborted) {
       context.heartbeat();
       if (refreshedAt === 0) {
         await background;
-        await refreshAll();
+        await refreshAll(true);
       } else if (!background && Date.now() - refreshedAt >= REFRESH_MS) {
-        background = refreshAll().then(
+        background = refreshAll(false).then(
           () => void (background = undefined),
           (err: unknown) => void ((backgroundError = err), (background = undefined)),
         );
