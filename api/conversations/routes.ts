@@ -66,8 +66,8 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
     },
   );
 
-  // The number's conversations from the store (the inbox state lives only in each workflow, so
-  // there is no filter by it): newest activity first, with the window computed from the store.
+  // The number's conversations from the store (no filter by inbox state: the store has it only for
+  // conversations whose workflow keeps their row): newest activity first, with the window computed from the store.
   router.get('/numbers/:phoneNumberId/conversations', async (req, res) => {
     const { phoneNumberId } = parseRequest(numberParamsSchema, req.params, 'params');
     const query = parseRequest(listConversationsQuerySchema, req.query, 'query');
