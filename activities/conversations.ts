@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import type { ConversationEffects } from '../machines/conversation';
+import type { ConversationEffects, ConversationRow } from '../machines/conversation';
 import { isSendingBlockCode } from '../machines/meta-codes';
 import type { OnboardingEvent } from '../machines/onboarding';
 import { senderWorkflowId } from '../contracts/ids';
@@ -122,6 +122,10 @@ export function createConversationActivities({
   return {
     ...createSenderActivities({ config, store, client, log, credentials, testOnlyUnpacedSends }),
     ...effects,
+    /** The conversation's row in the store (workflows/conversation.ts), which the send API decides from. */
+    async recordConversation({ mirroredAt, ...row }: ConversationRow & { mirroredAt: number }) {
+      await store.recordConversation(row, mirroredAt);
+    },
   };
 }
 

@@ -44,6 +44,8 @@ const REFRESH_MS = 1_000;
 /** How long a batch keeps looking at an empty queue (every LINGER_POLL_MS) before it sleeps, ms. */
 const LINGER_MS = 2_000;
 const LINGER_POLL_MS = 100;
+/** How long before its slot is ready a send is claimed (ms): at most this long claimed and not yet sent. */
+const CLAIM_AHEAD_MS = 100;
 /** Acceptances written at once at most. */
 const ACCEPTED_FLUSH = 20;
 
@@ -153,22 +155,39 @@ export function createSenderActivities({
     // The queue is looked at for LINGER_MS after each claim before sleeping; a batch that found
     // nothing to claim (a wake with nothing runnable, the sleep's safety net) sleeps at once.
     let lastClaimAt = 0;
-    const refresh = async () => {
+    // The queue's head is read again when asked for, or once half of what was read has gone: sends
+    // added since come after it (queue order), and one put back in its place asks for a read.
+    const refresh = async (readHeads: boolean) => {
       const now = Date.now();
       refreshedAt = now;
       counts.expired! += (await store.queue.expire(phoneNumberId, { now, windowMs })).length;
-      heads = await store.queue.peek(phoneNumberId, SCAN);
+      if (readHeads || heads.length < SCAN / 2) heads = await store.queue.peek(phoneNumberId, SCAN);
       state = await numberState(phoneNumberId);
       if (state.canSend) token = unsealToken(state.sealedToken!, config.TOKEN_SEALING_KEY);
     };
 
+    // The periodic refresh runs beside the sends (they go on from the heads read before); one asked
+    // for (`refreshedAt = 0`: a send back in its place, or nothing runnable) is waited for.
+    let background: Promise<void> | undefined;
+    let backgroundError: unknown;
+    const refreshAll = async (readHeads: boolean) => {
+      await flushAccepted();
+      await refresh(readHeads);
+    };
+
     while (Date.now() < deadline && stoppedBy === undefined && !context.cancellationSignal.aborted) {
       context.heartbeat();
-      if (Date.now() - refreshedAt >= REFRESH_MS) {
-        await flushAccepted();
-        await refresh();
-        if (!state.canSend) break;
+      if (refreshedAt === 0) {
+        await background;
+        await refreshAll(true);
+      } else if (!background && Date.now() - refreshedAt >= REFRESH_MS) {
+        background = refreshAll(false).then(
+          () => void (background = undefined),
+          (err: unknown) => void ((backgroundError = err), (background = undefined)),
+        );
       }
+      if (backgroundError !== undefined) throw backgroundError;
+      if (!state.canSend) break;
       if (Date.now() < pausedUntil) {
         await context.sleep(Math.min(pausedUntil, deadline) - Date.now());
         continue;
@@ -191,9 +210,11 @@ export function createSenderActivities({
         } else break;
         continue;
       }
+      // Claimed a moment before the slot is ready (sendOne waits for it): the claim's round trip
+      // is not added to the slot's second.
       const wait = testOnlyUnpacedSends ? 0 : slots.readyAt(slot) - Date.now();
-      if (wait > 0) {
-        await context.sleep(wait);
+      if (wait > CLAIM_AHEAD_MS) {
+        await context.sleep(wait - CLAIM_AHEAD_MS);
         continue; // the queue or the number may have changed meanwhile: choose again
       }
       heads.splice(heads.indexOf(head), 1);
@@ -213,6 +234,7 @@ export function createSenderActivities({
       inFlight.add(sending);
     }
     await Promise.all(inFlight);
+    await background;
     await flushAccepted();
 
     if (stoppedBy !== undefined || !state.canSend) return holdAll(await numberState(phoneNumberId));
@@ -224,6 +246,14 @@ export function createSenderActivities({
     return result('continue');
 
     async function sendOne(claimed: ClaimedSend, slot: number): Promise<void> {
+      // A timer may fire a millisecond early: the slot's second is checked again.
+      for (
+        let early = slots.readyAt(slot) - Date.now();
+        !testOnlyUnpacedSends && early > 0;
+        early = slots.readyAt(slot) - Date.now()
+      ) {
+        await new Promise((r) => setTimeout(r, early));
+      }
       const answer = await post(phoneNumberId, token, claimed);
       slots.answered(slot, answer.answeredAt);
       const at = answer.answeredAt;

@@ -20,6 +20,7 @@ import { sendRate, type LoggedSendRequest } from '../test/helpers/send-rate';
 import { processTreeCpuMicros } from './lib/cpu';
 import { stackHttp } from './lib/http';
 import { runLoad } from './lib/load';
+import type { LoadResult } from './lib/load-process';
 import { Failures, option, percentile, printGrid, printTable, progress, runBench, type Row } from './lib/report';
 import { startStack, type Stack } from './lib/stack';
 import { activityScheduleToStart, countActions, totalActions, waitIdle, type Actions } from './lib/workflows';
@@ -328,6 +329,17 @@ async function accepted(
     progress(BENCH, `${run}: ${total()}/${count} accepted by the simulator`);
   }
   const result = await load;
+  if ('latencies' in result) {
+    // How the send API took the feed: its first requests against the rest, and what was tried again.
+    const { latencies, durationMs, retries, tooMany = 0 } = result as LoadResult;
+    const first = latencies.slice(0, 1000);
+    progress(
+      BENCH,
+      `${run}: the API took ${latencies.length} sends in ${(durationMs / 1000).toFixed(1)} s; latency p50 ` +
+        `${percentile(first, 50)} ms for the first ${first.length}, ${percentile(latencies.slice(1000), 50)} ms after; ` +
+        `${retries} 503 and ${tooMany} 429 tried again`,
+    );
+  }
   failures.check(result.errors === 0, `run ${run}: ${result.errors} sends failed: ${result.errorSamples.join('; ')}`);
   const ids = logs.flatMap((l) => l.sent.map((s) => s.bizOpaqueCallbackData));
   failures.check(new Set(ids).size === ids.length, `run ${run}: ${ids.length - new Set(ids).size} sends reached Meta twice`);

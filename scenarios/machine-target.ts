@@ -32,6 +32,7 @@ import {
   conversationDedupeKey,
   conversationMachine,
   sendRefusal,
+  windowOf,
   type ConversationContext,
   type EnqueueSendParams,
 } from '../machines/conversation';
@@ -46,6 +47,12 @@ import type { Coverage } from './coverage';
 import { EffectLedger } from './effects';
 import { MachineRuntime, type ActivityFunction } from './machine-runtime';
 import type { Answer, ScenarioTarget } from './target';
+
+/** The send API's view of a conversation, from its machine alone (every send goes through it here). */
+function presentMachineConversation(view: MachineView<ConversationContext>) {
+  const { phoneNumberId, waId, counts } = view.context;
+  return presentConversation({ phoneNumberId, waId }, windowOf(view), counts);
+}
 
 const APP_SECRET = 'scenario-machine-app-secret';
 /** Sends Meta refused for a while: tried again at once in machine mode, up to the sender's bound. */
@@ -303,7 +310,7 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
           body: {
             clientMessageId: request.clientMessageId,
             status: 'queued',
-            conversation: presentConversation(c.view() as MachineView<ConversationContext>),
+            conversation: presentMachineConversation(c.view() as MachineView<ConversationContext>),
           },
         };
       });
@@ -318,7 +325,7 @@ export async function startMachineTarget({ coverage }: MachineTargetOptions = {}
     async conversation(phoneNumberId, waId) {
       const c = conversations.get(conversationWorkflowId(phoneNumberId, waId));
       return c
-        ? { status: 200, body: presentConversation(c.view() as MachineView<ConversationContext>) }
+        ? { status: 200, body: presentMachineConversation(c.view() as MachineView<ConversationContext>) }
         : notFound(conversationWorkflowId(phoneNumberId, waId));
     },
     async messages(phoneNumberId, waId) {

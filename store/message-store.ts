@@ -11,6 +11,7 @@ import {
 import { messageRefusal } from '../machines/conversation/rules';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
 import { contactBook, CONTACTS_SCHEMA, type ContactBook } from './contacts';
+import { conversationRows, CONVERSATIONS_SCHEMA, type ConversationRows } from './conversations';
 import {
   applyPendingHistoryMedia,
   HISTORY_MEDIA_SCHEMA,
@@ -30,7 +31,7 @@ import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './tem
  * arrive shuffled or before their message all end in the same record.
  */
 export interface MessageStore
-  extends IdempotencyKeys, WebhookInbox, MessageTemplates, ContactBook, PushOutbox, HistoryMediaStore {
+  extends IdempotencyKeys, WebhookInbox, MessageTemplates, ContactBook, PushOutbox, HistoryMediaStore, ConversationRows {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -237,7 +238,8 @@ ${IDEMPOTENCY_SCHEMA}
 ${TEMPLATES_SCHEMA}
 ${CONTACTS_SCHEMA}
 ${PUSH_OUTBOX_SCHEMA}
-${HISTORY_MEDIA_SCHEMA}`;
+${HISTORY_MEDIA_SCHEMA}
+${CONVERSATIONS_SCHEMA}`;
 
 export interface MessageRow {
   seq: string | number;
@@ -371,6 +373,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
     ...webhookInbox(db),
     ...messageTemplates(db),
     ...contactBook(db),
+    ...conversationRows(db),
     ...pushOutbox(db),
     ...historyMediaStore(db, (content) => storableJson(content).json),
 

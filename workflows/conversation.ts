@@ -1,11 +1,13 @@
 import { patched } from '@temporalio/workflow';
 import {
   conversationDedupeKey,
+  conversationRow,
   conversationDedupeKeyBeforeKinds,
   conversationMachine,
   sendRefusal,
   type ConversationContext,
   type ConversationInput,
+  type ConversationState,
 } from '../machines/conversation';
 import { runMachine, type InterpreterOptions, type MachineWorkflowArgs } from './interpreter';
 
@@ -20,6 +22,9 @@ export const conversationActivities: InterpreterOptions<typeof conversationMachi
 /** Histories without this marker recorded a send and handed it to the sender in two activities. */
 export const QUEUE_SEND_PATCH = 'queue-send-in-store';
 
+/** Histories without this marker kept no row of the conversation in the store (the send API then asks by Update). */
+export const CONVERSATION_ROW_PATCH = 'conversation-row-in-store';
+
 /**
  * One conversation a (business number, customer): `conversation:<phone_number_id>:<wa_id>`
  * (contracts/ids.ts), started by the first webhook or send that names it. Messages live in the
@@ -31,7 +36,10 @@ export const QUEUE_SEND_PATCH = 'queue-send-in-store';
  * under a known id, reaches the store and is kept as a conflict); one without it (its history was
  * written by older code) replays with one key a message id.
  *
- * A send is decided and recorded in the number's queue in one step (`queueSend`).
+ * A run with the `conversation-row-in-store` marker keeps its row in the store whenever it changes
+ * (machines/conversation/stored.ts: inbox, free entry point, how the window last opened or closed;
+ * never per message): the send API decides a send from it without a workflow task, and asks this
+ * workflow (its `send` Update) only when there is no row or the inbox is closed.
  */
 export async function conversationWorkflow(args: MachineWorkflowArgs<ConversationInput>) {
   return runMachine(
@@ -44,6 +52,11 @@ export async function conversationWorkflow(args: MachineWorkflowArgs<Conversatio
       receivedAtField: 'at',
       continueAsNewAfterEvents: 1_000,
       dedupeMaxEntries: 10_000,
+      mirror: {
+        activity: 'recordConversation',
+        patch: CONVERSATION_ROW_PATCH,
+        of: (snapshot) => conversationRow(snapshot as ConversationState),
+      },
     },
     patched(QUEUE_SEND_PATCH) ? queueingInStore(args) : args,
   );

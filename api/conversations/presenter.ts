@@ -1,9 +1,16 @@
-import { windowOf } from '../../machines/conversation';
+import { stateValueOf, type ConversationWindow, type MessageCounts } from '../../machines/conversation';
+import { formatStateValue } from '../../contracts/machine-api';
 import type { ConversationView } from './schemas';
-import type { ConversationMachineView } from './workflow';
 
-/** What the backend sees of a conversation: its windows, what may be sent, the counts. */
-export function presentConversation(view: ConversationMachineView) {
-  const { phoneNumberId, waId, counts } = view.context;
-  return { phoneNumberId, waId, ...windowOf(view.context, view.value), counts, state: view.state } satisfies ConversationView;
+/**
+ * What the backend sees of a conversation: its windows (from its machine, or from the store's row
+ * for a send decided there), what may be sent, and the counts (the message store's: the machine
+ * does not see every send).
+ */
+export function presentConversation(
+  { phoneNumberId, waId }: { phoneNumberId: string; waId: string },
+  window: ConversationWindow,
+  counts: MessageCounts,
+) {
+  return { phoneNumberId, waId, ...window, counts, state: formatStateValue(stateValueOf(window)) } satisfies ConversationView;
 }

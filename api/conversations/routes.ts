@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { ConversationContext } from '../../machines/conversation';
+import { windowOf, type ConversationContext } from '../../machines/conversation';
 import { conversationWorkflowId } from '../../contracts/ids';
 import type { ApiDeps } from '../deps';
 import { requireApiKey } from '../http/auth';
@@ -31,7 +31,7 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
   const base = '/numbers/:phoneNumberId/conversations/:waId';
   router.use('/numbers', requireApiKey(config.BACKEND_API_KEY));
 
-  // Applied by Workflow Update: the caller learns at once whether the window allows it (409).
+  // Decided at once: the caller learns whether the window allows it (409) (./workflow).
   router.post(
     `${base}/messages`,
     ...jsonBody('64kb'),
@@ -42,7 +42,7 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
       const request = parseRequest(sendMessageSchema, req.body, 'body');
       const { clientMessageId } = request;
       await templates.refuseUnsendable(phoneNumberId, request.message);
-      const view = await sendAndQueue(
+      const sent = await sendAndQueue(
         client,
         config.TEMPORAL_TASK_QUEUE,
         store,
@@ -61,12 +61,13 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
           `${refused.hint ?? ''} ${sendable}`.trim(),
         );
       });
-      res.status(202).json({ clientMessageId, status: 'queued', conversation: presentConversation(view) } satisfies SendAnswer);
+      const conversation = presentConversation({ phoneNumberId, waId }, sent.window, sent.counts);
+      res.status(202).json({ clientMessageId, status: 'queued', conversation } satisfies SendAnswer);
     },
   );
 
-  // The number's conversations from the store (the inbox state lives only in each workflow, so
-  // there is no filter by it): newest activity first, with the window computed from the store.
+  // The number's conversations from the store (no filter by inbox state: the store has it only for
+  // conversations whose workflow keeps their row): newest activity first, with the window computed from the store.
   router.get('/numbers/:phoneNumberId/conversations', async (req, res) => {
     const { phoneNumberId } = parseRequest(numberParamsSchema, req.params, 'params');
     const query = parseRequest(listConversationsQuerySchema, req.query, 'query');
@@ -75,7 +76,9 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
 
   router.get(base, async (req, res) => {
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
-    res.json(presentConversation(await machineView<ConversationContext>(client, conversationWorkflowId(phoneNumberId, waId))));
+    const view = await machineView<ConversationContext>(client, conversationWorkflowId(phoneNumberId, waId));
+    const { counts } = await store.getConversation(phoneNumberId, waId);
+    res.json(presentConversation({ phoneNumberId, waId }, windowOf(view), counts));
   });
 
   router.get(`${base}/messages`, async (req, res) => {

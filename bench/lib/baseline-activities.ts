@@ -3,10 +3,13 @@
  * Meta, no sooner than `notBefore`, with nothing recorded anywhere: the least a durable paced send
  * does besides its workflow.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../../config';
 import { GraphClient } from '../../activities/meta/graph-client';
 import { metaMessage } from '../../activities/sender';
 import { unsealToken } from '../../activities/token-vault';
+import { META_API_ERROR, type MetaErrorDetails } from '../../machines/interpreter-contract';
+import { NUMBER_RATE_LIMIT_CODE } from '../../machines/meta-codes';
 import type { MessageStore } from '../../store';
 
 export interface BaselineSendInput {
@@ -37,8 +40,18 @@ export function createBaselineActivities(config: Config, store: MessageStore) {
       const wait = notBefore - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const message = { type: 'template', template: { name: 'order_update', language: 'en_US', category: 'utility' } } as const;
-      await graph.sendMessage(phoneNumberId, token, metaMessage({ waId, clientMessageId, message }));
-      return Date.now();
+      // A 130429 (a loaded worker's late answer shifts its slot) is Meta's "not taken": again a second later.
+      for (;;) {
+        try {
+          await graph.sendMessage(phoneNumberId, token, metaMessage({ waId, clientMessageId, message }));
+          return Date.now();
+        } catch (err) {
+          const code =
+            err instanceof ApplicationFailure && err.type === META_API_ERROR && (err.details?.[0] as MetaErrorDetails).code;
+          if (code !== NUMBER_RATE_LIMIT_CODE) throw err;
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      }
     },
   };
 }

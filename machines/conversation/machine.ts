@@ -15,14 +15,14 @@
  * counters and deadlines, never messages, so it stays the same size however long the conversation
  * runs. Times are epoch ms: `at` is when coexist received an event, `timestamp` is Meta's.
  */
-import { and, assertEvent, assign, cancel, enqueueActions, not, or, raise, setup, stateIn, type SnapshotFrom } from 'xstate';
+import { and, assertEvent, assign, cancel, enqueueActions, not, raise, setup, stateIn, type SnapshotFrom } from 'xstate';
 import { WINDOW_CLOSED_CODES } from '../meta-codes';
 import type { ConversationContext } from './context';
 import type { ConversationEffects } from './effects';
 import type { ConversationEvent } from './events';
 import { compact } from '../plain';
 import { customerMessageRecord, echoRecord, happenedAt, historyRecord, platformRecord, statusUpdate } from './records';
-import { predictPricing } from './rules';
+import { maySend, predictPricing } from './rules';
 import { DEFAULT_CONVERSATION_SETTINGS, type ConversationInput } from './settings';
 
 type Effect<K extends keyof ConversationEffects> = Parameters<ConversationEffects[K]>[0];
@@ -148,12 +148,12 @@ const conversation = setup({
         event.status.status === 'failed' &&
         (event.status.errors ?? []).some((e) => WINDOW_CLOSED_CODES.includes(e.code))),
     isFailedStatus: ({ event }) => event.type === 'message.status' && event.status.status === 'failed',
-    isTemplateSend: ({ event }) => event.type === 'send' && event.message.type === 'template',
     customerServiceWindowOpen: stateIn({ customerServiceWindow: 'open' }),
     freeEntryPointOpen: stateIn({ freeEntryPoint: 'open' }),
     freeEntryPointEligible: stateIn({ freeEntryPoint: 'eligible' }),
-    /** Templates always; free-form only inside the customer service window (the FEP window never decides). */
-    canSendMessage: or(['isTemplateSend', 'customerServiceWindowOpen']),
+    /** ./rules `maySend`; the window's deadline is kept exactly while it is open (./context). */
+    canSendMessage: ({ context, event }) =>
+      event.type === 'send' && maySend(event.message, context.customerServiceWindow.expiresAt !== undefined),
   },
   delays: {
     freeEntryPointWindow: ({ context }) => context.settings.freeEntryPointWindowMs,

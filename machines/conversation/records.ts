@@ -70,7 +70,7 @@ export function messageRecord(context: ConversationContext, message: EchoedMessa
 }
 
 export function platformRecord(
-  context: ConversationContext,
+  context: Pick<ConversationContext, 'phoneNumberId' | 'waId'>,
   event: Extract<ConversationEvent, { type: 'send' }>,
   pricing: PricingClass,
 ): MessageRecord {

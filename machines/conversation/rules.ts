@@ -118,6 +118,17 @@ function unsupportedKindOf(content: Record<string, unknown> | undefined): string
   return typeof unsupported?.type === 'string' ? unsupported.type.toLowerCase() : undefined;
 }
 
+// --- what may be sent ------------------------------------------------------------------------------
+
+/**
+ * Whether a platform send may go out: templates always; free-form only while the customer service
+ * window is open (the free-entry-point window never decides). The conversation machine's `send`
+ * guard and the send API's decision from the store both ask this.
+ */
+export function maySend(message: Pick<OutboundContent, 'type'>, customerServiceWindowOpen: boolean): boolean {
+  return message.type === 'template' || customerServiceWindowOpen;
+}
+
 // --- pricing ----------------------------------------------------------------------------------------
 
 /** Free to the business whatever the windows: written in the app (dual pricing), or by the customer. */

@@ -261,6 +261,57 @@ test('free form outside the window is refused with 409 and the template hint; a 
   expect((await messages(waId))[0].status).toBe('read');
 });
 
+test('sends in an open conversation are decided from the store, with no Update on the conversation; Meta closing the window closes it there too', async () => {
+  const waId = nextCustomer();
+  await customerWrites(waId, { text: 'Is my order ready?' });
+  // The conversation keeps its row in the store once its inbox opened; the customer's message is counted there.
+  await eventually(
+    () => h.store.getConversation(phoneNumberId, waId),
+    (c) => c.row?.inbox === 'open' && c.counts.customer === 1,
+  );
+  const answers = [];
+  for (const n of [1, 2, 3]) answers.push(await send(waId, `store-${waId}-${n}`, text(`Ready at ${n}`)));
+  expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+  expect(answers.map((a) => a.body.conversation.counts.platform)).toEqual([1, 2, 3]);
+  expect(answers[2]!.body.conversation).toMatchObject({
+    customerServiceWindow: { status: 'open' },
+    inbox: 'open',
+    allowedToSend: 'any',
+    state: 'customerServiceWindow.open,freeEntryPoint.none,inbox.open',
+  });
+  const sent = await eventually(
+    () => messages(waId),
+    (m) => m.filter((x) => x.source === 'platform' && x.status === 'delivered').length === 3,
+  );
+  expect(sent.filter((x) => x.source === 'platform').map((x) => x.pricing.billable)).toEqual([false, false, false]);
+  const handle = h.env.client.workflow.getHandle(conversationWorkflowId(phoneNumberId, waId));
+  const updates = async () =>
+    (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+  expect(await updates()).toBe(0);
+  expect((await conversation(waId)).body.counts).toMatchObject({ customer: 1, platform: 3 });
+
+  // Meta says the window closed (131047 on a status): the conversation closes it, and its row says so.
+  const wamid = sent.find((x) => x.source === 'platform')!.wamid;
+  expect((await h.sim('POST', `/messages/${wamid}/status`, { status: 'failed', errorCode: 131047 })).status).toBe(202);
+  await eventually(
+    () => h.store.getConversation(phoneNumberId, waId),
+    (c) => c.row?.customerServiceWindow.status === 'closed',
+  );
+  // A free-form send is then refused, in the machine's words; a template still goes.
+  const refused = await send(waId, `store-${waId}-closed`, text('Still there?'));
+  expect(refused.status).toBe(409);
+  expect(refused.body.error).toMatchObject({ code: 'customer_service_window_closed' });
+  expect(refused.body.error.message).toMatch(/131047/);
+  expect((await send(waId, `store-${waId}-template`, template)).status).toBe(202);
+  // The customer writes again: free-form goes once more.
+  await customerWrites(waId, { text: 'Yes' });
+  await eventually(
+    () => h.store.getConversation(phoneNumberId, waId),
+    (c) => c.counts.customer === 2,
+  );
+  expect((await send(waId, `store-${waId}-again`, text('Great'))).status).toBe(202);
+});
+
 test('duplicated and shuffled webhook deliveries record each message once', async () => {
   const waId = nextCustomer();
   const seconds = Math.floor(Date.now() / 1000);
@@ -276,14 +327,15 @@ test('duplicated and shuffled webhook deliveries record each message once', asyn
     () => handle.query(stateQuery).catch(() => undefined),
     (v) => (v?.context as any)?.counts.customer === 2,
   );
-  const view = await conversation(waId);
-  expect(view.body.counts.customer).toBe(2);
   // The store writes after the workflow counts: wait for both rows, then there must be no third.
   const recorded = await eventually(
     () => messages(waId),
     (list) => list.length >= 2,
   );
   expect(recorded.map((m) => m.id)).toEqual([m1.id, m2.id]);
+  // The counts shown are the store's, counted as each message was recorded: each once.
+  const view = await conversation(waId);
+  expect(view.body.counts.customer).toBe(2);
   // The window runs from the newest message, whatever the order of arrival.
   expect(view.body.customerServiceWindow.expiresAt).toBe((seconds - 2) * 1000 + 24 * 3_600_000);
 });
