@@ -41,6 +41,8 @@ export interface WebhookInbox {
     waId: string;
     messageId: string;
   }): Promise<{ stored: false } | { stored: true; delivery?: MessageDelivery }>;
+  /** How many quarantine entries there are, and how many of them were never replayed. */
+  countQuarantine(): Promise<{ total: number; notReplayed: number }>;
   /** Keeps a webhook with changes no workflow took, without a delivery (tests, older callers). */
   keepUnroutedWebhook(webhook: { classifications: string[]; body: unknown }): Promise<void>;
   /** The latest kept webhooks, newest first. */
@@ -321,6 +323,13 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
         raw: Buffer.from(r.raw),
       };
       return { stored: true, delivery };
+    },
+
+    async countQuarantine() {
+      const { rows } = await db.query<{ total: number; not_replayed: number }>(
+        `SELECT count(*)::int AS total, (count(*) FILTER (WHERE replayed_at IS NULL))::int AS not_replayed FROM unrouted_webhooks`,
+      );
+      return { total: Number(rows[0]?.total ?? 0), notReplayed: Number(rows[0]?.not_replayed ?? 0) };
     },
 
     async keepUnroutedWebhook({ classifications, body }) {

@@ -50,6 +50,7 @@ export const EXAMPLES: Record<string, RouteExample> = {
   listParkedEffects: { query: { limit: '20' } },
   listOpsOnboardings: { query: { stuck: 'true', limit: '50' } },
   getOpsOverview: {},
+  getOpsWebhooks: {},
   inspectOnboarding: { params: phone },
   repairOnboarding: { params: phone, body: { action: 'reset', to: 'linking' } },
   listQuarantine: { query: { classification: 'no_workflow:', limit: '50' } },
