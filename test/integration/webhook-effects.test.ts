@@ -238,7 +238,7 @@ describe('time is not trusted (finding 5)', () => {
 });
 
 describe('idempotent redeliveries (finding 6)', () => {
-  test('three redeliveries of each webhook-driven onboarding event record it once; history progress never goes back', async () => {
+  test('three redeliveries of each webhook-driven onboarding event (quality, name, history progress, account_update by number and by WABA) record it once; history progress never goes back', async () => {
     const handle = h.env.client.workflow.getHandle(onboardingWorkflowId(phone));
     // The simulator's own history (phases 0 and 1) has arrived.
     const start = await viewWhen<OnboardingContext>(handle, (v) => v.context.history.chunks >= 2);
@@ -273,6 +273,13 @@ describe('idempotent redeliveries (finding 6)', () => {
         time,
       ),
       envelope(wabaId, 'account_update', { phone_number: number, event: 'VOLUME_BASED_PRICING_TIER_UPDATE' }, time),
+      // One that names no number: for every running onboarding of the WABA in waba_info.
+      envelope(
+        '900000000000099',
+        'account_update',
+        { event: 'PARTNER_APP_INSTALLED', waba_info: { waba_id: wabaId, owner_business_id: '900000000000098' } },
+        time,
+      ),
     ];
     for (let round = 0; round < 3; round++) for (const delivery of deliveries) await postSigned(delivery);
     // A late chunk of phase 0 (new: counted) does not move the phase back.
@@ -291,14 +298,21 @@ describe('idempotent redeliveries (finding 6)', () => {
 
     // The inbox keeps each redelivery's items under the keys of the first, so none reaches the
     // workflow again (the workflow's own dedupe, below it, stays for replays from the quarantine).
-    const view = await viewWhen<OnboardingContext>(handle, (v) => v.context.history.chunks >= start.context.history.chunks + 2);
+    const view = await viewWhen<OnboardingContext>(
+      handle,
+      (v) =>
+        v.context.history.chunks >= start.context.history.chunks + 2 &&
+        v.context.lifecycleEvents.some((e) => e.event === 'PARTNER_APP_INSTALLED'),
+    );
     expect(view.duplicateCount).toBe(start.duplicateCount);
     expect(view.context.history).toMatchObject({ chunks: start.context.history.chunks + 2, phase: 2, chunkOrder: 1 });
     const newEntries = view.timeline.slice(start.timeline.length);
     for (const event of ['account.qualityUpdate', 'account.nameUpdate']) {
       expect(newEntries.filter((t) => t.event === event)).toHaveLength(1);
     }
-    expect(view.context.lifecycleEvents.filter((e) => e.event === 'VOLUME_BASED_PRICING_TIER_UPDATE')).toHaveLength(1);
+    for (const event of ['VOLUME_BASED_PRICING_TIER_UPDATE', 'PARTNER_APP_INSTALLED']) {
+      expect(view.context.lifecycleEvents.filter((e) => e.event === event)).toHaveLength(1);
+    }
     expect(view.context.statusCard).toMatchObject({ nameDecision: 'APPROVED' });
   });
 });
