@@ -84,31 +84,32 @@ async function main(): Promise<Failures> {
     progress(BENCH, `one delivery of ${bulk} messages`);
     const oneDelivery = await bulkDelivery(stack, traffic('41', Math.max(1, Math.ceil(bulk / perCustomer))), bulk, failures);
 
+    // Two halves: the answer (Meta's 200, once kept in the inbox) and the application (items in
+    // their workflows); the baseline's "answer" is its signalWithStart returning, its application the same.
     printTable(
-      `Webhook ingestion: ${rounds} × ${operations(traffic('1'))} signed webhooks, concurrency ${concurrency} (baseline: raw signalWithStart)`,
+      `Webhook ingestion: ${rounds} × ${operations(traffic('1'))} signed webhooks (one item each), concurrency ${concurrency} (baseline: raw signalWithStart)`,
       [
         {
-          metric: 'throughput',
+          metric: 'answer: throughput of 200s',
           unit: 'webhooks/s',
           baseline: throughput(baseline),
           ours: throughput(ourResult),
-          target: '>= 0.9',
         },
         {
-          metric: 'throughput applied',
-          unit: 'webhooks/s',
+          metric: 'application: items applied in their workflows',
+          unit: 'items/s',
           baseline: appliedThroughput(baselines),
           ours: appliedThroughput(measured),
           target: '>= 0.9',
         },
         {
-          metric: 'latency p50',
+          metric: 'answer: time to 200 p50',
           unit: 'ms',
           baseline: percentile(baseline.latencies, 50),
           ours: percentile(ourResult.latencies, 50),
         },
         {
-          metric: 'latency p99',
+          metric: 'answer: time to 200 p99',
           unit: 'ms',
           baseline: percentile(baseline.latencies, 99),
           ours: percentile(ourResult.latencies, 99),

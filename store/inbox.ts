@@ -35,6 +35,17 @@ export interface WebhookInbox {
   pruneInbox(olderThanMs: number, limit: number): Promise<number>;
   /** Pending items and the age of the oldest (seconds; 0 when none). */
   inboxDepth(): Promise<{ pending: number; oldestPendingSeconds: number }>;
+  /**
+   * A stored message of a conversation and the delivery it came in (the first that carried it);
+   * `delivery` absent when no kept delivery carried it (a platform send, or pruned past retention).
+   */
+  messageDelivery(query: {
+    phoneNumberId: string;
+    waId: string;
+    messageId: string;
+  }): Promise<{ stored: false } | { stored: true; delivery?: MessageDelivery }>;
+  /** How many quarantine entries there are, and how many of them were never replayed. */
+  countQuarantine(): Promise<{ total: number; notReplayed: number }>;
   /** Keeps a webhook with changes no workflow took, without a delivery (tests, older callers). */
   keepUnroutedWebhook(webhook: { classifications: string[]; body: unknown }): Promise<void>;
   /** The latest kept webhooks, newest first. */
@@ -52,7 +63,7 @@ export interface WebhookInbox {
   requeueDelivery(
     entryId: string,
     deliverySeq: string,
-    items: NewDelivery['items'],
+    items: NewItem[],
     refused: string[],
   ): Promise<{ queued: number }>;
   /**
@@ -97,9 +108,25 @@ export interface QuarantineEntry {
 export interface NewDelivery {
   /** The body exactly as received (the bytes the signature covers). */
   raw: Buffer;
-  items: { key: string; workflowId: string; item: unknown }[];
+  items: NewItem[];
   /** What the delivery holds that no workflow is addressed by; empty: nothing quarantined. */
   classifications: string[];
+}
+
+export interface NewItem {
+  key: string;
+  workflowId: string;
+  item: unknown;
+  /** The message the item carries, so that a stored message finds the bytes it came in. */
+  message?: { phoneNumberId: string; id: string };
+}
+
+export interface MessageDelivery {
+  deliveryId: string;
+  itemId: string;
+  receivedAt: string;
+  /** The delivery exactly as received. */
+  raw: Buffer;
 }
 
 export interface ClaimedItem {
@@ -154,6 +181,10 @@ CREATE INDEX IF NOT EXISTS unrouted_webhooks_classifications ON unrouted_webhook
 CREATE INDEX IF NOT EXISTS unrouted_webhooks_replay_due ON unrouted_webhooks (replay_due_at) WHERE replay_due_at IS NOT NULL;
 ALTER TABLE unrouted_webhooks ADD COLUMN IF NOT EXISTS digest text;
 CREATE UNIQUE INDEX IF NOT EXISTS unrouted_webhooks_digest ON unrouted_webhooks (digest) WHERE replayed_at IS NULL;
+ALTER TABLE webhook_items ADD COLUMN IF NOT EXISTS phone_number_id text;
+ALTER TABLE webhook_items ADD COLUMN IF NOT EXISTS message_id text;
+-- By digest: Meta sets no length on a message id, and an index entry has one.
+CREATE INDEX IF NOT EXISTS webhook_items_message ON webhook_items (phone_number_id, md5(message_id)) WHERE message_id IS NOT NULL;
 `;
 
 // Items are passed as text (JSON), never jsonb: a lone surrogate Meta sent stays as sent.
@@ -161,9 +192,10 @@ const KEEP_DELIVERY = `
 WITH d AS (
   INSERT INTO webhook_deliveries (raw) VALUES ($1) RETURNING seq
 ), i AS (
-  INSERT INTO webhook_items (delivery_seq, key, workflow_id, item)
-  SELECT d.seq, x.key, x.workflow_id, x.item
-  FROM d, unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS x(key, workflow_id, item, n)
+  INSERT INTO webhook_items (delivery_seq, key, workflow_id, item, phone_number_id, message_id)
+  SELECT d.seq, x.key, x.workflow_id, x.item, x.phone_number_id, x.message_id
+  FROM d, unnest($2::text[], $3::text[], $4::text[], $7::text[], $8::text[])
+    WITH ORDINALITY AS x(key, workflow_id, item, phone_number_id, message_id, n)
   ORDER BY x.n
   ON CONFLICT (key) DO NOTHING
   RETURNING 1
@@ -216,6 +248,8 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
         items.map((i) => JSON.stringify(i.item)),
         JSON.stringify(classifications),
         createHash('sha256').update(raw).digest('base64url'),
+        items.map((i) => i.message?.phoneNumberId ?? null),
+        items.map((i) => i.message?.id ?? null),
       ]);
       return { deliverySeq: rows[0]!.seq, queued: Number(rows[0]!.queued) };
     },
@@ -297,6 +331,45 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
       return { pending: Number(rows[0]?.pending ?? 0), oldestPendingSeconds: Math.max(0, Number(rows[0]?.oldest ?? 0)) };
     },
 
+    async messageDelivery({ phoneNumberId, waId, messageId }) {
+      // The first item that carried it and was taken (the message stored is the first applied);
+      // one still pending or set aside only when none was.
+      const { rows } = await db.query<{
+        seq: string | null;
+        delivery_seq: string | null;
+        received_at: Date | string | null;
+        raw: Uint8Array | null;
+      }>(
+        `SELECT w.seq::text AS seq, w.delivery_seq::text AS delivery_seq, d.received_at, d.raw
+         FROM messages m
+         LEFT JOIN LATERAL (
+           SELECT seq, delivery_seq FROM webhook_items
+           WHERE phone_number_id = m.phone_number_id AND md5(message_id) = md5(m.id) AND message_id = m.id
+           ORDER BY (state = 'done') DESC, seq LIMIT 1
+         ) w ON true
+         LEFT JOIN webhook_deliveries d ON d.seq = w.delivery_seq
+         WHERE m.phone_number_id = $1 AND m.wa_id = $2 AND m.id = $3`,
+        [phoneNumberId, waId, messageId],
+      );
+      const r = rows[0];
+      if (!r) return { stored: false };
+      if (r.raw === null || r.seq === null || r.delivery_seq === null || r.received_at === null) return { stored: true };
+      const delivery = {
+        deliveryId: r.delivery_seq,
+        itemId: r.seq,
+        receivedAt: new Date(r.received_at).toISOString(),
+        raw: Buffer.from(r.raw),
+      };
+      return { stored: true, delivery };
+    },
+
+    async countQuarantine() {
+      const { rows } = await db.query<{ total: number; not_replayed: number }>(
+        `SELECT count(*)::int AS total, (count(*) FILTER (WHERE replayed_at IS NULL))::int AS not_replayed FROM unrouted_webhooks`,
+      );
+      return { total: Number(rows[0]?.total ?? 0), notReplayed: Number(rows[0]?.not_replayed ?? 0) };
+    },
+
     async keepUnroutedWebhook({ classifications, body }) {
       await db.query('INSERT INTO unrouted_webhooks (classifications, body) VALUES ($1, $2)', [
         JSON.stringify(classifications),
@@ -332,11 +405,13 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
     async requeueDelivery(entryId, deliverySeq, items, refused) {
       const { rows } = await db.query<{ queued: number }>(
         `WITH i AS (
-           INSERT INTO webhook_items (delivery_seq, key, workflow_id, item)
-           SELECT $1, x.key, x.workflow_id, x.item
-           FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS x(key, workflow_id, item, n)
+           INSERT INTO webhook_items (delivery_seq, key, workflow_id, item, phone_number_id, message_id)
+           SELECT $1, x.key, x.workflow_id, x.item, x.phone_number_id, x.message_id
+           FROM unnest($2::text[], $3::text[], $4::text[], $7::text[], $8::text[])
+             WITH ORDINALITY AS x(key, workflow_id, item, phone_number_id, message_id, n)
            ORDER BY x.n
-           ON CONFLICT (key) DO UPDATE SET state = 'pending', not_before = now(), attempts = 0, last_error = NULL, done_at = NULL
+           ON CONFLICT (key) DO UPDATE SET state = 'pending', not_before = now(), attempts = 0, last_error = NULL, done_at = NULL,
+             phone_number_id = EXCLUDED.phone_number_id, message_id = EXCLUDED.message_id
              WHERE webhook_items.state = 'unattached'
            RETURNING 1
          ), u AS (
@@ -357,6 +432,8 @@ export function webhookInbox(db: SqlPort): WebhookInbox {
           items.map((i) => JSON.stringify(i.item)),
           entryId,
           JSON.stringify(refused),
+          items.map((i) => i.message?.phoneNumberId ?? null),
+          items.map((i) => i.message?.id ?? null),
         ],
       );
       return { queued: Number(rows[0]?.queued ?? 0) };

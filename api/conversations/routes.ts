@@ -18,14 +18,18 @@ import {
   numberParamsSchema,
   type ConversationList,
   listOrphanStatusesQuerySchema,
+  messageParamsSchema,
+  RAW_MESSAGE_HEADERS,
   sendMessageSchema,
   type MessagePage,
   type OrphanStatusList,
   type SendAnswer,
 } from './schemas';
 import { sendAndQueue } from './workflow';
+import { rawBody } from '../../store/inbox';
+import { locateMessage } from '../webhooks/message-location';
 
-/** The backend's conversation routes: send, read the window, read the messages. */
+/** The backend's conversation routes: send, read the window, read the messages and the bytes they came in. */
 export function conversationRoutes({ client, config, log, store }: ApiDeps, templates: TemplateChecks): Router {
   const router = Router();
   const base = '/numbers/:phoneNumberId/conversations/:waId';
@@ -85,6 +89,38 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
     const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
     const query = parseRequest(listMessagesQuerySchema, req.query, 'query');
     res.json((await store.listMessages({ phoneNumberId, waId, ...query })) satisfies MessagePage);
+  });
+
+  // The bytes a stored message came in: the whole delivery as Meta sent it (and signed it), with
+  // which delivery, inbox item and place in it in the headers. Kept as long as the inbox keeps it.
+  router.get(`${base}/messages/:messageId/raw`, async (req, res) => {
+    const { phoneNumberId, waId, messageId } = parseRequest(messageParamsSchema, req.params, 'params');
+    const found = await store.messageDelivery({ phoneNumberId, waId, messageId });
+    if (!found.stored) {
+      throw new ApiError(404, 'not_found', `no message ${messageId} in the conversation of ${waId} on ${phoneNumberId}`);
+    }
+    const { delivery } = found;
+    if (!delivery) {
+      throw new ApiError(
+        404,
+        'raw_not_kept',
+        `message ${messageId} came in no webhook delivery the inbox still keeps`,
+        undefined,
+        'a message sent by the platform came in no delivery; a delivery is kept for 8 days after it was applied',
+      );
+    }
+    const location = locateMessage(rawBody(delivery.raw), phoneNumberId, messageId);
+    const headers: Record<keyof typeof RAW_MESSAGE_HEADERS, string | undefined> = {
+      'Coexist-Delivery-Id': delivery.deliveryId,
+      'Coexist-Delivery-Received-At': delivery.receivedAt,
+      'Coexist-Item-Id': delivery.itemId,
+      // Keys along the path are Meta's; a header holds printable ASCII only.
+      'Coexist-Item-Path': location && /^[\x20-\x7e]*$/.test(location.path) ? location.path : undefined,
+      'Coexist-Entry-Index': location?.entry?.toString(),
+      'Coexist-Change-Index': location?.change?.toString(),
+    };
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.set(name, value);
+    res.type('application/json').send(delivery.raw);
   });
 
   // Statuses Meta reported for messages the store does not hold (yet): each moves onto its

@@ -74,6 +74,15 @@ export const listMessagesQuerySchema = z
 
 export const numberParamsSchema = z.object({ phoneNumberId: id }).strict();
 
+export const messageParamsSchema = conversationParamsSchema
+  .extend({
+    messageId: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,2000}$/, 'must be a message id as listed: printable ASCII, e.g. wamid.HBgL…')
+      .describe('the message’s `id`, as the message page lists it'),
+  })
+  .strict();
+
 export const listConversationsQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -189,6 +198,23 @@ export const orphanStatusListSchema = z.strictObject({
     .array(orphanStatusSchema)
     .describe('statuses whose message is not (yet) recorded, oldest first; each moves onto its message when it is'),
 });
+
+/**
+ * The raw answer's headers: which kept delivery a message came in, and where in it. The body is
+ * the delivery exactly as Meta sent it (it may hold other items beside this message).
+ */
+export const RAW_MESSAGE_HEADERS = {
+  'Coexist-Delivery-Id': 'the inbox delivery the message came in (the first that carried it)',
+  'Coexist-Delivery-Received-At': 'when Meta delivered it (ISO 8601, UTC)',
+  'Coexist-Item-Id': 'the inbox item that carried the message to its conversation',
+  'Coexist-Item-Path': 'the message in the body, e.g. `entry[0].changes[0].value.messages[2]`',
+  'Coexist-Entry-Index': 'its index in `entry[]` (absent when the body has no `entry[]`)',
+  'Coexist-Change-Index': 'its index in the entry’s `changes[]` (absent when the entry has none)',
+} as const;
+
+export const rawDeliverySchema = z
+  .unknown()
+  .describe('the delivery’s bytes exactly as Meta sent them and the signature covered them (lone surrogate escapes and all)');
 
 export type ConversationView = z.infer<typeof conversationViewSchema>;
 export type ConversationList = z.infer<typeof conversationListSchema>;

@@ -17,7 +17,7 @@ import * as quarantine from '../ops/quarantine-schemas';
 import * as ops from '../ops/schemas';
 import * as templates from '../templates/schemas';
 import * as webhooks from '../webhooks/schemas';
-import { EXAMPLES } from './examples';
+import { EXAMPLES, RAW_DELIVERY_EXAMPLE } from './examples';
 import { openApiDocumentSchema } from './schemas';
 
 export type Method = 'get' | 'post';
@@ -31,6 +31,9 @@ interface Answer {
   schema: z.ZodType;
   /** application/json unless said. */
   mediaType?: MediaType;
+  /** Response headers by name, each with its description (strings). */
+  headers?: Record<string, string>;
+  example?: unknown;
 }
 
 export interface RouteDoc {
@@ -91,6 +94,7 @@ const RESPONSE_COMPONENTS = {
   OpsOnboarding: ops.opsOnboardingSchema,
   OpsOverview: ops.opsOverviewSchema,
   ParkedPage: ops.parkedPageSchema,
+  OpsWebhooks: ops.opsWebhooksSchema,
   QuarantineEntry: quarantine.quarantineEntrySchema,
   QuarantineList: quarantine.quarantineListSchema,
   QuarantineInspection: quarantine.quarantineInspectionSchema,
@@ -273,6 +277,25 @@ export const ROUTES: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/numbers/:phoneNumberId/conversations/:waId/messages/:messageId/raw',
+    operationId: 'getMessageRaw',
+    tag: 'conversations',
+    auth: 'backend',
+    summary:
+      'The bytes a message came in: the whole webhook delivery exactly as Meta sent it, with where the message is in it (headers); 404 raw_not_kept for a platform send or a delivery past the inbox’s retention',
+    params: conversations.messageParamsSchema,
+    responses: {
+      200: {
+        description: 'the delivery as received, byte for byte (it may hold other items beside this message)',
+        schema: conversations.rawDeliverySchema,
+        headers: conversations.RAW_MESSAGE_HEADERS,
+        example: RAW_DELIVERY_EXAMPLE,
+      },
+    },
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'get',
     path: '/numbers/:phoneNumberId/templates',
     operationId: 'listTemplates',
     tag: 'templates',
@@ -340,6 +363,16 @@ export const ROUTES: RouteDoc[] = [
     query: ops.parkedQuerySchema,
     responses: { 200: json('a page, newest first; pass nextCursor for the next', ops.parkedPageSchema) },
     errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/ops/webhooks',
+    operationId: 'getOpsWebhooks',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Meta’s webhooks waiting or set aside: the inbox’s depth and dispatch lag, the quarantine’s size, parked effects',
+    responses: { 200: json('the counts now', ops.opsWebhooksSchema) },
+    errors: [401, 503],
   },
   {
     method: 'get',
@@ -526,6 +559,9 @@ const REPLAYED_HEADERS = {
 
 export type JsonSchema = Record<string, unknown>;
 
+const stringHeaders = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+
 export interface OpenApiOperation {
   operationId: string;
   summary: string;
@@ -627,7 +663,13 @@ function operation(route: RouteDoc): OpenApiOperation {
     responses[status] = {
       description: answer.description,
       ...(route.idempotent ? { headers: REPLAYED_HEADERS } : {}),
-      content: content(answer.mediaType ?? 'application/json', schemaFor(answer.schema, 'output')),
+      ...(answer.headers ? { headers: stringHeaders(answer.headers) } : {}),
+      content: {
+        [answer.mediaType ?? 'application/json']: {
+          schema: schemaFor(answer.schema, 'output'),
+          ...(answer.example !== undefined ? { example: answer.example } : {}),
+        },
+      },
     };
   }
   const error = content('application/json', { $ref: `${SCHEMA_URI}Error` });

@@ -41,6 +41,7 @@ export const EXAMPLES: Record<string, RouteExample> = {
   },
   getConversation: { params: conversation },
   listMessages: { params: conversation, query: { limit: '20', order: 'desc' } },
+  getMessageRaw: { params: { ...conversation, messageId: 'wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQUFERjE5QjVDQkI0NUE3OTk2AA==' } },
   listTemplates: { params: { phoneNumberId: conversation.phoneNumberId }, query: { status: 'APPROVED' } },
   refreshTemplates: { params: { phoneNumberId: conversation.phoneNumberId } },
   listContacts: { params: { phoneNumberId: conversation.phoneNumberId }, query: { search: 'pablo', limit: '50' } },
@@ -49,6 +50,7 @@ export const EXAMPLES: Record<string, RouteExample> = {
   listParkedEffects: { query: { limit: '20' } },
   listOpsOnboardings: { query: { stuck: 'true', limit: '50' } },
   getOpsOverview: {},
+  getOpsWebhooks: {},
   inspectOnboarding: { params: phone },
   repairOnboarding: { params: phone, body: { action: 'reset', to: 'linking' } },
   listQuarantine: { query: { classification: 'no_workflow:', limit: '50' } },
@@ -84,4 +86,33 @@ export const EXAMPLES: Record<string, RouteExample> = {
       ],
     },
   },
+};
+
+/** A delivery as `getMessageRaw` returns it: Meta's bytes for a customer's text (headers say where the message is). */
+export const RAW_DELIVERY_EXAMPLE = {
+  object: 'whatsapp_business_account',
+  entry: [
+    {
+      id: '102290129340398',
+      changes: [
+        {
+          field: 'messages',
+          value: {
+            messaging_product: 'whatsapp',
+            metadata: { display_phone_number: '15550783881', phone_number_id: conversation.phoneNumberId },
+            contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: conversation.waId }],
+            messages: [
+              {
+                from: conversation.waId,
+                id: 'wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQUFERjE5QjVDQkI0NUE3OTk2AA==',
+                timestamp: '1764842400',
+                type: 'text',
+                text: { body: 'Is my order on its way?' },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  ],
 };

@@ -8,7 +8,15 @@ import { jsonBody } from '../http/json-body';
 import { phoneNumberParamsSchema } from '../onboardings/schemas';
 import { repairEvent } from './events';
 import { presentInspection, presentRow } from './presenter';
-import { actionSchema, listQuerySchema, parkedQuerySchema, type OpsList, type OpsOverviewView, type ParkedPage } from './schemas';
+import {
+  actionSchema,
+  listQuerySchema,
+  parkedQuerySchema,
+  type OpsList,
+  type OpsOverviewView,
+  type OpsWebhooks,
+  type ParkedPage,
+} from './schemas';
 import { opsOverview } from './overview';
 import { stageBudgets } from './stuck';
 import { inspectOnboarding, listOnboardings, repairOnboarding } from './workflow';
@@ -18,7 +26,7 @@ export function opsRoutes({ client, config, log, store }: ApiDeps): Router {
   const router = Router();
   const budgets = stageBudgets(config.OPS_STAGE_BUDGETS);
   const overview = opsOverview(client, budgets, config.METRICS_VISIBILITY_CACHE_MS);
-  router.use(['/ops/onboardings', '/ops/overview', '/ops/parked'], requireOpsToken(config.OPS_TOKENS));
+  router.use(['/ops/onboardings', '/ops/overview', '/ops/parked', '/ops/webhooks'], requireOpsToken(config.OPS_TOKENS));
 
   router.get('/ops/overview', async (_req, res) => {
     res.json((await overview()) satisfies OpsOverviewView);
@@ -37,6 +45,16 @@ export function opsRoutes({ client, config, log, store }: ApiDeps): Router {
   router.get('/ops/parked', async (req, res) => {
     const query = parseRequest(parkedQuerySchema, req.query, 'query');
     res.json((await store.listParkedEffects(query)) satisfies ParkedPage);
+  });
+
+  // What of Meta's webhooks waits or was set aside: the inbox and its dispatch lag, the quarantine, parked effects.
+  router.get('/ops/webhooks', async (_req, res) => {
+    const [inbox, quarantine, parked] = await Promise.all([
+      store.inboxDepth(),
+      store.countQuarantine(),
+      store.countParkedEffects(),
+    ]);
+    res.json({ inbox, quarantine, parked: { total: parked } } satisfies OpsWebhooks);
   });
 
   router.get('/ops/onboardings/:phoneNumber', async (req, res) => {

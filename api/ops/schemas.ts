@@ -169,3 +169,17 @@ export const parkedPageSchema = z.strictObject({
 });
 
 export type ParkedPage = z.infer<typeof parkedPageSchema>;
+
+export const opsWebhooksSchema = z.strictObject({
+  inbox: z.strictObject({
+    pending: z.int().describe('webhook items kept (answered 200) and not yet taken by their workflows'),
+    oldestPendingSeconds: z.number().describe('the dispatch lag: how long the oldest of them has waited (0 when none)'),
+  }),
+  quarantine: z.strictObject({
+    total: z.int().describe('entries kept aside (GET /ops/quarantine lists them)'),
+    notReplayed: z.int().describe('of them, never replayed'),
+  }),
+  parked: z.strictObject({ total: z.int().describe('conversation effects parked (GET /ops/parked lists them)') }),
+});
+
+export type OpsWebhooks = z.infer<typeof opsWebhooksSchema>;

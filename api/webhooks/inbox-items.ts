@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { ConversationEvent, ConversationInput } from '../../machines/conversation';
 import { conversationDedupeKey } from '../../machines/conversation';
 import type { OnboardingEvent } from '../../machines/onboarding';
+import type { NewItem } from '../../store/inbox';
 import type { Routed } from './route-changes';
 
 export type InboxItem =
@@ -19,7 +20,7 @@ export type InboxItem =
 /** The inbox's workflow column for an item addressed by WABA (resolved when it is dispatched). */
 export const wabaAddress = (wabaId: string) => `waba:${wabaId}`;
 
-export function inboxItems(routed: Routed): { key: string; workflowId: string; item: InboxItem }[] {
+export function inboxItems(routed: Routed): (NewItem & { item: InboxItem })[] {
   return [
     ...routed.deliveries.map(({ workflowId, event }) => ({
       key: itemKey(workflowId, event),
@@ -31,11 +32,16 @@ export function inboxItems(routed: Routed): { key: string; workflowId: string; i
       workflowId: wabaAddress(wabaId),
       item: { kind: 'waba', wabaId, event } as const,
     })),
-    ...routed.conversations.map(({ workflowId, conversation, event }) => ({
-      key: itemKey(workflowId, event),
-      workflowId,
-      item: { kind: 'conversation', conversation, event } as const,
-    })),
+    ...routed.conversations.map(({ workflowId, conversation, event }) => {
+      const messageId = 'message' in event ? (event.message as { id?: unknown }).id : undefined;
+      return {
+        key: itemKey(workflowId, event),
+        workflowId,
+        item: { kind: 'conversation', conversation, event } as const,
+        // A message's item is found again by its id: the read API returns the bytes it came in.
+        ...(typeof messageId === 'string' ? { message: { phoneNumberId: conversation.phoneNumberId, id: messageId } } : {}),
+      };
+    }),
   ];
 }
 

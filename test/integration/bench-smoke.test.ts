@@ -66,21 +66,23 @@ const succeeded = async (name: keyof typeof runs) => {
 
 jest.setTimeout(600_000);
 
-test('webhooks: throughput and latencies of the API against raw signalWithStart', async () => {
+test('webhooks: both halves (the answer and the application) of the API against raw signalWithStart, and one bulk delivery', async () => {
   const table = await succeeded('webhooks');
   expect([...table.keys()]).toEqual([
-    'throughput (webhooks/s)',
-    'throughput applied (webhooks/s)',
-    'latency p50 (ms)',
-    'latency p99 (ms)',
+    'answer: throughput of 200s (webhooks/s)',
+    'application: items applied in their workflows (items/s)',
+    'answer: time to 200 p50 (ms)',
+    'answer: time to 200 p99 (ms)',
     '503 answers tried again',
     'CPU per webhook, caller of Temporal (ms)',
     'CPU per webhook, HTTP load generator (ms)',
     'one delivery of 20 messages: time to 200 (ms)',
     'one delivery of 20 messages: time to applied (ms)',
   ]);
-  expect(table.get('throughput (webhooks/s)')![3]).toBe('ratio >= 0.9');
-  expect(Number(table.get('throughput (webhooks/s)')![0])).toBeGreaterThan(0);
+  const applied = table.get('application: items applied in their workflows (items/s)')!;
+  expect(applied[3]).toBe('ratio >= 0.9');
+  expect(Number(applied[0])).toBeGreaterThan(0);
+  expect(Number(table.get('answer: throughput of 200s (webhooks/s)')![0])).toBeGreaterThan(0);
 });
 
 test('interpreter: CPU per event, task latency and replay against the hand-written workflow', async () => {

@@ -278,6 +278,14 @@ describe('real answers match their documented schemas', () => {
     );
     expect(next.body.messages[0]).toMatchObject({ clientMessageId: 'oa-2', source: 'platform' });
     expect((await call('get', `/numbers/${phoneNumberId}/conversations/${waId}/messages?limit=0`)).status).toBe(400);
+    // The customer's message as the delivery it came in; the platform's send came in none.
+    const raw = await call('get', `/numbers/${phoneNumberId}/conversations/${waId}/messages/${page.body.messages[0].id}/raw`);
+    expect(raw).toMatchObject({ status: 200, body: { object: 'whatsapp_business_account' } });
+    const rawOfSend = await call(
+      'get',
+      `/numbers/${phoneNumberId}/conversations/${waId}/messages/${next.body.messages[0].id}/raw`,
+    );
+    expect(rawOfSend).toMatchObject({ status: 404, body: { error: { code: 'raw_not_kept' } } });
     // Every status found its message: no orphans.
     const orphans = await call('get', `/numbers/${phoneNumberId}/conversations/${waId}/orphan-statuses?limit=10`);
     expect(orphans).toMatchObject({ status: 200, body: { statuses: [] } });
@@ -326,6 +334,10 @@ describe('real answers match their documented schemas', () => {
     expect(await call('get', '/ops/parked?limit=5', { headers: ops })).toMatchObject({ status: 200, body: { parked: [] } });
     expect((await call('get', '/ops/parked?cursor=%21', { headers: ops })).status).toBe(400);
     expect((await call('get', '/ops/parked')).status).toBe(401);
+    const webhooks = await call('get', '/ops/webhooks', { headers: ops });
+    expect(webhooks).toMatchObject({ status: 200, body: { parked: { total: 0 } } });
+    expect(webhooks.body.inbox.pending).toBeGreaterThanOrEqual(0);
+    expect((await call('get', '/ops/webhooks')).status).toBe(401);
     expect((await call('get', `/ops/onboardings/${encodeURIComponent('+15550619999')}`, { headers: ops })).status).toBe(404);
   });
 

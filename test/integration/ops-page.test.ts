@@ -2,17 +2,19 @@
  * The ops page in real headless Chromium against `npm start`: nothing without a valid token; an
  * onboarding left in linking past its budget shows as stuck, opens with its machine drawn and its
  * timeline, what it waits for and only the repairs its state accepts, and "Refresh linking" repairs it
- * with the operator named; the overview draws the funnel, the time in stage against the budget and the rates; the parked effects are listed. Skipped, saying why, when there is no Chromium (apt-get install -y chromium).
+ * with the operator named; the overview draws the funnel, the time in stage against the budget and the rates; the parked effects are listed; the webhooks section shows the inbox's depth and dispatch lag, the quarantine (count, latest entries with their reason, each opened from its link) and the parked count. Skipped, saying why, when there is no Chromium (apt-get install -y chromium).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { signWebhook } from '../../api/webhooks/signature';
 import { findChromium } from '../helpers/chromium';
 import { stackEnvironment, startStack, type StackProcess } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
 
 const API_KEY = 'local-backend-api-key';
 const OPS_TOKEN = 'carol-ops-token-0001';
+const APP_SECRET = 'ops-page-meta-app-secret-0001';
 const phone = '+15550400001';
 const screenshot = resolve(__dirname, '..', 'artifacts', 'ops-page.png');
 
@@ -43,6 +45,7 @@ if ('missing' in found) {
     stack = startStack({
       ...env,
       OPS_TOKENS: `carol:${OPS_TOKEN}`,
+      META_APP_SECRET: APP_SECRET,
       OPS_STAGE_BUDGETS: '{"linking":1000}',
     });
     await stack.waitForLine(/API listening/);
@@ -187,6 +190,55 @@ if ('missing' in found) {
 
     mkdirSync(join(screenshot, '..'), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
+    await page.context().close();
+  });
+
+  test('the webhooks section shows the inbox depth and dispatch lag, the quarantine with its reasons and links, and the parked count', async () => {
+    // A signed delivery for another of Meta's products: answered 200 and quarantined as `object:page`.
+    const raw = JSON.stringify({ object: 'page', entry: [{ id: '800000000000777', time: 1764842400, changes: [] }] });
+    const posted = await fetch(`${stack.apiUrl}/webhooks/meta`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(raw, APP_SECRET) },
+      body: raw,
+    });
+    expect(posted.status).toBe(200);
+    const ops = { authorization: `Bearer ${OPS_TOKEN}` };
+    const { entries } = (await (
+      await fetch(`${stack.apiUrl}/ops/quarantine?classification=object%3Apage`, { headers: ops })
+    ).json()) as any;
+    expect(entries).toHaveLength(1);
+    const id = entries[0].id as string;
+
+    const { page } = await openPage();
+    await signIn(page, OPS_TOKEN);
+    const row = page.locator(`#quarantine tr[data-id="${id}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.locator('td').nth(2).innerText()).toBe('object:page');
+    expect(await row.locator('a').getAttribute('href')).toBe(`/ops/quarantine/${id}`);
+    expect(await page.locator('#quarantine-empty').isHidden()).toBe(true);
+
+    // The counts, as the API gives them.
+    const counts = (await (await fetch(`${stack.apiUrl}/ops/webhooks`, { headers: ops })).json()) as any;
+    expect(counts.quarantine.total).toBeGreaterThanOrEqual(1);
+    const dd = (key: string) => page.locator(`#webhook-counts dd[data-key="${key}"]`);
+    await dd('Quarantined')
+      .filter({ hasText: /^[1-9]\d* \([1-9]\d* never replayed\)$/ })
+      .waitFor();
+    expect(await dd('Inbox pending').innerText()).toMatch(/^\d+$/);
+    expect(await dd('Dispatch lag').innerText()).toMatch(/^\d+(s|m \d+s|h \d+m|d \d+h)$/);
+    expect(await dd('Parked').innerText()).toBe(String(counts.parked.total));
+
+    // The link opens the entry here, fetched with the token: its reason and the delivery as Meta sent it.
+    await row.locator('a').click();
+    await page.locator('#quarantine-detail').waitFor({ state: 'visible' });
+    expect(await page.locator('#quarantine-title').innerText()).toBe(`Quarantine entry #${id}: object:page`);
+    expect(JSON.parse(await page.locator('#quarantine-body').innerText())).toMatchObject({
+      id,
+      classifications: ['object:page'],
+      body: JSON.parse(raw),
+      bytes: Buffer.byteLength(raw),
+    });
+    expect(new URL(page.url()).pathname).toBe('/ops');
     await page.context().close();
   });
 });

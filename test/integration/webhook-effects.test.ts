@@ -238,7 +238,7 @@ describe('time is not trusted (finding 5)', () => {
 });
 
 describe('idempotent redeliveries (finding 6)', () => {
-  test('three redeliveries of each webhook-driven onboarding event record it once; history progress never goes back', async () => {
+  test('three redeliveries of each webhook-driven onboarding event (quality, name, history progress, account_update by number and by WABA) record it once; history progress never goes back', async () => {
     const handle = h.env.client.workflow.getHandle(onboardingWorkflowId(phone));
     // The simulator's own history (phases 0 and 1) has arrived.
     const start = await viewWhen<OnboardingContext>(handle, (v) => v.context.history.chunks >= 2);
@@ -273,6 +273,13 @@ describe('idempotent redeliveries (finding 6)', () => {
         time,
       ),
       envelope(wabaId, 'account_update', { phone_number: number, event: 'VOLUME_BASED_PRICING_TIER_UPDATE' }, time),
+      // One that names no number: for every running onboarding of the WABA in waba_info.
+      envelope(
+        '900000000000099',
+        'account_update',
+        { event: 'PARTNER_APP_INSTALLED', waba_info: { waba_id: wabaId, owner_business_id: '900000000000098' } },
+        time,
+      ),
     ];
     for (let round = 0; round < 3; round++) for (const delivery of deliveries) await postSigned(delivery);
     // A late chunk of phase 0 (new: counted) does not move the phase back.
@@ -291,14 +298,21 @@ describe('idempotent redeliveries (finding 6)', () => {
 
     // The inbox keeps each redelivery's items under the keys of the first, so none reaches the
     // workflow again (the workflow's own dedupe, below it, stays for replays from the quarantine).
-    const view = await viewWhen<OnboardingContext>(handle, (v) => v.context.history.chunks >= start.context.history.chunks + 2);
+    const view = await viewWhen<OnboardingContext>(
+      handle,
+      (v) =>
+        v.context.history.chunks >= start.context.history.chunks + 2 &&
+        v.context.lifecycleEvents.some((e) => e.event === 'PARTNER_APP_INSTALLED'),
+    );
     expect(view.duplicateCount).toBe(start.duplicateCount);
     expect(view.context.history).toMatchObject({ chunks: start.context.history.chunks + 2, phase: 2, chunkOrder: 1 });
     const newEntries = view.timeline.slice(start.timeline.length);
     for (const event of ['account.qualityUpdate', 'account.nameUpdate']) {
       expect(newEntries.filter((t) => t.event === event)).toHaveLength(1);
     }
-    expect(view.context.lifecycleEvents.filter((e) => e.event === 'VOLUME_BASED_PRICING_TIER_UPDATE')).toHaveLength(1);
+    for (const event of ['VOLUME_BASED_PRICING_TIER_UPDATE', 'PARTNER_APP_INSTALLED']) {
+      expect(view.context.lifecycleEvents.filter((e) => e.event === event)).toHaveLength(1);
+    }
     expect(view.context.statusCard).toMatchObject({ nameDecision: 'APPROVED' });
   });
 });
@@ -345,5 +359,99 @@ describe('statuses always visible (finding 7)', () => {
       pricing: { billable: false, type: 'free_customer_service', category: 'service', basis: 'meta' },
     });
     expect(await messages(waId)).toEqual([]);
+  });
+});
+
+describe('a message read back as the bytes it came in (finding 7)', () => {
+  /** GET …/messages/:id/raw: the answer's bytes, headers and status. */
+  async function raw(waId: string, id: string) {
+    const response = await fetch(`${h.apiUrl}/numbers/${pnid}/conversations/${waId}/messages/${encodeURIComponent(id)}/raw`, {
+      headers: { 'x-api-key': h.config.BACKEND_API_KEY },
+    });
+    return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
+  }
+
+  test('a message’s raw route returns the delivery byte for byte (a lone surrogate escape included) and where the message is in it; 404 otherwise', async () => {
+    const waId = nextCustomer();
+    const target = nextWamid();
+    const before = nextWamid();
+    const time = nowSeconds();
+    const meta = JSON.stringify(metadata());
+    // Written by hand, as Meta's bytes are: spacing, key order and escapes that JSON.stringify
+    // would not reproduce. The other number's entry carries the same id first (ids are unique per
+    // number, not across them), so the message is found under its own number.
+    const body = `{"object":"whatsapp_business_account","entry":[
+ {"id":"${otherWabaId}","time":${time},"changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":${JSON.stringify(metadata(otherPhone, otherPnid))},"messages":[{"from":"${waId}","id":"${target}","timestamp":"${time}","type":"text","text":{"body":"for the other number"}}]}}]},
+ {"id":"${wabaId}","time":${time},"changes":[
+  {"field":"messages","value":{"messaging_product":"whatsapp","metadata":${meta},"statuses":[{"id":"${nextWamid()}","status":"read","timestamp":"${time}","recipient_id":"${waId}"}]}},
+  {"field":"messages","value":{"messaging_product":"whatsapp","metadata":${meta},"contacts":[{"wa_id":"${waId}","profile":{"name":"Sheena"}}],
+   "messages":[
+    {"from":"${waId}","id":"${before}","timestamp":"${time}","type":"text","text":{"body":"first"}},
+    {"timestamp":"${time}","from":"${waId}","id":"${target}","type":"text","text":{"body":"lone \\ud800 surrogate, caf\\u00e9 and café"}}
+   ]}}
+ ]}
+]}`;
+    const sent = Buffer.from(body, 'utf8');
+    const post = () =>
+      fetch(`${h.apiUrl}/webhooks/meta`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(sent, h.config.META_APP_SECRET) },
+        body: sent,
+      });
+    expect((await post()).status).toBe(200);
+    const stored = await messagesWhen(waId, (m) => m.some((x) => x.id === target));
+    expect(stored.find((m) => m.id === target).content).toEqual({ text: { body: 'lone \ud800 surrogate, café and café' } });
+
+    const got = await raw(waId, target);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(got.bytes.equals(sent)).toBe(true);
+    expect(got.bytes.toString('utf8')).toContain('lone \\ud800 surrogate');
+    expect({
+      path: got.headers.get('coexist-item-path'),
+      entry: got.headers.get('coexist-entry-index'),
+      change: got.headers.get('coexist-change-index'),
+    }).toEqual({ path: 'entry[1].changes[1].value.messages[1]', entry: '1', change: '1' });
+    expect(got.headers.get('coexist-delivery-id')).toMatch(/^\d+$/);
+    expect(got.headers.get('coexist-item-id')).toMatch(/^\d+$/);
+    expect(Date.parse(got.headers.get('coexist-delivery-received-at')!)).toBeLessThanOrEqual(Date.now());
+    // The message beside it came in the same delivery.
+    const beside = await raw(waId, before);
+    expect(beside.bytes.equals(sent)).toBe(true);
+    expect(beside.headers.get('coexist-delivery-id')).toBe(got.headers.get('coexist-delivery-id'));
+    expect(beside.headers.get('coexist-item-path')).toBe('entry[1].changes[1].value.messages[0]');
+
+    // A redelivery of the same bytes changes nothing: still the first delivery.
+    expect(await (await post()).json()).toMatchObject({ queued: 0 });
+    expect((await raw(waId, target)).headers.get('coexist-delivery-id')).toBe(got.headers.get('coexist-delivery-id'));
+
+    // Unknown here: 404 with a JSON error that says so.
+    for (const [who, id] of [
+      [waId, nextWamid()],
+      [nextCustomer(), target],
+    ] as const) {
+      const unknown = await raw(who, id);
+      expect(unknown.status).toBe(404);
+      expect(JSON.parse(unknown.bytes.toString())).toEqual({
+        error: { code: 'not_found', message: `no message ${id} in the conversation of ${who} on ${pnid}` },
+      });
+    }
+
+    // A platform send came in no delivery: 404 raw_not_kept, saying why.
+    const clientMessageId = `raw-${process.pid}-${messageSeq}`;
+    const send = await h.api('POST', `/numbers/${pnid}/conversations/${waId}/messages`, {
+      clientMessageId,
+      message: { type: 'text', text: { body: 'Your order has shipped.' } },
+    });
+    expect(send.status).toBe(202);
+    const platform = (await messagesWhen(waId, (m) => m.some((x) => x.clientMessageId === clientMessageId))).find(
+      (x) => x.clientMessageId === clientMessageId,
+    );
+    const notKept = await raw(waId, platform.id);
+    expect(notKept.status).toBe(404);
+    expect(JSON.parse(notKept.bytes.toString()).error).toMatchObject({
+      code: 'raw_not_kept',
+      hint: expect.stringContaining('sent by the platform'),
+    });
   });
 });

@@ -109,8 +109,7 @@ test('1,000 messages in one delivery: answered 200 at once (kept in the inbox), 
   const answer = await post(JSON.stringify(envelope([messagesChange(b, messages)])));
   expect(answer.status).toBe(200);
   expect(answer.body).toEqual({ received: 1000, queued: 1000, unrouted: [] });
-  // Generous: the answer waits for the store only, never for the 1,000 signals (bench:webhooks measures it).
-  expect(answer.ms).toBeLessThan(15_000);
+  // Its time is bench:webhooks' to measure (one delivery of 1,000: time to 200 and to applied), never a test's.
   const stored = await readable(b, customers, () => 50);
   for (const waId of customers) {
     const ids = stored.get(waId)!.map((m) => m.id);
@@ -149,7 +148,6 @@ test('a 3 MB history chunk is answered 200 and all its messages are readable; a 
   const answer = await post(raw);
   expect(answer.status).toBe(200);
   expect(answer.body.queued).toBe(1000 + 1); // the messages and the chunk's progress
-  expect(answer.ms).toBeLessThan(15_000);
   const stored = await readable(b, customers, () => 100);
   expect([...stored.values()].flat().every((m) => m.source === 'history')).toBe(true);
   // No onboarding of that number runs: its progress is kept in the quarantine, not lost.

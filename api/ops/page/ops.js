@@ -592,13 +592,59 @@ async function loadParked() {
   $('parked-empty').hidden = parked.length > 0;
 }
 
+// --- webhooks: the inbox, the quarantine, parked effects ---------------------------------------------------
+
+async function loadWebhooks() {
+  const [counts, { entries }] = await Promise.all([api('/ops/webhooks'), api('/ops/quarantine?limit=10')]);
+  $('webhook-counts').replaceChildren(
+    ...pairs({
+      'Inbox pending': counts.inbox.pending,
+      'Dispatch lag': duration(counts.inbox.oldestPendingSeconds * 1000),
+      Quarantined: `${counts.quarantine.total} (${counts.quarantine.notReplayed} never replayed)`,
+      Parked: counts.parked.total,
+    }),
+  );
+  fillRows(
+    $('quarantine'),
+    entries.map((q) =>
+      el(
+        'tr',
+        { data: { id: q.id } },
+        el('td', {}, el('a', { href: `/ops/quarantine/${encodeURIComponent(q.id)}`, data: { quarantine: q.id } }, `#${q.id}`)),
+        el('td', {}, time(q.receivedAt)),
+        el('td', {}, q.classifications.join(', ')),
+        el('td', {}, q.replayedAt ? time(q.replayedAt) : ''),
+      ),
+    ),
+  );
+  $('quarantine-empty').hidden = entries.length > 0;
+}
+
+// The entry is token-guarded JSON: the link opens it here, fetched with the operator's token.
+$('quarantine').addEventListener('click', async (event) => {
+  const link = event.target.closest('a[data-quarantine]');
+  if (!link) return;
+  event.preventDefault();
+  try {
+    const entry = await api(`/ops/quarantine/${encodeURIComponent(link.dataset.quarantine)}`);
+    $('quarantine-title').textContent = `Quarantine entry #${entry.id}: ${entry.classifications.join(', ')}`;
+    $('quarantine-body').textContent = JSON.stringify(entry, null, 2);
+    $('quarantine-detail').hidden = false;
+  } catch (error) {
+    handleError(error);
+  }
+});
+$('close-quarantine').addEventListener('click', () => {
+  $('quarantine-detail').hidden = true;
+});
+
 // --- refresh -----------------------------------------------------------------------------------------
 
 async function refresh() {
   if (!token || refreshing || acting) return;
   refreshing = true;
   try {
-    await Promise.all([loadList(), loadOverview(), loadParked()]);
+    await Promise.all([loadList(), loadOverview(), loadParked(), loadWebhooks()]);
     const [phone, before] = [openPhone, actionsDone];
     if (phone) {
       const detail = await api(`/ops/onboardings/${encodeURIComponent(phone)}`);
