@@ -6,7 +6,6 @@ import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { createApp } from '../../api/app';
-import { signWebhook } from '../../api/webhooks/signature';
 import { conversationWorkflowId } from '../../contracts/ids';
 import { eventSignal, stateQuery, type MachineEvent } from '../../contracts/machine-api';
 import { senderQuery } from '../../contracts/sender';
@@ -15,6 +14,7 @@ import { onboardToActive } from '../helpers/onboard';
 import { freePort } from '../helpers/ports';
 import { burstOfSends, expectPaced } from '../helpers/send-burst';
 import type { LoggedSendRequest } from '../helpers/send-rate';
+import { postSignedWebhook, customerMessagesEnvelope } from '../helpers/webhooks';
 import { eventually } from '../helpers/wait';
 
 let h: Harness;
@@ -43,41 +43,11 @@ const messages = async (waId: string, pnid = phoneNumberId) =>
   (await h.api('GET', `/numbers/${pnid}/conversations/${waId}/messages?order=asc&limit=200`)).body.messages as any[];
 const send = (waId: string, clientMessageId: string, message: Record<string, unknown>, pnid = phoneNumberId) =>
   h.api('POST', `/numbers/${pnid}/conversations/${waId}/messages`, { clientMessageId, message });
-/** A webhook as Meta sends it, signed with the app secret, straight to the API. */
-async function postSigned(body: unknown) {
-  const raw = JSON.stringify(body);
-  const response = await fetch(`${h.apiUrl}/webhooks/meta`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(raw, h.config.META_APP_SECRET) },
-    body: raw,
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as { received: number; queued: number; unrouted: string[] };
-}
+const postSigned = (body: unknown) => postSignedWebhook(h, body);
 
 /** A `messages` change with these customer messages, as Meta writes it. */
-function customerMessages(waId: string, messages: unknown[]) {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: wabaId,
-        time: Math.floor(Date.now() / 1000),
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId },
-              contacts: [{ wa_id: waId, profile: { name: 'Pablo' } }],
-              messages,
-            },
-          },
-        ],
-      },
-    ],
-  };
-}
+const customerMessages = (waId: string, messages: unknown[]) =>
+  customerMessagesEnvelope({ wabaId, phoneNumberId, display: phone.slice(1) }, waId, messages);
 
 const template = { type: 'template', template: { name: 'order_update', language: 'en_US', category: 'utility' } };
 const text = (body: string) => ({ type: 'text', text: { body } });

@@ -15,6 +15,7 @@ import { ROUTES, type RouteDoc } from '../../api/openapi/document';
 import { signWebhook } from '../../api/webhooks/signature';
 import { API_KEY, startHarness, type Harness } from '../helpers/harness';
 import { onboardToActive } from '../helpers/onboard';
+import { customerMessagesEnvelope, customerText } from '../helpers/webhooks';
 import { eventually } from '../helpers/wait';
 
 let h: Harness;
@@ -135,30 +136,13 @@ function validBody(route: RouteDoc): unknown {
   return body;
 }
 
-function customerMessage(wamid: string, text: string) {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: wabaId,
-        time: Math.floor(Date.now() / 1000),
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: phone.slice(1), phone_number_id: phoneNumberId },
-              contacts: [{ wa_id: waId, profile: { name: 'Hostile' } }],
-              messages: [
-                { from: waId, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  };
-}
+const customerMessage = (wamid: string, text: string) =>
+  customerMessagesEnvelope(
+    { wabaId, phoneNumberId, display: phone.slice(1) },
+    waId,
+    [customerText(waId, wamid, text)],
+    'Hostile',
+  );
 
 /** Valid credentials of the route (for a signed route: the signature of this body). */
 function credentials(route: RouteDoc, body: string | Buffer = ''): Record<string, string> {

@@ -5,10 +5,10 @@
  * anywhere, and replayable; a delivery Meta sends before the onboarding registers its number is
  * replayed once it does. Real API over HTTP, real Temporal, the simulator, signed bodies.
  */
-import { signWebhook } from '../../api/webhooks/signature';
 import { startHarness, type Harness } from '../helpers/harness';
 import { createPhone, onboardToActive, scan, throughSignup } from '../helpers/onboard';
 import { registerNumber } from '../helpers/register';
+import { postSignedWebhook, customerMessagesEnvelope, customerText } from '../helpers/webhooks';
 import { eventually } from '../helpers/wait';
 
 let h: Harness;
@@ -21,15 +21,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-async function post(raw: string) {
-  const response = await fetch(`${h.apiUrl}/webhooks/meta`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(raw, h.config.META_APP_SECRET) },
-    body: raw,
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as { received: number; queued: number; unrouted: string[] };
-}
+const post = (raw: string) => postSignedWebhook(h, raw);
 
 async function ops(method: string, path: string, body?: unknown) {
   const response = await fetch(`${h.apiUrl}${path}`, {
@@ -62,31 +54,9 @@ const drained = () =>
     { timeoutMs: 120_000 },
   );
 
-/** A signed envelope with one `messages` change: a customer's text, with the profile Meta sends beside it. */
-function customerText(wabaId: string, number: { phoneNumberId: string; display: string }, waId: string, id: string) {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: wabaId,
-        time: Math.floor(Date.now() / 1000),
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: number.display, phone_number_id: number.phoneNumberId },
-              contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: waId }],
-              messages: [
-                { from: waId, id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'Hi' } },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  });
-}
+/** An envelope with one `messages` change: a customer's text, with the profile Meta sends beside it. */
+const customerTextRaw = (wabaId: string, number: { phoneNumberId: string; display: string }, waId: string, id: string) =>
+  JSON.stringify(customerMessagesEnvelope({ wabaId, ...number }, waId, [customerText(waId, id, 'Hi')], 'Sheena Nelson'));
 
 /**
  * The sample the App Dashboard's "Test" button posts for the `messages` field, as Meta publishes it:
@@ -141,7 +111,7 @@ test('a number registered under another WABA is quarantined as foreign_number, n
   const number = { phoneNumberId: tenant.phoneNumberId, display: phone.slice(1) };
   const otherWaba = '800000000000777';
   const waId = '16505557101';
-  const raw = customerText(otherWaba, number, waId, 'wamid.foreign-1');
+  const raw = customerTextRaw(otherWaba, number, waId, 'wamid.foreign-1');
   expect(await post(raw)).toEqual({ received: 1, queued: 0, unrouted: [`foreign_number:${tenant.phoneNumberId}`] });
   await drained();
   expect((await h.api('GET', `/numbers/${tenant.phoneNumberId}/conversations/${waId}`)).status).toBe(404);
@@ -154,7 +124,7 @@ test('a number registered under another WABA is quarantined as foreign_number, n
   expect(await messagesOf(tenant.phoneNumberId, waId)).toEqual([]);
 
   // The same change under the tenant's own WABA is applied: the check is the WABA, not the number.
-  const own = customerText(tenant.wabaId, number, waId, 'wamid.foreign-own');
+  const own = customerTextRaw(tenant.wabaId, number, waId, 'wamid.foreign-own');
   expect(await post(own)).toMatchObject({ queued: 1, unrouted: [] });
   await eventually(
     () => messagesOf(tenant.phoneNumberId, waId),
@@ -163,7 +133,7 @@ test('a number registered under another WABA is quarantined as foreign_number, n
 
   // A number of ours that the registry has under that WABA (the cause fixed): the replay applies it, once.
   const moved = { phoneNumberId: '106540352299001', display: '15550719001' };
-  const movedRaw = customerText(otherWaba, moved, waId, 'wamid.foreign-moved');
+  const movedRaw = customerTextRaw(otherWaba, moved, waId, 'wamid.foreign-moved');
   await registerNumber(h.store, { ...moved, wabaId: '800000000000778' });
   expect(await post(movedRaw)).toMatchObject({ queued: 0, unrouted: [`foreign_number:${moved.phoneNumberId}`] });
   const [movedEntry] = await quarantined(`foreign_number:${moved.phoneNumberId}`);
@@ -191,7 +161,7 @@ test('a message Meta delivers before the onboarding registers its number is repl
   expect(await h.store.numbers.get(ids.phoneNumberId)).toBeUndefined();
   const number = { phoneNumberId: ids.phoneNumberId, display: phone.slice(1) };
   const waId = '16505557102';
-  const raw = customerText(ids.wabaId, number, waId, 'wamid.early-1');
+  const raw = customerTextRaw(ids.wabaId, number, waId, 'wamid.early-1');
   expect(await post(raw)).toEqual({ received: 1, queued: 0, unrouted: [`unknown_number:${ids.phoneNumberId}`] });
   const [entry] = await quarantined(`unknown_number:${ids.phoneNumberId}`);
   expect(entry.replayedAt).toBeUndefined();

@@ -11,6 +11,7 @@ import { PERMANENT_FAILURE_ATTEMPTS } from '../../activities/parking';
 import { http } from '../helpers/harness';
 import { startHarness, type Harness } from '../helpers/harness';
 import { onboardToActive } from '../helpers/onboard';
+import { postSignedWebhook } from '../helpers/webhooks';
 import { eventually, viewWhen } from '../helpers/wait';
 
 const OPS_TOKEN = 'effects-ops-token-0001';
@@ -41,15 +42,7 @@ const nextWamid = () => `wamid.effects-${process.pid}-${++messageSeq}`;
 const nowSeconds = () => String(Math.floor(Date.now() / 1000));
 
 /** Posts a body exactly as given (bytes and all), signed with the app secret as Meta signs it. */
-async function postSigned(body: unknown) {
-  const raw = JSON.stringify(body);
-  const response = await fetch(`${h.apiUrl}/webhooks/meta`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(raw, h.config.META_APP_SECRET) },
-    body: raw,
-  });
-  expect(response.status).toBe(200);
-}
+const postSigned = (body: unknown) => postSignedWebhook(h, body);
 
 const envelope = (entryId: string, field: string, value: unknown, time = Math.floor(Date.now() / 1000)) => ({
   object: 'whatsapp_business_account',
