@@ -128,5 +128,3 @@ export function createConversationActivities({
     },
   };
 }
-
-export { metaMessage } from './sender';
