@@ -125,6 +125,7 @@ async function startServices(
   if (CLUSTER) {
     if (!postgres) throw new Error("BENCH_TEMPORAL=cluster needs the machine's PostgreSQL (not BENCH_DATABASE_URL)");
     cluster = await startTemporalCluster(postgres.url, dataDir);
+    reportUnexpectedExit(cluster);
     variables = { ...variables, TEMPORAL_ADDRESS: cluster.address };
     config = loadConfig(variables);
   }
@@ -173,6 +174,7 @@ async function startServices(
     clearTimeout(timer);
     await connection.close();
     await server?.stop();
+    if (cluster) stopping.add(cluster);
     await cluster?.stop();
     await simServer.close();
     await postgres?.stop();
@@ -190,11 +192,13 @@ async function startServices(
     appSecret: APP_SECRET,
     temporalAddress,
     workers: workers.length,
+    /** The cluster's Temporal server RSS (bytes), or undefined on the dev server. */
+    serverRssBytes: () => cluster?.server.rssBytes(),
     /**
-     * The workers' CPU time (all of them), RSS and heap (the largest of them) now; with `gc`,
-     * after a full garbage collection.
+     * The workers' CPU time (all of them), RSS and heap (the largest of them) now, and each
+     * worker's own (`each`); with `gc`, after a full garbage collection.
      */
-    async workerUsage({ gc = false } = {}): Promise<WorkerUsage> {
+    async workerUsage({ gc = false } = {}): Promise<WorkerUsage & { each: WorkerUsage[] }> {
       const usages = await Promise.all(
         workers.map(async (worker) => {
           const answer = nextMessage<{ usage: WorkerUsage }>(worker, 'usage');
@@ -206,6 +210,7 @@ async function startServices(
         cpuMicros: usages.reduce((sum, u) => sum + u.cpuMicros, 0),
         rssBytes: Math.max(...usages.map((u) => u.rssBytes)),
         heapUsedBytes: Math.max(...usages.map((u) => u.heapUsedBytes)),
+        each: usages,
       };
     },
     /**
@@ -224,6 +229,21 @@ async function startServices(
     stop,
   };
 }
+
+/**
+ * The cluster's server ending on its own (not by `stop`) says why: its exit and last lines. The
+ * workers would otherwise only log "connection refused".
+ */
+function reportUnexpectedExit(cluster: TemporalCluster): void {
+  const server = cluster.server;
+  void server.exited.then(({ code, signal }) => {
+    if (stopping.has(cluster)) return;
+    console.error(
+      `[bench] the Temporal server exited (${code ?? signal}); its last lines:\n${server.lines.slice(-40).join('\n')}`,
+    );
+  });
+}
+const stopping = new WeakSet<TemporalCluster>();
 
 export type Stack = Awaited<ReturnType<typeof startServices>>;
 
