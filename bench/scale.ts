@@ -3,6 +3,7 @@
  * webhooks from a second process, on a fresh stack per N. Worker RSS, the dev server's disk,
  * webhook throughput and the longest history of any run, against N; the smallest N is the baseline.
  */
+import { loadavg } from 'node:os';
 import { conversationWorkflowId } from '../contracts/ids';
 import { runLoad, throughput } from './lib/load';
 import { Failures, listOption, option, printGrid, printTable, progress, runBench } from './lib/report';
@@ -18,10 +19,15 @@ const number = { phoneNumberId: '900000000004', wabaId: '800000000004', displayP
  */
 const HISTORY_BOUND = 10_240;
 
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+
 interface AtN {
   n: number;
   rssMb: number;
   heapMb: number;
+  /** Each worker's RSS after the run and heap after a full GC (MB): one per worker. */
+  eachRssMb: number[];
+  eachHeapMb: number[];
   diskMb: number;
   webhooksPerSecond: number;
   longestHistory: number;
@@ -44,10 +50,24 @@ async function main(): Promise<Failures> {
     try {
       await stack.registerNumber(number);
       const t: TrafficSpec = { run: String(n).slice(-5), ...number, customers: n, messagesPerCustomer: perConversation };
+      // Every minute of the load, each worker's RSS (and the cluster server's): a long run that
+      // does not finish still shows how memory went.
+      const sampler = setInterval(() => {
+        void stack.workerUsage().then((u) => {
+          const server = stack.serverRssBytes();
+          progress(
+            BENCH,
+            `N = ${n} sample: worker RSS ${u.each.map((w) => mb(w.rssBytes)).join(' / ')} MB` +
+              (server ? `, Temporal server RSS ${mb(server)} MB` : '') +
+              `, load average ${loadavg()[0]!.toFixed(1)}`,
+          );
+        });
+      }, 60_000);
       const load = await runLoad(BENCH, `N = ${n} webhooks`, {
         concurrency,
         job: { kind: 'webhooks', url: `${stack.apiUrl}/webhooks/meta`, appSecret: stack.appSecret, traffic: t },
-      });
+      }).finally(() => clearInterval(sampler));
+      progress(BENCH, `N = ${n}: posted in ${(load.durationMs / 1000).toFixed(0)} s, ${throughput(load).toFixed(1)} webhooks/s`);
       failures.check(load.errors === 0, `N = ${n}: ${load.errors} webhooks failed: ${load.errorSamples.join('; ')}`);
       const ids = Array.from({ length: n }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
       // A 200 means kept in the inbox: each conversation has taken its messages once they are applied.
@@ -67,6 +87,8 @@ async function main(): Promise<Failures> {
         n,
         rssMb: usage.rssBytes / 2 ** 20,
         heapMb: retained.heapUsedBytes / 2 ** 20,
+        eachRssMb: usage.each.map((w) => mb(w.rssBytes)),
+        eachHeapMb: retained.each.map((w) => mb(w.heapUsedBytes)),
         diskMb: (await stack.serverDiskBytes()) / 2 ** 20,
         webhooksPerSecond: throughput(load),
         longestHistory: Math.max(...seen.map((s) => s.historyLength)),
@@ -83,15 +105,26 @@ async function main(): Promise<Failures> {
     `Scale: per N (${perConversation} messages per conversation, concurrency ${concurrency})`,
     [
       'N',
-      'worker RSS after (MB)',
-      'worker heap after GC (MB)',
+      'worker RSS after (MB, largest)',
+      'worker heap after GC (MB, largest)',
+      'each worker RSS / heap after GC (MB)',
       'server disk (MB)',
       'webhooks/s',
       'longest history (events)',
       '503s tried again',
       'minutes',
     ],
-    results.map((r) => [r.n, r.rssMb, r.heapMb, r.diskMb, r.webhooksPerSecond, r.longestHistory, r.retries, r.minutes]),
+    results.map((r) => [
+      r.n,
+      r.rssMb,
+      r.heapMb,
+      r.eachRssMb.map((rss, i) => `${rss} / ${r.eachHeapMb[i]}`).join(', '),
+      r.diskMb,
+      r.webhooksPerSecond,
+      r.longestHistory,
+      r.retries,
+      r.minutes,
+    ]),
   );
   const small = results[0]!;
   const large = results.at(-1)!;

@@ -73,6 +73,19 @@ const CLUSTER = process.env.BENCH_TEMPORAL === 'cluster';
 const WORKERS = Number(process.env.BENCH_WORKERS ?? (CLUSTER ? 2 : 1));
 
 const running = new Set<() => Promise<void>>();
+
+/**
+ * A stack being stopped: the Temporal client may have scheduled a retry of a call the closing
+ * connection cut, which then throws "Channel has been shut down" from its timer (the SDK's retry
+ * interceptor does not check the channel). Harmless once the stack is stopping; anything else
+ * still ends the benchmark.
+ */
+let stopping = 0;
+process.on('uncaughtException', (err) => {
+  if (stopping > 0 && err.message === 'Channel has been shut down') return;
+  console.error(err);
+  process.exit(1);
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void Promise.allSettled([...running].map((stop) => stop())).then(() => process.exit(130));
@@ -125,6 +138,7 @@ async function startServices(
   if (CLUSTER) {
     if (!postgres) throw new Error("BENCH_TEMPORAL=cluster needs the machine's PostgreSQL (not BENCH_DATABASE_URL)");
     cluster = await startTemporalCluster(postgres.url, dataDir);
+    reportUnexpectedExit(cluster);
     variables = { ...variables, TEMPORAL_ADDRESS: cluster.address };
     config = loadConfig(variables);
   }
@@ -165,6 +179,7 @@ async function startServices(
 
   const stop = async () => {
     running.delete(stop);
+    stopping++;
     await runningApi?.close();
     await store?.close();
     for (const w of workers) w.kill('SIGTERM');
@@ -173,10 +188,13 @@ async function startServices(
     clearTimeout(timer);
     await connection.close();
     await server?.stop();
+    if (cluster) stoppedClusters.add(cluster);
     await cluster?.stop();
     await simServer.close();
     await postgres?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    // A retry scheduled before the close fires within its backoff (at most seconds).
+    setTimeout(() => stopping--, 30_000).unref();
   };
   running.add(stop);
 
@@ -190,6 +208,8 @@ async function startServices(
     appSecret: APP_SECRET,
     temporalAddress,
     workers: workers.length,
+    /** The cluster's Temporal server RSS (bytes), or undefined on the dev server. */
+    serverRssBytes: () => cluster?.server.rssBytes(),
     /**
      * A benchmark's business number in the number registry under its WABA, as its onboarding
      * writes it (webhooks for a number the registry does not hold are quarantined). Needs `api`.
@@ -206,10 +226,10 @@ async function startServices(
       });
     },
     /**
-     * The workers' CPU time (all of them), RSS and heap (the largest of them) now; with `gc`,
-     * after a full garbage collection.
+     * The workers' CPU time (all of them), RSS and heap (the largest of them) now, and each
+     * worker's own (`each`); with `gc`, after a full garbage collection.
      */
-    async workerUsage({ gc = false } = {}): Promise<WorkerUsage> {
+    async workerUsage({ gc = false } = {}): Promise<WorkerUsage & { each: WorkerUsage[] }> {
       const usages = await Promise.all(
         workers.map(async (worker) => {
           const answer = nextMessage<{ usage: WorkerUsage }>(worker, 'usage');
@@ -221,6 +241,7 @@ async function startServices(
         cpuMicros: usages.reduce((sum, u) => sum + u.cpuMicros, 0),
         rssBytes: Math.max(...usages.map((u) => u.rssBytes)),
         heapUsedBytes: Math.max(...usages.map((u) => u.heapUsedBytes)),
+        each: usages,
       };
     },
     /**
@@ -239,6 +260,21 @@ async function startServices(
     stop,
   };
 }
+
+/**
+ * The cluster's server ending on its own (not by `stop`) says why: its exit and last lines. The
+ * workers would otherwise only log "connection refused".
+ */
+function reportUnexpectedExit(cluster: TemporalCluster): void {
+  const server = cluster.server;
+  void server.exited.then(({ code, signal }) => {
+    if (stoppedClusters.has(cluster)) return;
+    console.error(
+      `[bench] the Temporal server exited (${code ?? signal}); its last lines:\n${server.lines.slice(-40).join('\n')}`,
+    );
+  });
+}
+const stoppedClusters = new WeakSet<TemporalCluster>();
 
 export type Stack = Awaited<ReturnType<typeof startServices>>;
 

@@ -53,8 +53,14 @@ export async function waitApplied(client: Client, ids: string[], count: number, 
   const deadline = Date.now() + timeoutMs;
   for (let behind = ids; behind.length > 0;) {
     if (Date.now() > deadline) throw new Error(`${behind.length} conversations not applied after ${timeoutMs} ms`);
-    const seen = await inspect(client, behind).catch(() => [] as Inspected[]);
-    const done = new Set(seen.filter((s) => s.eventCount >= count).map((s) => s.id));
+    // One read that fails (a query timing out on a loaded worker) leaves that conversation behind, not the pass.
+    const seen = await mapLimit(behind, 20, (id) => inspect(client, [id]).catch(() => [] as Inspected[]));
+    const done = new Set(
+      seen
+        .flat()
+        .filter((s) => s.eventCount >= count)
+        .map((s) => s.id),
+    );
     behind = behind.filter((id) => !done.has(id));
     if (behind.length > 0) await new Promise((r) => setTimeout(r, 100));
   }
