@@ -51,13 +51,13 @@ export function quarantineRoutes({ config, log, store, dispatcher }: ApiDeps): R
           continue;
         }
         // Routed as received: the events keep the time Meta delivered them.
-        const { items, historyMedia } = (() => {
-          try {
-            return readDelivery(entry.raw, Date.parse(entry.receivedAt));
-          } catch {
-            return { items: [], historyMedia: [] };
-          }
-        })();
+        // Bytes that are not JSON replay nothing; a store that fails fails the request.
+        const { items, historyMedia } = await readDelivery(entry.raw, Date.parse(entry.receivedAt), store).catch(
+          (err: unknown) => {
+            if (err instanceof ApiError) return { items: [], historyMedia: [] };
+            throw err;
+          },
+        );
         // History media follow-ups filed before they were understood reach their placeholders now.
         for (const media of historyMedia) await store.attachHistoryMedia(media);
         const { queued } = await store.requeueDelivery(id, entry.deliveryId, items);
