@@ -21,6 +21,7 @@ import type { OnboardingEvent } from '../machines/onboarding';
 import { sends } from '../observability/metrics';
 import type { MessageStore } from '../store/message-store';
 import type { ClaimedSend, QueueHead } from '../store/send-queue';
+import { recipientOf, type Recipient } from './customer-address';
 import { GraphClient } from './meta/graph-client';
 import { numberStateLookup, type CredentialsLookup, type NumberState } from './number-state';
 import { unsealToken } from './token-vault';
@@ -102,7 +103,10 @@ export function createSenderActivities({
   ) {
     let outcome: SendOutcome;
     try {
-      const { messageId } = await graph.sendMessage(phoneNumberId, token, metaMessage(send));
+      const address = await recipientOf(store, phoneNumberId, send.waId).catch((err: unknown) => {
+        throw new NotSent(`the customer's address could not be read: ${(err as Error).message}`);
+      });
+      const { messageId } = await graph.sendMessage(phoneNumberId, token, metaMessage(send, address));
       outcome = { outcome: 'accepted', wamid: messageId };
     } catch (err) {
       outcome = outcomeOfError(err, log, phoneNumberId, send.clientMessageId);
@@ -432,6 +436,7 @@ class Slots {
 
 /** What a failed request to Meta means for the send. */
 function outcomeOfError(err: unknown, log: Logger, phoneNumberId: string, clientMessageId: string): SendOutcome {
+  if (err instanceof NotSent) return { outcome: 'retry', reason: err.message };
   if (!(err instanceof ApplicationFailure)) {
     // Not an answer from Meta: the request may have left.
     return { outcome: 'unconfirmed', reason: (err as Error).message };
@@ -456,9 +461,18 @@ function backoff(baseMs: number, attempt: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }
 
-/** Meta's `/messages` body for an outbound message (docs/meta.md#sending). */
-export function metaMessage({ waId, clientMessageId, message }: Pick<SendMessageInput, 'waId' | 'clientMessageId' | 'message'>) {
-  return { to: waId, biz_opaque_callback_data: clientMessageId, ...metaContent(message) };
+/** Failed before the request was made: Meta never saw it. */
+class NotSent extends Error {}
+
+/**
+ * Meta's `/messages` body for an outbound message (docs/meta.md#sending), to the customer's phone
+ * number (`to`) or, when it is not known, their business-scoped user id (`recipient`).
+ */
+export function metaMessage(
+  { waId, clientMessageId, message }: Pick<SendMessageInput, 'waId' | 'clientMessageId' | 'message'>,
+  address: Recipient = { to: waId },
+) {
+  return { ...address, biz_opaque_callback_data: clientMessageId, ...metaContent(message) };
 }
 
 function metaContent(message: OutboundContent): { type: string; [key: string]: unknown } {

@@ -74,10 +74,25 @@ export function toWaId(number: string): string | undefined {
   return WA_ID.test(digits) ? digits : undefined;
 }
 
-/** One conversation a (business phone_number_id, customer wa_id). */
+/**
+ * A business-scoped user id (BSUID) as Meta writes it: a country code, a dot and up to 128 letters
+ * or digits (`US.13491208655302741918`); a parent BSUID has `ENT` in between
+ * (`US.ENT.11815799212886844830`). Never digits only, so never mistaken for a wa_id.
+ */
+export const BSUID = /^[A-Za-z]{2,4}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/;
+
+/** A conversation's customer key: the customer's wa_id, or their BSUID when first known without a phone number. */
+export function isCustomerKey(key: string): boolean {
+  return WA_ID.test(key) || BSUID.test(key);
+}
+
+/**
+ * One conversation a (business phone_number_id, customer key): `conversation:<phone_number_id>:<wa_id>`,
+ * or `conversation:<phone_number_id>:<BSUID>` for a customer first known by username (store/customers.ts).
+ */
 export function conversationWorkflowId(phoneNumberId: string, waId: string): string {
   if (!META_ID.test(phoneNumberId)) throw new Error(`not a phone_number_id: ${phoneNumberId}`);
-  if (!WA_ID.test(waId)) throw new Error(`not a wa_id: ${waId}`);
+  if (!isCustomerKey(waId)) throw new Error(`not a wa_id nor a business-scoped user id: ${waId}`);
   return `conversation:${phoneNumberId}:${waId}`;
 }
 

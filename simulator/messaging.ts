@@ -64,8 +64,16 @@ interface SendRequest {
 
 interface SentMessage {
   wamid: string;
+  /** As requested: the phone number (`to`) or the business-scoped user id (`recipient`). */
   to: string;
+  /** The customer's phone number as statuses show it (`recipient_id`): empty when sent by BSUID and not shared. */
   waId: string;
+  /** The customer's key in the simulator: their BSUID when they have one, else the phone number. */
+  customer: string;
+  /** Sent to a customer with a BSUID: statuses carry `recipient_user_id` and `contacts`. */
+  user?: SimUser;
+  /** Sent by `recipient` (no `to`). */
+  byRecipient: boolean;
   type: string;
   bizOpaqueCallbackData: string | null;
   acceptedAt: number;
@@ -80,8 +88,25 @@ interface Conversation {
   freeEntryPointExpiresAt?: number;
 }
 
+/**
+ * A WhatsApp user known to the business by a business-scoped user id (BSUID): one who adopted a
+ * username and hides their phone number, until they share it (docs/meta.md#usernames-and-business-scoped-user-ids).
+ */
+export interface SimUser {
+  userId: string;
+  username?: string;
+  /** Their phone number (digits); Meta shows it only while `phoneShared`. */
+  waId?: string;
+  phoneShared: boolean;
+}
+
 const digits = (s: string) => s.replace(/\D/g, '');
 const waIdSchema = z.string().regex(/^[1-9]\d{6,14}$/, 'a wa_id: digits only, 7 to 15');
+/** A BSUID as Meta documents it: a country code, a dot, then letters and digits (`US.13491208655302741918`). */
+const userIdSchema = z
+  .string()
+  .regex(/^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$/, 'a business-scoped user id, e.g. US.13491208655302741918');
+const customerSchema = z.union([waIdSchema, userIdSchema]);
 
 const media = z
   .object({ id: z.string().min(1).optional(), link: z.url().optional(), caption: z.string().optional() })
@@ -111,7 +136,12 @@ const sendSchema = z
   .object({
     messaging_product: z.literal('whatsapp'),
     recipient_type: z.literal('individual').optional(),
-    to: z.string().refine((to) => /^[1-9]\d{6,14}$/.test(digits(to)), 'not a phone number'),
+    // `to` a phone number, or `recipient` a BSUID or parent BSUID; with both, `to` wins.
+    to: z
+      .string()
+      .refine((to) => /^[1-9]\d{6,14}$/.test(digits(to)), 'not a phone number')
+      .optional(),
+    recipient: userIdSchema.optional(),
     // Meta's default when `type` is left out.
     type: z.enum(Object.keys(contents) as [string, ...string[]]).default('text'),
     context: z
@@ -120,7 +150,8 @@ const sendSchema = z
       .optional(),
     biz_opaque_callback_data: z.string().max(512).optional(),
   })
-  .loose();
+  .loose()
+  .refine((m) => m.to !== undefined || m.recipient !== undefined, { message: 'to or recipient is required', path: ['to'] });
 
 const errorTitles: Record<number, string> = {
   130429: 'Rate limit hit',
@@ -160,6 +191,24 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   };
   const byWamid = new Map<string, SentMessage>();
   let pairRate = ctx.pairRate;
+  /** Users with a BSUID, by `<phone_number_id>:<BSUID>`. */
+  const users = new Map<string, SimUser>();
+  const userOf = (n: SimNumber, userId: string) => users.get(`${n.phoneNumberId}:${userId}`);
+  const userByPhone = (n: SimNumber, waId: string) =>
+    [...users.entries()].find(([k, u]) => k.startsWith(`${n.phoneNumberId}:`) && u.waId === waId)?.[1];
+  /** A customer named by phone or BSUID: their user (if any) and the key their window and pair rate go by. */
+  const customerOf = (n: SimNumber, identifier: string): { key: string; user?: SimUser; phone?: string } => {
+    if (userIdSchema.safeParse(identifier).success) {
+      const user = userOf(n, identifier);
+      if (!user) throw Object.assign(new Error(`no user ${identifier} on this number`), { status: 404 });
+      return { key: user.userId, user };
+    }
+    const user = userByPhone(n, identifier);
+    return { key: user?.userId ?? identifier, phone: identifier, ...(user ? { user } : {}) };
+  };
+  /** The phone number Meta shows for a customer: theirs when shared, else empty. */
+  const shownPhone = (c: { user?: SimUser; phone?: string }) =>
+    c.user ? (c.user.phoneShared ? (c.user.waId ?? '') : '') : (c.phone ?? '');
 
   const conversation = (n: SimNumber, waId: string): Conversation => {
     const key = `${n.phoneNumberId}:${waId}`;
@@ -176,7 +225,7 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   /** How many of `log` (ordered by acceptance) were accepted after `since`, optionally to one customer. */
   const acceptedSince = (log: SentMessage[], since: number, waId?: string) => {
     let count = 0;
-    for (let i = log.length - 1; i >= 0 && log[i]!.acceptedAt > since; i--) if (!waId || log[i]!.waId === waId) count++;
+    for (let i = log.length - 1; i >= 0 && log[i]!.acceptedAt > since; i--) if (!waId || log[i]!.customer === waId) count++;
     return count;
   };
   const metadata = (n: SimNumber) => ({ display_phone_number: ctx.display(n), phone_number_id: n.phoneNumberId });
@@ -204,8 +253,7 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
 
   /**
    * A send addressed by business-scoped user id (`recipient`, no `to`) of an authentication
-   * template: Meta needs a phone number for it and refuses with 131062. (Other sends by
-   * `recipient` are not simulated: the send schema asks for `to`.)
+   * template: Meta needs a phone number for it and refuses with 131062.
    */
   function refuseUsernameRecipient(n: SimNumber, raw: Record<string, unknown>) {
     if (raw.to !== undefined || typeof raw.recipient !== 'string' || raw.type !== 'template') return;
@@ -229,7 +277,12 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     refuseUsernameRecipient(n, raw);
     const parsed = sendSchema.safeParse(raw);
     if (!parsed.success) throw invalidParameter(raw, parsed.error.issues[0]!);
-    const { to, type, biz_opaque_callback_data } = parsed.data;
+    const { type, biz_opaque_callback_data } = parsed.data;
+    const byRecipient = parsed.data.to === undefined;
+    const to = parsed.data.to ?? parsed.data.recipient!;
+    const recipientUser = byRecipient ? userOf(n, to) : undefined;
+    if (byRecipient && !recipientUser)
+      throw new MetaError(400, 131026, 'Message undeliverable', `no WhatsApp user ${to} is known to this business`);
     const content = contents[type]!.safeParse(raw[type]);
     if (!content.success)
       throw invalidParameter(raw, { ...content.error.issues[0]!, path: [type, ...content.error.issues[0]!.path] });
@@ -251,7 +304,8 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
         'Rate limit hit',
         'Message failed to send because there were too many messages sent from this phone number in a short period of time.',
       );
-    const waId = digits(to);
+    const customer = byRecipient ? { key: recipientUser!.userId, user: recipientUser! } : customerOf(n, digits(to));
+    const waId = customer.key;
     if (pairRate && acceptedSince(log, now - pairRate.perMs, waId) >= pairRate.messages) {
       throw new MetaError(
         400,
@@ -272,7 +326,10 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     const message: SentMessage = {
       wamid: newWamid(),
       to,
-      waId,
+      waId: byRecipient ? shownPhone(customer) : digits(to),
+      customer: waId,
+      ...(customer.user ? { user: customer.user } : {}),
+      byRecipient,
       type,
       bizOpaqueCallbackData: biz_opaque_callback_data ?? null,
       acceptedAt: now,
@@ -283,22 +340,41 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     return { message, pricing };
   }
 
+  /**
+   * A status of a sent message. To a customer with a BSUID it carries `recipient_user_id` and a
+   * `contacts[]` entry (phone when shared, username), except that a failed status omits `contacts`,
+   * and `recipient_user_id` too when the message went to a phone number.
+   */
   function statusWebhook(m: SentMessage, status: string, extra: Record<string, unknown>): Promise<void> {
+    const u = m.user;
+    const failed = status === 'failed';
+    const phone = u ? (m.byRecipient ? shownPhone({ user: u }) : m.waId) : m.waId;
     return ctx.webhook(m.n, 'messages', {
       messaging_product: 'whatsapp',
       metadata: metadata(m.n),
+      ...(u && !failed ? { contacts: [userContact(u, phone)] } : {}),
       statuses: [
         {
           id: m.wamid,
           status,
           timestamp: String(ctx.seconds()),
-          recipient_id: m.waId,
+          recipient_id: phone,
+          ...(u && !(failed && !m.byRecipient) ? { recipient_user_id: u.userId } : {}),
           ...(m.bizOpaqueCallbackData !== null ? { biz_opaque_callback_data: m.bizOpaqueCallbackData } : {}),
           ...extra,
         },
       ],
     });
   }
+
+  /** A user's `contacts[]` entry: `wa_id` only when the phone is shown. */
+  const userContact = (u: SimUser, phone: string, name?: string) => ({
+    ...(name !== undefined || u.username
+      ? { profile: { ...(name ? { name } : {}), ...(u.username ? { username: u.username } : {}) } }
+      : {}),
+    ...(phone ? { wa_id: phone } : {}),
+    user_id: u.userId,
+  });
 
   // --- Graph API -----------------------------------------------------------------------------------
   // No idempotency key exists at Meta: every accepted request is a new message with a new wamid.
@@ -332,7 +408,9 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     ctx.count('messages', n);
     ctx.answer(req, res, {
       messaging_product: 'whatsapp',
-      contacts: [{ input: message.to, wa_id: message.waId }],
+      contacts: [
+        message.byRecipient ? { input: message.to, user_id: message.to } : { input: message.to, wa_id: digits(message.to) },
+      ],
       messages: [{ id: message.wamid, ...(message.type === 'template' ? { message_status: 'accepted' } : {}) }],
     });
     setImmediate(async () => {
@@ -360,10 +438,15 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     return { [type]: { id: world.id(), mime_type: MIME[type], ...(text ? { caption: text } : {}) } };
   };
 
-  /** A customer writes to the number: opens or resets their customer service window. */
+  /**
+   * A customer writes to the number: opens or resets their customer service window. `:waId` is
+   * their phone number, or the BSUID of a user (`POST .../users`): a user who hides their phone
+   * writes with `from: ""` and `from_user_id`, and `contacts[]` has their user id and username.
+   */
   control.post('/numbers/:phoneNumber/customers/:waId/messages', (req, res) => {
     const n = ctx.numberParam(req);
-    const waId = pathParam(waIdSchema, req.params.waId, 'waId');
+    const who = customerOf(n, pathParam(customerSchema, req.params.waId, 'waId'));
+    const waId = who.key;
     const { type, text, name, referral, unsupported } = ctx.body(customerMessageSchema, req);
     const now = world.clock.now();
     const c = conversation(n, waId);
@@ -374,8 +457,10 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     c.windowExpiresAt = now + CUSTOMER_SERVICE_WINDOW_MS;
 
     const wamid = newWamid();
+    const from = shownPhone(who);
     const message = {
-      from: waId,
+      from,
+      ...(who.user ? { from_user_id: who.user.userId } : {}),
       id: wamid,
       timestamp: String(ctx.seconds()),
       ...(unsupported
@@ -386,7 +471,11 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     void ctx.webhook(n, 'messages', {
       messaging_product: 'whatsapp',
       metadata: metadata(n),
-      contacts: [{ profile: { name: name ?? `Customer ${waId.slice(-4)}` }, wa_id: waId }],
+      contacts: [
+        who.user
+          ? userContact(who.user, from, name ?? `Customer ${waId.slice(-4)}`)
+          : { profile: { name: name ?? `Customer ${waId.slice(-4)}` }, wa_id: waId },
+      ],
       messages: [message],
     });
     res.status(201).json({ wamid });
@@ -396,15 +485,20 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   control.post('/numbers/:phoneNumber/app/messages', (req, res) => {
     const n = ctx.numberParam(req);
     const { to, text } = ctx.body(
-      z.object({ to: z.string().regex(/^\+?[1-9]\d{6,14}$/), text: z.string().min(1).max(4096) }).strict(),
+      z
+        .object({ to: z.union([z.string().regex(/^\+?[1-9]\d{6,14}$/), userIdSchema]), text: z.string().min(1).max(4096) })
+        .strict(),
       req,
     );
+    const who = customerOf(n, userIdSchema.safeParse(to).success ? to : digits(to));
     const wamid = newWamid();
+    // To a user with a BSUID: `to` their phone only when shown, and `to_user_id`.
+    const echo = who.user ? { to: shownPhone(who), to_user_id: who.user.userId } : { to };
     void ctx.webhook(n, 'smb_message_echoes', {
       messaging_product: 'whatsapp',
       metadata: metadata(n),
       message_echoes: [
-        { from: ctx.display(n), to, id: wamid, timestamp: String(ctx.seconds()), type: 'text', text: { body: text } },
+        { from: ctx.display(n), ...echo, id: wamid, timestamp: String(ctx.seconds()), type: 'text', text: { body: text } },
       ],
     });
     res.status(201).json({ wamid });
@@ -426,9 +520,10 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
   control.get('/numbers/:phoneNumber/sent', (req, res) => {
     const n = ctx.numberParam(req);
     res.json({
-      sent: sentLog(n).map(({ wamid, to, type, bizOpaqueCallbackData, acceptedAt }) => ({
+      sent: sentLog(n).map(({ wamid, to, byRecipient, type, bizOpaqueCallbackData, acceptedAt }) => ({
         wamid,
         to,
+        by: byRecipient ? 'recipient' : 'to',
         type,
         bizOpaqueCallbackData,
         acceptedAt,
@@ -438,9 +533,53 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     });
   });
 
+  /** A user who adopted a username: known by a new BSUID, their phone hidden unless `waId` and `phoneShared`. */
+  const userSchema = z
+    .object({
+      username: z.string().min(1).max(35).optional(),
+      waId: waIdSchema.optional(),
+      phoneShared: z.boolean().default(false),
+      country: z
+        .string()
+        .regex(/^[A-Z]{2}$/)
+        .default('US'),
+    })
+    .strict();
+  control.post('/numbers/:phoneNumber/users', (req, res) => {
+    const n = ctx.numberParam(req);
+    const { username, waId, phoneShared, country } = ctx.body(userSchema, req);
+    const user: SimUser = {
+      userId: `${country}.${world.id()}${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`,
+      ...(username ? { username } : {}),
+      ...(waId ? { waId } : {}),
+      phoneShared: phoneShared && waId !== undefined,
+    };
+    users.set(`${n.phoneNumberId}:${user.userId}`, user);
+    res.status(201).json(user);
+  });
+  /** The user shares (or hides again) their phone number, or changes their username. */
+  control.patch('/numbers/:phoneNumber/users/:userId', (req, res) => {
+    const n = ctx.numberParam(req);
+    const user = userOf(n, pathParam(userIdSchema, req.params.userId, 'userId'));
+    if (!user) throw Object.assign(new Error(`no user ${req.params.userId} on this number`), { status: 404 });
+    const change = ctx.body(
+      z
+        .object({
+          username: z.string().min(1).max(35).optional(),
+          waId: waIdSchema.optional(),
+          phoneShared: z.boolean().optional(),
+        })
+        .strict(),
+      req,
+    );
+    Object.assign(user, change);
+    user.phoneShared = user.phoneShared && user.waId !== undefined;
+    res.json(user);
+  });
+
   control.get('/numbers/:phoneNumber/customers/:waId/window', (req, res) => {
     const n = ctx.numberParam(req);
-    const c = conversations.get(`${n.phoneNumberId}:${pathParam(waIdSchema, req.params.waId, 'waId')}`);
+    const c = conversations.get(`${n.phoneNumberId}:${customerOf(n, pathParam(customerSchema, req.params.waId, 'waId')).key}`);
     const now = world.clock.now();
     res.json({ open: c ? windowOpen(c, now) : false, expiresAt: c?.windowExpiresAt ?? null });
   });

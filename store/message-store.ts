@@ -12,6 +12,7 @@ import { messageRefusal } from '../machines/conversation/rules';
 import { IDEMPOTENCY_SCHEMA, idempotencyKeys, type IdempotencyKeys } from './idempotency';
 import { contactBook, CONTACTS_SCHEMA, type ContactBook } from './contacts';
 import { conversationRows, CONVERSATIONS_SCHEMA, type ConversationRows } from './conversations';
+import { customerDirectory, CUSTOMERS_SCHEMA, type CustomerDirectory } from './customers';
 import {
   applyPendingHistoryMedia,
   HISTORY_MEDIA_SCHEMA,
@@ -31,7 +32,14 @@ import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './tem
  * arrive shuffled or before their message all end in the same record.
  */
 export interface MessageStore
-  extends IdempotencyKeys, WebhookInbox, MessageTemplates, ContactBook, PushOutbox, HistoryMediaStore, ConversationRows {
+  extends IdempotencyKeys,
+    WebhookInbox,
+    MessageTemplates,
+    ContactBook,
+    CustomerDirectory,
+    PushOutbox,
+    HistoryMediaStore,
+    ConversationRows {
   /** Upsert by `id` (or the same message's wamid / clientMessageId); the status never moves back. */
   recordMessage(record: MessageRecord): Promise<void>;
   /** Applies a status to its message, or keeps it until the message is recorded. */
@@ -237,6 +245,7 @@ ${NUMBER_REGISTRY_SCHEMA}
 ${IDEMPOTENCY_SCHEMA}
 ${TEMPLATES_SCHEMA}
 ${CONTACTS_SCHEMA}
+${CUSTOMERS_SCHEMA}
 ${PUSH_OUTBOX_SCHEMA}
 ${HISTORY_MEDIA_SCHEMA}
 ${CONVERSATIONS_SCHEMA}`;
@@ -374,6 +383,7 @@ export async function createSqlMessageStore(db: SqlPort, close: () => Promise<vo
     ...messageTemplates(db),
     ...contactBook(db),
     ...conversationRows(db),
+    ...customerDirectory(db),
     ...pushOutbox(db),
     ...historyMediaStore(db, (content) => storableJson(content).json),
 

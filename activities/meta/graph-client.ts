@@ -131,7 +131,7 @@ export class GraphClient {
     phoneNumberId: string,
     token: string,
     message: OutboundMessage,
-  ): Promise<{ messageId: string; waId: string }> {
+  ): Promise<{ messageId: string; waId?: string }> {
     const res = await this.call(
       {
         endpoint: 'messages',
@@ -142,7 +142,8 @@ export class GraphClient {
       },
       sendResponseSchema,
     );
-    return { messageId: res.messages[0]!.id, waId: res.contacts[0]?.wa_id ?? message.to };
+    const waId = res.contacts[0]?.wa_id ?? message.to;
+    return { messageId: res.messages[0]!.id, ...(waId !== undefined ? { waId } : {}) };
   }
 
   /** One call, counted in coexist_meta_calls_total and timed (observability/metrics.ts). */

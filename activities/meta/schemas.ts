@@ -111,7 +111,8 @@ export const syncResponseSchema = z.object({ messaging_product: z.literal('whats
 export const sendResponseSchema = z
   .object({
     messaging_product: z.literal('whatsapp'),
-    contacts: z.array(z.object({ input: z.string(), wa_id: z.string() }).loose()),
+    // `wa_id` for a send to a phone number, `user_id` for one to a business-scoped user id.
+    contacts: z.array(z.object({ input: z.string(), wa_id: z.string().optional(), user_id: z.string().optional() }).loose()),
     messages: z.array(z.object({ id: z.string(), message_status: z.string().optional() }).loose()).min(1),
   })
   .loose();
@@ -123,7 +124,10 @@ export type PhoneNumberField = Exclude<keyof PhoneNumber, 'id'>;
 
 /** POST /<PHONE_ID>/messages body (docs/meta.md#sending): `type` names the content object (`text`, `template`, `image`, ...). */
 export interface OutboundMessage {
-  to: string;
+  /** The customer's phone number; with `recipient` too, Meta takes `to`. */
+  to?: string;
+  /** The customer's business-scoped user id (or parent id), when the phone number is not known. */
+  recipient?: string;
   type: string;
   context?: { message_id: string };
   /** Returned in this message's status webhooks: coexist's client message id. */

@@ -10,6 +10,7 @@ import { machineView } from '../machine-view';
 import type { TemplateChecks } from '../templates/send-check';
 import { sendQueueLimit } from './backpressure';
 import { sendEvent } from './events';
+import { customerToSendTo, findConversationKey, presentCustomer } from './customer';
 import { presentConversation } from './presenter';
 import {
   conversationParamsSchema,
@@ -42,10 +43,12 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
     sendQueueLimit(store, config.SEND_QUEUE_DEPTH_LIMIT),
     idempotent(store, log, () => 'backend'),
     async (req, res) => {
-      const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
+      const { phoneNumberId, waId: identifier } = parseRequest(conversationParamsSchema, req.params, 'params');
       const request = parseRequest(sendMessageSchema, req.body, 'body');
       const { clientMessageId } = request;
       await templates.refuseUnsendable(phoneNumberId, request.message);
+      const customer = await customerToSendTo(store, phoneNumberId, identifier);
+      const waId = customer.key;
       const sent = await sendAndQueue(
         client,
         config.TEMPORAL_TASK_QUEUE,
@@ -65,7 +68,7 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
           `${refused.hint ?? ''} ${sendable}`.trim(),
         );
       });
-      const conversation = presentConversation({ phoneNumberId, waId }, sent.window, sent.counts);
+      const conversation = presentConversation({ phoneNumberId, waId }, sent.window, sent.counts, customer);
       res.status(202).json({ clientMessageId, status: 'queued', conversation } satisfies SendAnswer);
     },
   );
@@ -75,18 +78,33 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
   router.get('/numbers/:phoneNumberId/conversations', async (req, res) => {
     const { phoneNumberId } = parseRequest(numberParamsSchema, req.params, 'params');
     const query = parseRequest(listConversationsQuerySchema, req.query, 'query');
-    res.json((await store.listConversations({ phoneNumberId, ...query, now: Date.now() })) satisfies ConversationList);
+    const page = await store.listConversations({ phoneNumberId, ...query, now: Date.now() });
+    const known = new Map(
+      (
+        await store.customersByKeys(
+          phoneNumberId,
+          page.conversations.map((c) => c.waId),
+        )
+      ).map((c) => [c.key, c]),
+    );
+    res.json({
+      ...page,
+      conversations: page.conversations.map((c) => ({ ...c, customer: presentCustomer(c.waId, known.get(c.waId)) })),
+    } satisfies ConversationList);
   });
 
   router.get(base, async (req, res) => {
-    const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
+    const { phoneNumberId, waId: identifier } = parseRequest(conversationParamsSchema, req.params, 'params');
+    const customer = await store.findCustomer(phoneNumberId, identifier);
+    const waId = customer?.key ?? identifier;
     const view = await machineView<ConversationContext>(client, conversationWorkflowId(phoneNumberId, waId));
     const { counts } = await store.getConversation(phoneNumberId, waId);
-    res.json(presentConversation({ phoneNumberId, waId }, windowOf(view), counts));
+    res.json(presentConversation({ phoneNumberId, waId }, windowOf(view), counts, customer));
   });
 
   router.get(`${base}/messages`, async (req, res) => {
-    const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
+    const { phoneNumberId, waId: identifier } = parseRequest(conversationParamsSchema, req.params, 'params');
+    const waId = await findConversationKey(store, phoneNumberId, identifier);
     const query = parseRequest(listMessagesQuerySchema, req.query, 'query');
     res.json((await store.listMessages({ phoneNumberId, waId, ...query })) satisfies MessagePage);
   });
@@ -126,7 +144,8 @@ export function conversationRoutes({ client, config, log, store }: ApiDeps, temp
   // Statuses Meta reported for messages the store does not hold (yet): each moves onto its
   // message once that is recorded, and is no longer listed here.
   router.get(`${base}/orphan-statuses`, async (req, res) => {
-    const { phoneNumberId, waId } = parseRequest(conversationParamsSchema, req.params, 'params');
+    const { phoneNumberId, waId: identifier } = parseRequest(conversationParamsSchema, req.params, 'params');
+    const waId = await findConversationKey(store, phoneNumberId, identifier);
     const { limit } = parseRequest(listOrphanStatusesQuerySchema, req.query, 'query');
     res.json({ statuses: await store.listOrphanStatuses({ phoneNumberId, waId, limit }) } satisfies OrphanStatusList);
   });

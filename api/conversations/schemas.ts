@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { OutboundContent } from '../../machines/conversation';
 import { MESSAGE_STATUS_ORDER } from '../../machines/conversation';
-import { WA_ID } from '../../contracts/ids';
+import { isCustomerKey } from '../../contracts/ids';
 import type { PushBody } from '../../contracts/push';
 import { epochMs, isoTime, metaIdSchema as id } from '../http/schemas';
 
@@ -13,7 +13,15 @@ import { epochMs, isoTime, metaIdSchema as id } from '../http/schemas';
 
 export const conversationParamsSchema = z.object({
   phoneNumberId: id,
-  waId: z.string().regex(WA_ID, "must be the customer's WhatsApp id: digits only, e.g. 16505551234"),
+  waId: z
+    .string()
+    .refine(
+      isCustomerKey,
+      "must be the customer's WhatsApp id (digits only, e.g. 16505551234) or business-scoped user id (e.g. US.13491208655302741918)",
+    )
+    .describe(
+      "the customer, by any identifier Meta gave: phone number (wa_id) or business-scoped user id (BSUID, or parent BSUID); each names the customer's one conversation",
+    ),
 });
 
 const media = z
@@ -97,9 +105,26 @@ export type SendMessage = z.infer<typeof sendMessageSchema>;
 
 // --- answers -----------------------------------------------------------------------------------
 
+/** The conversation's key: `waId` in views, records and pushes. */
+const customerKey = z
+  .string()
+  .describe(
+    "the customer part of the conversation's id: the customer's wa_id, or their business-scoped user id when the conversation began without their phone number; it never changes",
+  );
+
+export const customerSchema = z
+  .strictObject({
+    waId: z.string().optional().describe('phone number, digits only, when Meta shares it'),
+    userId: z.string().optional().describe('business-scoped user id (BSUID), e.g. US.13491208655302741918'),
+    parentUserId: z.string().optional().describe('parent BSUID, when Meta enables it for the business'),
+    username: z.string().optional().describe('the WhatsApp username, as last reported'),
+  })
+  .describe('every identifier Meta gave for the customer, linked (a send goes `to` the phone when known, else by `recipient`)');
+
 export const conversationViewSchema = z.strictObject({
   phoneNumberId: z.string(),
-  waId: z.string(),
+  waId: customerKey,
+  customer: customerSchema,
   customerServiceWindow: z.strictObject({
     status: z.enum(['open', 'closed']),
     expiresAt: epochMs.optional(),
@@ -132,7 +157,7 @@ export const messageRecordSchema = z.strictObject({
   wamid: z.string().optional(),
   clientMessageId: z.string().optional(),
   phoneNumberId: z.string(),
-  waId: z.string(),
+  waId: customerKey,
   direction: z.enum(['inbound', 'outbound']),
   source: z.enum(['customer', 'platform', 'app_echo', 'history']),
   type: z.string().describe("Meta's message type, verbatim"),
@@ -161,7 +186,8 @@ export const messagePageSchema = z.strictObject({
 });
 
 export const conversationSummarySchema = z.strictObject({
-  waId: z.string(),
+  waId: customerKey,
+  customer: customerSchema,
   lastMessageAt: epochMs.describe('the newest message’s time'),
   lastDirection: z.enum(['inbound', 'outbound']),
   inbound: z.int().describe('messages from the customer'),
@@ -179,7 +205,7 @@ export const conversationListSchema = z.strictObject({
 /** A status Meta reported for a message (or the sender's own answer), as the store applies it. */
 export const messageStatusUpdateSchema = z.strictObject({
   phoneNumberId: z.string(),
-  waId: z.string(),
+  waId: customerKey,
   wamid: z.string().optional(),
   clientMessageId: z.string().optional(),
   status: z.enum(MESSAGE_STATUS_ORDER),
@@ -217,6 +243,7 @@ export const rawDeliverySchema = z
   .describe('the delivery’s bytes exactly as Meta sent them and the signature covered them (lone surrogate escapes and all)');
 
 export type ConversationView = z.infer<typeof conversationViewSchema>;
+export type CustomerView = z.infer<typeof customerSchema>;
 export type ConversationList = z.infer<typeof conversationListSchema>;
 export type OrphanStatusList = z.infer<typeof orphanStatusListSchema>;
 export type SendAnswer = z.infer<typeof sendAnswerSchema>;
@@ -227,7 +254,7 @@ export type MessagePage = z.infer<typeof messagePageSchema>;
 const pushOf = {
   deliveryId: z.string().describe('the same on every attempt (also `X-Coexist-Delivery-Id`): deduplicate by it'),
   phoneNumberId: z.string(),
-  waId: z.string(),
+  waId: customerKey,
   conversationId: z.string().describe('conversation:<phone_number_id>:<wa_id>, the key of its pushes’ order'),
   occurredAt: epochMs.describe("Meta's time of the event (never later than when it was received)"),
 };

@@ -1,9 +1,12 @@
 /**
  * Conversation events from Meta's `messages`, `smb_message_echoes` and `history` changes: one per
- * message or status, for the conversation of (phone_number_id, customer wa_id).
+ * message or status, for the conversation of (phone_number_id, customer). The customer is named by
+ * whatever the payload carries (phone, business-scoped user id, parent id, username); the key here
+ * is provisional (the wa_id, else the BSUID) until ./customer-routing.ts resolves it in the store.
  */
 import type { ConversationEvent, ConversationInput } from '../../machines/conversation';
-import { conversationWorkflowId, META_ID, toWaId } from '../../contracts/ids';
+import { BSUID, conversationWorkflowId, META_ID, toWaId } from '../../contracts/ids';
+import type { CustomerIds } from '../../store/customers';
 import type { HistoryMedia } from '../../store/history-media';
 import { MEDIA_PLACEHOLDER } from '../../store/history-media';
 import type {
@@ -11,6 +14,7 @@ import type {
   historyMediaSchema,
   historySchema,
   messagesValueSchema,
+  WebhookContact,
   WebhookMessage,
   WebhookStatus,
 } from './schemas';
@@ -22,6 +26,8 @@ export interface ConversationDelivery {
   workflowId: string;
   conversation: ConversationInput;
   event: ConversationEvent;
+  /** Every identifier of the customer the payload carries, to be resolved to the conversation's key. */
+  customer: CustomerIds;
 }
 
 const DELIVERY_STATUSES = new Set(['sent', 'delivered', 'read', 'failed', 'played']);
@@ -34,9 +40,11 @@ export function messagesChanges(
   const { phone_number_id: phoneNumberId } = value.metadata;
   const out: ConversationDelivery[] = [];
   for (const m of value.messages ?? []) {
-    const profileName = value.contacts?.find((c) => c.wa_id === m.from)?.profile?.name;
+    const contact = contactOf(value.contacts, m.from, m.from_user_id);
+    const profileName = contact?.profile?.name;
     const referral = m.referral?.source_type ? m.referral : undefined;
-    push(out, unrouted, phoneNumberId, m.from, 'messages', {
+    const customer = customerIds(m.from, m.from_user_id, m.from_parent_user_id, contact);
+    push(out, unrouted, phoneNumberId, customer, 'messages', {
       type: 'customer.message',
       message: {
         ...common(m, receivedAt),
@@ -60,7 +68,9 @@ export function messagesChanges(
       unrouted.push(`statuses:unknown_status:${s.status}`);
       continue;
     }
-    push(out, unrouted, phoneNumberId, s.recipient_id, 'statuses', {
+    const contact = contactOf(value.contacts, s.recipient_id, s.recipient_user_id);
+    const customer = customerIds(s.recipient_id, s.recipient_user_id, s.recipient_parent_user_id, contact);
+    push(out, unrouted, phoneNumberId, customer, 'statuses', {
       type: 'message.status',
       status: status(s, receivedAt),
       at: receivedAt,
@@ -80,13 +90,15 @@ export function echoChanges(
   for (const m of value.message_echoes) {
     // An echo is the business's own message: `from` the business, `to` the customer. Written the
     // other way round (as some SDK fixtures have it), the customer is `from`; never the business itself.
-    const reversed = business !== undefined && toWaId(m.to) === business;
-    const customer = reversed ? m.from : m.to;
-    if (business !== undefined && toWaId(customer ?? '') === business) {
+    const reversed = business !== undefined && toWaId(m.to ?? '') === business;
+    const phone = reversed ? m.from : m.to;
+    if (business !== undefined && toWaId(phone ?? '') === business) {
       unrouted.push('smb_message_echoes:business_to_itself');
       continue;
     }
-    push(out, unrouted, value.metadata.phone_number_id, customer ?? '', 'smb_message_echoes', {
+    const contact = contactOf(value.contacts, phone, m.to_user_id);
+    const customer = customerIds(phone, m.to_user_id, m.to_parent_user_id, contact);
+    push(out, unrouted, value.metadata.phone_number_id, customer, 'smb_message_echoes', {
       type: 'business.echo',
       message: common(m, receivedAt),
       at: receivedAt,
@@ -108,7 +120,11 @@ export function historyMessageChanges(
       for (const m of thread.messages) {
         // `to` is set only on messages the business sent (docs/meta.md#history-chunks).
         const fromBusiness = m.to !== undefined || toWaId(m.from ?? '') === toWaId(business);
-        push(out, unrouted, phoneNumberId, thread.id, 'history', {
+        // A thread is named by the customer's phone number, or by their BSUID when it is hidden.
+        const customer = BSUID.test(thread.id)
+          ? customerIds(undefined, thread.id, fromBusiness ? m.to_parent_user_id : m.from_parent_user_id)
+          : customerIds(thread.id, fromBusiness ? m.to_user_id : m.from_user_id, undefined);
+        push(out, unrouted, phoneNumberId, customer, 'history', {
           type: 'history.message',
           message: { ...common(m, receivedAt), fromBusiness },
           at: receivedAt,
@@ -140,20 +156,56 @@ export function historyMediaChanges(value: z.infer<typeof historyMediaSchema>, u
   return out;
 }
 
+/** The `contacts[]` entry of a customer: the one with their phone number or user id (the only one otherwise). */
+function contactOf(contacts: WebhookContact[] | undefined, phone: string | undefined, userId: string | undefined) {
+  if (!contacts?.length) return undefined;
+  return (
+    contacts.find((c) => (phone && c.wa_id === phone) || (userId && c.user_id === userId)) ??
+    (contacts.length === 1 ? contacts[0] : undefined)
+  );
+}
+
+/** The customer's identifiers, each kept only when well formed (an empty phone field is no phone). */
+export function customerIds(
+  phone: string | undefined,
+  userId: string | undefined,
+  parentUserId: string | undefined,
+  contact?: WebhookContact,
+): CustomerIds {
+  const waId = toWaId(phone ?? '') ?? toWaId(contact?.wa_id ?? '');
+  const user = [userId, contact?.user_id].find((id) => id !== undefined && BSUID.test(id));
+  const parent = [parentUserId, contact?.parent_user_id].find((id) => id !== undefined && BSUID.test(id));
+  const username = contact?.profile?.username;
+  return {
+    ...(waId ? { waId } : {}),
+    ...(user ? { userId: user } : {}),
+    ...(parent ? { parentUserId: parent } : {}),
+    ...(username && !username.includes('\u0000') && username.length <= 256 ? { username } : {}),
+  };
+}
+
+/** Provisional key: the wa_id, else the BSUID, else the parent BSUID (./customer-routing.ts resolves it). */
+const provisionalKey = (c: CustomerIds) => c.waId ?? c.userId ?? c.parentUserId;
+
 function push(
   out: ConversationDelivery[],
   unrouted: string[],
   phoneNumberId: string,
-  customer: string,
+  customer: CustomerIds,
   field: string,
   event: ConversationEvent,
 ) {
-  const waId = toWaId(customer);
+  const waId = provisionalKey(customer);
   if (!waId || !META_ID.test(phoneNumberId)) {
     unrouted.push(`${field}:unroutable_number`);
     return;
   }
-  out.push({ workflowId: conversationWorkflowId(phoneNumberId, waId), conversation: { phoneNumberId, waId }, event });
+  out.push({
+    workflowId: conversationWorkflowId(phoneNumberId, waId),
+    conversation: { phoneNumberId, waId },
+    event,
+    customer,
+  });
 }
 
 const ENVELOPE_KEYS = new Set(['id', 'timestamp', 'type', 'from', 'to', 'referral', 'errors']);

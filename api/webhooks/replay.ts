@@ -15,7 +15,7 @@ export async function replayQuarantined(store: MessageStore, id: string): Promis
   const entry = await store.quarantineEntry(id);
   if (!entry?.raw || !entry.deliveryId) return undefined;
   // Routed as received: the events keep the time Meta delivered them.
-  const intake = await readDelivery(entry.raw, Date.parse(entry.receivedAt), store.numbers).catch((err: unknown) => {
+  const intake = await readDelivery(entry.raw, Date.parse(entry.receivedAt), store).catch((err: unknown) => {
     if (err instanceof ApiError) return undefined; // not JSON: nothing in it to route
     throw err;
   });

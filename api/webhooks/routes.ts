@@ -34,7 +34,7 @@ export function webhookRoutes({ config, log, store, dispatcher }: ApiDeps): Rout
     async (req, res) => {
       const receivedAt = Date.now();
       const { raw } = rawBytes(req.body);
-      const intake = await readDelivery(raw, receivedAt, store.numbers);
+      const intake = await readDelivery(raw, receivedAt, store);
       // Template statuses, the app's contacts and history media go to the store itself (no workflow
       // needs them), before the 200 too; a profile name rides on its message and is not counted apart.
       for (const template of intake.templates) await store.recordTemplate(template);

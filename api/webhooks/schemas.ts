@@ -60,8 +60,15 @@ export const messageSchema = z
     id: z.string().min(1),
     timestamp: timestampSchema,
     type: z.string().min(1),
+    /** The customer's phone number; empty or absent when they hide it behind a username. */
     from: z.string().optional(),
     to: z.string().optional(),
+    /** The customer's business-scoped user id (BSUID) and parent BSUID, on what they sent. */
+    from_user_id: z.string().optional(),
+    from_parent_user_id: z.string().optional(),
+    /** The same, on what the business sent (echoes, history). */
+    to_user_id: z.string().optional(),
+    to_parent_user_id: z.string().optional(),
     context: z.object({}).loose().optional(),
     referral: z
       .object({ source_type: z.string().optional(), source_id: z.string().optional(), ctwa_clid: z.string().optional() })
@@ -76,7 +83,10 @@ export const statusSchema = z
     id: z.string().min(1),
     status: z.string(),
     timestamp: timestampSchema,
-    recipient_id: z.string(),
+    /** The customer's phone number; empty when the send went by BSUID and the phone is not shared. */
+    recipient_id: z.string().optional(),
+    recipient_user_id: z.string().optional(),
+    recipient_parent_user_id: z.string().optional(),
     biz_opaque_callback_data: z.string().optional(),
     pricing: z
       .object({ billable: z.boolean().optional(), type: z.string().optional(), category: z.string().optional() })
@@ -86,24 +96,26 @@ export const statusSchema = z
   })
   .loose();
 
-export const inboundMessageSchema = messageSchema.extend({ from: z.string() });
-export const echoMessageSchema = messageSchema.extend({ to: z.string() });
+export const inboundMessageSchema = messageSchema;
+export const echoMessageSchema = messageSchema;
+
+/** Who a `contacts[]` entry is: phone (when shared), BSUID, parent BSUID, profile name and username. */
+export const webhookContactSchema = z
+  .object({
+    wa_id: z.string().optional(),
+    user_id: z.string().optional(),
+    parent_user_id: z.string().optional(),
+    profile: z.object({ name: z.string().optional(), username: z.string().optional() }).loose().optional(),
+  })
+  .loose();
+
+export type WebhookContact = z.infer<typeof webhookContactSchema>;
 
 /** `messages`: inbound messages of customers and statuses of our sends (docs/meta.md#inbound-messages, docs/meta.md#statuses-of-our-sends). */
 export const messagesValueSchema = z
   .object({
     metadata: metadataSchema,
-    contacts: z
-      .array(
-        z
-          .object({
-            wa_id: z.string().optional(),
-            user_id: z.string().optional(),
-            profile: z.object({ name: z.string().optional() }).loose().optional(),
-          })
-          .loose(),
-      )
-      .optional(),
+    contacts: z.array(webhookContactSchema).optional(),
     messages: z.array(inboundMessageSchema).optional(),
     statuses: z.array(statusSchema).optional(),
     errors: z.array(errorSchema).optional(),
@@ -111,7 +123,13 @@ export const messagesValueSchema = z
   .loose();
 
 /** `smb_message_echoes`: what the business sent from the phone app (docs/meta.md#echoes-from-the-phone-app). */
-export const echoesValueSchema = z.object({ metadata: metadataSchema, message_echoes: z.array(echoMessageSchema) }).loose();
+export const echoesValueSchema = z
+  .object({
+    metadata: metadataSchema,
+    message_echoes: z.array(echoMessageSchema),
+    contacts: z.array(webhookContactSchema).optional(),
+  })
+  .loose();
 
 /**
  * `smb_app_state_sync`: contacts added, edited or removed in the phone app

@@ -372,6 +372,7 @@ test('more than 20 accepted in any one second of simulator time is 130429; the `
   expect(messages[0]).toEqual({
     wamid: expect.any(String),
     to: expect.any(String),
+    by: 'to',
     type: 'template',
     bizOpaqueCallbackData: null,
     acceptedAt: t0,

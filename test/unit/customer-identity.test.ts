@@ -1,0 +1,147 @@
+/**
+ * Customer identity (store/customers.ts, api/webhooks/customer-routing.ts): which conversation a
+ * payload naming a customer by phone, business-scoped user id, parent id or username goes to.
+ * The directory runs on the embedded PGlite, the same SQL as on PostgreSQL.
+ */
+import { customerIds, messagesChanges, echoChanges } from '../../api/webhooks/conversation-changes';
+import { routeToCustomers } from '../../api/webhooks/customer-routing';
+import { openMessageStore, type MessageStore } from '../../store';
+
+let store: MessageStore;
+let n = 0;
+/** A business number of its own per test. */
+const number = () => String(100_000_000_000_000 + ++n);
+
+beforeAll(async () => {
+  store = await openMessageStore({ DATABASE_URL: 'memory://', TEMPORAL_DATA_DIR: '/nonexistent' });
+});
+afterAll(() => store?.close());
+
+const ANA = 'US.13491208655302741918';
+const ANA_PARENT = 'US.ENT.11815799212886844830';
+
+describe('the customer directory', () => {
+  it('keys a customer by the first identifier it was known by, and keeps that key when more are linked', async () => {
+    const pn = number();
+    expect(await store.resolveCustomer(pn, { userId: ANA, username: 'ana' }, 1)).toBe(ANA);
+    expect(await store.resolveCustomer(pn, { waId: '16505551234', userId: ANA }, 2)).toBe(ANA);
+    // Known by phone alone now (a failed status of a send to the phone carries no user id).
+    expect(await store.resolveCustomer(pn, { waId: '16505551234' }, 3)).toBe(ANA);
+    expect(await store.findCustomer(pn, '16505551234')).toEqual({ key: ANA, waId: '16505551234', userId: ANA, username: 'ana' });
+  });
+
+  it('a customer first known by phone keeps the wa_id key when a username appears', async () => {
+    const pn = number();
+    expect(await store.resolveCustomer(pn, { waId: '16505551234' }, 1)).toBe('16505551234');
+    expect(await store.resolveCustomer(pn, { waId: '16505551234', userId: ANA, parentUserId: ANA_PARENT }, 2)).toBe(
+      '16505551234',
+    );
+    expect(await store.resolveCustomer(pn, { userId: ANA }, 3)).toBe('16505551234');
+    expect(await store.resolveCustomer(pn, { parentUserId: ANA_PARENT }, 4)).toBe('16505551234');
+  });
+
+  it('keeps the newest username, and a late payload never brings an older one back', async () => {
+    const pn = number();
+    await store.resolveCustomer(pn, { userId: ANA, username: 'ana' }, 10);
+    await store.resolveCustomer(pn, { userId: ANA, username: 'ana.cooks' }, 20);
+    await store.resolveCustomer(pn, { userId: ANA, username: 'ana' }, 15);
+    await store.resolveCustomer(pn, { userId: ANA }, 30);
+    expect((await store.findCustomer(pn, ANA))?.username).toBe('ana.cooks');
+  });
+
+  it('two customers known apart become one when a payload links them: the one known first keeps its key', async () => {
+    const pn = number();
+    expect(await store.resolveCustomer(pn, { waId: '16505551234' }, 1)).toBe('16505551234');
+    expect(await store.resolveCustomer(pn, { userId: ANA }, 2)).toBe(ANA);
+    expect(await store.resolveCustomer(pn, { waId: '16505551234', userId: ANA }, 3)).toBe('16505551234');
+    expect(await store.resolveCustomer(pn, { userId: ANA }, 4)).toBe('16505551234');
+    expect(await store.findCustomer(pn, ANA)).toMatchObject({ key: '16505551234', userId: ANA });
+  });
+
+  it('numbers are apart: the same BSUID on another number is another customer', async () => {
+    const [a, b] = [number(), number()];
+    await store.resolveCustomer(a, { waId: '16505551234', userId: ANA }, 1);
+    expect(await store.resolveCustomer(b, { userId: ANA }, 2)).toBe(ANA);
+    expect(await store.findCustomer(b, '16505551234')).toBeUndefined();
+  });
+
+  it('agrees with itself when many resolve one new customer at once', async () => {
+    const pn = number();
+    const keys = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.resolveCustomer(pn, i % 2 ? { userId: ANA } : { userId: ANA, waId: '1650555' + '1234' }, 5),
+      ),
+    );
+    const final = await store.resolveCustomer(pn, { userId: ANA }, 6);
+    expect(await store.resolveCustomer(pn, { waId: '16505551234' }, 7)).toBe(final);
+    expect(keys.at(-1)).toBe(final);
+  });
+});
+
+describe('routing a webhook to its customer', () => {
+  const metadata = { display_phone_number: '15550783881', phone_number_id: '100000000000001' };
+
+  it('reads the identifiers Meta gives, an empty phone field being none', () => {
+    expect(customerIds('', ANA, undefined, { user_id: ANA, profile: { username: 'ana' } })).toEqual({
+      userId: ANA,
+      username: 'ana',
+    });
+    expect(customerIds('+1 650 555 1234', undefined, ANA_PARENT)).toEqual({ waId: '16505551234', parentUserId: ANA_PARENT });
+    expect(customerIds('', 'not a bsuid', undefined)).toEqual({});
+  });
+
+  it('routes a message with `from: ""` by from_user_id, and a status with `recipient_id: ""` by recipient_user_id', async () => {
+    const unrouted: string[] = [];
+    const deliveries = messagesChanges(
+      {
+        metadata,
+        contacts: [{ user_id: ANA, profile: { name: 'Ana', username: 'ana' } }],
+        messages: [{ from: '', from_user_id: ANA, id: 'wamid.1', timestamp: 1_750_000_000, type: 'text', text: { body: 'Hi' } }],
+        statuses: [{ id: 'wamid.2', status: 'read', timestamp: 1_750_000_001, recipient_id: '', recipient_user_id: ANA }],
+      },
+      1_750_000_002_000,
+      unrouted,
+    );
+    expect(unrouted).toEqual([]);
+    expect(deliveries.map((d) => [d.workflowId, d.customer])).toEqual([
+      [`conversation:100000000000001:${ANA}`, { userId: ANA, username: 'ana' }],
+      [`conversation:100000000000001:${ANA}`, { userId: ANA, username: 'ana' }],
+    ]);
+  });
+
+  it('sends a later payload naming the customer only by phone to the conversation their BSUID began', async () => {
+    const pn = number();
+    const unrouted: string[] = [];
+    const m = { ...metadata, phone_number_id: pn };
+    const first = messagesChanges(
+      { metadata: m, messages: [{ from: '', from_user_id: ANA, id: 'wamid.a', timestamp: 1, type: 'text' }] },
+      1,
+      unrouted,
+    );
+    const linking = messagesChanges(
+      {
+        metadata: m,
+        contacts: [{ wa_id: '16505551234', user_id: ANA }],
+        messages: [{ from: '16505551234', from_user_id: ANA, id: 'wamid.b', timestamp: 2, type: 'text' }],
+      },
+      2,
+      unrouted,
+    );
+    const byPhone = echoChanges(
+      { metadata: m, message_echoes: [{ from: '15550783881', to: '16505551234', id: 'wamid.c', timestamp: 3, type: 'text' }] },
+      3,
+      unrouted,
+    );
+    const routed = await routeToCustomers(store, [...first, ...linking, ...byPhone], 3);
+    expect(new Set(routed.map((d) => d.workflowId))).toEqual(new Set([`conversation:${pn}:${ANA}`]));
+    expect(routed.map((d) => d.conversation.waId)).toEqual([ANA, ANA, ANA]);
+  });
+
+  it('leaves unroutable what names no customer at all', () => {
+    const unrouted: string[] = [];
+    expect(
+      messagesChanges({ metadata, messages: [{ from: '', id: 'wamid.x', timestamp: 1, type: 'text' }] }, 1, unrouted),
+    ).toEqual([]);
+    expect(unrouted).toEqual(['messages:unroutable_number']);
+  });
+});
