@@ -60,12 +60,7 @@ export interface WebhookInbox {
    * what the registry still refuses (`refused`, e.g. `unknown_number:<id>`) is kept as a new entry
    * of the delivery, unless one not yet replayed holds it already.
    */
-  requeueDelivery(
-    entryId: string,
-    deliverySeq: string,
-    items: NewItem[],
-    refused: string[],
-  ): Promise<{ queued: number }>;
+  requeueDelivery(entryId: string, deliverySeq: string, items: NewItem[], refused: string[]): Promise<{ queued: number }>;
   /**
    * Entries not replayed yet that hold `unknown_number:<id>` for a number the registry holds now
    * are due for a replay: those of one number (its onboarding registered it) or of one delivery

@@ -32,7 +32,8 @@ import { messageTemplates, TEMPLATES_SCHEMA, type MessageTemplates } from './tem
  * arrive shuffled or before their message all end in the same record.
  */
 export interface MessageStore
-  extends IdempotencyKeys,
+  extends
+    IdempotencyKeys,
     WebhookInbox,
     MessageTemplates,
     ContactBook,
