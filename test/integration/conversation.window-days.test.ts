@@ -7,6 +7,7 @@
 import { conversationWorkflowId } from '../../contracts/ids';
 import { stateQuery } from '../../contracts/machine-api';
 import { startHarness, type Harness } from '../helpers/harness';
+import { registerNumber } from '../helpers/register';
 import { eventually } from '../helpers/wait';
 
 let h: Harness;
@@ -23,7 +24,9 @@ const HOUR = 3_600_000;
 const phone = '+15550209001';
 
 test('the window closes after 24 h of silence; a message in between moves the deadline, not the timer count', async () => {
-  const { phoneNumberId } = (await h.sim('POST', '/numbers', { phoneNumber: phone })).body;
+  const { phoneNumberId, wabaId } = (await h.sim('POST', '/numbers', { phoneNumber: phone })).body;
+  // No onboarding here: the number is registered as its onboarding would register it.
+  await registerNumber(h.store, { phoneNumberId, wabaId, display: phone });
   const waId = '16505559001';
   const conversation = () => h.api('GET', `/numbers/${phoneNumberId}/conversations/${waId}`);
   const customerWrites = (text: string) => h.sim('POST', `/numbers/${phone}/customers/${waId}/messages`, { text });
