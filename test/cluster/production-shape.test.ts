@@ -326,8 +326,7 @@ clusterTest(
   'an API process SIGKILLed during a webhook burst: Meta redelivers what was not answered 200, each message recorded once',
   async () => {
     const business = '+15550963001';
-    await createPhone(c, business);
-    const { phoneNumberId } = c.simulator.world.numbers.get(business)!;
+    const { phoneNumberId } = await onboardToActive(c, business);
     const answersBefore = { ...(await c.sim('GET', '/webhooks?field=none')).body.answers } as Record<string, number>;
     const stream = customerStream(business, customersOf('16505563', 10), { lanes: 8, total: 400 });
     await eventually(stream.sent, (n) => n >= 100, { timeoutMs: 120_000, intervalMs: 50 });
