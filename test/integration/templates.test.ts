@@ -103,7 +103,9 @@ test('an older report never replaces a newer one; a newer status does', async ()
   // A late redelivery from before the rejection changes nothing (the simulator answers once Meta's
   // first attempt was answered, and the API stores a template status before it answers 200).
   await update('PENDING', 1_000_000_000);
-  expect((await h.sim('GET', '/webhooks')).body.pending).toBe(0);
+  const reports = (await h.sim('GET', '/webhooks?field=message_template_status_update')).body.deliveries;
+  expect(reports.at(-1)).toMatchObject({ lastStatus: 200, deliveredAt: expect.any(Number) });
+  expect(JSON.parse(reports.at(-1).body).entry[0].changes[0].value.event).toBe('PENDING');
   expect(await statusOf()).toMatchObject({ status: 'REJECTED' });
 
   // The appeal succeeded: reinstated, sendable again.
