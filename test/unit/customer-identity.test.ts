@@ -3,7 +3,7 @@
  * payload naming a customer by phone, business-scoped user id, parent id or username goes to.
  * The directory runs on the embedded PGlite, the same SQL as on PostgreSQL.
  */
-import { customerIds, messagesChanges, echoChanges } from '../../api/webhooks/conversation-changes';
+import { customerIds, messagesChanges, echoChanges, historyMessageChanges } from '../../api/webhooks/conversation-changes';
 import { routeToCustomers } from '../../api/webhooks/customer-routing';
 import { openMessageStore, type MessageStore } from '../../store';
 
@@ -135,6 +135,59 @@ describe('routing a webhook to its customer', () => {
     const routed = await routeToCustomers(store, [...first, ...linking, ...byPhone], 3);
     expect(new Set(routed.map((d) => d.workflowId))).toEqual(new Set([`conversation:${pn}:${ANA}`]));
     expect(routed.map((d) => d.conversation.waId)).toEqual([ANA, ANA, ANA]);
+  });
+
+  it('files a history thread named by BSUID, and one named by phone that carries the BSUID, in the one conversation', async () => {
+    const pn = number();
+    const unrouted: string[] = [];
+    const m = { ...metadata, phone_number_id: pn };
+    // Hidden phone: the thread is the BSUID, the customer's messages have `from: ""`, the business's `to_user_id`.
+    const byUserId = historyMessageChanges(
+      {
+        metadata: m,
+        history: [
+          {
+            metadata: { phase: 0, chunk_order: 1, progress: 50 },
+            threads: [
+              {
+                id: ANA,
+                messages: [
+                  { from: '', from_user_id: ANA, id: 'wamid.h1', timestamp: 10, type: 'text', text: { body: 'Hi' } },
+                  { from: '15550783881', to: '', to_user_id: ANA, id: 'wamid.h2', timestamp: 11, type: 'text' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      20_000,
+      unrouted,
+    );
+    // A later chunk, the phone shared: the thread is the phone, its messages link it to the BSUID.
+    const byPhone = historyMessageChanges(
+      {
+        metadata: m,
+        history: [
+          {
+            metadata: { phase: 1, chunk_order: 1, progress: 100 },
+            threads: [
+              {
+                id: '16505551234',
+                messages: [{ from: '16505551234', from_user_id: ANA, id: 'wamid.h3', timestamp: 12, type: 'text' }],
+              },
+            ],
+          },
+        ],
+      },
+      21_000,
+      unrouted,
+    );
+    expect(unrouted).toEqual([]);
+    expect(byUserId.map((d) => d.customer)).toEqual([{ userId: ANA }, { userId: ANA }]);
+    expect(byUserId.map((d) => (d.event as { message: { fromBusiness: boolean } }).message.fromBusiness)).toEqual([false, true]);
+    const routed = await routeToCustomers(store, [...byUserId, ...byPhone], 21_000);
+    expect(routed.map((d) => d.workflowId)).toEqual(Array(3).fill(`conversation:${pn}:${ANA}`));
+    expect(await store.findCustomer(pn, '16505551234')).toMatchObject({ key: ANA, waId: '16505551234', userId: ANA });
   });
 
   it('leaves unroutable what names no customer at all', () => {
