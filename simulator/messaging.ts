@@ -577,6 +577,64 @@ export function registerMessaging(graph: Router, control: Router, ctx: Messaging
     res.json(user);
   });
 
+  /**
+   * The customer changes their phone number (`waId` given: Meta's `user_changed_number`) or, for a
+   * user with a BSUID, gets a new BSUID (`user_changed_user_id`). Meta tells the business with a
+   * `system` message that names the customer by the old identifiers and carries the new one, with
+   * no `contacts[]`. Their window stays theirs.
+   */
+  control.post('/numbers/:phoneNumber/customers/:waId/identity-change', (req, res) => {
+    const n = ctx.numberParam(req);
+    const who = customerOf(n, pathParam(customerSchema, req.params.waId, 'waId'));
+    const { waId: newPhone, name } = ctx.body(
+      z.object({ waId: waIdSchema.optional(), name: z.string().min(1).max(100).default('Customer') }).strict(),
+      req,
+    );
+    if (!newPhone && !who.user)
+      throw Object.assign(new Error('a customer without a BSUID changes only their number: give `waId`'), { status: 400 });
+    const from = shownPhone(who);
+    const oldUserId = who.user?.userId;
+    let system: Record<string, string>;
+    if (newPhone) {
+      system = {
+        body: `User ${name} changed from ${from || oldUserId} to ${newPhone}`,
+        wa_id: newPhone,
+        type: 'user_changed_number',
+      };
+      if (who.user) who.user.waId = newPhone;
+    } else {
+      const user = who.user!;
+      const newUserId = `${user.userId.split('.')[0]}.${world.id()}${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+      users.delete(`${n.phoneNumberId}:${user.userId}`);
+      user.userId = newUserId;
+      users.set(`${n.phoneNumberId}:${newUserId}`, user);
+      system = {
+        body: `User ${name} changed from ${oldUserId} to ${newUserId}`,
+        user_id: newUserId,
+        type: 'user_changed_user_id',
+      };
+    }
+    const newKey = who.user?.userId ?? newPhone!;
+    const window = conversations.get(`${n.phoneNumberId}:${who.key}`);
+    if (window && newKey !== who.key) conversations.set(`${n.phoneNumberId}:${newKey}`, window);
+    const wamid = newWamid();
+    void ctx.webhook(n, 'messages', {
+      messaging_product: 'whatsapp',
+      metadata: metadata(n),
+      messages: [
+        {
+          from,
+          ...(oldUserId ? { from_user_id: oldUserId } : {}),
+          id: wamid,
+          timestamp: String(ctx.seconds()),
+          type: 'system',
+          system,
+        },
+      ],
+    });
+    res.status(201).json({ wamid, system, ...(who.user ? { user: who.user } : {}) });
+  });
+
   control.get('/numbers/:phoneNumber/customers/:waId/window', (req, res) => {
     const n = ctx.numberParam(req);
     const c = conversations.get(`${n.phoneNumberId}:${customerOf(n, pathParam(customerSchema, req.params.waId, 'waId')).key}`);

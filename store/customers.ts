@@ -35,6 +35,12 @@ export interface CustomerDirectory {
    * linking them and recording the ones not known yet; `at` (epoch ms) orders username changes.
    */
   resolveCustomer(phoneNumberId: string, ids: CustomerIds, at: number): Promise<string>;
+  /**
+   * Meta's notice that the customer of `key` changed phone number or BSUID: the new identifiers lead
+   * to that customer from now on (taken from any customer who had them) and are the ones a send
+   * uses; the old ones still lead to it. A notice older than the identifier's record (a late redelivery) changes nothing.
+   */
+  recordIdentifierChange(phoneNumberId: string, key: string, changedTo: CustomerIds, at: number): Promise<void>;
   /** The customer a key or any identifier names, with everything known of it; undefined when none. */
   findCustomer(phoneNumberId: string, identifier: string): Promise<Customer | undefined>;
   /** The customers of these keys (those known). */
@@ -158,6 +164,20 @@ export function customerDirectory(db: SqlPort): CustomerDirectory {
         at,
       ]);
       return rows[0]!.key;
+    },
+
+    async recordIdentifierChange(phoneNumberId, key, { waId, userId, parentUserId }, at) {
+      await db.query(
+        `INSERT INTO customer_ids AS i (phone_number_id, kind, value, customer_key, seen_at)
+         SELECT $1, x.kind, x.value, $2,
+                -- newer than every identifier the customer has, so that sends take it even within one delivery
+                GREATEST($6, (SELECT max(seen_at) + 1 FROM customer_ids WHERE phone_number_id = $1 AND customer_key = $2))
+           FROM (VALUES ('wa_id', $3::text), ('user_id', $4::text), ('parent_user_id', $5::text)) AS x(kind, value)
+          WHERE x.value IS NOT NULL
+         ON CONFLICT (phone_number_id, kind, value) DO UPDATE SET customer_key = EXCLUDED.customer_key, seen_at = EXCLUDED.seen_at
+          WHERE i.seen_at <= EXCLUDED.seen_at`,
+        [phoneNumberId, key, waId ?? null, userId ?? null, parentUserId ?? null, at],
+      );
     },
 
     async findCustomer(phoneNumberId, identifier) {

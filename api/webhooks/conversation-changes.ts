@@ -28,6 +28,8 @@ export interface ConversationDelivery {
   event: ConversationEvent;
   /** Every identifier of the customer the payload carries, to be resolved to the conversation's key. */
   customer: CustomerIds;
+  /** The identifiers a `system` message says the customer has now (a new phone number or BSUID). */
+  changedTo?: CustomerIds;
 }
 
 const DELIVERY_STATUSES = new Set(['sent', 'delivered', 'read', 'failed', 'played']);
@@ -44,7 +46,7 @@ export function messagesChanges(
     const profileName = contact?.profile?.name;
     const referral = m.referral?.source_type ? m.referral : undefined;
     const customer = customerIds(m.from, m.from_user_id, m.from_parent_user_id, contact);
-    push(out, unrouted, phoneNumberId, customer, 'messages', {
+    const delivery = push(out, unrouted, phoneNumberId, customer, 'messages', {
       type: 'customer.message',
       message: {
         ...common(m, receivedAt),
@@ -62,6 +64,8 @@ export function messagesChanges(
       },
       at: receivedAt,
     });
+    const changedTo = identifierChange(m);
+    if (delivery && changedTo) delivery.changedTo = changedTo;
   }
   for (const s of value.statuses ?? []) {
     if (!DELIVERY_STATUSES.has(s.status)) {
@@ -184,6 +188,17 @@ export function customerIds(
   };
 }
 
+/** Meta's `system` message types that tell a customer's new identifier; the message names them by the old one. */
+const IDENTIFIER_CHANGES = new Set(['user_changed_number', 'user_changed_user_id']);
+
+/** The identifiers the customer has now, when `m` is Meta's notice that they changed number or BSUID. */
+function identifierChange(m: WebhookMessage): CustomerIds | undefined {
+  if (m.type !== 'system' || !IDENTIFIER_CHANGES.has(m.system?.type ?? '')) return undefined;
+  const { wa_id, user_id, parent_user_id } = m.system!;
+  const ids = customerIds(wa_id, user_id, parent_user_id);
+  return (ids.waId ?? ids.userId ?? ids.parentUserId) ? ids : undefined;
+}
+
 /** Provisional key: the wa_id, else the BSUID, else the parent BSUID (./customer-routing.ts resolves it). */
 const provisionalKey = (c: CustomerIds) => c.waId ?? c.userId ?? c.parentUserId;
 
@@ -198,14 +213,16 @@ function push(
   const waId = provisionalKey(customer);
   if (!waId || !META_ID.test(phoneNumberId)) {
     unrouted.push(`${field}:unroutable_number`);
-    return;
+    return undefined;
   }
-  out.push({
+  const delivery: ConversationDelivery = {
     workflowId: conversationWorkflowId(phoneNumberId, waId),
     conversation: { phoneNumberId, waId },
     event,
     customer,
-  });
+  };
+  out.push(delivery);
+  return delivery;
 }
 
 const ENVELOPE_KEYS = new Set(['id', 'timestamp', 'type', 'from', 'to', 'referral', 'errors']);

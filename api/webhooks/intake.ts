@@ -19,7 +19,7 @@ import { routeChanges } from './route-changes';
 export async function readDelivery(
   raw: Buffer,
   receivedAt: number,
-  store: { numbers: Pick<NumberRegistry, 'wabasOf'> } & Pick<CustomerDirectory, 'resolveCustomer'>,
+  store: { numbers: Pick<NumberRegistry, 'wabasOf'> } & Pick<CustomerDirectory, 'resolveCustomer' | 'recordIdentifierChange'>,
 ) {
   if (!isUtf8(raw))
     return {

@@ -50,7 +50,7 @@ export interface Routed {
   contacts: ContactChange[];
   /** History media follow-ups, for their placeholders in the store (no window, no live message). */
   historyMedia: HistoryMedia[];
-  /** Changes kept but not routed to a workflow, by classification (e.g. `unknown_field:foo`). */
+  /** Changes kept but not routed to a workflow, by classification (e.g. `field:foo`). */
   unrouted: string[];
   /** Each change's field, and whether it was addressed to any workflow (for the metrics). */
   changes: { field: string; routed: boolean }[];

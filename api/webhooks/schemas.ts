@@ -70,6 +70,17 @@ export const messageSchema = z
     to_user_id: z.string().optional(),
     to_parent_user_id: z.string().optional(),
     context: z.object({}).loose().optional(),
+    /** A `system` message: Meta telling that the customer changed their phone number or BSUID (docs/meta.md#usernames-and-bsuids). */
+    system: z
+      .object({
+        type: z.string().optional(),
+        body: z.string().optional(),
+        wa_id: z.string().optional(),
+        user_id: z.string().optional(),
+        parent_user_id: z.string().optional(),
+      })
+      .loose()
+      .optional(),
     referral: z
       .object({ source_type: z.string().optional(), source_id: z.string().optional(), ctwa_clid: z.string().optional() })
       .loose()

@@ -127,6 +127,69 @@ test('a username-only customer writes, gets a reply by `recipient`, later shares
   ]);
 });
 
+test('a customer whose BSUID changes (Meta’s `system` notice) stays one conversation; the next reply goes to the new BSUID', async () => {
+  const oldId = await newUser('cy.bakes');
+  expect((await writes(oldId, 'Hello')).status).toBe(201);
+  await eventually(
+    () => conversation(oldId),
+    (r) => r.status === 200 && r.body.counts.customer === 1,
+  );
+  const change = await h.sim('POST', `/numbers/${phone}/customers/${oldId}/identity-change`, { name: 'Cy' });
+  expect(change.status).toBe(201);
+  const newId = change.body.user.userId as string;
+  expect(change.body.system).toMatchObject({ type: 'user_changed_user_id', user_id: newId });
+  // The notice is a message of its own in the thread (type `system`, no contacts[]).
+  const noticed = await eventually(
+    () => messages(oldId),
+    (m) => m.some((x) => x.type === 'system'),
+  );
+  expect(noticed.find((x) => x.type === 'system').content.system.user_id).toBe(newId);
+
+  expect((await writes(newId, 'Same Cy, new id')).status).toBe(201);
+  const joined = await eventually(
+    () => conversation(newId),
+    (r) => r.status === 200 && r.body.counts.customer === 3,
+  );
+  expect(joined.body).toMatchObject({ waId: oldId, customer: { userId: newId, username: 'cy.bakes' } });
+  expect((await send(oldId, 'reply-cy', text('Welcome back'))).status).toBe(202);
+  expect(
+    await eventually(
+      () => sentAtMeta('reply-cy'),
+      (s) => s !== undefined,
+    ),
+  ).toMatchObject({ to: newId, by: 'recipient' });
+});
+
+test('a customer who changes phone number (`user_changed_number`) stays one conversation; replies go to the new number', async () => {
+  const before = '16505559201';
+  const after = '16505559202';
+  expect((await writes(before, 'Hi from my old phone')).status).toBe(201);
+  await eventually(
+    () => conversation(before),
+    (r) => r.status === 200 && r.body.counts.customer === 1,
+  );
+  expect((await h.sim('POST', `/numbers/${phone}/customers/${before}/identity-change`, { waId: after, name: 'Di' })).status).toBe(
+    201,
+  );
+  await eventually(
+    () => messages(before),
+    (m) => m.some((x) => x.type === 'system'),
+  );
+  expect((await writes(after, 'New phone, same Di')).status).toBe(201);
+  const joined = await eventually(
+    () => conversation(after),
+    (r) => r.status === 200 && r.body.counts.customer === 3,
+  );
+  expect(joined.body).toMatchObject({ waId: before, customer: { waId: after } });
+  expect((await send(after, 'reply-di', text('Got it'))).status).toBe(202);
+  expect(
+    await eventually(
+      () => sentAtMeta('reply-di'),
+      (s) => s !== undefined,
+    ),
+  ).toMatchObject({ to: after, by: 'to' });
+});
+
 test('a status with an empty recipient_id is routed by recipient_user_id', async () => {
   const userId = await newUser('bo.reads');
   expect((await writes(userId, 'Hello')).status).toBe(201);

@@ -5,6 +5,7 @@
  */
 import { customerIds, messagesChanges, echoChanges, historyMessageChanges } from '../../api/webhooks/conversation-changes';
 import { routeToCustomers } from '../../api/webhooks/customer-routing';
+import { recipientOf } from '../../activities/customer-address';
 import { openMessageStore, type MessageStore } from '../../store';
 
 let store: MessageStore;
@@ -188,6 +189,108 @@ describe('routing a webhook to its customer', () => {
     const routed = await routeToCustomers(store, [...byUserId, ...byPhone], 21_000);
     expect(routed.map((d) => d.workflowId)).toEqual(Array(3).fill(`conversation:${pn}:${ANA}`));
     expect(await store.findCustomer(pn, '16505551234')).toMatchObject({ key: ANA, waId: '16505551234', userId: ANA });
+  });
+
+  it('Meta’s notice that a customer changed BSUID keeps them in their conversation, and sends go to the new BSUID', async () => {
+    const pn = number();
+    const unrouted: string[] = [];
+    const m = { ...metadata, phone_number_id: pn };
+    const ANA_NEW = 'US.77710000000000000001';
+    const write = (ids: { from_user_id: string }, id: string, at: number) =>
+      messagesChanges({ metadata: m, messages: [{ from: '', ...ids, id, timestamp: at, type: 'text' }] }, at * 1000, unrouted);
+    const before = write({ from_user_id: ANA }, 'wamid.u1', 1);
+    // A system message has no contacts[]: the old BSUID names the customer, `system.user_id` the new one.
+    const notice = messagesChanges(
+      {
+        metadata: m,
+        messages: [
+          {
+            from: '',
+            from_user_id: ANA,
+            id: 'wamid.u2',
+            timestamp: 2,
+            type: 'system',
+            system: { body: `User Ana changed from ${ANA} to ${ANA_NEW}`, user_id: ANA_NEW, type: 'user_changed_user_id' },
+          },
+        ],
+      },
+      2_000,
+      unrouted,
+    );
+    expect(notice[0]!.changedTo).toEqual({ userId: ANA_NEW });
+    const after = write({ from_user_id: ANA_NEW }, 'wamid.u3', 3);
+    // In one delivery, in Meta's order: the message from the new BSUID follows the notice.
+    const routed = await routeToCustomers(store, [...before, ...notice, ...after], 3_000);
+    expect(routed.map((d) => d.workflowId)).toEqual(Array(3).fill(`conversation:${pn}:${ANA}`));
+    expect(unrouted).toEqual([]);
+    expect(await store.findCustomer(pn, ANA_NEW)).toMatchObject({ key: ANA, userId: ANA_NEW });
+    expect(await recipientOf(store, pn, ANA)).toEqual({ recipient: ANA_NEW });
+  });
+
+  it('Meta’s `user_changed_number` moves the new number to the customer: later messages join, sends go `to` it', async () => {
+    const pn = number();
+    const unrouted: string[] = [];
+    const m = { ...metadata, phone_number_id: pn };
+    const first = messagesChanges(
+      { metadata: m, messages: [{ from: '16505551234', id: 'wamid.n1', timestamp: 1, type: 'text' }] },
+      1_000,
+      unrouted,
+    );
+    await routeToCustomers(store, first, 1_000);
+    // The new number wrote once before the notice, as a stranger: from the notice on it is this customer's.
+    await routeToCustomers(
+      store,
+      messagesChanges(
+        { metadata: m, messages: [{ from: '12195555358', id: 'wamid.n0', timestamp: 1, type: 'text' }] },
+        1_500,
+        unrouted,
+      ),
+      1_500,
+    );
+    const notice = messagesChanges(
+      {
+        metadata: m,
+        messages: [
+          {
+            from: '16505551234',
+            id: 'wamid.n2',
+            timestamp: 2,
+            type: 'system',
+            system: {
+              body: 'User Bo changed from 16505551234 to 12195555358',
+              wa_id: '12195555358',
+              type: 'user_changed_number',
+            },
+          },
+        ],
+      },
+      2_000,
+      unrouted,
+    );
+    const later = messagesChanges(
+      { metadata: m, messages: [{ from: '12195555358', id: 'wamid.n3', timestamp: 3, type: 'text' }] },
+      3_000,
+      unrouted,
+    );
+    expect((await routeToCustomers(store, notice, 2_000)).map((d) => d.workflowId)).toEqual([`conversation:${pn}:16505551234`]);
+    expect((await routeToCustomers(store, later, 3_000)).map((d) => d.workflowId)).toEqual([`conversation:${pn}:16505551234`]);
+    expect(await recipientOf(store, pn, '16505551234')).toEqual({ to: '12195555358' });
+    // A late redelivery of an older notice moves nothing back.
+    await store.recordIdentifierChange(pn, 'someone-else', { waId: '12195555358' }, 1_900);
+    expect(await store.findCustomer(pn, '12195555358')).toMatchObject({ key: '16505551234' });
+  });
+
+  it('a `system` message of another type, or one naming no new identifier, changes no identity', () => {
+    const unrouted: string[] = [];
+    const system = (s: Record<string, string>) =>
+      messagesChanges(
+        { metadata, messages: [{ from: '16505551234', id: 'wamid.s', timestamp: 1, type: 'system', system: s }] },
+        1,
+        unrouted,
+      )[0]!;
+    expect(system({ type: 'customer_identity_changed', body: 'security code changed' }).changedTo).toBeUndefined();
+    expect(system({ type: 'user_changed_number', body: 'User changed' }).changedTo).toBeUndefined();
+    expect(system({ type: 'user_changed_number', wa_id: 'not a number' }).changedTo).toBeUndefined();
   });
 
   it('leaves unroutable what names no customer at all', () => {
