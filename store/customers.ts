@@ -142,15 +142,16 @@ function toCustomers(rows: IdRow[]): Customer[] {
   return [...byKey.values()];
 }
 
-const SELECT_IDS = `
+/** The identifier rows (newest first) of the customers `keys` (an SQL expression) names, with their usernames. */
+const selectIds = (keys: string) => `
 SELECT i.customer_key, i.kind, i.value, c.username FROM customer_ids i
 LEFT JOIN customers c ON c.phone_number_id = i.phone_number_id AND c.customer_key = i.customer_key
-WHERE i.phone_number_id = $1 AND i.customer_key = ANY($2::text[])
+WHERE i.phone_number_id = $1 AND i.customer_key = ${keys}
 ORDER BY i.seen_at DESC, i.value`;
 
 export function customerDirectory(db: SqlPort): CustomerDirectory {
   const byKeys = async (phoneNumberId: string, keys: string[]) =>
-    keys.length === 0 ? [] : toCustomers((await db.query<IdRow>(SELECT_IDS, [phoneNumberId, keys])).rows);
+    keys.length === 0 ? [] : toCustomers((await db.query<IdRow>(selectIds('ANY($2::text[])'), [phoneNumberId, keys])).rows);
 
   return {
     async resolveCustomer(phoneNumberId, { waId, userId, parentUserId, username }, at) {
@@ -180,16 +181,18 @@ export function customerDirectory(db: SqlPort): CustomerDirectory {
       );
     },
 
+    // One statement: the sender asks it for every send.
     async findCustomer(phoneNumberId, identifier) {
-      const { rows } = await db.query<{ customer_key: string }>(
-        `SELECT customer_key FROM customer_ids WHERE phone_number_id = $1 AND value = $2
-         UNION ALL
-         SELECT COALESCE(merged_into, customer_key) FROM customers WHERE phone_number_id = $1 AND customer_key = $2
-         LIMIT 1`,
+      const { rows } = await db.query<IdRow>(
+        `WITH found AS (
+           SELECT customer_key FROM customer_ids WHERE phone_number_id = $1 AND value = $2
+           UNION ALL
+           SELECT COALESCE(merged_into, customer_key) FROM customers WHERE phone_number_id = $1 AND customer_key = $2
+           LIMIT 1)
+         ${selectIds('(SELECT customer_key FROM found)')}`,
         [phoneNumberId, identifier],
       );
-      const key = rows[0]?.customer_key;
-      return key === undefined ? undefined : (await byKeys(phoneNumberId, [key]))[0];
+      return toCustomers(rows)[0];
     },
 
     customersByKeys: byKeys,

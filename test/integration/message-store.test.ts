@@ -527,6 +527,25 @@ function behaviour(store: () => MessageStore) {
       (c) => c.claimed,
     );
   });
+
+  test('the customer directory: linked identifiers, a changed number taken from a stranger, the newest of each kind first', async () => {
+    const { phoneNumberId: pn } = conversation();
+    const user = 'US.13491208655302741918';
+    expect(await store().resolveCustomer(pn, { userId: user, username: 'ana' }, 1)).toBe(user);
+    expect(await store().resolveCustomer(pn, { waId: '16505551234', userId: user }, 2)).toBe(user);
+    expect(await store().resolveCustomer(pn, { waId: '16505559999' }, 3)).toBe('16505559999');
+    await store().recordIdentifierChange(pn, user, { waId: '16505559999' }, 4);
+    expect(await store().findCustomer(pn, '16505559999')).toEqual({
+      key: user,
+      waId: '16505559999',
+      userId: user,
+      username: 'ana',
+    });
+    expect(await store().findCustomer(pn, '16505551234')).toMatchObject({ key: user, waId: '16505559999' });
+    await store().recordIdentifierChange(pn, 'someone-else', { waId: '16505559999' }, 3);
+    expect((await store().findCustomer(pn, '16505559999'))?.key).toBe(user);
+    expect(await store().findCustomer(pn, 'US.0')).toBeUndefined();
+  });
 }
 
 describe('message store on in-memory PGlite', () => {
