@@ -113,15 +113,20 @@ const allDelivered = () =>
     { timeoutMs: 300_000, intervalMs: 500 },
   ).then((r) => r.body);
 
-/** A send through the balancer, repeated with the same client message id while the answer is 503 (as a backend does). */
+/**
+ * A send through the balancer, repeated with the same client message id while the answer is 503 or
+ * 502 or none came (a connection dropped), as a backend does: the id makes it one message.
+ */
 async function send(phoneNumberId: string, waId: string, clientMessageId: string) {
   const r = await eventually(
     () =>
-      c.api('POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, {
-        clientMessageId,
-        message: { type: 'text', text: { body: `reply ${clientMessageId}` } },
-      }),
-    (a) => a.status !== 503 && a.status !== 502,
+      c
+        .api('POST', `/numbers/${phoneNumberId}/conversations/${waId}/messages`, {
+          clientMessageId,
+          message: { type: 'text', text: { body: `reply ${clientMessageId}` } },
+        })
+        .catch((err: Error) => ({ status: 0, body: err.message })),
+    (a) => a.status !== 503 && a.status !== 502 && a.status !== 0,
     { timeoutMs: 180_000, intervalMs: 500 },
   );
   if (r.status !== 202) throw new Error(`send ${clientMessageId}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -326,6 +331,7 @@ clusterTest(
   'an API process SIGKILLed during a webhook burst: Meta redelivers what was not answered 200, each message recorded once',
   async () => {
     const business = '+15550963001';
+    phones.add(business);
     const { phoneNumberId } = await onboardToActive(c, business);
     const answersBefore = { ...(await c.sim('GET', '/webhooks?field=none')).body.answers } as Record<string, number>;
     const stream = customerStream(business, customersOf('16505563', 10), { lanes: 8, total: 400 });
