@@ -9,6 +9,7 @@ import { BSUID, conversationWorkflowId, META_ID, toWaId } from '../../contracts/
 import type { CustomerIds } from '../../store/customers';
 import type { HistoryMedia } from '../../store/history-media';
 import { MEDIA_PLACEHOLDER } from '../../store/history-media';
+import { systemNoticeSchema } from './schemas';
 import type {
   echoesValueSchema,
   historyMediaSchema,
@@ -193,8 +194,9 @@ const IDENTIFIER_CHANGES = new Set(['user_changed_number', 'user_changed_user_id
 
 /** The identifiers the customer has now, when `m` is Meta's notice that they changed number or BSUID. */
 function identifierChange(m: WebhookMessage): CustomerIds | undefined {
-  if (m.type !== 'system' || !IDENTIFIER_CHANGES.has(m.system?.type ?? '')) return undefined;
-  const { wa_id, user_id, parent_user_id } = m.system!;
+  const notice = m.type === 'system' ? systemNoticeSchema.safeParse(m.system) : undefined;
+  if (!notice?.success || !IDENTIFIER_CHANGES.has(notice.data.type)) return undefined;
+  const { wa_id, user_id, parent_user_id } = notice.data;
   const ids = customerIds(wa_id, user_id, parent_user_id);
   return (ids.waId ?? ids.userId ?? ids.parentUserId) ? ids : undefined;
 }

@@ -70,17 +70,6 @@ export const messageSchema = z
     to_user_id: z.string().optional(),
     to_parent_user_id: z.string().optional(),
     context: z.object({}).loose().optional(),
-    /** A `system` message: Meta telling that the customer changed their phone number or BSUID (docs/meta.md#usernames-and-bsuids). */
-    system: z
-      .object({
-        type: z.string().optional(),
-        body: z.string().optional(),
-        wa_id: z.string().optional(),
-        user_id: z.string().optional(),
-        parent_user_id: z.string().optional(),
-      })
-      .loose()
-      .optional(),
     referral: z
       .object({ source_type: z.string().optional(), source_id: z.string().optional(), ctwa_clid: z.string().optional() })
       .loose()
@@ -194,6 +183,21 @@ export const historyMediaSchema = z
   .loose();
 
 export type WebhookMessage = z.infer<typeof messageSchema>;
+
+/**
+ * A `system` message's `system` object: Meta telling that the customer changed their phone number
+ * or BSUID (docs/meta.md#usernames-and-bsuids). Read apart from the message, which is kept as sent
+ * whatever this holds.
+ */
+export const systemNoticeSchema = z
+  .object({
+    type: z.string(),
+    body: z.string().optional(),
+    wa_id: z.string().optional(),
+    user_id: z.string().optional(),
+    parent_user_id: z.string().optional(),
+  })
+  .loose();
 export type WebhookStatus = z.infer<typeof statusSchema>;
 
 export const qualityUpdateSchema = z

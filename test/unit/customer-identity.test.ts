@@ -291,6 +291,17 @@ describe('routing a webhook to its customer', () => {
     expect(system({ type: 'customer_identity_changed', body: 'security code changed' }).changedTo).toBeUndefined();
     expect(system({ type: 'user_changed_number', body: 'User changed' }).changedTo).toBeUndefined();
     expect(system({ type: 'user_changed_number', wa_id: 'not a number' }).changedTo).toBeUndefined();
+    // An odd notice is still a message, kept as sent.
+    const odd = messagesChanges(
+      {
+        metadata,
+        messages: [{ from: '16505551234', id: 'wamid.o', timestamp: 1, type: 'system', system: { wa_id: 12195555358 } }],
+      },
+      1,
+      unrouted,
+    )[0]!;
+    expect(odd.changedTo).toBeUndefined();
+    expect(odd.event).toMatchObject({ message: { content: { system: { wa_id: 12195555358 } } } });
   });
 
   it('leaves unroutable what names no customer at all', () => {
