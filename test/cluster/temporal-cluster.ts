@@ -6,7 +6,6 @@
  * (./cluster.ts) and the benchmarks' cluster mode (bench/lib/stack.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
@@ -27,22 +26,6 @@ export function run(file: string, args: string[], env: Record<string, string>): 
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${file} ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`, { cause: err });
-  }
-}
-
-/**
- * A free port Temporal's membership can store: its cluster_membership table keeps ports as
- * SMALLINT, below the ephemeral range a port-0 bind hands out.
- */
-async function membershipPort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
   }
 }
 
@@ -79,7 +62,7 @@ export async function startTemporalCluster(postgresUrl: string, dir: string) {
     DYNAMIC_CONFIG_FILE_PATH: TEMPORAL_DYNAMIC_CONFIG,
     LOG_LEVEL: 'warn',
   };
-  for (const name of portNames) serverEnv[name] = String(await membershipPort());
+  for (const name of portNames) serverEnv[name] = String(await freePort());
   const serverMetricsPort = await freePort();
   serverEnv.PROMETHEUS_ENDPOINT = `127.0.0.1:${serverMetricsPort}`;
   const temporalAddress = `127.0.0.1:${serverEnv.FRONTEND_GRPC_PORT}`;
