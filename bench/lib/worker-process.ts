@@ -3,6 +3,7 @@
  * every activity) on bench/workflows.ts, which adds the hand-written baselines. It answers
  * `usage` messages with its own CPU time and RSS, so the figures are the worker's alone.
  */
+import workerThreads from 'node:worker_threads';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { openMessageStore } from '../../store';
@@ -17,7 +18,32 @@ export interface WorkerUsage {
   /** User + system CPU time of the process, µs. */
   cpuMicros: number;
   rssBytes: number;
+  /** The main thread's heap (activities, the SDK, the store); the workflows run in their own threads. */
   heapUsedBytes: number;
+}
+
+/**
+ * The SDK runs workflows in worker threads (`workflowThreadPoolSize`), each with its own V8 heap
+ * that the main thread's `gc()` and heap figures do not reach. The bench worker keeps hold of
+ * them as they are created, so that a full collection can reach every heap.
+ */
+const workflowThreads: workerThreads.Worker[] = [];
+const NodeWorker = workerThreads.Worker;
+workerThreads.Worker = class extends NodeWorker {
+  constructor(...args: ConstructorParameters<typeof NodeWorker>) {
+    super(...args);
+    workflowThreads.push(this);
+  }
+};
+
+/** A full collection of every heap: the main thread's by `gc()`, each workflow thread's by the heap snapshot V8 collects first. */
+async function collectEveryHeap(): Promise<void> {
+  global.gc?.();
+  for (const thread of workflowThreads) {
+    const snapshot = await thread.getHeapSnapshot().catch(() => undefined); // a thread that has exited
+    if (snapshot) await new Promise((done) => snapshot.on('end', done).on('error', done).resume());
+  }
+  global.gc?.(); // the snapshots' chunks passed through this thread
 }
 
 async function main() {
@@ -38,10 +64,10 @@ async function main() {
     dataConverter: dataConverter(config),
     ...workerTuning(config),
   });
-  process.on('message', (message: { type: string; gc?: boolean }) => {
+  process.on('message', async (message: { type: string; gc?: boolean }) => {
     if (message.type !== 'usage') return;
     // Started with --expose-gc: what stays after a full collection, not the last high-water mark.
-    if (message.gc) global.gc?.();
+    if (message.gc) await collectEveryHeap();
     const { user, system } = process.cpuUsage();
     const { rss, heapUsed } = process.memoryUsage();
     process.send!({
