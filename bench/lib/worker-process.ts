@@ -18,7 +18,7 @@ export interface WorkerUsage {
   /** User + system CPU time of the process, µs. */
   cpuMicros: number;
   rssBytes: number;
-  /** The main thread's heap (activities, the SDK, the store); the workflows run in their own threads. */
+  /** Every V8 heap in use: the main thread's (activities, the SDK, the store) and each workflow thread's. */
   heapUsedBytes: number;
 }
 
@@ -36,14 +36,24 @@ workerThreads.Worker = class extends NodeWorker {
   }
 };
 
-/** A full collection of every heap: the main thread's by `gc()`, each workflow thread's by the heap snapshot V8 collects first. */
+/**
+ * A full collection of every heap: the main thread's by `gc()`, each workflow thread's by the heap
+ * snapshot V8 collects first (the snapshot's bytes pass through this process and leave its RSS
+ * high for a while: RSS is read before).
+ */
 async function collectEveryHeap(): Promise<void> {
   global.gc?.();
   for (const thread of workflowThreads) {
     const snapshot = await thread.getHeapSnapshot().catch(() => undefined); // a thread that has exited
     if (snapshot) await new Promise((done) => snapshot.on('end', done).on('error', done).resume());
   }
-  global.gc?.(); // the snapshots' chunks passed through this thread
+  global.gc?.();
+}
+
+/** Bytes in use on every V8 heap of the process: the main thread's and each running workflow thread's. */
+function heapUsedEverywhere(): number {
+  const report = process.report.getReport() as unknown as { workers: { javascriptHeap: { usedMemory: number } }[] };
+  return process.memoryUsage().heapUsed + report.workers.reduce((sum, w) => sum + w.javascriptHeap.usedMemory, 0);
 }
 
 async function main() {
@@ -67,12 +77,12 @@ async function main() {
   process.on('message', async (message: { type: string; gc?: boolean }) => {
     if (message.type !== 'usage') return;
     // Started with --expose-gc: what stays after a full collection, not the last high-water mark.
+    const { rss } = process.memoryUsage();
     if (message.gc) await collectEveryHeap();
     const { user, system } = process.cpuUsage();
-    const { rss, heapUsed } = process.memoryUsage();
     process.send!({
       type: 'usage',
-      usage: { cpuMicros: user + system, rssBytes: rss, heapUsedBytes: heapUsed } satisfies WorkerUsage,
+      usage: { cpuMicros: user + system, rssBytes: rss, heapUsedBytes: heapUsedEverywhere() } satisfies WorkerUsage,
     });
   });
   process.on('disconnect', () => worker.shutdown());
