@@ -9,7 +9,7 @@ import { runLoad, throughput } from './lib/load';
 import { Failures, listOption, option, printGrid, printTable, progress, runBench } from './lib/report';
 import { startStack } from './lib/stack';
 import { customerWaId, type TrafficSpec } from './lib/traffic';
-import { inspect, waitApplied, waitIdle } from './lib/workflows';
+import { waitApplied, waitIdle } from './lib/workflows';
 
 const BENCH = 'bench:scale';
 const number = { phoneNumberId: '900000000004', wabaId: '800000000004', displayPhoneNumber: '15550990004' };
@@ -76,13 +76,17 @@ async function main(): Promise<Failures> {
       progress(BENCH, `N = ${n}: posted in ${(load.durationMs / 1000).toFixed(0)} s, ${throughput(load).toFixed(1)} webhooks/s`);
       failures.check(load.errors === 0, `N = ${n}: ${load.errors} webhooks failed: ${load.errorSamples.join('; ')}`);
       const ids = Array.from({ length: n }, (_, c) => conversationWorkflowId(t.phoneNumberId, customerWaId(t, c)));
-      // A 200 means kept in the inbox: each conversation has taken its messages once they are applied.
-      await waitApplied(stack.client, ids, perConversation).finally(() => clearInterval(sampler));
-      await waitIdle(BENCH, stack.client, ids);
+      // A 200 means kept in the inbox: each conversation has taken its messages once they are
+      // applied. The inbox is watched until it is empty, then every conversation is read (a query
+      // each: at large N a replay each, so read once, with time in proportion).
+      const seen = await stack
+        .inboxDrained(60 * 60_000)
+        .then(() => progress(BENCH, `N = ${n}: inbox empty; reading every conversation`))
+        .then(() => waitApplied(stack.client, ids, perConversation, Math.max(30 * 60_000, n * 60)))
+        .finally(() => clearInterval(sampler));
+      await waitIdle(BENCH, stack.client, ids, Math.max(30 * 60_000, n * 60));
       const usage = await stack.workerUsage();
       const retained = await stack.workerUsage({ gc: true });
-      progress(BENCH, `N = ${n}: reading every conversation`);
-      const seen = await inspect(stack.client, ids);
       // A redelivery after a 503 may repeat a message Temporal had taken: dropped as a duplicate, never processed twice.
       const wrong = seen.filter((s) => s.eventCount !== perConversation);
       failures.check(

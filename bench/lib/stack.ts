@@ -225,6 +225,17 @@ async function startServices(
         updatedAt: Date.now(),
       });
     },
+    /** Until the webhook inbox holds no pending item (every message handed to its conversation). Needs `api`. */
+    async inboxDrained(timeoutMs: number): Promise<void> {
+      if (!store) throw new Error('inboxDrained needs the stack started with { api: true }');
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { pending } = await store.inboxDepth();
+        if (pending === 0) return;
+        if (Date.now() > deadline) throw new Error(`${pending} webhook items still pending after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    },
     /**
      * The workers' CPU time (all of them), RSS and heap (the largest of them) now, and each
      * worker's own (`each`); with `gc`, after a full garbage collection.

@@ -48,22 +48,22 @@ export async function waitIdle(bench: string, client: Client, ids: string[], tim
   }
 }
 
-/** Until each conversation of `ids` has processed `count` events (a conversation not started yet has none). */
-export async function waitApplied(client: Client, ids: string[], count: number, timeoutMs = 30 * 60_000): Promise<void> {
+/**
+ * Until each conversation of `ids` has processed `count` events (a conversation not started yet has
+ * none); what each showed when it had (a read of every conversation).
+ */
+export async function waitApplied(client: Client, ids: string[], count: number, timeoutMs = 30 * 60_000): Promise<Inspected[]> {
   const deadline = Date.now() + timeoutMs;
+  const applied = new Map<string, Inspected>();
   for (let behind = ids; behind.length > 0;) {
     if (Date.now() > deadline) throw new Error(`${behind.length} conversations not applied after ${timeoutMs} ms`);
     // One read that fails (a query timing out on a loaded worker) leaves that conversation behind, not the pass.
     const seen = await mapLimit(behind, 20, (id) => inspect(client, [id]).catch(() => [] as Inspected[]));
-    const done = new Set(
-      seen
-        .flat()
-        .filter((s) => s.eventCount >= count)
-        .map((s) => s.id),
-    );
-    behind = behind.filter((id) => !done.has(id));
+    for (const s of seen.flat()) if (s.eventCount >= count) applied.set(s.id, s);
+    behind = behind.filter((id) => !applied.has(id));
     if (behind.length > 0) await new Promise((r) => setTimeout(r, 100));
   }
+  return ids.map((id) => applied.get(id)!);
 }
 
 export interface Inspected {
