@@ -9,15 +9,15 @@ import { BSUID, conversationWorkflowId, META_ID, toWaId } from '../../contracts/
 import type { CustomerIds } from '../../store/customers';
 import type { HistoryMedia } from '../../store/history-media';
 import { MEDIA_PLACEHOLDER } from '../../store/history-media';
-import { systemNoticeSchema } from './schemas';
-import type {
-  echoesValueSchema,
-  historyMediaSchema,
-  historySchema,
-  messagesValueSchema,
-  WebhookContact,
-  WebhookMessage,
-  WebhookStatus,
+import {
+  systemNoticeSchema,
+  type echoesValueSchema,
+  type historyMediaSchema,
+  type historySchema,
+  type messagesValueSchema,
+  type WebhookContact,
+  type WebhookMessage,
+  type WebhookStatus,
 } from './schemas';
 import type { z } from 'zod';
 import { eventTimeMs } from './time';

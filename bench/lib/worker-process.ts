@@ -18,7 +18,10 @@ export interface WorkerUsage {
   /** User + system CPU time of the process, µs. */
   cpuMicros: number;
   rssBytes: number;
-  /** Every V8 heap in use: the main thread's (activities, the SDK, the store) and each workflow thread's. */
+  /**
+   * The main thread's V8 heap in use (activities, the SDK, the store); after a `gc` request, what a
+   * full collection leaves on every heap: the main thread's and each workflow thread's.
+   */
   heapUsedBytes: number;
 }
 
@@ -37,21 +40,17 @@ workerThreads.Worker = class extends NodeWorker {
 };
 
 /**
- * A full collection of every heap: the main thread's by `gc()`, each workflow thread's by the heap
- * snapshot V8 collects first (the snapshot's bytes pass through this process and leave its RSS
- * high for a while: RSS is read before).
+ * Bytes in use on every V8 heap after a full collection of each: the main thread's by `gc()`, each
+ * workflow thread's by the heap snapshot V8 collects first (the snapshot's bytes pass through this
+ * process and leave its RSS high for a while: RSS is read before), read from the diagnostic report.
  */
-async function collectEveryHeap(): Promise<void> {
+async function retainedHeapBytes(): Promise<number> {
   global.gc?.();
   for (const thread of workflowThreads) {
     const snapshot = await thread.getHeapSnapshot().catch(() => undefined); // a thread that has exited
     if (snapshot) await new Promise((done) => snapshot.on('end', done).on('error', done).resume());
   }
   global.gc?.();
-}
-
-/** Bytes in use on every V8 heap of the process: the main thread's and each running workflow thread's. */
-function heapUsedEverywhere(): number {
   const report = process.report.getReport() as unknown as { workers: { javascriptHeap: { usedMemory: number } }[] };
   return process.memoryUsage().heapUsed + report.workers.reduce((sum, w) => sum + w.javascriptHeap.usedMemory, 0);
 }
@@ -77,12 +76,12 @@ async function main() {
   process.on('message', async (message: { type: string; gc?: boolean }) => {
     if (message.type !== 'usage') return;
     // Started with --expose-gc: what stays after a full collection, not the last high-water mark.
-    const { rss } = process.memoryUsage();
-    if (message.gc) await collectEveryHeap();
+    const { rss, heapUsed } = process.memoryUsage();
+    const heapUsedBytes = message.gc ? await retainedHeapBytes() : heapUsed;
     const { user, system } = process.cpuUsage();
     process.send!({
       type: 'usage',
-      usage: { cpuMicros: user + system, rssBytes: rss, heapUsedBytes: heapUsedEverywhere() } satisfies WorkerUsage,
+      usage: { cpuMicros: user + system, rssBytes: rss, heapUsedBytes } satisfies WorkerUsage,
     });
   });
   process.on('disconnect', () => worker.shutdown());
