@@ -165,7 +165,10 @@ test('the codec endpoint decrypts them for an operator only, and the CLI shows h
   };
   expect(decoded.payloads).toHaveLength(encrypted.length);
   const plain = decoded.payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8')).join('\n');
-  for (const text of messageTexts.slice(1)) expect(plain).toContain(text);
+  // The echo and the customer's message reach the conversation as events, so their texts are in its
+  // history; the platform's reply reaches it only when the store could not decide the send
+  // (api/conversations/workflow.ts), which depends on timing.
+  for (const text of messageTexts.slice(0, 2)) expect(plain).toContain(text);
 
   // Locally the dev server's Web UI is given npm start's relay on loopback, which calls the
   // endpoint with the ops token (scripts/codec-relay.ts); from the Web UI's origin it decrypts.
